@@ -1,0 +1,309 @@
+// Turns merged group-by state into output columns: groups ordered by first appearance, keys and
+// first/last gathered at each group's first/last row, and the holistic aggregations (median, nUnique)
+// computed from per-row group ids.
+
+import type { BoundAgg } from '../../../expr/types.js';
+import { allocShared, makeColumn, packBits } from '../../../model/column.js';
+import type { Column, ColumnBatch, DType } from '../../../model/types.js';
+import { ArithmeticOverflowError } from '../../../errors.js';
+import { compileKernel } from './compile.js';
+import type { GroupPartial, PreparedGroupBy } from './group-by.js';
+import { KeyTable } from './key-table.js';
+import { kernelLib } from './runtime.js';
+import { allocScanOut, prepareScan } from './scan.js';
+import { kernelColumns, type OutputSpec, type ScanOut } from './types.js';
+
+export interface GroupByResult {
+  readonly batch: ColumnBatch;
+}
+
+/** Evaluates expressions at the given rows on this thread (small row counts: one per group). */
+export function evaluateAtRows(columns: ReadonlyMap<string, Column>, exprs: readonly { name: string; expr: BoundAgg['arg'] & object }[], rows: Int32Array): Column[] {
+  const prepared = prepareScan(columns, null, exprs, 'gather');
+  const out = allocScanOut(prepared.outputs, rows.length, 0, rows);
+  const count = compileKernel(prepared.source)(kernelColumns(prepared.inputs), prepared.params, 0, rows.length, out, kernelLib) as number;
+  return scanOutColumns(prepared.outputs, out, count);
+}
+
+/** Columns over the first `count` rows of scan output buffers (bools and validity packed to bitmaps). */
+export function scanOutColumns(outputs: readonly OutputSpec[], out: ScanOut, count: number): Column[] {
+  return outputs.map((o, k) => {
+    const raw = out.values[k]!;
+    const values = o.dtype === 'bool' ? packBits(raw as Uint8Array, count) : raw.subarray(0, count);
+    const valid = out.valid[k];
+    return makeColumn(o.dtype, count, values, valid ? packBits(valid, count) : null, o.dictionary);
+  });
+}
+
+function nullColumn(dtype: DType, length: number, dictionary: readonly string[] | null): Column {
+  const values = dtype === 'bool' ? allocShared(Uint8Array, Math.ceil(length / 8)) : allocScanOut([{ name: '', dtype, nullable: false, dictionary }], length, 0, null).values[0]!;
+  return makeColumn(dtype, length, values, length === 0 ? null : allocShared(Uint8Array, Math.ceil(length / 8)), dtype === 'utf8' ? (dictionary ?? []) : null);
+}
+
+export function finalizeGroupBy(
+  prepared: PreparedGroupBy,
+  columns: ReadonlyMap<string, Column>,
+  keys: readonly string[],
+  merged: GroupPartial,
+  exactInt: readonly (readonly (bigint | undefined)[])[],
+  rowGroups: Int32Array | null,
+  length: number,
+): ColumnBatch {
+  const global = prepared.mode.kind === 'global';
+  const present: number[] = [];
+  for (let g = 0; g < merged.groups; g++) if (merged.rows[g]! > 0 || global) present.push(g);
+  present.sort((a, b) => merged.firstRow[a]! - merged.firstRow[b]!);
+  const order = Int32Array.from(present);
+  const n = order.length;
+  const firstRows = Int32Array.from(order, (g) => merged.firstRow[g]!);
+  const lastRows = Int32Array.from(order, (g) => merged.lastRow[g]!);
+  const empty = global && merged.rows[0] === 0;
+
+  const keyColumns = keys.length === 0 ? [] : evaluateAtRows(columns, keys.map((k) => ({ name: k, expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, nullable: columns.get(k)!.validity !== null } } })), firstRows);
+  const names: string[] = [...keys];
+  const out: Column[] = [...keyColumns];
+
+  prepared.accs.forEach((acc, j) => {
+    names.push(acc.agg.name);
+    out.push(aggColumn(acc, j, merged, exactInt[j]!, order, n, empty, columns, firstRows, lastRows, rowGroups, length));
+  });
+  return { length: n, names, columns: out };
+}
+
+function aggColumn(
+  acc: PreparedGroupBy['accs'][number],
+  j: number,
+  merged: GroupPartial,
+  exact: readonly (bigint | undefined)[],
+  order: Int32Array,
+  n: number,
+  empty: boolean,
+  columns: ReadonlyMap<string, Column>,
+  firstRows: Int32Array,
+  lastRows: Int32Array,
+  rowGroups: Int32Array | null,
+  length: number,
+): Column {
+  const { agg } = acc;
+  const dtype = agg.type.dtype;
+  const states = merged.states[j]!;
+  const f = (k: number): Float64Array => states[k] as Float64Array;
+  const valid = new Uint8Array(n);
+  switch (agg.op) {
+    case 'countAll':
+    case 'count': {
+      const values = allocShared(Int32Array, n);
+      order.forEach((g, r) => (values[r] = agg.op === 'countAll' ? merged.rows[g]! : f(0)[g]!));
+      return makeColumn('int32', n, values, null);
+    }
+    case 'sum':
+    case 'mean': {
+      const counts = f(1);
+      if (acc.kind === 'sumFloat') {
+        const values = allocShared(Float64Array, n);
+        order.forEach((g, r) => {
+          const c = counts[g]!;
+          valid[r] = c > 0 ? 1 : 0;
+          values[r] = c > 0 ? (agg.op === 'mean' ? f(0)[g]! / c : f(0)[g]!) : 0;
+        });
+        return makeColumn('float64', n, values, packBits(valid, n));
+      }
+      if (agg.op === 'mean') {
+        const values = allocShared(Float64Array, n);
+        order.forEach((g, r) => {
+          const c = counts[g]!;
+          valid[r] = c > 0 ? 1 : 0;
+          const total = acc.kind === 'sumBig' ? (states[0] as bigint[])[g]! : (exact[g] ?? BigInt(f(0)[g]!));
+          // Quotient and remainder apart, so a mean that is a whole number comes out exactly.
+          values[r] = c > 0 ? Number(total / BigInt(c)) + Number(total % BigInt(c)) / c : 0;
+        });
+        return makeColumn('float64', n, values, packBits(valid, n));
+      }
+      const values = allocShared(BigInt64Array, n);
+      order.forEach((g, r) => {
+        valid[r] = counts[g]! > 0 ? 1 : 0;
+        const total = acc.kind === 'sumBig' ? (states[0] as bigint[])[g]! : (exact[g] ?? BigInt(f(0)[g]!));
+        if (BigInt.asIntN(64, total) !== total) throw new ArithmeticOverflowError(`sum '${agg.name}' overflowed int64`);
+        values[r] = total;
+      });
+      return makeColumn('int64', n, values, packBits(valid, n));
+    }
+    case 'min':
+    case 'max': {
+      const counts = f(1);
+      order.forEach((g, r) => (valid[r] = counts[g]! > 0 ? 1 : 0));
+      const source = states[0]!;
+      if (dtype === 'utf8') {
+        const values = allocShared(Int32Array, n);
+        order.forEach((g, r) => (values[r] = valid[r] ? (source as Float64Array)[g]! : 0));
+        return makeColumn('utf8', n, values, packBits(valid, n), acc.rankDictionary ?? []);
+      }
+      const values = allocScanOut([{ name: '', dtype, nullable: false, dictionary: null }], n, 0, null).values[0]!;
+      order.forEach((g, r) => {
+        const v = source[g]!;
+        if (dtype === 'int64') (values as BigInt64Array)[r] = valid[r] ? (v as bigint) : 0n;
+        else if (dtype === 'date') (values as BigInt64Array)[r] = valid[r] ? BigInt(v as number) : 0n;
+        else (values as Float64Array)[r] = valid[r] ? (v as number) : 0;
+      });
+      return makeColumn(dtype, n, values, packBits(valid, n));
+    }
+    case 'var':
+    case 'std': {
+      const values = allocShared(Float64Array, n);
+      if (acc.kind === 'momentsBig') {
+        const [sums, squares] = states as [bigint[], bigint[]];
+        order.forEach((g, r) => {
+          const c = f(2)[g]!;
+          valid[r] = c >= 2 ? 1 : 0;
+          if (c >= 2) {
+            const k = BigInt(c);
+            const variance = ratioToNumber(k * squares[g]! - sums[g]! * sums[g]!, k * (k - 1n));
+            values[r] = agg.op === 'std' ? Math.sqrt(variance) : variance;
+          }
+        });
+        return makeColumn('float64', n, values, packBits(valid, n));
+      }
+      order.forEach((g, r) => {
+        const c = f(0)[g]!;
+        valid[r] = c >= 2 ? 1 : 0;
+        if (c >= 2) {
+          const variance = Math.max(0, f(2)[g]! / (c - 1));
+          values[r] = agg.op === 'std' ? Math.sqrt(variance) : variance;
+        }
+      });
+      return makeColumn('float64', n, values, packBits(valid, n));
+    }
+    case 'first':
+    case 'last': {
+      if (empty) return nullColumn(dtype, n, null);
+      return evaluateAtRows(columns, [{ name: agg.name, expr: agg.arg! }], agg.op === 'first' ? firstRows : lastRows)[0]!;
+    }
+    case 'median':
+    case 'nUnique': {
+      const { arg, groups } = argumentAtGroupedRows(columns, agg, rowGroups!, length);
+      const groupOf = new Int32Array(merged.groups).fill(-1);
+      order.forEach((g, r) => (groupOf[g] = r));
+      return agg.op === 'median' ? medianColumn(arg, groups, groupOf, n) : nUniqueColumn(arg, groups, groupOf, n);
+    }
+  }
+}
+
+/** p / q for exact integers p ≥ 0 and q > 0, rounded to a double once (to within an ulp). */
+function ratioToNumber(p: bigint, q: bigint): number {
+  if (p === 0n) return 0;
+  // A quotient of about 64 significant bits, then an exact power-of-two scale.
+  const shift = q.toString(2).length - p.toString(2).length + 64;
+  const quotient = shift >= 0 ? (p << BigInt(shift)) / q : p / (q << BigInt(-shift));
+  return Number(quotient) * 2 ** -shift;
+}
+
+/**
+ * The aggregation's argument at the rows that reached a group, with those rows' group ids: the column itself
+ * when it is one, else evaluated only there, so a row a fused filter dropped cannot raise an overflow.
+ */
+function argumentAtGroupedRows(columns: ReadonlyMap<string, Column>, agg: BoundAgg, rowGroups: Int32Array, length: number): { arg: Column; groups: Int32Array } {
+  const arg = agg.arg!;
+  if (arg.kind === 'col') return { arg: columns.get(arg.name)!, groups: rowGroups };
+  let kept = 0;
+  for (let i = 0; i < length; i++) if (rowGroups[i]! >= 0) kept++;
+  const rows = new Int32Array(kept);
+  const groups = new Int32Array(kept);
+  for (let i = 0, k = 0; i < length; i++) {
+    if (rowGroups[i]! < 0) continue;
+    rows[k] = i;
+    groups[k++] = rowGroups[i]!;
+  }
+  return { arg: evaluateAtRows(columns, [{ name: agg.name, expr: arg }], rows)[0]!, groups };
+}
+
+function isValid(column: Column, i: number): boolean {
+  return column.validity === null || ((column.validity[i >> 3]! >> (i & 7)) & 1) === 1;
+}
+
+function numericAt(column: Column): (i: number) => number {
+  const values = column.values;
+  if (column.dtype === 'bool') return (i) => ((values as Uint8Array)[i >> 3]! >> (i & 7)) & 1;
+  if (values instanceof BigInt64Array) return (i) => Number(values[i]!);
+  return (i) => (values as Float64Array)[i]!;
+}
+
+function medianColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, n: number): Column {
+  const counts = new Int32Array(n + 1);
+  const read = numericAt(arg);
+  for (let i = 0; i < rowGroups.length; i++) {
+    const g = rowGroups[i]!;
+    if (g >= 0 && isValid(arg, i)) counts[groupOf[g]! + 1]!++;
+  }
+  for (let r = 0; r < n; r++) counts[r + 1]! += counts[r]!;
+  const cursor = counts.slice(0, n);
+  const sorted = new Float64Array(counts[n]!);
+  for (let i = 0; i < rowGroups.length; i++) {
+    const g = rowGroups[i]!;
+    if (g >= 0 && isValid(arg, i)) sorted[cursor[groupOf[g]!]!++] = read(i);
+  }
+  const values = allocShared(Float64Array, n);
+  const valid = new Uint8Array(n);
+  for (let r = 0; r < n; r++) {
+    const from = counts[r]!;
+    const to = counts[r + 1]!;
+    if (to === from) continue;
+    // Typed-array sort is numeric with NaN last, the order every engine uses.
+    const part = sorted.subarray(from, to).sort();
+    const mid = part.length >> 1;
+    values[r] = part.length % 2 === 1 ? part[mid]! : (part[mid - 1]! + part[mid]!) / 2;
+    valid[r] = 1;
+  }
+  return makeColumn('float64', n, values, packBits(valid, n));
+}
+
+function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, n: number): Column {
+  const wide = arg.dtype === 'int64' || arg.dtype === 'date' || arg.dtype === 'float64';
+  const table = new KeyTable(wide ? 3 : 2, 1024);
+  const words = new Uint32Array(3);
+  const scratch = new ArrayBuffer(8);
+  const f64 = new Float64Array(scratch);
+  const f32 = new Float32Array(scratch);
+  const u32 = new Uint32Array(scratch);
+  const i64 = new BigInt64Array(scratch);
+  const counts = allocShared(Int32Array, n);
+  const values = arg.values;
+  for (let i = 0; i < rowGroups.length; i++) {
+    const g = rowGroups[i]!;
+    if (g < 0 || !isValid(arg, i)) continue;
+    const r = groupOf[g]!;
+    words[0] = r;
+    switch (arg.dtype) {
+      case 'bool':
+        words[1] = ((values as Uint8Array)[i >> 3]! >> (i & 7)) & 1;
+        break;
+      case 'int32':
+      case 'utf8':
+        words[1] = (values as Int32Array)[i]!;
+        break;
+      case 'float32': {
+        const v = (values as Float32Array)[i]!;
+        f32[0] = v === 0 ? 0 : v;
+        words[1] = v !== v ? 0x7fc00000 : u32[0]!;
+        break;
+      }
+      case 'float64': {
+        const v = (values as Float64Array)[i]!;
+        f64[0] = v === 0 ? 0 : v !== v ? NaN : v;
+        words[1] = u32[0]!;
+        words[2] = v !== v ? 0x7ff80000 : u32[1]!;
+        if (v !== v) words[1] = 0;
+        break;
+      }
+      case 'int64':
+      case 'date':
+        i64[0] = (values as BigInt64Array)[i]!;
+        words[1] = u32[0]!;
+        words[2] = u32[1]!;
+        break;
+    }
+    const before = table.size;
+    table.findOrInsert(words, 0);
+    if (table.size > before) counts[r]!++;
+  }
+  return makeColumn('int32', n, counts, null);
+}

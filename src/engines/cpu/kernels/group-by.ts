@@ -1,0 +1,430 @@
+// Group-by aggregation, morsel-parallel: a generated kernel computes per-morsel partial states for a
+// row range (dense arrays indexed by key codes for dictionary, boolean and small integer keys; a hash
+// table over key words otherwise), the main thread merges partials in morsel order and finalises.
+// Merging in morsel order with morsel bounds that depend only on the row count makes results identical
+// whether morsels ran inline or on any number of workers.
+
+import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
+import type { Column, DType } from '../../../model/types.js';
+import { compileExpr, compileFilter, KernelBuilder, type Compiled } from '../codegen.js';
+import { KeyTable } from './key-table.js';
+import type { PreparedKernel } from './types.js';
+
+/** Most dense slots (product of key cardinalities) before the hash path is used. */
+export const DENSE_SLOT_LIMIT = 1 << 16;
+
+export interface DenseKey {
+  readonly name: string;
+  /** Value subtracted from the key to get its index (integer keys), else 0. */
+  readonly offset: number;
+  /** Index used for null. */
+  readonly nullIndex: number;
+  readonly size: number;
+}
+
+export type GroupMode =
+  | { readonly kind: 'global' }
+  | { readonly kind: 'dense'; readonly keys: readonly DenseKey[]; readonly slots: number }
+  | { readonly kind: 'hash'; readonly keys: readonly string[]; readonly width: number };
+
+/** Per-aggregation partial state, by kind of accumulator. */
+export type AccKind = 'count' | 'sumFloat' | 'sumInt' | 'sumBig' | 'min' | 'max' | 'minBig' | 'maxBig' | 'moments' | 'momentsBig' | 'none';
+
+export interface AccSpec {
+  readonly agg: BoundAgg;
+  readonly kind: AccKind;
+  /** utf8 min/max track ranks; this is the sorted dictionary those ranks index. */
+  readonly rankDictionary?: readonly string[];
+}
+
+export interface PreparedGroupBy extends PreparedKernel {
+  readonly mode: GroupMode;
+  readonly accs: readonly AccSpec[];
+}
+
+/** Partial state of one morsel (or the merged state): arrays indexed by group id. */
+export interface GroupPartial {
+  readonly groups: number;
+  readonly firstRow: Int32Array;
+  readonly lastRow: Int32Array;
+  readonly rows: Float64Array;
+  /** Per aggregation, its state arrays (see stateArity). */
+  readonly states: readonly (readonly (Float64Array | bigint[])[])[];
+  /** Hash mode: key words of each group, `width` words per group. */
+  readonly keys: Uint32Array | null;
+}
+
+function accKind(agg: BoundAgg): AccKind {
+  const d = agg.arg?.type.dtype;
+  switch (agg.op) {
+    case 'count':
+      return 'count';
+    case 'sum':
+      return d === 'int64' ? 'sumBig' : d === 'float32' || d === 'float64' ? 'sumFloat' : 'sumInt';
+    case 'mean':
+      // Integer means divide an exact sum, so they stay exact near 2^53 and never depend on morsels.
+      return d === 'int64' ? 'sumBig' : d === 'float32' || d === 'float64' ? 'sumFloat' : 'sumInt';
+    case 'min':
+    case 'max':
+      return d === 'int64' ? (agg.op === 'min' ? 'minBig' : 'maxBig') : agg.op;
+    case 'var':
+    case 'std':
+      // int64 values past 2^53 lose their spread as doubles: their moments are exact BigInt sums instead.
+      return d === 'int64' ? 'momentsBig' : 'moments';
+    default:
+      return 'none';
+  }
+}
+
+/** Number of state arrays per accumulator kind: [value..., count]. */
+export function stateArity(kind: AccKind): number {
+  return kind === 'none' ? 0 : kind === 'count' ? 1 : kind === 'moments' || kind === 'momentsBig' ? 3 : 2;
+}
+
+/** momentsBig keeps [Σv, Σv², count]: its first two states are BigInt arrays. */
+const isBig = (kind: AccKind, k: number): boolean => (k === 0 && (kind === 'sumBig' || kind === 'minBig' || kind === 'maxBig')) || (kind === 'momentsBig' && k < 2);
+
+/** Chooses dense slots when every key is a column with a small domain. */
+export function chooseGroupMode(columns: ReadonlyMap<string, Column>, keys: readonly string[], hashWidth: number): GroupMode {
+  if (keys.length === 0) return { kind: 'global' };
+  const dense: DenseKey[] = [];
+  let slots = 1;
+  for (const name of keys) {
+    const column = columns.get(name)!;
+    const nullable = column.validity !== null;
+    let size: number;
+    let offset = 0;
+    if (column.dtype === 'utf8') size = column.dictionary!.length;
+    else if (column.dtype === 'bool') size = 2;
+    else if (column.dtype === 'int32') {
+      const [min, max] = int32Range(column);
+      if (max < min) {
+        size = 0;
+      } else {
+        offset = min;
+        size = max - min + 1;
+      }
+    } else return { kind: 'hash', keys, width: hashWidth };
+    const total = size + (nullable ? 1 : 0);
+    dense.push({ name, offset, nullIndex: size, size: Math.max(total, 1) });
+    slots *= Math.max(total, 1);
+    if (slots > DENSE_SLOT_LIMIT) return { kind: 'hash', keys, width: hashWidth };
+  }
+  return { kind: 'dense', keys: dense, slots };
+}
+
+function int32Range(column: Column): [number, number] {
+  const values = column.values as Int32Array;
+  const validity = column.validity;
+  let min = 2147483647;
+  let max = -2147483648;
+  for (let i = 0; i < column.length; i++) {
+    if (validity !== null && ((validity[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
+/** Words one key column takes in hash mode. */
+export function hashKeyWords(dtype: DType): number {
+  return dtype === 'int64' || dtype === 'float64' || dtype === 'date' ? 2 : 1;
+}
+
+export function hashWidth(columns: ReadonlyMap<string, Column>, keys: readonly string[]): number {
+  let width = 0;
+  let nullable = false;
+  for (const k of keys) {
+    const c = columns.get(k)!;
+    width += hashKeyWords(c.dtype);
+    nullable ||= c.validity !== null;
+  }
+  return width + (nullable ? 1 : 0);
+}
+
+/** Emits the key words of one row into `kw` (hash mode); nulls write 0 words and set a mask bit. */
+function emitKeyWords(b: KernelBuilder, keys: readonly Compiled[]): void {
+  let at = 0;
+  const nullTerms: string[] = [];
+  keys.forEach((k, index) => {
+    const from = at;
+    switch (k.dtype) {
+      case 'int32':
+      case 'utf8':
+        b.line(`kw[${at++}] = ${k.v};`);
+        break;
+      case 'bool':
+        b.line(`kw[${at++}] = ${k.v} ? 1 : 0;`);
+        break;
+      case 'float32':
+        // -0 joins 0 and every NaN joins one canonical NaN.
+        b.line(`sf32[0] = ${k.v} === 0 ? 0 : ${k.v}; kw[${at++}] = ${k.v} !== ${k.v} ? 0x7fc00000 : su32[0];`);
+        break;
+      case 'float64':
+      case 'date':
+        b.line(`sf64[0] = ${k.v} === 0 ? 0 : ${k.v}; if (${k.v} !== ${k.v}) { su32[0] = 0; su32[1] = 0x7ff80000; }`);
+        b.line(`kw[${at++}] = su32[0]; kw[${at++}] = su32[1];`);
+        break;
+      case 'int64':
+        b.line(`si64[0] = ${k.v}; kw[${at++}] = su32[0]; kw[${at++}] = su32[1];`);
+        break;
+    }
+    if (k.n !== 'false') {
+      // A null's value slot holds whatever was computed there (0, NaN, ...): its words must not split the group.
+      b.line(`if (${k.n}) { ${Array.from({ length: at - from }, (_, j) => `kw[${from + j}] = 0;`).join(' ')} }`);
+      nullTerms.push(`(${k.n} ? ${1 << index} : 0)`);
+    }
+  });
+  if (nullTerms.length > 0) b.line(`kw[${at}] = ${nullTerms.join(' | ')};`);
+}
+
+function lessThan(kind: AccKind, a: string, b: string): string {
+  // NaN orders after every number (as in sort), so min skips NaN unless nothing else is there.
+  return kind === 'minBig' || kind === 'maxBig' ? `${a} < ${b}` : `(${a} < ${b} || (${b} !== ${b} && ${a} === ${a}))`;
+}
+
+export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, mode: GroupMode, aggs: readonly BoundAgg[], withRowGroups: boolean): PreparedGroupBy {
+  const b = new KernelBuilder(columns);
+  const accs: AccSpec[] = [];
+  const arrays: { name: string; big: boolean; init: string }[] = [];
+  b.line('for (let i = start; i < end; i++) {');
+  if (predicate) compileFilter(b, predicate);
+  if (mode.kind === 'global') b.line('const g = 0;');
+  else if (mode.kind === 'dense') {
+    const terms: string[] = [];
+    let stride = 1;
+    for (const key of mode.keys) {
+      const k = compileExpr(b, { kind: 'col', name: key.name, type: { dtype: columns.get(key.name)!.dtype, nullable: columns.get(key.name)!.validity !== null } });
+      const index = k.dtype === 'bool' ? `(${k.v} ? 1 : 0)` : key.offset === 0 ? k.v : `(${k.v} - ${key.offset})`;
+      terms.push(`${k.n === 'false' ? index : `(${k.n} ? ${key.nullIndex} : ${index})`}${stride === 1 ? '' : ` * ${stride}`}`);
+      stride *= key.size;
+    }
+    b.line(`const g = ${terms.join(' + ')};`);
+  } else {
+    const compiled = mode.keys.map((name) => compileExpr(b, { kind: 'col', name, type: { dtype: columns.get(name)!.dtype, nullable: columns.get(name)!.validity !== null } }));
+    emitKeyWords(b, compiled);
+    b.line('const g = table.findOrInsert(kw, 0);');
+    b.line('if (g === cap) grow();');
+  }
+  b.line('if (firstRow[g] < 0) firstRow[g] = i;');
+  b.line('lastRow[g] = i; rowsN[g]++;');
+  if (withRowGroups) b.line('gids[i] = g;');
+  aggs.forEach((agg, j) => {
+    const acc: { agg: BoundAgg; kind: AccKind; rankDictionary?: readonly string[] } = { agg, kind: accKind(agg) };
+    accs.push(acc);
+    const arity = stateArity(acc.kind);
+    const names = Array.from({ length: arity }, (_, k) => {
+      const name = `s${j}_${k}`;
+      const init = acc.kind === 'minBig' || acc.kind === 'maxBig' ? '0n' : acc.kind === 'sumBig' ? '0n' : '0';
+      arrays.push({ name, big: isBig(acc.kind, k), init });
+      return name;
+    });
+    if (acc.kind === 'none' || !acc.agg.arg) return;
+    const lines = b.capture(() => {
+      const a = compileExpr(b, acc.agg.arg!);
+      let v = a.v;
+      if (a.dtype === 'bool') v = `(${a.v} ? 1 : 0)`;
+      if (a.dtype === 'int64' && (acc.kind === 'sumFloat' || acc.kind === 'moments')) v = `Number(${a.v})`;
+      if (a.dtype === 'utf8' && (acc.kind === 'min' || acc.kind === 'max')) {
+        const dict = a.dictionary ?? [];
+        const sorted = [...dict].map((s, code) => [s, code] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+        const rank = new Int32Array(dict.length);
+        sorted.forEach(([, code], r) => (rank[code] = r));
+        acc.rankDictionary = sorted.map(([text]) => text);
+        v = `${b.param(rank)}[${a.v}]`;
+      }
+      const guard = a.n === 'false' ? '' : `if (!${a.n}) `;
+      const [x, y, z] = names;
+      switch (acc.kind) {
+        case 'count':
+          b.line(`${guard}${x}[g]++;`);
+          break;
+        case 'sumFloat':
+        case 'sumInt':
+          b.line(`${guard}{ ${x}[g] += ${v}; ${y}[g]++; }`);
+          break;
+        case 'sumBig':
+          b.line(`${guard}{ ${x}[g] = (${x}[g] ?? 0n) + ${v}; ${y}[g]++; }`);
+          break;
+        case 'min':
+        case 'minBig':
+          b.line(`${guard}{ const u = ${v}; if (${y}[g] === 0 || ${lessThan(acc.kind, 'u', `${x}[g]`)}) ${x}[g] = u; ${y}[g]++; }`);
+          break;
+        case 'max':
+        case 'maxBig':
+          b.line(`${guard}{ const u = ${v}; if (${y}[g] === 0 || ${lessThan(acc.kind, `${x}[g]`, 'u')}) ${x}[g] = u; ${y}[g]++; }`);
+          break;
+        case 'moments':
+          // Welford's update: stable for large means.
+          b.line(`${guard}{ const u = ${v}; const c = ++${x}[g]; const d = u - ${y}[g]; ${y}[g] += d / c; ${z}[g] += d * (u - ${y}[g]); }`);
+          break;
+        case 'momentsBig':
+          b.line(`${guard}{ const u = ${v}; ${x}[g] += u; ${y}[g] += u * u; ${z}[g]++; }`);
+          break;
+      }
+    });
+    lines.forEach((l) => b.line(l));
+  });
+  b.line('}');
+  const body = b.takeBody();
+  const initial = mode.kind === 'hash' ? 1024 : mode.kind === 'dense' ? mode.slots : 1;
+  const alloc = (a: { name: string; big: boolean }, size: string): string => (a.big ? `new Array(${size}).fill(0n)` : `new Float64Array(${size})`);
+  const setup = [
+    `let cap = ${initial};`,
+    'let firstRow = new Int32Array(cap).fill(-1), lastRow = new Int32Array(cap), rowsN = new Float64Array(cap);',
+    ...arrays.map((a) => `let ${a.name} = ${alloc(a, 'cap')};`),
+    withRowGroups ? 'const gids = out.gids;' : '',
+  ];
+  if (mode.kind === 'hash') {
+    setup.push(
+      `const table = new lib.KeyTable(${mode.width}, 1024), kw = new Uint32Array(${mode.width});`,
+      'const scratch = new ArrayBuffer(8), sf64 = new Float64Array(scratch), sf32 = new Float32Array(scratch), su32 = new Uint32Array(scratch), si64 = new BigInt64Array(scratch);',
+      'function grow() {',
+      '  cap *= 2;',
+      '  firstRow = lib.grow(firstRow, cap, -1); lastRow = lib.grow(lastRow, cap); rowsN = lib.grow(rowsN, cap);',
+      ...arrays.map((a) => (a.big ? `  while (${a.name}.length < cap) ${a.name}.push(0n);` : `  ${a.name} = lib.grow(${a.name}, cap);`)),
+      '}',
+    );
+  }
+  const groups = mode.kind === 'hash' ? 'table.size' : 'cap';
+  const states = accs.map((acc, j) => `[${Array.from({ length: stateArity(acc.kind) }, (_, k) => `s${j}_${k}`).join(', ')}]`);
+  const ret = `return { groups: ${groups}, firstRow, lastRow, rows: rowsN, states: [${states.join(', ')}], keys: ${mode.kind === 'hash' ? 'lib.tableWords(table)' : 'null'} };`;
+  const source = [b.headerText(), ...setup, body, ret].join('\n');
+  return { source, params: b.params, inputs: b.slotColumns, mode, accs };
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+function growArray<T extends Int32Array | Float64Array>(array: T, length: number, fill: number): T {
+  const out = new (array.constructor as new (n: number) => T)(length);
+  out.set(array);
+  if (fill !== 0) out.fill(fill, array.length);
+  return out;
+}
+
+/**
+ * Merges partials in order into one state indexed by global group id. Also returns, per partial, the
+ * map from its local group ids to global ids (used to relabel per-row group ids).
+ */
+export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly GroupPartial[]): { merged: GroupPartial; exactInt: (bigint | undefined)[][]; localToGlobal: Int32Array[] } {
+  const { mode, accs } = prepared;
+  const table = mode.kind === 'hash' ? new KeyTable(mode.width, 1024) : null;
+  let cap = mode.kind === 'dense' ? mode.slots : mode.kind === 'global' ? 1 : 1024;
+  let firstRow = new Int32Array(cap).fill(-1);
+  let lastRow = new Int32Array(cap).fill(-1);
+  let rows = new Float64Array(cap);
+  let states = accs.map((acc) => Array.from({ length: stateArity(acc.kind) }, (_, k): Float64Array | bigint[] => (isBig(acc.kind, k) ? new Array<bigint>(cap).fill(0n) : new Float64Array(cap))));
+  // Exact integer sums that left the safe-integer range continue as BigInt here.
+  const exactInt: (bigint | undefined)[][] = accs.map(() => []);
+  const localToGlobal: Int32Array[] = [];
+  const growTo = (next: number): void => {
+    firstRow = growArray(firstRow, next, -1);
+    lastRow = growArray(lastRow, next, -1);
+    rows = growArray(rows, next, 0);
+    states = states.map((arrays) => arrays.map((a) => (Array.isArray(a) ? [...a, ...new Array<bigint>(next - a.length).fill(0n)] : growArray(a, next, 0))));
+    cap = next;
+  };
+  for (const p of partials) {
+    const map = new Int32Array(p.groups);
+    for (let l = 0; l < p.groups; l++) {
+      if (p.rows[l] === 0) {
+        map[l] = -1;
+        continue;
+      }
+      let g = l;
+      if (table) {
+        g = table.findOrInsert(p.keys!, l * (mode as { width: number }).width);
+        if (g >= cap) growTo(cap * 2);
+      }
+      map[l] = g;
+      if (firstRow[g]! < 0) firstRow[g] = p.firstRow[l]!;
+      lastRow[g] = p.lastRow[l]!;
+      rows[g] = rows[g]! + p.rows[l]!;
+      accs.forEach((acc, j) => mergeState(acc.kind, states[j]!, p.states[j]!, g, l, exactInt[j]!));
+    }
+    localToGlobal.push(map);
+  }
+  const groups = table ? table.size : cap;
+  return { merged: { groups, firstRow, lastRow, rows, states, keys: null }, exactInt, localToGlobal };
+}
+
+function mergeState(kind: AccKind, into: readonly (Float64Array | bigint[])[], from: readonly (Float64Array | bigint[])[], g: number, l: number, exact: (bigint | undefined)[]): void {
+  const f = (k: number): Float64Array => from[k] as Float64Array;
+  const t = (k: number): Float64Array => into[k] as Float64Array;
+  switch (kind) {
+    case 'none':
+      return;
+    case 'count':
+      t(0)[g] = t(0)[g]! + f(0)[l]!;
+      return;
+    case 'sumFloat':
+      t(0)[g] = t(0)[g]! + f(0)[l]!;
+      t(1)[g] = t(1)[g]! + f(1)[l]!;
+      return;
+    case 'sumInt': {
+      const add = f(0)[l]!;
+      const big = exact[g];
+      if (big !== undefined) exact[g] = big + BigInt(add);
+      else {
+        const sum = t(0)[g]! + add;
+        if (Math.abs(sum) <= SAFE && Math.abs(t(0)[g]!) + Math.abs(add) <= SAFE) t(0)[g] = sum;
+        else exact[g] = BigInt(t(0)[g]!) + BigInt(add);
+      }
+      t(1)[g] = t(1)[g]! + f(1)[l]!;
+      return;
+    }
+    case 'sumBig': {
+      const into0 = into[0] as bigint[];
+      into0[g] = into0[g]! + (from[0] as bigint[])[l]!;
+      t(1)[g] = t(1)[g]! + f(1)[l]!;
+      return;
+    }
+    case 'min':
+    case 'max':
+    case 'minBig':
+    case 'maxBig': {
+      if (f(1)[l] === 0) return;
+      const a = into[0]!;
+      const b = from[0]!;
+      const candidate = b[l]!;
+      const current = a[g]!;
+      const smaller = kind === 'min' || kind === 'minBig';
+      const better =
+        t(1)[g] === 0 ||
+        (typeof candidate === 'bigint'
+          ? smaller ? candidate < (current as bigint) : candidate > (current as bigint)
+          : smaller
+            ? candidate < (current as number) || (current !== current && candidate === candidate)
+            : candidate > (current as number) || (candidate !== candidate && current === current));
+      if (better) a[g] = candidate;
+      t(1)[g] = t(1)[g]! + f(1)[l]!;
+      return;
+    }
+    case 'momentsBig': {
+      const [sums, squares] = into as [bigint[], bigint[]];
+      sums[g] = sums[g]! + (from[0] as bigint[])[l]!;
+      squares[g] = squares[g]! + (from[1] as bigint[])[l]!;
+      t(2)[g] = t(2)[g]! + f(2)[l]!;
+      return;
+    }
+    case 'moments': {
+      // Chan et al.'s pairwise combination of (count, mean, M2).
+      const na = t(0)[g]!;
+      const nb = f(0)[l]!;
+      if (nb === 0) return;
+      if (na === 0) {
+        t(0)[g] = nb;
+        t(1)[g] = f(1)[l]!;
+        t(2)[g] = f(2)[l]!;
+        return;
+      }
+      const n = na + nb;
+      const delta = f(1)[l]! - t(1)[g]!;
+      t(1)[g] = t(1)[g]! + (delta * nb) / n;
+      t(2)[g] = t(2)[g]! + f(2)[l]! + (delta * delta * na * nb) / n;
+      t(0)[g] = n;
+      return;
+    }
+  }
+}

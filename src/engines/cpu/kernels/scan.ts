@@ -1,0 +1,74 @@
+// Fused filter + projection: one pass over a row range (or a list of row indices) that evaluates the
+// predicate and every output expression, writing kept rows compactly. This is the CPU engine's kernel
+// for Filter and Project, and for evaluating expressions at chosen rows (first/last, keys).
+
+import type { NamedExpr } from '../../../plan/types.js';
+import type { BoundExpr } from '../../../expr/types.js';
+import type { Column, DType, TypedValues } from '../../../model/types.js';
+import { allocShared } from '../../../model/column.js';
+import { compileExpr, compileFilter, KernelBuilder } from '../codegen.js';
+import type { OutputSpec, PreparedKernel, ScanOut } from './types.js';
+
+export interface PreparedScan extends PreparedKernel {
+  readonly outputs: readonly OutputSpec[];
+}
+
+/**
+ * Builds the kernel. In 'range' mode the kernel visits rows start..end; in 'gather' mode it visits
+ * `out.rows[start..end)`. It returns the number of rows written.
+ */
+export function prepareScan(columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, outputs: readonly NamedExpr[], mode: 'range' | 'gather'): PreparedScan {
+  const b = new KernelBuilder(columns);
+  const specs: OutputSpec[] = [];
+  const writes: string[] = [];
+  b.line(mode === 'range' ? 'for (let i = start; i < end; i++) {' : 'for (let r = start; r < end; r++) { const i = rows[r];');
+  if (predicate) compileFilter(b, predicate);
+  outputs.forEach((o, k) => {
+    const c = compileExpr(b, o.expr);
+    const dtype = o.expr.type.dtype;
+    specs.push({ name: o.name, dtype, nullable: c.n !== 'false', dictionary: dtype === 'utf8' ? (c.dictionary ?? []) : null });
+    writes.push(`o${k}[w] = ${storeValue(dtype, c.v, c.n)};`);
+    if (c.n !== 'false') writes.push(`z${k}[w] = ${c.n} ? 0 : 1;`);
+  });
+  b.line('const w = base + k;');
+  writes.forEach((w) => b.line(w));
+  b.line('k++;');
+  b.line('}');
+  const body = b.takeBody();
+  const outDecls = specs.map((s, k) => `const o${k} = out.values[${k}]${s.nullable ? `, z${k} = out.valid[${k}]` : ''};`);
+  const source = [b.headerText(), ...outDecls, 'const base = out.base, rows = out.rows;', 'let k = 0;', body, 'return k;'].join('\n');
+  return { source, params: b.params, inputs: b.slotColumns, outputs: specs };
+}
+
+function storeValue(dtype: DType, v: string, n: string): string {
+  if (dtype === 'bool') return `${v} ? 1 : 0`;
+  if (dtype === 'date') return n === 'false' ? `BigInt(${v})` : `${n} ? 0n : BigInt(${v})`;
+  return v;
+}
+
+export function outputArray(dtype: DType, length: number): TypedValues {
+  switch (dtype) {
+    case 'int32':
+    case 'utf8':
+      return allocShared(Int32Array, length);
+    case 'float32':
+      return allocShared(Float32Array, length);
+    case 'float64':
+      return allocShared(Float64Array, length);
+    case 'int64':
+    case 'date':
+      return allocShared(BigInt64Array, length);
+    case 'bool':
+      return allocShared(Uint8Array, length);
+  }
+}
+
+/** Output buffers for `capacity` rows. */
+export function allocScanOut(outputs: readonly OutputSpec[], capacity: number, base: number, rows: Int32Array | null): ScanOut {
+  return {
+    values: outputs.map((o) => outputArray(o.dtype, capacity)),
+    valid: outputs.map((o) => (o.nullable ? allocShared(Uint8Array, capacity) : null)),
+    base,
+    rows,
+  };
+}

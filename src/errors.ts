@@ -1,0 +1,141 @@
+// The error hierarchy shared by every layer: a stable `code`, the HTTP `status` a service should answer
+// with, and `expose` (whether the message is safe to show a client). Layers throw these early, where they
+// know what is wrong; the Koa layer maps them to responses without knowing each class.
+
+const brand = Symbol.for('gpuframe.error');
+
+export interface ValidationIssue {
+  /** Column name as declared in the model (not the alias), or null for frame-level issues. */
+  readonly column: string | null;
+  /** Zero-based row index in the input, or null when the issue concerns a whole column. */
+  readonly row: number | null;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface ErrorOptions {
+  readonly cause?: unknown;
+}
+
+/** Base class. `instanceof GpuframeError` also holds for the few errors that must extend TypeError. */
+export class GpuframeError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly expose: boolean;
+
+  constructor(code: string, message: string, status: number, expose: boolean, options: ErrorOptions = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.code = code;
+    this.status = status;
+    this.expose = expose;
+    markGpuframeError(this);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === GpuframeError) return typeof value === 'object' && value !== null && brand in value;
+    return typeof value === 'object' && value !== null && this.prototype.isPrototypeOf(value);
+  }
+}
+
+function markGpuframeError(error: Error): void {
+  Object.defineProperty(error, brand, { value: true, enumerable: false });
+  Object.defineProperty(error, 'name', { value: error.constructor.name, enumerable: false, configurable: true, writable: true });
+}
+
+/** Shape shared by errors that must be TypeErrors (schema and expression type errors). */
+abstract class GpuframeTypeError extends TypeError {
+  abstract readonly code: string;
+  readonly status: number;
+  readonly expose: boolean;
+  constructor(message: string, status: number, expose: boolean, options: ErrorOptions = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.status = status;
+    this.expose = expose;
+    markGpuframeError(this);
+  }
+}
+
+/** Cells failed validation. `issues` is capped; `truncatedIssues` says how many more were found. */
+export class ValidationError extends GpuframeError {
+  readonly issues: readonly ValidationIssue[];
+  readonly truncatedIssues: number;
+  constructor(issues: readonly ValidationIssue[], truncatedIssues = 0, options: ErrorOptions = {}) {
+    const total = issues.length + truncatedIssues;
+    const first = issues[0];
+    const head = first ? `${first.column ?? '(frame)'}${first.row === null ? '' : `[${first.row}]`}: ${first.message}` : 'invalid input';
+    super('validation_failed', `${total} validation issue${total === 1 ? '' : 's'}; first: ${head}`, 422, true, options);
+    this.issues = issues;
+    this.truncatedIssues = truncatedIssues;
+  }
+}
+
+export class ColumnLengthMismatchError extends GpuframeError {
+  readonly lengths: Readonly<Record<string, number>>;
+  constructor(lengths: Readonly<Record<string, number>>) {
+    const text = Object.entries(lengths).map(([name, n]) => `${name}=${n}`).join(', ');
+    super('column_length_mismatch', `columns have different lengths: ${text}`, 400, true);
+    this.lengths = lengths;
+  }
+}
+
+export class UnknownColumnError extends GpuframeError {
+  readonly columns: readonly string[];
+  constructor(columns: readonly string[], available: readonly string[], context: string) {
+    super('unknown_column', `unknown column${columns.length === 1 ? '' : 's'} ${columns.map((c) => `'${c}'`).join(', ')} in ${context}; available: ${available.join(', ') || '(none)'}`, 400, true);
+    this.columns = columns;
+  }
+}
+
+/** A model uses a zod type with no columnar representation, or a malformed alias. */
+export class SchemaDefinitionError extends GpuframeTypeError {
+  readonly code = 'schema_definition';
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`field '${field}': ${message}`, 500, false);
+    this.field = field;
+  }
+}
+
+/** An expression does not type-check against the frame's schema. */
+export class ExpressionTypeError extends GpuframeTypeError {
+  readonly code = 'expression_type';
+  constructor(message: string) {
+    super(message, 400, true);
+  }
+}
+
+/** Integer arithmetic left the range of its type; results are never silently wrapped. */
+export class ArithmeticOverflowError extends GpuframeError {
+  constructor(message: string) {
+    super('arithmetic_overflow', message, 422, true);
+  }
+}
+
+export class CancelledError extends GpuframeError {
+  constructor(message = 'execution was cancelled', options: ErrorOptions = {}) {
+    super('cancelled', message, 499, true, options);
+  }
+}
+
+export class ExecutorClosedError extends GpuframeError {
+  constructor() {
+    super('executor_closed', 'the executor is closed and takes no more work', 503, true);
+  }
+}
+
+export class BackendUnavailableError extends GpuframeError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('backend_unavailable', message, 503, true, options);
+  }
+}
+
+/** Failure inside an engine that is not the caller's fault. */
+export class ExecutionError extends GpuframeError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('execution_failed', message, 500, false, options);
+  }
+}
+
+export function isGpuframeError(value: unknown): value is GpuframeError {
+  return value instanceof GpuframeError;
+}

@@ -1,0 +1,160 @@
+// The user-facing expression builder: `col`, `lit`, `when` and the fluent methods on `Expr`. Each method
+// returns a new Expr wrapping an IR node; nothing is checked until the expression meets a schema.
+
+import type { DType } from '../model/types.js';
+import type { AggOp, BinaryOp, ExprNode, LiteralValue, StringMatchOp, UnaryOp } from './types.js';
+
+type Operand = Expr<unknown> | LiteralValue;
+
+function nodeOf(value: Operand): ExprNode {
+  return value instanceof Expr ? value.node : { kind: 'lit', value };
+}
+
+/** An expression; `T` is the JS type of its values where TypeScript can know it (`unknown` otherwise). */
+export class Expr<T = unknown> {
+  declare readonly __type?: T;
+  readonly node: ExprNode;
+
+  constructor(node: ExprNode) {
+    this.node = node;
+  }
+
+  private binary<R>(op: BinaryOp, other: Operand): Expr<R> {
+    return new Expr<R>({ kind: 'binary', op, left: this.node, right: nodeOf(other) });
+  }
+  private unary<R>(op: UnaryOp): Expr<R> {
+    return new Expr<R>({ kind: 'unary', op, arg: this.node });
+  }
+  private aggregate<R>(op: AggOp): Expr<R> {
+    return new Expr<R>({ kind: 'agg', op, arg: this.node });
+  }
+
+  add(other: Operand): Expr<T> { return this.binary('add', other); }
+  sub(other: Operand): Expr<T> { return this.binary('sub', other); }
+  mul(other: Operand): Expr<T> { return this.binary('mul', other); }
+  /** True division: integer operands give float64. */
+  div(other: Operand): Expr<number | null> { return this.binary('div', other); }
+  /** Remainder with the sign of the dividend; an integer modulo by zero is null. */
+  mod(other: Operand): Expr<T> { return this.binary('mod', other); }
+  neg(): Expr<T> { return this.unary('neg'); }
+
+  eq(other: Operand): Expr<boolean | null> { return this.binary('eq', other); }
+  ne(other: Operand): Expr<boolean | null> { return this.binary('ne', other); }
+  gt(other: Operand): Expr<boolean | null> { return this.binary('gt', other); }
+  ge(other: Operand): Expr<boolean | null> { return this.binary('ge', other); }
+  lt(other: Operand): Expr<boolean | null> { return this.binary('lt', other); }
+  le(other: Operand): Expr<boolean | null> { return this.binary('le', other); }
+
+  /** Kleene AND: false wins over null. */
+  and(other: Operand): Expr<boolean | null> { return this.binary('and', other); }
+  /** Kleene OR: true wins over null. */
+  or(other: Operand): Expr<boolean | null> { return this.binary('or', other); }
+  not(): Expr<boolean | null> { return this.unary('not'); }
+
+  isNull(): Expr<boolean> { return this.unary('isNull'); }
+  isNotNull(): Expr<boolean> { return this.unary('isNotNull'); }
+  isIn(values: readonly LiteralValue[]): Expr<boolean | null> {
+    return new Expr({ kind: 'isIn', arg: this.node, values: [...values] });
+  }
+  /** Inclusive on both ends. */
+  between(low: Operand, high: Operand): Expr<boolean | null> {
+    return this.ge(low).and(this.le(high));
+  }
+
+  cast<D extends DType>(to: D): Expr<unknown> { return new Expr({ kind: 'cast', arg: this.node, to }); }
+  abs(): Expr<T> { return this.unary('abs'); }
+  floor(): Expr<T> { return this.unary('floor'); }
+  ceil(): Expr<T> { return this.unary('ceil'); }
+  /** Round half away from zero to `decimals` places. */
+  round(decimals = 0): Expr<T> {
+    if (!Number.isInteger(decimals) || decimals < 0 || decimals > 15) throw new RangeError('round(decimals): an integer in 0..15');
+    return new Expr({ kind: 'round', arg: this.node, decimals });
+  }
+
+  startsWith(prefix: string): Expr<boolean | null> { return this.match('startsWith', prefix); }
+  endsWith(suffix: string): Expr<boolean | null> { return this.match('endsWith', suffix); }
+  contains(substring: string): Expr<boolean | null> { return this.match('contains', substring); }
+  lower(): Expr<T> { return this.unary('lower'); }
+  upper(): Expr<T> { return this.unary('upper'); }
+  /** Length in UTF-16 code units, as JS strings count it. */
+  length(): Expr<number | null> { return this.unary('length'); }
+  private match(op: StringMatchOp, pattern: string): Expr<boolean | null> {
+    if (typeof pattern !== 'string') throw new TypeError(`${op}: pattern must be a string`);
+    return new Expr({ kind: 'match', op, arg: this.node, pattern });
+  }
+
+  count(): Expr<number> { return this.aggregate('count'); }
+  countAll(): Expr<number> { return this.aggregate('countAll'); }
+  sum(): Expr<number | bigint | null> { return this.aggregate('sum'); }
+  mean(): Expr<number | null> { return this.aggregate('mean'); }
+  min(): Expr<T | null> { return this.aggregate('min'); }
+  max(): Expr<T | null> { return this.aggregate('max'); }
+  median(): Expr<number | null> { return this.aggregate('median'); }
+  /** Sample standard deviation (n − 1); null below two values. */
+  std(): Expr<number | null> { return this.aggregate('std'); }
+  /** Sample variance (n − 1); null below two values. */
+  var(): Expr<number | null> { return this.aggregate('var'); }
+  first(): Expr<T | null> { return this.aggregate('first'); }
+  last(): Expr<T | null> { return this.aggregate('last'); }
+  nUnique(): Expr<number> { return this.aggregate('nUnique'); }
+}
+
+export function col<T = unknown>(name: string): Expr<T> {
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError('col(name): a non-empty string');
+  return new Expr<T>({ kind: 'col', name });
+}
+
+export function lit<V extends LiteralValue>(value: V): Expr<V> {
+  const ok =
+    value === null ||
+    typeof value === 'number' ||
+    typeof value === 'bigint' ||
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (value instanceof Date && !Number.isNaN(value.getTime()));
+  if (!ok) throw new TypeError(`lit(value): unsupported literal ${String(value)}`);
+  return new Expr<V>({ kind: 'lit', value });
+}
+
+/** Number of rows in each group (or the frame): `countAll()` without a column. */
+export function countRows(): Expr<number> {
+  return new Expr<number>({ kind: 'agg', op: 'countAll', arg: null });
+}
+
+export function coalesce<T>(...args: Expr<T>[]): Expr<T> {
+  if (args.length === 0) throw new TypeError('coalesce needs at least one expression');
+  return new Expr<T>({ kind: 'coalesce', args: args.map((a) => a.node) });
+}
+
+/** `when(cond).then(a).when(cond2).then(b).otherwise(c)`; without `otherwise` the result is null. */
+export function when(cond: Expr<unknown>): WhenBuilder {
+  return new WhenBuilder([], cond.node);
+}
+
+export class WhenBuilder {
+  constructor(
+    private readonly branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[],
+    private readonly pending: ExprNode,
+  ) {}
+  then(value: Operand): ChainedWhen {
+    return new ChainedWhen([...this.branches, { cond: this.pending, then: nodeOf(value) }]);
+  }
+}
+
+export class ChainedWhen extends Expr<unknown> {
+  private readonly branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[];
+  constructor(branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[]) {
+    super({ kind: 'when', branches, otherwise: { kind: 'lit', value: null } });
+    this.branches = branches;
+  }
+  when(cond: Expr<unknown>): WhenBuilder {
+    return new WhenBuilder(this.branches, cond.node);
+  }
+  otherwise(value: Operand): Expr<unknown> {
+    return new Expr({ kind: 'when', branches: this.branches, otherwise: nodeOf(value) });
+  }
+}
+
+export function toExprNode(value: Operand): ExprNode {
+  return nodeOf(value);
+}

@@ -1,0 +1,71 @@
+// The typed expression IR shared by the plan and both engines. Nodes are plain immutable data so they
+// can be inspected, rewritten by the optimizer, and compiled to JS or WGSL.
+
+import type { DType } from '../model/types.js';
+
+export type LiteralValue = number | bigint | string | boolean | Date | null;
+
+export type ArithmeticOp = 'add' | 'sub' | 'mul' | 'div' | 'mod';
+export type CompareOp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
+export type LogicOp = 'and' | 'or';
+export type BinaryOp = ArithmeticOp | CompareOp | LogicOp;
+export type UnaryOp = 'neg' | 'not' | 'abs' | 'floor' | 'ceil' | 'isNull' | 'isNotNull' | 'lower' | 'upper' | 'length';
+export type StringMatchOp = 'startsWith' | 'endsWith' | 'contains';
+export type AggOp =
+  | 'count'
+  | 'countAll'
+  | 'sum'
+  | 'mean'
+  | 'min'
+  | 'max'
+  | 'median'
+  | 'std'
+  | 'var'
+  | 'first'
+  | 'last'
+  | 'nUnique';
+
+export type ExprNode =
+  | { readonly kind: 'col'; readonly name: string }
+  | { readonly kind: 'lit'; readonly value: LiteralValue }
+  | { readonly kind: 'binary'; readonly op: BinaryOp; readonly left: ExprNode; readonly right: ExprNode }
+  | { readonly kind: 'unary'; readonly op: UnaryOp; readonly arg: ExprNode }
+  | { readonly kind: 'round'; readonly arg: ExprNode; readonly decimals: number }
+  | { readonly kind: 'isIn'; readonly arg: ExprNode; readonly values: readonly LiteralValue[] }
+  | { readonly kind: 'match'; readonly op: StringMatchOp; readonly arg: ExprNode; readonly pattern: string }
+  | { readonly kind: 'when'; readonly branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[]; readonly otherwise: ExprNode }
+  | { readonly kind: 'cast'; readonly arg: ExprNode; readonly to: DType }
+  | { readonly kind: 'coalesce'; readonly args: readonly ExprNode[] }
+  | { readonly kind: 'agg'; readonly op: AggOp; readonly arg: ExprNode | null };
+
+/** Result type of an expression against a schema. */
+export interface ExprType {
+  readonly dtype: DType;
+  readonly nullable: boolean;
+}
+
+/**
+ * An expression bound to a schema: every node carries its result type, literals are normalised to their
+ * column representation (dates as epoch ms numbers, int64 as bigint) and implicit promotions are explicit
+ * `cast` nodes, so an engine compiles each node knowing exactly what it computes.
+ */
+export type BoundExpr = (
+  | { readonly kind: 'col'; readonly name: string }
+  | { readonly kind: 'lit'; readonly value: number | bigint | string | boolean | null }
+  | { readonly kind: 'binary'; readonly op: BinaryOp; readonly left: BoundExpr; readonly right: BoundExpr }
+  | { readonly kind: 'unary'; readonly op: UnaryOp; readonly arg: BoundExpr }
+  | { readonly kind: 'round'; readonly arg: BoundExpr; readonly decimals: number }
+  | { readonly kind: 'isIn'; readonly arg: BoundExpr; readonly values: readonly (number | bigint | string | boolean)[] }
+  | { readonly kind: 'match'; readonly op: StringMatchOp; readonly arg: BoundExpr; readonly pattern: string }
+  | { readonly kind: 'when'; readonly branches: readonly { readonly cond: BoundExpr; readonly then: BoundExpr }[]; readonly otherwise: BoundExpr }
+  | { readonly kind: 'cast'; readonly arg: BoundExpr }
+  | { readonly kind: 'coalesce'; readonly args: readonly BoundExpr[] }
+) & { readonly type: ExprType };
+
+/** One aggregation of a group-by, bound: its argument is a plain (non-aggregate) expression. */
+export interface BoundAgg {
+  readonly name: string;
+  readonly op: AggOp;
+  readonly arg: BoundExpr | null;
+  readonly type: ExprType;
+}

@@ -1,0 +1,47 @@
+// DataFrameModel: declares a typed frame from a zod object shape. The returned class validates input
+// (columnar JSON, rows, NDJSON, Arrow) into Arrow-layout columns and is itself a Frame over them.
+
+import type * as arrow from 'apache-arrow';
+import type { z } from 'zod';
+import { ingestArrow, ingestColumns, ingestNdjson, ingestRows } from '../model/ingest.js';
+import { fieldsFromShape, type ModelField } from '../model/schema.js';
+import type { PlanNode } from '../plan/types.js';
+import type { ColumnBatch, Field, IngestOptions } from '../model/types.js';
+import { sourceNode } from '../plan/source.js';
+import { Frame } from './frame.js';
+import type { RowOf } from './types.js';
+
+export function DataFrameModel<S extends Readonly<Record<string, z.ZodType>>>(shape: S) {
+  const fields = fieldsFromShape(shape);
+  const schema: Field[] = fields.map((f) => ({ name: f.name, dtype: f.dtype, nullable: f.nullable, ...(f.enumValues ? { enumValues: f.enumValues } : {}) }));
+
+  function wrap<T extends new (plan: PlanNode) => Frame<RowOf<S>>>(cls: T, batch: ColumnBatch): InstanceType<T> {
+    return new cls(sourceNode(schema, batch, cls.name || 'Model')) as InstanceType<T>;
+  }
+
+  return class Model extends Frame<RowOf<S>> {
+    static readonly shape: S = shape;
+    static readonly fields: readonly ModelField[] = fields;
+    static readonly schema: readonly Field[] = schema;
+
+    /** From `{ column: values[] }`, keyed by alias or name as `inputKeyMode` says. */
+    static fromColumns<T extends typeof Model>(this: T, columns: unknown, options: IngestOptions = {}): InstanceType<T> {
+      return wrap(this, ingestColumns(fields, columns, options));
+    }
+
+    /** From an array of row objects. */
+    static fromRows<T extends typeof Model>(this: T, rows: unknown, options: IngestOptions = {}): InstanceType<T> {
+      return wrap(this, ingestRows(fields, rows, options));
+    }
+
+    /** From newline-delimited JSON, one row object per line. */
+    static fromNdjson<T extends typeof Model>(this: T, text: string | Uint8Array, options: IngestOptions = {}): InstanceType<T> {
+      return wrap(this, ingestNdjson(fields, text, options));
+    }
+
+    /** From an Arrow table or Arrow IPC bytes (stream or file format). */
+    static fromArrow<T extends typeof Model>(this: T, input: arrow.Table | Uint8Array | ArrayBuffer, options: IngestOptions = {}): InstanceType<T> {
+      return wrap(this, ingestArrow(fields, input, options));
+    }
+  };
+}

@@ -1,0 +1,26 @@
+// The public API of gpuframe: models, expressions, frames, executors and errors.
+
+export { DataFrameModel } from './frame/model.js';
+export { Frame, GroupBy } from './frame/frame.js';
+export type { RowOf, ExprValue, ExecuteOptions, StreamOptions, SortOptions, JoinOptions } from './frame/types.js';
+export { col, lit, when, coalesce, countRows, Expr } from './expr/expr.js';
+export type { AggOp, LiteralValue } from './expr/types.js';
+export { createExecutor, Executor } from './exec/executor.js';
+export { ExecutionHandle } from './exec/handle.js';
+export type { BackendName, ExecutorOptions, ExecutorStats, HandleStatus } from './exec/types.js';
+export type { DType, Field, IngestOptions, InputKeyMode, RowFailure, TrustedMode } from './model/types.js';
+export {
+  GpuframeError,
+  ValidationError,
+  ColumnLengthMismatchError,
+  UnknownColumnError,
+  SchemaDefinitionError,
+  ExpressionTypeError,
+  ArithmeticOverflowError,
+  CancelledError,
+  ExecutorClosedError,
+  BackendUnavailableError,
+  ExecutionError,
+  isGpuframeError,
+} from './errors.js';
+export type { ValidationIssue } from './errors.js';

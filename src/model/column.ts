@@ -1,0 +1,153 @@
+// Allocation and access helpers for Arrow-layout columns in shared memory, and conversion between
+// columns and Arrow Data/Table. Everything that builds a Column goes through here.
+
+import * as arrow from 'apache-arrow';
+import type { Column, ColumnBatch, DType, TypedValues } from './types.js';
+
+type TypedCtor<T> = { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): T; BYTES_PER_ELEMENT: number };
+
+/** A typed array over a SharedArrayBuffer, padded to 8 bytes as Arrow wants. */
+export function allocShared<T>(ctor: TypedCtor<T>, length: number): T {
+  const bytes = Math.max(8, Math.ceil((length * ctor.BYTES_PER_ELEMENT) / 8) * 8);
+  return new ctor(new SharedArrayBuffer(bytes), 0, length);
+}
+
+export function bitmapBytes(length: number): number {
+  return Math.ceil(length / 8);
+}
+
+export function allocBitmap(length: number): Uint8Array {
+  return allocShared(Uint8Array, bitmapBytes(length));
+}
+
+export function getBit(bits: Uint8Array, i: number): boolean {
+  return ((bits[i >> 3]! >> (i & 7)) & 1) === 1;
+}
+
+export function setBit(bits: Uint8Array, i: number): void {
+  bits[i >> 3]! |= 1 << (i & 7);
+}
+
+/** Pack one byte per row (0/1) into an Arrow bitmap in shared memory. */
+export function packBits(bytes: ArrayLike<number>, length: number): Uint8Array {
+  const bits = allocBitmap(length);
+  for (let i = 0; i < length; i++) if (bytes[i]) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
+}
+
+export function countNulls(validity: Uint8Array | null, length: number): number {
+  if (validity === null) return 0;
+  let valid = 0;
+  const full = length >> 3;
+  for (let b = 0; b < full; b++) valid += POPCOUNT[validity[b]!]!;
+  for (let i = full << 3; i < length; i++) if (getBit(validity, i)) valid++;
+  return length - valid;
+}
+
+const POPCOUNT = (() => {
+  const table = new Uint8Array(256);
+  for (let i = 1; i < 256; i++) table[i] = (i & 1) + table[i >> 1]!;
+  return table;
+})();
+
+export function valuesCtor(dtype: DType): TypedCtor<TypedValues> {
+  switch (dtype) {
+    case 'int32':
+    case 'utf8':
+      return Int32Array;
+    case 'float32':
+      return Float32Array;
+    case 'float64':
+      return Float64Array;
+    case 'int64':
+    case 'date':
+      return BigInt64Array;
+    case 'bool':
+      return Uint8Array;
+  }
+}
+
+/** Builds a column, dropping a validity bitmap that marks nothing null. */
+export function makeColumn(
+  dtype: DType,
+  length: number,
+  values: TypedValues,
+  validity: Uint8Array | null,
+  dictionary: readonly string[] | null = null,
+): Column {
+  const nullCount = countNulls(validity, length);
+  return { dtype, length, values, validity: nullCount === 0 ? null : validity, nullCount, dictionary };
+}
+
+export function isNull(column: Column, i: number): boolean {
+  return column.validity !== null && !getBit(column.validity, i);
+}
+
+/** The JS value of one cell: number, bigint, boolean, string, Date, or null. */
+export function cellValue(column: Column, i: number): unknown {
+  if (isNull(column, i)) return null;
+  switch (column.dtype) {
+    case 'int32':
+    case 'float32':
+    case 'float64':
+      return (column.values as Int32Array | Float64Array | Float32Array)[i]!;
+    case 'int64':
+      return (column.values as BigInt64Array)[i]!;
+    case 'bool':
+      return getBit(column.values as Uint8Array, i);
+    case 'utf8':
+      return column.dictionary![(column.values as Int32Array)[i]!]!;
+    case 'date':
+      return new Date(Number((column.values as BigInt64Array)[i]!));
+  }
+}
+
+export function arrowType(dtype: DType): arrow.DataType {
+  switch (dtype) {
+    case 'int32':
+      return new arrow.Int32();
+    case 'int64':
+      return new arrow.Int64();
+    case 'float32':
+      return new arrow.Float32();
+    case 'float64':
+      return new arrow.Float64();
+    case 'bool':
+      return new arrow.Bool();
+    case 'utf8':
+      return new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
+    case 'date':
+      return new arrow.TimestampMillisecond();
+  }
+}
+
+const dictionaryIds = { next: 0 };
+
+/** Wraps a column's buffers as Arrow Data without copying values or validity. */
+export function columnToArrowData(column: Column): arrow.Data {
+  const type = arrowType(column.dtype);
+  const nullBitmap = column.validity ?? undefined;
+  if (column.dtype === 'utf8') {
+    const dictType = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32(), dictionaryIds.next++);
+    const dictionary = arrow.vectorFromArray(column.dictionary ?? [], new arrow.Utf8());
+    return arrow.makeData({ type: dictType, length: column.length, nullCount: column.nullCount, data: column.values as Int32Array, ...(nullBitmap ? { nullBitmap } : {}), dictionary });
+  }
+  return arrow.makeData({
+    type: type as arrow.Int32,
+    length: column.length,
+    nullCount: column.nullCount,
+    data: column.values as Int32Array,
+    ...(nullBitmap ? { nullBitmap } : {}),
+  });
+}
+
+export function batchToArrowTable(batch: ColumnBatch, nullable?: readonly boolean[]): arrow.Table {
+  const data = batch.columns.map(columnToArrowData);
+  const fields = batch.names.map((name, i) => new arrow.Field(name, data[i]!.type, nullable?.[i] ?? true));
+  const struct = arrow.makeData({ type: new arrow.Struct(fields), length: batch.length, nullCount: 0, children: data });
+  return new arrow.Table([new arrow.RecordBatch(new arrow.Schema(fields), struct)]);
+}
+
+export function emptyBatch(): ColumnBatch {
+  return { length: 0, names: [], columns: [] };
+}

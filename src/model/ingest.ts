@@ -1,0 +1,463 @@
+// Entry points that turn request-shaped input (a columnar object, an array of rows, NDJSON text, an Arrow
+// table or IPC bytes) into a validated ColumnBatch. This module resolves input keys and aliases, missing and
+// extra columns, row shapes and Arrow types; validate.ts checks and stores the cells themselves.
+
+import * as arrow from 'apache-arrow';
+import { ColumnLengthMismatchError, UnknownColumnError, ValidationError } from '../errors.js';
+import { allocBitmap, getBit, setBit } from './column.js';
+import type { ModelField } from './schema.js';
+import type { Column, ColumnBatch, DType, IngestOptions, InputKeyMode, RowFailure, TrustedMode } from './types.js';
+import { buildColumn, describeValue, IssueCollector, keepRows, nullColumn, REPORTED, type CellSource } from './validate.js';
+
+interface Settings {
+  readonly mode: TrustedMode;
+  readonly keyMode: InputKeyMode;
+  readonly fillMissingOptional: boolean;
+  readonly ignoreErrors: boolean;
+  readonly onValidationErrors: ((failures: readonly RowFailure[]) => void) | undefined;
+  readonly extraColumns: 'error' | 'ignore';
+  readonly maxIssues: number;
+}
+
+/** Columnar input: `{ key: array }`. A key whose value is undefined counts as absent, as JS optional properties do. */
+export function ingestColumns(fields: readonly ModelField[], input: unknown, options: IngestOptions = {}): ColumnBatch {
+  const settings = resolveSettings(fields, options);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw inputError(`expected an object mapping column names to arrays, received ${describeValue(input)}`);
+  }
+  const record = input as Record<string, unknown>;
+  const issues = new IssueCollector(settings.maxIssues, settings.ignoreErrors);
+  const keys = Object.keys(record).filter((key) => record[key] !== undefined);
+  const slots = matchColumns(fields, keys, settings, issues, 'columnar input');
+  const arrays = fields.map((field, f): ArrayLike<unknown> | null => {
+    const slot = slots[f]!;
+    if (slot < 0) return null;
+    const value = record[keys[slot]!];
+    if (isColumnArray(value)) return value;
+    issues.frame(field.name, 'not_an_array', `expected an array of cells, received ${describeValue(value)}`);
+    return null;
+  });
+  const lengths = fields.flatMap((field, f) => {
+    const array = arrays[f];
+    return array === null || array === undefined ? [] : [[field.name, array.length] as const];
+  });
+  const length = lengths[0]?.[1] ?? 0;
+  if (lengths.some(([, n]) => n !== length)) throw new ColumnLengthMismatchError(Object.fromEntries(lengths));
+  const sources = arrays.map((cells) => (cells === null ? null : { cells, present: null }));
+  return assemble(fields, length, sources, settings, issues);
+}
+
+/** Row input: an array of objects. A key missing from a row is a null cell when the field allows it. */
+export function ingestRows(fields: readonly ModelField[], rows: unknown, options: IngestOptions = {}): ColumnBatch {
+  const settings = resolveSettings(fields, options);
+  if (!Array.isArray(rows)) throw inputError(`expected an array of row objects, received ${describeValue(rows)}`);
+  return ingestRowArray(fields, rows, settings, new IssueCollector(settings.maxIssues, settings.ignoreErrors), 'input rows');
+}
+
+/**
+ * One JSON object per line; blank lines are skipped. `row` in issues counts records (non-blank lines), so it
+ * matches the row index of the result; a message about a malformed line names its line number too.
+ */
+export function ingestNdjson(fields: readonly ModelField[], text: string | Uint8Array, options: IngestOptions = {}): ColumnBatch {
+  const settings = resolveSettings(fields, options);
+  const issues = new IssueCollector(settings.maxIssues, settings.ignoreErrors);
+  let source: string;
+  if (typeof text === 'string') {
+    source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  } else if (text instanceof Uint8Array) {
+    try {
+      source = new TextDecoder('utf-8', { fatal: true }).decode(text);
+    } catch (error) {
+      throw new ValidationError([{ column: null, row: null, code: 'invalid_encoding', message: 'NDJSON input is not valid UTF-8' }], 0, { cause: error });
+    }
+  } else {
+    throw inputError(`expected NDJSON text or bytes, received ${describeValue(text)}`);
+  }
+  const rows: unknown[] = [];
+  const lines = source.split('\n');
+  for (let line = 0; line < lines.length; line++) {
+    const lineText = lines[line]!;
+    if (lineText.trim() === '') continue;
+    try {
+      rows.push(JSON.parse(lineText));
+    } catch (error) {
+      issues.cell(null, rows.length, 'invalid_json', `line ${line + 1}: ${error instanceof Error ? error.message : String(error)}`);
+      rows.push(REPORTED);
+    }
+  }
+  return ingestRowArray(fields, rows, settings, issues, 'NDJSON input');
+}
+
+/**
+ * An Arrow table or IPC bytes (stream or file format). 'strict' wants each column in exactly its declared
+ * Arrow type; the other modes convert any numeric type to a numeric column, any string type to utf8 and
+ * any date or timestamp to date, checking cells as they would JSON cells.
+ */
+export function ingestArrow(fields: readonly ModelField[], input: arrow.Table | Uint8Array | ArrayBuffer, options: IngestOptions = {}): ColumnBatch {
+  const settings = resolveSettings(fields, options);
+  const table = toTable(input);
+  const issues = new IssueCollector(settings.maxIssues, settings.ignoreErrors);
+  const keys = table.schema.fields.map((f) => f.name);
+  const slots = matchColumns(fields, keys, settings, issues, 'Arrow input');
+  const sources = fields.map((field, f): CellSource | null => {
+    const slot = slots[f]!;
+    if (slot < 0) return null;
+    return arrowSource(field, table.getChildAt(slot)!, settings.mode, issues);
+  });
+  return assemble(fields, table.numRows, sources, settings, issues);
+}
+
+function resolveSettings(fields: readonly ModelField[], options: IngestOptions): Settings {
+  const mode = options.trustedMode ?? 'off';
+  if (mode !== 'off' && mode !== 'shape_only' && mode !== 'strict') throw new RangeError(`unknown trustedMode '${String(mode)}'`);
+  const keyMode = options.inputKeyMode ?? (fields.some((f) => f.alias !== undefined) ? 'aliases' : 'names');
+  if (keyMode !== 'aliases' && keyMode !== 'names' && keyMode !== 'both') throw new RangeError(`unknown inputKeyMode '${String(keyMode)}'`);
+  const extraColumns = options.extraColumns ?? 'error';
+  if (extraColumns !== 'error' && extraColumns !== 'ignore') throw new RangeError(`unknown extraColumns '${String(extraColumns)}'`);
+  const maxIssues = options.maxIssues ?? 100;
+  if (!Number.isSafeInteger(maxIssues) || maxIssues < 0) throw new RangeError(`maxIssues must be a non-negative integer, got ${maxIssues}`);
+  return {
+    mode,
+    keyMode,
+    fillMissingOptional: options.fillMissingOptional ?? true,
+    ignoreErrors: options.ignoreErrors ?? false,
+    onValidationErrors: options.onValidationErrors,
+    extraColumns,
+    maxIssues,
+  };
+}
+
+function inputError(message: string): ValidationError {
+  return new ValidationError([{ column: null, row: null, code: 'invalid_type', message }]);
+}
+
+/** Arrays and typed arrays hold cells; a DataView does not. */
+function isColumnArray(value: unknown): value is ArrayLike<unknown> {
+  return Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
+}
+
+/** The input keys of a model under one key mode. */
+interface InputKeys {
+  /** Input key → index of the field it feeds; under 'both' a field with an alias has two. */
+  readonly fieldOf: ReadonlyMap<string, number>;
+  readonly accepted: readonly string[];
+}
+
+function inputKeys(fields: readonly ModelField[], keyMode: InputKeyMode): InputKeys {
+  const fieldOf = new Map<string, number>();
+  fields.forEach((field, f) => {
+    if (keyMode !== 'aliases' || field.alias === undefined) fieldOf.set(field.name, f);
+    if (keyMode !== 'names' && field.alias !== undefined) fieldOf.set(field.alias, f);
+  });
+  return { fieldOf, accepted: [...fieldOf.keys()] };
+}
+
+/** How a field's key was sent: the key's position, absent, or sent twice (alias and name, or a repeated Arrow name). */
+const ABSENT = -1;
+const CONFLICT = -2;
+
+/**
+ * For each field, the position in `keys` of the column that feeds it, or ABSENT / CONFLICT. Throws on
+ * undeclared keys unless they are ignored; reports duplicate and missing columns as frame issues.
+ */
+function matchColumns(fields: readonly ModelField[], keys: readonly string[], settings: Settings, issues: IssueCollector, context: string): Int32Array {
+  const { fieldOf, accepted } = inputKeys(fields, settings.keyMode);
+  const slots = new Int32Array(fields.length).fill(ABSENT);
+  const unknown: string[] = [];
+  keys.forEach((key, position) => {
+    const f = fieldOf.get(key);
+    if (f === undefined) {
+      if (settings.extraColumns === 'error') unknown.push(key);
+      return;
+    }
+    const slot = slots[f]!;
+    if (slot === ABSENT) {
+      slots[f] = position;
+      return;
+    }
+    if (slot === CONFLICT) return;
+    slots[f] = CONFLICT;
+    issues.frame(fields[f]!.name, 'duplicate_key', `column sent twice, as '${keys[slot]}' and as '${key}'`);
+  });
+  if (unknown.length > 0) throw new UnknownColumnError(unknown, accepted, context);
+  fields.forEach((field, f) => {
+    if (slots[f] !== ABSENT || (field.nullable && settings.fillMissingOptional)) return;
+    issues.frame(field.name, 'missing_column', `column ${keyDescription(field, settings.keyMode)} is missing`);
+  });
+  return slots;
+}
+
+function keyDescription(field: ModelField, keyMode: InputKeyMode): string {
+  if (field.alias === undefined || keyMode === 'names') return `'${field.name}'`;
+  if (keyMode === 'aliases') return `'${field.alias}'`;
+  return `'${field.alias}' (or '${field.name}')`;
+}
+
+/**
+ * Splits rows into one cell array per field in a single pass over each row's keys. Problems found here
+ * (a row that is not an object, a missing required key, alias and name both sent) are reported once, and
+ * the affected cells become REPORTED so the column builders do not report them again.
+ */
+function ingestRowArray(fields: readonly ModelField[], rows: readonly unknown[], settings: Settings, issues: IssueCollector, context: string): ColumnBatch {
+  const { fieldOf, accepted } = inputKeys(fields, settings.keyMode);
+  const cells: unknown[][] = fields.map(() => []);
+  const rowCells: unknown[] = new Array<unknown>(fields.length).fill(null);
+  const seenInRow = new Int32Array(fields.length).fill(-1);
+  const unknown = new Set<string>();
+  for (let row = 0; row < rows.length; row++) {
+    const value = rows[row];
+    if (value === REPORTED || typeof value !== 'object' || value === null || Array.isArray(value)) {
+      if (value !== REPORTED) issues.cell(null, row, 'invalid_type', `expected a row object, received ${describeValue(value)}`);
+      for (const column of cells) column.push(REPORTED);
+      continue;
+    }
+    const record = value as Record<string, unknown>;
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue;
+      const f = fieldOf.get(key);
+      if (f === undefined) {
+        if (settings.extraColumns === 'error') unknown.add(key);
+        continue;
+      }
+      if (seenInRow[f] !== row) {
+        seenInRow[f] = row;
+        rowCells[f] = record[key];
+      } else if (rowCells[f] !== REPORTED) {
+        rowCells[f] = REPORTED;
+        issues.cell(fields[f]!.name, row, 'duplicate_key', `row sends ${keyDescription(fields[f]!, 'both')} twice`);
+      }
+    }
+    for (let f = 0; f < fields.length; f++) {
+      if (seenInRow[f] === row) {
+        cells[f]!.push(rowCells[f]);
+        continue;
+      }
+      const field = fields[f]!;
+      if (field.nullable && settings.fillMissingOptional) {
+        cells[f]!.push(null);
+      } else {
+        issues.cell(field.name, row, 'missing_value', `row has no ${keyDescription(field, settings.keyMode)}`);
+        cells[f]!.push(REPORTED);
+      }
+    }
+  }
+  if (unknown.size > 0) throw new UnknownColumnError([...unknown], accepted, context);
+  return assemble(fields, rows.length, cells.map((column) => ({ cells: column, present: null })), settings, issues);
+}
+
+/**
+ * Builds every column, then either throws one ValidationError with every issue found or, under
+ * ignoreErrors, drops the failing rows and reports them. Frame issues always throw.
+ */
+function assemble(fields: readonly ModelField[], length: number, sources: readonly (CellSource | null)[], settings: Settings, issues: IssueCollector): ColumnBatch {
+  if (issues.hasFrameIssues && settings.ignoreErrors) throw issues.toError(false);
+  const columns: Column[] = fields.map((field, f) => {
+    const source = sources[f];
+    return source === null || source === undefined ? nullColumn(field, length) : buildColumn(field, source, length, settings.mode, issues);
+  });
+  if (issues.hasFrameIssues || (issues.hasCellIssues && !settings.ignoreErrors)) throw issues.toError(true);
+  const names = fields.map((f) => f.name);
+  if (!issues.hasCellIssues) return { length, names, columns };
+  const failures = issues.rowFailures();
+  const keep = new Uint8Array(length).fill(1);
+  for (const failure of failures) keep[failure.row] = 0;
+  const keptCount = length - failures.length;
+  const kept = columns.map((column, f) => keepRows(fields[f]!, column, keep, keptCount));
+  settings.onValidationErrors?.(failures);
+  return { length: keptCount, names, columns: kept };
+}
+
+function toTable(input: unknown): arrow.Table {
+  // isArrowTable rather than instanceof: a table from another copy of apache-arrow is still a table.
+  if (arrow.util.isArrowTable(input)) return input;
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
+    try {
+      return arrow.tableFromIPC(input instanceof ArrayBuffer ? new Uint8Array(input) : input);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ValidationError([{ column: null, row: null, code: 'invalid_arrow', message: `not readable as Arrow IPC: ${reason}` }], 0, { cause: error });
+    }
+  }
+  throw inputError(`expected an Arrow Table or Arrow IPC bytes, received ${describeValue(input)}`);
+}
+
+const EXACT_ARROW_TYPES: Record<DType, string> = {
+  int32: 'Int32',
+  int64: 'Int64',
+  float32: 'Float32',
+  float64: 'Float64',
+  bool: 'Bool',
+  utf8: 'Utf8 or Dictionary<Utf8>',
+  date: 'Timestamp<MILLISECOND> or Date<MILLISECOND>',
+};
+
+function arrowTypeFits(dtype: DType, type: arrow.DataType, exact: boolean): boolean {
+  const { DataType } = arrow;
+  if (!exact && DataType.isNull(type)) return true;
+  switch (dtype) {
+    case 'int32':
+      return exact ? DataType.isInt(type) && type.isSigned && type.bitWidth === 32 : isNumericArrowType(type);
+    case 'int64':
+      return exact ? DataType.isInt(type) && type.isSigned && type.bitWidth === 64 : isNumericArrowType(type);
+    case 'float32':
+      return exact ? DataType.isFloat(type) && type.precision === arrow.Precision.SINGLE : isNumericArrowType(type);
+    case 'float64':
+      return exact ? DataType.isFloat(type) && type.precision === arrow.Precision.DOUBLE : isNumericArrowType(type);
+    case 'bool':
+      return DataType.isBool(type);
+    case 'utf8': {
+      const valueType = DataType.isDictionary(type) ? type.dictionary : type;
+      return exact ? DataType.isUtf8(valueType) : DataType.isUtf8(valueType) || DataType.isLargeUtf8(valueType) || DataType.isUtf8View(valueType);
+    }
+    case 'date':
+      if (exact) return (DataType.isDate(type) && type.unit === arrow.DateUnit.MILLISECOND) || (DataType.isTimestamp(type) && type.unit === arrow.TimeUnit.MILLISECOND);
+      return DataType.isDate(type) || DataType.isTimestamp(type);
+  }
+}
+
+function isNumericArrowType(type: arrow.DataType): boolean {
+  return arrow.DataType.isInt(type) || arrow.DataType.isFloat(type);
+}
+
+/** The cells of one Arrow column in the form the column builders take, or null (reported) when its type does not fit. */
+function arrowSource(field: ModelField, vector: arrow.Vector, mode: TrustedMode, issues: IssueCollector): CellSource | null {
+  const { type } = vector;
+  const exact = mode === 'strict';
+  if (!arrowTypeFits(field.dtype, type, exact)) {
+    const verb = exact ? 'is not' : 'does not convert to';
+    issues.frame(field.name, 'arrow_type_mismatch', `Arrow type ${String(type)} ${verb} the type of a ${field.dtype} column (${EXACT_ARROW_TYPES[field.dtype]})`);
+    return null;
+  }
+  if (arrow.DataType.isNull(type)) return { cells: [], present: allocBitmap(vector.length) };
+  const present = presentBits(vector);
+  if (isNumericArrowType(type)) return { cells: numericCells(vector, field.dtype === 'int64'), present };
+  if (arrow.DataType.isBool(type)) return { cells: boolCells(vector), present };
+  if (arrow.DataType.isDictionary(type)) return { cells: dictionaryCells(field, vector, issues), present };
+  if (arrow.DataType.isDate(type) || arrow.DataType.isTimestamp(type)) return { cells: epochMsCells(field, vector, mode, issues), present, epochMs: true };
+  return { cells: [...vector] as unknown[], present };
+}
+
+/** One validity bitmap over all chunks, or null when nothing is null. */
+function presentBits(vector: arrow.Vector): Uint8Array | null {
+  if (vector.nullCount === 0) return null;
+  const bits = new Uint8Array(Math.ceil(vector.length / 8));
+  let base = 0;
+  for (const chunk of vector.data) {
+    const { nullBitmap, offset } = chunk;
+    const hasNulls = chunk.nullCount > 0 && nullBitmap !== undefined && nullBitmap.length > 0;
+    for (let i = 0; i < chunk.length; i++) if (!hasNulls || getBit(nullBitmap, offset + i)) setBit(bits, base + i);
+    base += chunk.length;
+  }
+  return bits;
+}
+
+/**
+ * Numeric chunk values joined into one typed array. 64-bit integers stay bigints only for an int64
+ * column; for the others they become numbers, which the builders then range-check.
+ */
+function numericCells(vector: arrow.Vector, wantBigInt: boolean): ArrayLike<unknown> {
+  const { type } = vector;
+  const chunks = vector.data;
+  const isHalf = arrow.DataType.isFloat(type) && type.precision === arrow.Precision.HALF;
+  const isBig = arrow.DataType.isInt(type) && type.bitWidth === 64;
+  const isSigned = arrow.DataType.isInt(type) && type.isSigned;
+  if (!isHalf && !(isBig && !wantBigInt) && chunks.length === 1) {
+    const only = chunks[0]!;
+    return (only.values as Int32Array | BigInt64Array).subarray(0, only.length);
+  }
+  if (isBig && wantBigInt) {
+    const joined = isSigned ? new BigInt64Array(vector.length) : new BigUint64Array(vector.length);
+    let base = 0;
+    for (const chunk of chunks) {
+      joined.set((chunk.values as BigInt64Array).subarray(0, chunk.length), base);
+      base += chunk.length;
+    }
+    return joined;
+  }
+  const joined = new Float64Array(vector.length);
+  let base = 0;
+  for (const chunk of chunks) {
+    const values = chunk.values as ArrayLike<number | bigint>;
+    for (let i = 0; i < chunk.length; i++) {
+      const value = values[i]!;
+      joined[base + i] = isHalf ? arrow.util.uint16ToFloat64(value as number) : Number(value);
+    }
+    base += chunk.length;
+  }
+  return joined;
+}
+
+function boolCells(vector: arrow.Vector): boolean[] {
+  const cells = new Array<boolean>(vector.length);
+  let base = 0;
+  for (const chunk of vector.data) {
+    const bits = chunk.values as Uint8Array;
+    // Bool values are bit-addressed from the chunk's offset; arrow-js does not slice them.
+    for (let i = 0; i < chunk.length; i++) cells[base + i] = getBit(bits, chunk.offset + i);
+    base += chunk.length;
+  }
+  return cells;
+}
+
+/** Decodes each chunk's dictionary once and looks indices up in it, rather than decoding every cell. */
+function dictionaryCells(field: ModelField, vector: arrow.Vector, issues: IssueCollector): unknown[] {
+  const cells = new Array<unknown>(vector.length);
+  let base = 0;
+  for (const chunk of vector.data) {
+    const dictionary = chunk.dictionary === undefined ? [] : ([...chunk.dictionary] as unknown[]);
+    const indices = chunk.values as ArrayLike<number | bigint>;
+    for (let i = 0; i < chunk.length; i++) {
+      const index = Number(indices[i]!);
+      if (index >= 0 && index < dictionary.length) {
+        cells[base + i] = dictionary[index];
+      } else if (chunk.getValid(i)) {
+        issues.cell(field.name, base + i, 'invalid_arrow', `dictionary index ${index} is outside the dictionary of ${dictionary.length}`);
+        cells[base + i] = REPORTED;
+      }
+    }
+    base += chunk.length;
+  }
+  return cells;
+}
+
+const MS_PER_DAY = 86400000;
+
+/**
+ * Dates and timestamps as epoch milliseconds. A micro- or nanosecond timestamp with a sub-millisecond part
+ * cannot be held exactly: it is an issue in checked modes and floored in 'shape_only'.
+ */
+function epochMsCells(field: ModelField, vector: arrow.Vector, mode: TrustedMode, issues: IssueCollector): unknown[] {
+  const { type } = vector;
+  const cells = new Array<unknown>(vector.length);
+  const unit = arrow.DataType.isTimestamp(type) ? (type.unit as arrow.TimeUnit) : arrow.TimeUnit.MILLISECOND;
+  const subMsDivisor = unit === arrow.TimeUnit.MICROSECOND ? 1000n : 1000000n;
+  let base = 0;
+  for (const chunk of vector.data) {
+    if (arrow.DataType.isDate(type) && type.unit === arrow.DateUnit.DAY) {
+      const days = chunk.values as Int32Array;
+      for (let i = 0; i < chunk.length; i++) cells[base + i] = days[i]! * MS_PER_DAY;
+      base += chunk.length;
+      continue;
+    }
+    const raw = chunk.values as BigInt64Array;
+    for (let i = 0; i < chunk.length; i++) {
+      const value = raw[i]!;
+      if (unit === arrow.TimeUnit.SECOND) {
+        cells[base + i] = Number(value) * 1000;
+      } else if (unit === arrow.TimeUnit.MILLISECOND) {
+        cells[base + i] = Number(value);
+      } else {
+        const remainder = value % subMsDivisor;
+        if (remainder !== 0n && mode !== 'shape_only' && chunk.getValid(i)) {
+          issues.cell(field.name, base + i, 'precision_loss', `timestamp ${value} has a sub-millisecond part that a date column cannot hold`);
+          cells[base + i] = REPORTED;
+        } else {
+          // Floor, not truncate, so instants before 1970 round toward the past like later ones do.
+          cells[base + i] = Number((value - remainder) / subMsDivisor - (remainder < 0n ? 1n : 0n));
+        }
+      }
+    }
+    base += chunk.length;
+  }
+  return cells;
+}

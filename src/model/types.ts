@@ -1,0 +1,65 @@
+// Public types of the model layer: column dtypes, fields and schemas, and the storage of one column.
+// Every layer above reads these; nothing here knows about plans or engines.
+
+export type DType = 'int32' | 'int64' | 'float32' | 'float64' | 'bool' | 'utf8' | 'date';
+
+export interface Field {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly nullable: boolean;
+  /** Fixed category set of a z.enum column; its dictionary is exactly these values in this order. */
+  readonly enumValues?: readonly string[];
+}
+
+export type Schema = readonly Field[];
+
+export type TypedValues = Int32Array | Float64Array | Float32Array | BigInt64Array | Uint8Array;
+
+/**
+ * One column in Arrow layout. Values and validity live in SharedArrayBuffer-backed typed arrays so worker
+ * threads read them without copies.
+ * - int32, float32, float64, int64: values as their typed array (int64 as BigInt64Array).
+ * - bool: bit-packed Uint8Array (Arrow layout, least-significant bit first).
+ * - utf8: Int32Array of dictionary codes, with `dictionary` holding the distinct strings.
+ * - date: BigInt64Array of epoch milliseconds (Arrow Timestamp(ms)).
+ * `validity` is an Arrow bitmap (1 = valid), or null when no value is null.
+ */
+export interface Column {
+  readonly dtype: DType;
+  readonly length: number;
+  readonly values: TypedValues;
+  readonly validity: Uint8Array | null;
+  readonly nullCount: number;
+  readonly dictionary: readonly string[] | null;
+}
+
+/** Named columns of equal length: the unit that engines consume and produce. */
+export interface ColumnBatch {
+  readonly length: number;
+  readonly names: readonly string[];
+  readonly columns: readonly Column[];
+}
+
+export type TrustedMode = 'off' | 'shape_only' | 'strict';
+export type InputKeyMode = 'aliases' | 'names' | 'both';
+
+export interface RowFailure {
+  readonly row: number;
+  readonly errors: readonly import('../errors.js').ValidationIssue[];
+}
+
+export interface IngestOptions {
+  /** 'off' (default): every cell is validated by its zod type, refinements included. */
+  readonly trustedMode?: TrustedMode;
+  /** Which input keys are accepted; defaults to 'aliases' when the model declares any alias, else 'names'. */
+  readonly inputKeyMode?: InputKeyMode;
+  /** A missing nullable column becomes all-null (default true); false makes it an error. */
+  readonly fillMissingOptional?: boolean;
+  /** Drop failing rows instead of throwing; each dropped row is reported to `onValidationErrors`. */
+  readonly ignoreErrors?: boolean;
+  readonly onValidationErrors?: (failures: readonly RowFailure[]) => void;
+  /** Input columns the model does not declare: 'error' (default) or 'ignore'. */
+  readonly extraColumns?: 'error' | 'ignore';
+  /** Most issues kept on a ValidationError; the rest are counted (default 100). */
+  readonly maxIssues?: number;
+}

@@ -1,0 +1,512 @@
+// Turns one column of input cells into an Arrow-layout Column in shared memory, checking every cell in one
+// typed pass per dtype, and collects what is wrong as issues. It knows trusted modes and zod refinements but
+// not input shapes: ingest.ts turns columns, rows, NDJSON and Arrow into arrays of cells first.
+
+import { ValidationError, type ValidationIssue } from '../errors.js';
+import { allocBitmap, allocShared, getBit, makeColumn, setBit, valuesCtor } from './column.js';
+import type { ModelField } from './schema.js';
+import type { Column, RowFailure, TrustedMode } from './types.js';
+
+/** Stands in for a cell whose problem was already reported (its row was not an object, its line not JSON). */
+export const REPORTED: unique symbol = Symbol('gpuframe.reportedCell');
+
+/** The cells of one column as ingest found them. */
+export interface CellSource {
+  readonly cells: ArrayLike<unknown>;
+  /** Arrow validity of the cells (bit set = present), or null when each cell's own value says whether it is null. */
+  readonly present: Uint8Array | null;
+  /** Numbers in a date column are epoch milliseconds. Only Arrow temporal input sets this: JSON numbers are never dates. */
+  readonly epochMs?: boolean;
+}
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+/** Largest finite float32, the bound zod's z.float32() checks. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+/** The range of a valid JS Date, in epoch milliseconds. */
+const DATE_MAX_MS = 8.64e15;
+
+/**
+ * Keeps at most `maxIssues` cell issues (frame issues always come first), counts the rest, and when rows are
+ * to be dropped instead of thrown, keeps every issue of every failing row.
+ */
+export class IssueCollector {
+  private readonly frameIssues: ValidationIssue[] = [];
+  private readonly cellIssues: ValidationIssue[] = [];
+  private cellIssueCount = 0;
+  private readonly issuesByRow: Map<number, ValidationIssue[]> | null;
+
+  constructor(
+    private readonly maxIssues: number,
+    collectRowFailures: boolean,
+  ) {
+    this.issuesByRow = collectRowFailures ? new Map() : null;
+  }
+
+  /** A problem with the input as a whole or with a whole column; never dropped by ignoreErrors. */
+  frame(column: string | null, code: string, message: string): void {
+    this.frameIssues.push({ column, row: null, code, message });
+  }
+
+  get hasFrameIssues(): boolean {
+    return this.frameIssues.length > 0;
+  }
+
+  get hasCellIssues(): boolean {
+    return this.cellIssueCount > 0;
+  }
+
+  /** False once an issue would only be counted, so hot loops can skip building its message. */
+  keepsNextCell(): boolean {
+    return this.issuesByRow !== null || this.cellIssues.length < this.maxIssues;
+  }
+
+  /** A problem with one cell, or with a whole row when `column` is null. Past the cap it is only counted. */
+  cell(column: string | null, row: number, code: string, message: string): void {
+    this.cellIssueCount++;
+    if (!this.keepsNextCell()) return;
+    const issue: ValidationIssue = { column, row, code, message };
+    if (this.cellIssues.length < this.maxIssues) this.cellIssues.push(issue);
+    if (this.issuesByRow !== null) {
+      const forRow = this.issuesByRow.get(row);
+      if (forRow === undefined) this.issuesByRow.set(row, [issue]);
+      else forRow.push(issue);
+    }
+  }
+
+  /** Counts a cell issue past the cap without keeping it. */
+  countCell(): void {
+    this.cellIssueCount++;
+  }
+
+  /** Failing rows in input order, each with every issue found in it. */
+  rowFailures(): RowFailure[] {
+    if (this.issuesByRow === null) return [];
+    return [...this.issuesByRow].sort((a, b) => a[0] - b[0]).map(([row, errors]) => ({ row, errors }));
+  }
+
+  toError(includeCellIssues: boolean): ValidationError {
+    const cellCount = includeCellIssues ? this.cellIssueCount : 0;
+    const all = includeCellIssues ? [...this.frameIssues, ...this.cellIssues] : this.frameIssues;
+    const kept = all.slice(0, this.maxIssues);
+    return new ValidationError(kept, this.frameIssues.length + cellCount - kept.length);
+  }
+}
+
+/** Everything a column builder needs besides the cells; made once per column, not per cell. */
+interface BuildContext {
+  readonly field: ModelField;
+  readonly issues: IssueCollector;
+  /** Values are checked (integer-ness, range, finiteness); false in 'shape_only', where only JS kinds are. */
+  readonly checked: boolean;
+  /** zod runs on every accepted cell: 'off' mode and a field with refinements or formats. */
+  readonly refine: boolean;
+}
+
+/** Validity that stays unallocated until the first null cell, as most columns have none. */
+class ValidityBuilder {
+  bits: Uint8Array | null = null;
+
+  constructor(private readonly length: number) {}
+
+  markNull(row: number): void {
+    if (this.bits !== null) return;
+    // Every earlier row was valid, or this would have been allocated already.
+    const bits = allocBitmap(this.length);
+    bits.fill(0xff, 0, row >> 3);
+    for (let i = row & ~7; i < row; i++) setBit(bits, i);
+    this.bits = bits;
+  }
+
+  markValid(row: number): void {
+    if (this.bits !== null) setBit(this.bits, row);
+  }
+}
+
+export function buildColumn(field: ModelField, source: CellSource, length: number, mode: TrustedMode, issues: IssueCollector): Column {
+  const ctx: BuildContext = { field, issues, checked: mode !== 'shape_only', refine: mode === 'off' && field.needsZod };
+  switch (field.dtype) {
+    case 'int32':
+      return buildInt32(ctx, source, length);
+    case 'int64':
+      return buildInt64(ctx, source, length);
+    case 'float32':
+      return buildFloat32(ctx, source, length);
+    case 'float64':
+      return buildFloat64(ctx, source, length);
+    case 'bool':
+      return buildBool(ctx, source, length);
+    case 'utf8':
+      return buildUtf8(ctx, source, length);
+    case 'date':
+      return buildDate(ctx, source, length);
+  }
+}
+
+/** A column with every cell null: what a missing nullable column becomes. */
+export function nullColumn(field: ModelField, length: number): Column {
+  const values = field.dtype === 'bool' ? allocBitmap(length) : allocShared(valuesCtor(field.dtype), length);
+  return makeColumn(field.dtype, length, values, allocBitmap(length), dictionaryStart(field));
+}
+
+function dictionaryStart(field: ModelField): string[] | null {
+  if (field.dtype !== 'utf8') return null;
+  return field.enumValues === undefined ? [] : [...field.enumValues];
+}
+
+function buildInt32(ctx: BuildContext, { cells, present }: CellSource, length: number): Column {
+  const values = allocShared(Int32Array, length);
+  const validity = new ValidityBuilder(length);
+  const { checked, refine } = ctx;
+  for (let row = 0; row < length; row++) {
+    const cell = present === null || getBit(present, row) ? cells[row] : null;
+    // `(cell | 0) === cell` holds exactly for integers in int32 range: one comparison for the common case.
+    if (typeof cell === 'number' && (!checked || (cell | 0) === cell)) {
+      if (!refine || passesZod(ctx, row, cell)) {
+        values[row] = cell;
+        validity.markValid(row);
+        continue;
+      }
+    } else if (typeof cell === 'number') {
+      rejectInteger(ctx, row, cell, INT32_MIN, INT32_MAX);
+    } else {
+      rejectNonValue(ctx, row, cell, 'an int32 number');
+    }
+    validity.markNull(row);
+  }
+  return makeColumn('int32', length, values, validity.bits);
+}
+
+function buildFloat64(ctx: BuildContext, { cells, present }: CellSource, length: number): Column {
+  const values = allocShared(Float64Array, length);
+  const validity = new ValidityBuilder(length);
+  const { checked, refine } = ctx;
+  const integral = ctx.field.integral;
+  for (let row = 0; row < length; row++) {
+    const cell = present === null || getBit(present, row) ? cells[row] : null;
+    if (typeof cell === 'number' && (!checked || (integral ? Number.isSafeInteger(cell) : Number.isFinite(cell)))) {
+      if (!refine || passesZod(ctx, row, cell)) {
+        values[row] = cell;
+        validity.markValid(row);
+        continue;
+      }
+    } else if (typeof cell === 'number') {
+      if (integral) rejectInteger(ctx, row, cell, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      else reject(ctx, row, 'invalid_type', 'expected a finite number', cell);
+    } else {
+      rejectNonValue(ctx, row, cell, integral ? 'an integer number' : 'a number');
+    }
+    validity.markNull(row);
+  }
+  return makeColumn('float64', length, values, validity.bits);
+}
+
+function buildFloat32(ctx: BuildContext, { cells, present }: CellSource, length: number): Column {
+  const values = allocShared(Float32Array, length);
+  const validity = new ValidityBuilder(length);
+  const { checked, refine } = ctx;
+  for (let row = 0; row < length; row++) {
+    const cell = present === null || getBit(present, row) ? cells[row] : null;
+    // Out of float32 range is an error rather than the Infinity that Math.fround would make of it.
+    if (typeof cell === 'number' && (!checked || (Number.isFinite(cell) && Math.abs(cell) <= FLOAT32_MAX))) {
+      if (!refine || passesZod(ctx, row, cell)) {
+        values[row] = cell;
+        validity.markValid(row);
+        continue;
+      }
+    } else if (typeof cell === 'number') {
+      if (!Number.isFinite(cell)) reject(ctx, row, 'invalid_type', 'expected a finite number', cell);
+      else if (cell > 0) reject(ctx, row, 'too_big', `expected at most ${FLOAT32_MAX} (float32 range)`, cell);
+      else reject(ctx, row, 'too_small', `expected at least ${-FLOAT32_MAX} (float32 range)`, cell);
+    } else {
+      rejectNonValue(ctx, row, cell, 'a number');
+    }
+    validity.markNull(row);
+  }
+  return makeColumn('float32', length, values, validity.bits);
+}
+
+/**
+ * int64 cells are bigints. A number is accepted too when it is a safe integer, because JSON (and so every
+ * HTTP body and NDJSON line) has no bigint; it is converted exactly. A larger number is refused in every
+ * checked mode: JSON.parse may already have rounded it, so its value cannot be trusted to be what was sent.
+ * In 'shape_only' any integral number is taken, as values are trusted there.
+ */
+function buildInt64(ctx: BuildContext, { cells, present }: CellSource, length: number): Column {
+  const values = allocShared(BigInt64Array, length);
+  const validity = new ValidityBuilder(length);
+  const { checked, refine } = ctx;
+  for (let row = 0; row < length; row++) {
+    const cell = present === null || getBit(present, row) ? cells[row] : null;
+    let value: bigint | undefined;
+    if (typeof cell === 'bigint') {
+      if (!checked || BigInt.asIntN(64, cell) === cell) value = cell;
+      else if (cell > 0n) reject(ctx, row, 'too_big', `expected at most ${INT64_MAX} (int64 range)`, cell);
+      else reject(ctx, row, 'too_small', `expected at least ${INT64_MIN} (int64 range)`, cell);
+    } else if (typeof cell === 'number') {
+      if (checked ? Number.isSafeInteger(cell) : Number.isInteger(cell)) value = BigInt(cell);
+      else if (Number.isInteger(cell)) reject(ctx, row, 'invalid_type', 'expected a bigint; a number in an int64 column must be a safe integer, as a larger JSON number may already be rounded', cell);
+      else reject(ctx, row, 'invalid_type', 'expected an integer', cell);
+    } else {
+      rejectNonValue(ctx, row, cell, 'a bigint or a safe-integer number');
+    }
+    // BigInt64Array stores modulo 2^64; in checked modes the range test above makes that exact.
+    if (value !== undefined && (!refine || passesZod(ctx, row, value))) {
+      values[row] = value;
+      validity.markValid(row);
+    } else {
+      validity.markNull(row);
+    }
+  }
+  return makeColumn('int64', length, values, validity.bits);
+}
+
+function buildBool(ctx: BuildContext, { cells, present }: CellSource, length: number): Column {
+  const values = allocBitmap(length);
+  const validity = new ValidityBuilder(length);
+  const { refine } = ctx;
+  for (let row = 0; row < length; row++) {
+    const cell = present === null || getBit(present, row) ? cells[row] : null;
+    if (typeof cell === 'boolean') {
+      if (!refine || passesZod(ctx, row, cell)) {
+        if (cell) setBit(values, row);
+        validity.markValid(row);
+        continue;
+      }
+    } else {
+      rejectNonValue(ctx, row, cell, 'a boolean');
+    }
+    validity.markNull(row);
+  }
+  return makeColumn('bool', length, values, validity.bits);
+}
+
+/** Dictionary-encodes strings: an enum's dictionary is its values in order, a plain column's in first appearance. */
+function buildUtf8(ctx: BuildContext, { cells, present }: CellSource, length: number): Column {
+  const values = allocShared(Int32Array, length);
+  const validity = new ValidityBuilder(length);
+  const { refine } = ctx;
+  const enumValues = ctx.field.enumValues;
+  const dictionary = dictionaryStart(ctx.field) ?? [];
+  const codes = new Map<string, number>(dictionary.map((value, code) => [value, code]));
+  for (let row = 0; row < length; row++) {
+    const cell = present === null || getBit(present, row) ? cells[row] : null;
+    if (typeof cell === 'string') {
+      let code = codes.get(cell);
+      if (code === undefined && enumValues !== undefined) {
+        reject(ctx, row, 'invalid_value', `expected one of ${enumValues.map((v) => JSON.stringify(v)).join(' | ')}`, cell);
+      } else if (!refine || passesZod(ctx, row, cell)) {
+        // zod runs before insertion so a refused string never lands in the dictionary.
+        if (code === undefined) {
+          code = dictionary.length;
+          codes.set(cell, code);
+          dictionary.push(cell);
+        }
+        values[row] = code;
+        validity.markValid(row);
+        continue;
+      }
+    } else {
+      rejectNonValue(ctx, row, cell, 'a string');
+    }
+    validity.markNull(row);
+  }
+  return makeColumn('utf8', length, values, validity.bits, dictionary);
+}
+
+/**
+ * Date cells are Date objects or ISO 8601 strings, the form a Date takes in JSON. A date-time string must
+ * carry 'Z' or an offset: a local time would depend on the server's zone. Arrow input brings epoch ms.
+ */
+function buildDate(ctx: BuildContext, { cells, present, epochMs = false }: CellSource, length: number): Column {
+  const values = allocShared(BigInt64Array, length);
+  const validity = new ValidityBuilder(length);
+  const { checked, refine } = ctx;
+  for (let row = 0; row < length; row++) {
+    const cell = present === null || getBit(present, row) ? cells[row] : null;
+    let ms = Number.NaN;
+    if (cell instanceof Date) {
+      ms = cell.getTime();
+      if (Number.isNaN(ms)) reject(ctx, row, 'invalid_type', 'expected a valid Date', cell);
+    } else if (typeof cell === 'string') {
+      const parsed = parseIsoDate(cell);
+      if (parsed === null) reject(ctx, row, 'invalid_type', 'expected an ISO 8601 date, or a date-time with Z or a UTC offset', cell);
+      else if (parsed.subMillisecond && checked) reject(ctx, row, 'precision_loss', 'expected at most millisecond precision', cell);
+      else ms = parsed.ms;
+    } else if (typeof cell === 'number' && epochMs) {
+      if (Number.isInteger(cell) && (!checked || Math.abs(cell) <= DATE_MAX_MS)) ms = cell;
+      else if (!Number.isInteger(cell)) reject(ctx, row, 'invalid_type', 'expected integral epoch milliseconds', cell);
+      else reject(ctx, row, cell > 0 ? 'too_big' : 'too_small', `expected epoch milliseconds within ±${DATE_MAX_MS} (the range of a Date)`, cell);
+    } else {
+      rejectNonValue(ctx, row, cell, 'a Date or an ISO 8601 string');
+    }
+    if (!Number.isNaN(ms) && (!refine || passesZod(ctx, row, cell instanceof Date ? cell : new Date(ms)))) {
+      values[row] = BigInt(ms);
+      validity.markValid(row);
+    } else {
+      validity.markNull(row);
+    }
+  }
+  return makeColumn('date', length, values, validity.bits);
+}
+
+const ISO_DATE = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:(Z)|([+-])(\d{2}):?(\d{2})))?$/i;
+
+/**
+ * Parses an ISO 8601 date or date-time. Written out rather than left to Date.parse, which rolls
+ * 2024-02-30 over to March and reads a date-time without offset as server-local time.
+ */
+export function parseIsoDate(text: string): { ms: number; subMillisecond: boolean } | null {
+  const match = ISO_DATE.exec(text);
+  if (match === null) return null;
+  const [, yearText, monthText, dayText, hourText, minuteText, secondText, fraction, , offsetSign, offsetHours, offsetMinutes] = match;
+  if (yearText === '-000000') return null; // ISO 8601 forbids a negative zero year
+  const year = Number(yearText);
+  const month = Number(monthText);
+  const day = Number(dayText);
+  const hour = Number(hourText ?? 0);
+  const minute = Number(minuteText ?? 0);
+  const second = Number(secondText ?? 0);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  const offsetH = Number(offsetHours ?? 0);
+  const offsetM = Number(offsetMinutes ?? 0);
+  if (offsetH > 23 || offsetM > 59) return null;
+  const digits = fraction ?? '';
+  const millis = Number(digits.slice(0, 3).padEnd(3, '0'));
+  // setUTCFullYear, unlike Date.UTC, does not map years 0..99 to 1900..1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, millis);
+  const ms = date.getTime() - (offsetSign === '-' ? -1 : 1) * (offsetH * 60 + offsetM) * 60000;
+  if (!(Math.abs(ms) <= DATE_MAX_MS)) return null;
+  return { ms, subMillisecond: /[1-9]/.test(digits.slice(3)) };
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Runs the field's zod type on one accepted cell and reports zod's own issues. */
+function passesZod(ctx: BuildContext, row: number, value: unknown): boolean {
+  const result = ctx.field.cellType.safeParse(value);
+  if (result.success) return true;
+  for (const issue of result.error.issues) {
+    if (ctx.issues.keepsNextCell()) ctx.issues.cell(ctx.field.name, row, issue.code, issue.message);
+    else ctx.issues.countCell();
+  }
+  return false;
+}
+
+function reject(ctx: BuildContext, row: number, code: string, expected: string, value: unknown): void {
+  if (ctx.issues.keepsNextCell()) ctx.issues.cell(ctx.field.name, row, code, `${expected}, received ${describeValue(value)}`);
+  else ctx.issues.countCell();
+}
+
+/** A cell that is not of the column's kind: null (fine when nullable), already reported, or the wrong type. */
+function rejectNonValue(ctx: BuildContext, row: number, cell: unknown, expected: string): void {
+  if (cell === REPORTED) return;
+  if (cell === null || cell === undefined) {
+    if (!ctx.field.nullable) reject(ctx, row, 'null_value', 'expected a value (the column is not nullable)', cell);
+    return;
+  }
+  reject(ctx, row, 'invalid_type', `expected ${expected}`, cell);
+}
+
+/** Explains why a number is not an integer in [min, max], with zod's codes. */
+function rejectInteger(ctx: BuildContext, row: number, cell: number, min: number, max: number): void {
+  if (!Number.isFinite(cell)) reject(ctx, row, 'invalid_type', 'expected a finite number', cell);
+  else if (!Number.isInteger(cell)) reject(ctx, row, 'invalid_type', 'expected an integer', cell);
+  else if (cell > max) reject(ctx, row, 'too_big', `expected at most ${max}`, cell);
+  else reject(ctx, row, 'too_small', `expected at least ${min}`, cell);
+}
+
+export function describeValue(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    case 'bigint':
+      return `${value}n`;
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return String(value);
+    case 'object':
+      if (value === null) return 'null';
+      if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : value.toISOString();
+      return Array.isArray(value) ? 'an array' : 'an object';
+    default:
+      return `a ${typeof value}`;
+  }
+}
+
+/**
+ * Copies the rows marked in `keep` into a new column: what ignoreErrors leaves of a column after dropping
+ * failing rows. A plain string column's dictionary is rebuilt so it holds only, and in first-appearance
+ * order, the strings of the kept rows.
+ */
+export function keepRows(field: ModelField, column: Column, keep: Uint8Array, keptCount: number): Column {
+  const { length, validity } = column;
+  const keptValidity = validity === null ? null : allocBitmap(keptCount);
+  if (keptValidity !== null && validity !== null) {
+    for (let row = 0, out = 0; row < length; row++) {
+      if (keep[row] === 0) continue;
+      if (getBit(validity, row)) setBit(keptValidity, out);
+      out++;
+    }
+  }
+  switch (column.dtype) {
+    case 'bool': {
+      const source = column.values as Uint8Array;
+      const values = allocBitmap(keptCount);
+      for (let row = 0, out = 0; row < length; row++) {
+        if (keep[row] === 0) continue;
+        if (getBit(source, row)) setBit(values, out);
+        out++;
+      }
+      return makeColumn('bool', keptCount, values, keptValidity);
+    }
+    case 'int64':
+    case 'date': {
+      const source = column.values as BigInt64Array;
+      const values = allocShared(BigInt64Array, keptCount);
+      for (let row = 0, out = 0; row < length; row++) if (keep[row] !== 0) values[out++] = source[row]!;
+      return makeColumn(column.dtype, keptCount, values, keptValidity);
+    }
+    case 'utf8': {
+      const source = column.values as Int32Array;
+      const values = allocShared(Int32Array, keptCount);
+      if (field.enumValues !== undefined) {
+        for (let row = 0, out = 0; row < length; row++) if (keep[row] !== 0) values[out++] = source[row]!;
+        return makeColumn('utf8', keptCount, values, keptValidity, column.dictionary);
+      }
+      const oldDictionary = column.dictionary ?? [];
+      const newCode = new Int32Array(oldDictionary.length).fill(-1);
+      const dictionary: string[] = [];
+      for (let row = 0, out = 0; row < length; row++) {
+        if (keep[row] === 0) continue;
+        if (validity === null || getBit(validity, row)) {
+          const old = source[row]!;
+          if (newCode[old] === -1) {
+            newCode[old] = dictionary.length;
+            dictionary.push(oldDictionary[old]!);
+          }
+          values[out] = newCode[old]!;
+        }
+        out++;
+      }
+      return makeColumn('utf8', keptCount, values, keptValidity, dictionary);
+    }
+    case 'int32':
+    case 'float32':
+    case 'float64': {
+      const source = column.values as Int32Array | Float32Array | Float64Array;
+      const values = allocShared(valuesCtor(column.dtype), keptCount) as Int32Array | Float32Array | Float64Array;
+      for (let row = 0, out = 0; row < length; row++) if (keep[row] !== 0) values[out++] = source[row]!;
+      return makeColumn(column.dtype, keptCount, values, keptValidity);
+    }
+  }
+}

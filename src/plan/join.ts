@@ -1,0 +1,41 @@
+// Join: hash equi-join on key columns. Output: left columns, then right non-key columns (renamed with
+// `suffix` on a name clash); semi and anti return left columns only. Null keys never match.
+
+import { ExpressionTypeError } from '../errors.js';
+import { isNumeric } from '../expr/bind.js';
+import type { Field } from '../model/types.js';
+import { requireColumns } from './project.js';
+import type { JoinHow, PlanNode } from './types.js';
+
+export interface JoinSpec {
+  readonly leftOn: readonly string[];
+  readonly rightOn: readonly string[];
+  readonly how: JoinHow;
+  readonly suffix: string;
+}
+
+export function joinNode(left: PlanNode, right: PlanNode, spec: JoinSpec): PlanNode {
+  const { leftOn, rightOn, how, suffix } = spec;
+  if (leftOn.length === 0 || leftOn.length !== rightOn.length) throw new TypeError('join needs the same non-zero number of left and right keys');
+  requireColumns(left, leftOn, 'join (left keys)');
+  requireColumns(right, rightOn, 'join (right keys)');
+  leftOn.forEach((l, i) => {
+    const lt = left.schema.find((f) => f.name === l)!.dtype;
+    const rt = right.schema.find((f) => f.name === rightOn[i])!.dtype;
+    const compatible = lt === rt || (isNumeric(lt) && isNumeric(rt) && lt !== 'float32' && rt !== 'float32' && (lt === 'float64') === (rt === 'float64'));
+    if (!compatible) throw new ExpressionTypeError(`join: key '${l}' (${lt}) cannot match '${rightOn[i]}' (${rt})`);
+  });
+  const leftNames = new Set(left.schema.map((f) => f.name));
+  const rightOutput: { from: string; as: string }[] = [];
+  const schema: Field[] = [...left.schema];
+  if (how === 'inner' || how === 'left') {
+    for (const f of right.schema) {
+      if (rightOn.includes(f.name) && leftOn[rightOn.indexOf(f.name)] === f.name) continue;
+      let as = f.name;
+      while (leftNames.has(as) || rightOutput.some((r) => r.as === as)) as = `${as}${suffix}`;
+      rightOutput.push({ from: f.name, as });
+      schema.push({ ...f, name: as, nullable: f.nullable || how === 'left' });
+    }
+  }
+  return { kind: 'join', schema, left, right, leftOn, rightOn, how, rightOutput };
+}
