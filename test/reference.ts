@@ -13,6 +13,21 @@ export type RefRow = Record<string, RefValue>;
 export interface RefField {
   readonly name: string;
   readonly dtype: DType;
+  /**
+   * The values depend on floating-point summation order (float sums and means, variances), here and in the
+   * engine alike, so equal inputs may differ in the last bits: fine to compare with a tolerance, not to
+   * group, sort, join or filter by. Set on such aggregation outputs and on whatever is computed from them.
+   */
+  readonly inexact?: boolean;
+}
+
+function field(name: string, dtype: DType, inexact: boolean): RefField {
+  return inexact ? { name, dtype, inexact } : { name, dtype };
+}
+
+function readsInexact(reads: Iterable<string>, fields: readonly RefField[]): boolean {
+  for (const c of reads) if (fields.find((f) => f.name === c)?.inexact) return true;
+  return false;
 }
 
 /**
@@ -715,6 +730,7 @@ function ratioToNumber(p: bigint, q: bigint): number {
 
 interface CompiledAgg {
   readonly dtype: DType;
+  readonly inexact: boolean;
   readonly over: (rows: readonly RefRow[]) => { value: RefValue; slack: number };
 }
 
@@ -724,8 +740,11 @@ function compileAgg(node: Extract<ExprNode, { kind: 'agg' }>, fields: readonly R
   if (arg && !AGG_INPUTS[node.op](arg.dtype)) typeError(`reference: ${node.op} of ${arg.dtype}`);
   const { op } = node;
   const reads = node.arg ? columnsRead(node.arg) : new Set<string>();
+  const argType = arg?.dtype ?? null;
+  const orderDependent = ((op === 'sum' || op === 'mean') && argType !== null && isFloat(argType)) || ((op === 'var' || op === 'std') && argType !== 'int64');
   return {
     dtype: aggType(op, arg?.dtype ?? null),
+    inexact: orderDependent || readsInexact(reads, fields),
     over: (rows) => {
       const result = aggregate(op, arg ? rows.map((r) => arg.at(r)) : [], rows.length, arg?.dtype ?? null);
       const inherited = node.arg ? Math.max(0, ...rows.map((r) => derivedSlack(r, reads))) : 0;
@@ -751,6 +770,7 @@ function compileAggOutput(node: ExprNode, fields: readonly RefField[]): Compiled
   const outer = compileExpr(lifted, inner.map((i) => ({ name: i.name, dtype: i.agg.dtype })));
   return {
     dtype: outer.dtype,
+    inexact: inner.some((i) => i.agg.inexact),
     over: (rows) => {
       const results = inner.map((i) => i.agg.over(rows));
       const value = outer.at(Object.fromEntries(inner.map((i, k) => [i.name, results[k]!.value])));
@@ -820,7 +840,7 @@ export class RefFrame {
       if (seen.has(o.name)) throw new TypeError(`reference: column '${o.name}' defined twice`);
       seen.add(o.name);
     }
-    const fields = outputs.map((o) => ({ name: o.name, dtype: o.compiled.dtype }));
+    const fields = outputs.map((o) => field(o.name, o.compiled.dtype, readsInexact(o.reads, this.fields)));
     const rows = this.rows.map((row) => {
       const slack: Slack = {};
       for (const o of outputs) {
@@ -928,7 +948,7 @@ export class RefFrame {
       }
       return withSlack(out, slack);
     });
-    const fields = [...keys.map((k) => this.fields.find((f) => f.name === k)!), ...outputs.map((o) => ({ name: o.name, dtype: o.agg.dtype }))];
+    const fields = [...keys.map((k) => this.fields.find((f) => f.name === k)!), ...outputs.map((o) => field(o.name, o.agg.dtype, o.agg.inexact))];
     return new RefFrame(fields, rows);
   }
 
@@ -984,7 +1004,7 @@ export class RefFrame {
         rows.push(extend(null));
       }
     }
-    const fields = [...this.fields, ...rightOutput.map((r) => ({ name: r.as, dtype: other.fields.find((f) => f.name === r.from)!.dtype }))];
+    const fields = [...this.fields, ...rightOutput.map((r) => ({ ...other.fields.find((f) => f.name === r.from)!, name: r.as }))];
     return new RefFrame(fields, rows);
   }
 

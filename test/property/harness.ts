@@ -378,7 +378,7 @@ export interface PlanContext {
 
 /** A join with a fresh right table whose keys share dtypes (and values) with left columns. */
 export function genJoin(ch: Chooser, fields: readonly RefField[], ctx: PlanContext): Step | null {
-  const keyable = fields.filter((f) => f.dtype !== 'float32');
+  const keyable = fields.filter((f) => f.dtype !== 'float32' && !f.inexact);
   if (keyable.length === 0) return null;
   const leftKeys = ch.some(keyable, 2);
   const sameNames = ch.chance(60);
@@ -414,29 +414,32 @@ export function genJoin(ch: Chooser, fields: readonly RefField[], ctx: PlanConte
 /** One random verb valid for `fields`, or null when the chosen verb does not apply. */
 export function genStep(ch: Chooser, fields: readonly RefField[], ctx: PlanContext): Step | null {
   const names = fields.map((f) => f.name);
+  // Order-dependent float results are carried along and compared, but never read: see RefField.inexact.
+  const exact = fields.filter((f) => !f.inexact);
+  const exactNames = exact.map((f) => f.name);
   switch (ch.int(0, 13)) {
     case 0:
     case 1: {
-      const p = genExpr(ch, fields, 'bool', 3);
+      const p = genExpr(ch, exact, 'bool', 3);
       return { text: `filter(${showNode(p.node)})`, frame: (f) => f.filter(p), ref: (r) => r.filter(p) };
     }
     case 2:
     case 3: {
       const exprs: Record<string, Expr> = {};
-      for (let k = ch.int(1, 2); k > 0; k--) exprs[names.length > 0 && ch.chance(25) ? ch.pick(names) : ctx.fresh()] = genAnyExpr(ch, fields, 3);
+      for (let k = ch.int(1, 2); k > 0; k--) exprs[names.length > 0 && ch.chance(25) ? ch.pick(names) : ctx.fresh()] = genAnyExpr(ch, exact, 3);
       return { text: `withColumns(${showRecord(exprs)})`, frame: (f) => f.withColumns(exprs), ref: (r) => r.withColumns(exprs) };
     }
     case 4: {
       if (names.length === 0) return null;
       const picked = ch.some(names);
-      const extra: Record<string, Expr> = ch.chance(40) ? { [ctx.fresh()]: genAnyExpr(ch, fields, 2) } : {};
+      const extra: Record<string, Expr> = ch.chance(40) ? { [ctx.fresh()]: genAnyExpr(ch, exact, 2) } : {};
       const items: (string | Record<string, Expr>)[] = Object.keys(extra).length > 0 ? [...picked, extra] : picked;
       return { text: `select(${items.map((i) => (typeof i === 'string' ? JSON.stringify(i) : showRecord(i))).join(', ')})`, frame: (f) => (f.select as (...i: (string | Record<string, Expr>)[]) => Frame)(...items), ref: (r) => r.select(...items) };
     }
     case 5:
     case 6: {
-      if (names.length === 0) return null;
-      const by = ch.some(names, 3);
+      if (exactNames.length === 0) return null;
+      const by = ch.some(exactNames, 3);
       const flags = (): boolean | boolean[] => (ch.chance(50) ? ch.chance(50) : by.map(() => ch.chance(50)));
       const options = { descending: flags(), nullsLast: flags() };
       return { text: `sort(${JSON.stringify(by)}, ${JSON.stringify(options)})`, frame: (f) => f.sort(by, options), ref: (r) => r.sort(by, options) };
@@ -452,16 +455,17 @@ export function genStep(ch: Chooser, fields: readonly RefField[], ctx: PlanConte
     }
     case 8:
     case 9: {
-      const keys = names.length > 0 && ch.chance(80) ? ch.some(names, 2) : [];
+      const keys = exactNames.length > 0 && ch.chance(80) ? ch.some(exactNames, 2) : [];
       const aggs: Record<string, Expr> = {};
-      for (let k = ch.int(keys.length > 0 ? 0 : 1, 3); k > 0; k--) aggs[ctx.fresh()] = genAgg(ch, fields);
+      for (let k = ch.int(keys.length > 0 ? 0 : 1, 3); k > 0; k--) aggs[ctx.fresh()] = genAgg(ch, exact);
       if (keys.length === 0) return { text: `agg(${showRecord(aggs)})`, frame: (f) => f.agg(aggs), ref: (r) => r.agg(aggs) };
       return { text: `groupBy(${keys.map((k) => JSON.stringify(k)).join(', ')}).agg(${showRecord(aggs)})`, frame: (f) => f.groupBy(...keys).agg(aggs), ref: (r) => r.groupBy(...keys).agg(aggs) };
     }
     case 10:
       return genJoin(ch, fields, ctx);
     case 11: {
-      const subset = names.length > 0 && ch.chance(60) ? ch.some(names, 2) : undefined;
+      if (exactNames.length === 0) return null;
+      const subset = exactNames.length < names.length || ch.chance(60) ? ch.some(exactNames, 2) : undefined;
       return { text: `unique(${subset ? JSON.stringify(subset) : ''})`, frame: (f) => f.unique(subset), ref: (r) => r.unique(subset) };
     }
     case 12: {

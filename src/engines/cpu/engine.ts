@@ -147,7 +147,7 @@ export function* firstRowsWork(batch: ColumnBatch, keys: readonly string[], opti
   const partials = (yield* runMorsels(prepared, batch.length, () => null, options)) as GroupPartial[];
   const { merged } = mergeGroupPartials(prepared, partials);
   const firsts: number[] = [];
-  for (let g = 0; g < merged.groups; g++) if (merged.rows[g]! > 0) firsts.push(merged.firstRow[g]!);
+  for (let g = 0; g < merged.groups; g++) if (merged.firstRow[g]! >= 0) firsts.push(merged.firstRow[g]!);
   return Int32Array.from(firsts.sort((a, b) => a - b));
 }
 

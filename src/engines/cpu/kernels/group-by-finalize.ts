@@ -51,13 +51,13 @@ export function finalizeGroupBy(
 ): ColumnBatch {
   const global = prepared.mode.kind === 'global';
   const present: number[] = [];
-  for (let g = 0; g < merged.groups; g++) if (merged.rows[g]! > 0 || global) present.push(g);
+  for (let g = 0; g < merged.groups; g++) if (merged.firstRow[g]! >= 0 || global) present.push(g);
   present.sort((a, b) => merged.firstRow[a]! - merged.firstRow[b]!);
   const order = Int32Array.from(present);
   const n = order.length;
   const firstRows = Int32Array.from(order, (g) => merged.firstRow[g]!);
   const lastRows = Int32Array.from(order, (g) => merged.lastRow[g]!);
-  const empty = global && merged.rows[0] === 0;
+  const empty = global && merged.firstRow[0]! < 0;
 
   const keyColumns = keys.length === 0 ? [] : evaluateAtRows(columns, keys.map((k) => ({ name: k, expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, nullable: columns.get(k)!.validity !== null } } })), firstRows);
   const names: string[] = [...keys];

@@ -188,6 +188,7 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   const b = new KernelBuilder(columns);
   const accs: AccSpec[] = [];
   const arrays: { name: string; big: boolean; init: string }[] = [];
+  const post: string[] = [];
   b.line('for (let i = start; i < end; i++) {');
   if (predicate) compileFilter(b, predicate);
   if (mode.kind === 'global') b.line('const g = 0;');
@@ -208,7 +209,9 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
     b.line('if (g === cap) grow();');
   }
   b.line('if (firstRow[g] < 0) firstRow[g] = i;');
-  b.line('lastRow[g] = i; rowsN[g]++;');
+  // Only what some aggregation reads is tracked per row: presence is firstRow >= 0.
+  if (aggs.some((a) => a.op === 'last')) b.line('lastRow[g] = i;');
+  if (aggs.some((a) => a.op === 'countAll')) b.line('rowsN[g]++;');
   if (withRowGroups) b.line('gids[i] = g;');
   aggs.forEach((agg, j) => {
     const acc: { agg: BoundAgg; kind: AccKind; rankDictionary?: readonly string[] } = { agg, kind: accKind(agg) };
@@ -242,7 +245,11 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
           break;
         case 'sumFloat':
         case 'sumInt':
-          b.line(`${guard}{ ${x}[g] += ${v}; ${y}[g]++; }`);
+          if (a.n === 'false' && acc.agg.op === 'sum') {
+            // A sum's count only decides null-ness; over non-null input, presence marks it after the loop.
+            b.line(`${x}[g] += ${v};`);
+            post.push(`for (let q = 0; q < firstRow.length; q++) if (firstRow[q] >= 0) ${y}[q] = 1;`);
+          } else b.line(`${guard}{ ${x}[g] += ${v}; ${y}[g]++; }`);
           break;
         case 'sumBig':
           b.line(`${guard}{ ${x}[g] = (${x}[g] ?? 0n) + ${v}; ${y}[g]++; }`);
@@ -290,7 +297,7 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   const groups = mode.kind === 'hash' ? 'table.size' : 'cap';
   const states = accs.map((acc, j) => `[${Array.from({ length: stateArity(acc.kind) }, (_, k) => `s${j}_${k}`).join(', ')}]`);
   const ret = `return { groups: ${groups}, firstRow, lastRow, rows: rowsN, states: [${states.join(', ')}], keys: ${mode.kind === 'hash' ? 'lib.tableWords(table)' : 'null'} };`;
-  const source = [b.headerText(), ...setup, body, ret].join('\n');
+  const source = [b.headerText(), ...setup, body, ...post, ret].join('\n');
   return { source, params: b.params, inputs: b.slotColumns, mode, accs };
 }
 
@@ -328,7 +335,7 @@ export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly
   for (const p of partials) {
     const map = new Int32Array(p.groups);
     for (let l = 0; l < p.groups; l++) {
-      if (p.rows[l] === 0) {
+      if (p.firstRow[l]! < 0) {
         map[l] = -1;
         continue;
       }
