@@ -4,6 +4,7 @@
 // thread over whole columns. Work is written as a generator that yields pool promises, so the same
 // code runs synchronously (collectSync, no pool) or asynchronously with cancellation between morsels.
 
+import { setMaxListeners } from 'node:events';
 import { CancelledError } from '../../errors.js';
 import type { BoundExpr } from '../../expr/types.js';
 import type { Column, ColumnBatch } from '../../model/types.js';
@@ -66,6 +67,8 @@ function* runMorsels(prepared: PreparedKernel, length: number, outFor: (start: n
     }
     return results;
   }
+  // Every queued task listens on the query's signal; many morsels are expected, not a listener leak.
+  if (options.signal) setMaxListeners(ranges.length + 16, options.signal);
   // With an early stop, dispatch one wave of pool.size morsels at a time; otherwise everything at once.
   const wave = enough ? pool.size : ranges.length;
   for (let w = 0; w < ranges.length; w += wave) {
