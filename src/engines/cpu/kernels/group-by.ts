@@ -274,13 +274,26 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
     lines.forEach((l) => b.line(l));
   });
   b.line('}');
-  const body = b.takeBody();
+  const loop = b.takeBody();
+  const marker = 'if (firstRow[g] < 0) firstRow[g] = i;';
+  // With a fixed slot count, once every slot has its first row the check leaves the hot loop: the
+  // same loop body runs in two phases, discovering and then accumulating only.
+  const twoPhase = mode.kind !== 'hash' && loop.split('firstRow').length === 3;
+  const body = twoPhase
+    ? [
+        'let seen = 0, i0 = start;',
+        loop.replace('for (let i = start; i < end; i++) {', 'for (; i0 < end && seen < cap; i0++) { const i = i0;').replace(marker, 'if (firstRow[g] < 0) { firstRow[g] = i; seen++; }'),
+        loop.replace('for (let i = start; i < end; i++) {', 'for (let i = i0; i < end; i++) {').replace(marker, ''),
+      ].join('\n')
+    : loop;
   const initial = mode.kind === 'hash' ? 1024 : mode.kind === 'dense' ? mode.slots : 1;
   const alloc = (a: { name: string; big: boolean }, size: string): string => (a.big ? `new Array(${size}).fill(0n)` : `new Float64Array(${size})`);
+  const decl = mode.kind === 'hash' ? 'let' : 'const';
   const setup = [
-    `let cap = ${initial};`,
-    'let firstRow = new Int32Array(cap).fill(-1), lastRow = new Int32Array(cap), rowsN = new Float64Array(cap);',
-    ...arrays.map((a) => `let ${a.name} = ${alloc(a, 'cap')};`),
+    // Only the hash path grows its arrays; elsewhere constant bindings let the JIT drop bounds checks.
+    `${decl} cap = ${initial};`,
+    `${decl} firstRow = new Int32Array(${initial}).fill(-1), lastRow = new Int32Array(${initial}), rowsN = new Float64Array(${initial});`,
+    ...arrays.map((a) => `${decl} ${a.name} = ${alloc(a, String(initial))};`),
     withRowGroups ? 'const gids = out.gids;' : '',
   ];
   if (mode.kind === 'hash') {
