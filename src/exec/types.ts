@@ -9,7 +9,7 @@ export interface ExecutorOptions {
   readonly maxWorkers?: number;
   /** Name given to the pool's worker threads. */
   readonly threadNamePrefix?: string;
-  /** Inputs with fewer rows run inline on the calling thread (default 131072, see `npm run bench`). */
+  /** Inputs with fewer rows run inline on the calling thread (default 2097152, from `npm run bench`). */
   readonly inlineThreshold?: number;
   /** Rows per morsel; by default derived from the row count alone. */
   readonly morselRows?: number;
