@@ -15,7 +15,7 @@ import { explainPlan, type OperatorTiming } from '../plan/explain.js';
 import { filterNode } from '../plan/filter.js';
 import { joinNode } from '../plan/join.js';
 import { optimize } from '../plan/optimize.js';
-import { dropNode, renameNode, selectNode, withColumnsNode } from '../plan/project.js';
+import { dropNode, renameNode, requireColumns, selectNode, withColumnsNode } from '../plan/project.js';
 import { sliceNode } from '../plan/slice.js';
 import { sortNode } from '../plan/sort.js';
 import type { PlanNode, SortKey } from '../plan/types.js';
@@ -105,6 +105,7 @@ export class Frame<Row extends object = Record<string, unknown>> {
   }
 
   groupBy<K extends keyof Row & string>(...keys: K[]): GroupBy<Row, K> {
+    requireColumns(this.plan, keys, 'groupBy');
     return new GroupBy<Row, K>(this.plan, keys);
   }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { DataFrameModel, col, lit } from '../../src/index.js';
+import { DataFrameModel, UnknownColumnError, col, lit } from '../../src/index.js';
 import { optimize } from '../../src/plan/optimize.js';
 import type { PlanNode } from '../../src/plan/types.js';
 
@@ -63,4 +63,8 @@ test('a filter passes below a sort but not below a slice', () => {
   const sliced = orders.head(2).filter(col('id').gt(lit(1)));
   assert.equal(kinds(optimize(sliced.plan)), 'filter(slice(source(id,user,amount,note)))');
   assert.deepEqual(sliced.collectSync().map((r) => r.id), [2]);
+});
+
+test('groupBy names an unknown key at once, before any aggregation is given', () => {
+  assert.throws(() => orders.groupBy('nope' as 'id'), (e: unknown) => e instanceof UnknownColumnError && /'nope'/.test(e.message));
 });
