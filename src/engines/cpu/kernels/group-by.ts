@@ -188,7 +188,8 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   const b = new KernelBuilder(columns);
   const accs: AccSpec[] = [];
   const arrays: { name: string; big: boolean; init: string }[] = [];
-  const post: string[] = [];
+  // Count arrays of non-null sums: filled from group presence once, after the loop.
+  const presenceCounts: string[] = [];
   b.line('for (let i = start; i < end; i++) {');
   if (predicate) compileFilter(b, predicate);
   if (mode.kind === 'global') b.line('const g = 0;');
@@ -248,7 +249,7 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
           if (a.n === 'false' && acc.agg.op === 'sum') {
             // A sum's count only decides null-ness; over non-null input, presence marks it after the loop.
             b.line(`${x}[g] += ${v};`);
-            post.push(`for (let q = 0; q < firstRow.length; q++) if (firstRow[q] >= 0) ${y}[q] = 1;`);
+            presenceCounts.push(y!);
           } else b.line(`${guard}{ ${x}[g] += ${v}; ${y}[g]++; }`);
           break;
         case 'sumBig':
@@ -310,7 +311,8 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   const groups = mode.kind === 'hash' ? 'table.size' : 'cap';
   const states = accs.map((acc, j) => `[${Array.from({ length: stateArity(acc.kind) }, (_, k) => `s${j}_${k}`).join(', ')}]`);
   const ret = `return { groups: ${groups}, firstRow, lastRow, rows: rowsN, states: [${states.join(', ')}], keys: ${mode.kind === 'hash' ? 'lib.tableWords(table)' : 'null'} };`;
-  const source = [b.headerText(), ...setup, body, ...post, ret].join('\n');
+  const post = presenceCounts.length === 0 ? '' : `for (let q = 0; q < firstRow.length; q++) if (firstRow[q] >= 0) { ${presenceCounts.map((y) => `${y}[q] = 1;`).join(' ')} }`;
+  const source = [b.headerText(), ...setup, body, post, ret].join('\n');
   return { source, params: b.params, inputs: b.slotColumns, mode, accs };
 }
 
