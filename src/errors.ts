@@ -129,6 +129,13 @@ export class BackendUnavailableError extends GpuframeError {
   }
 }
 
+/** The device has not the memory for a query's columns, even after evicting everything it may. */
+export class GpuMemoryError extends GpuframeError {
+  constructor(message: string) {
+    super('gpu_memory_exhausted', message, 507, true);
+  }
+}
+
 /** Failure inside an engine that is not the caller's fault. */
 export class ExecutionError extends GpuframeError {
   constructor(message: string, options: ErrorOptions = {}) {

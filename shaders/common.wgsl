@@ -1,0 +1,20 @@
+// Shared by every kernel family (prepended by the loader).
+// Workgroups are laid out in a 2D grid when one dimension is not enough: this is the flat index.
+fn flat_workgroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.x + wid.y * nwg.x;
+}
+
+// Arrow validity and boolean values are bitmaps, least-significant bit first, read as u32 words.
+fn bit_at(words_value: u32, i: u32) -> bool {
+  return ((words_value >> (i & 31u)) & 1u) == 1u;
+}
+
+// Order-preserving map of f32 bits to u32 (for min/max atomics and radix sort keys).
+fn f32_order_key(x: f32) -> u32 {
+  let b = bitcast<u32>(x);
+  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+}
+
+fn f32_from_order_key(k: u32) -> f32 {
+  return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
+}

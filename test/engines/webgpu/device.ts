@@ -1,0 +1,24 @@
+// The WebGPU device for tests. Without an adapter the GPU tests are skipped with the reason, unless
+// GPUFRAME_REQUIRE_GPU=1 (set by .ci/run after it installs a software GPU), which makes it a failure.
+
+import { acquireDevice, dawnConfigFromEnv, dawnLoadError } from '../../../native/dawn.js';
+import { GpuContext, type GpuContextOptions } from '../../../src/engines/webgpu/context.js';
+
+export const requireGpu = process.env['GPUFRAME_REQUIRE_GPU'] === '1';
+
+export interface TestGpu {
+  readonly ctx: GpuContext | null;
+  /** false when a device exists, else why the GPU tests are skipped. */
+  readonly skip: string | false;
+}
+
+export async function testGpu(options: GpuContextOptions = {}): Promise<TestGpu> {
+  const acquired = await acquireDevice(dawnConfigFromEnv());
+  if (!acquired) {
+    const loadError = dawnLoadError();
+    const reason = loadError ? `Dawn's binding did not load (${String(loadError)})` : 'no WebGPU adapter on this machine (run native/setup-software-gpu.sh)';
+    if (requireGpu) throw new Error(`GPUFRAME_REQUIRE_GPU=1 but ${reason}`);
+    return { ctx: null, skip: reason };
+  }
+  return { ctx: new GpuContext(acquired, options), skip: false };
+}
