@@ -1,26 +1,53 @@
 // The Executor owns the engines' resources (the CPU worker pool) and runs optimised plans on them.
 // Frames stay engine-agnostic: they hand a plan to an executor and get Arrow-layout columns back.
 
+import { acquireDevice, dawnConfigFromEnv, dawnLoadError, type AdapterDescription } from '../../native/dawn.js';
 import { BackendUnavailableError, ExecutorClosedError } from '../errors.js';
 import { executeNode, runAsync, runSync, type CpuRunOptions } from '../engines/cpu/engine.js';
 import { WorkerPool } from '../engines/cpu/pool.js';
+import { GpuContext } from '../engines/webgpu/context.js';
+import { executeGpu } from '../engines/webgpu/engine.js';
+import { ResidentColumns } from '../engines/webgpu/resident.js';
+import { planInputs } from '../plan/explain.js';
 import type { ColumnBatch } from '../model/types.js';
 import type { OperatorTiming } from '../plan/explain.js';
 import type { PlanNode } from '../plan/types.js';
 import { ExecutionHandle } from './handle.js';
-import type { ExecutorOptions, ExecutorStats, RunOptions } from './types.js';
+import type { BackendName, ExecutorOptions, ExecutorStats, GpuOptions, RunOptions } from './types.js';
 
 // `npm run bench` (2 cores): a light group-by runs slower on the pool than inline up to ~1M rows (pool/inline 1.44 at 1M)
 // and faster at 10M; plans with heavier kernels pay off sooner, so callers can lower it.
 export const DEFAULT_INLINE_THRESHOLD = 2_097_152;
+
+/**
+ * 'auto' hands an operator to a hardware GPU from this many input rows. Not yet measured on a hardware
+ * GPU (the development machines have none); a software adapter is never chosen by 'auto'.
+ */
+export const DEFAULT_GPU_HANDOFF_ROWS = 1_000_000;
+/** Re-acquiring a lost device waits this long, doubling up to a minute. */
+const REACQUIRE_MS = 1000;
+
+interface GpuState {
+  readonly ctx: GpuContext;
+  readonly resident: ResidentColumns;
+  readonly adapter: AdapterDescription;
+}
 
 export interface PlanRunOptions extends RunOptions {
   readonly timings?: Map<PlanNode, OperatorTiming>;
 }
 
 export class Executor {
-  readonly backend: 'cpu' = 'cpu';
+  /** The backend asked for: 'auto' uses the GPU where it pays, 'webgpu' always (failing without one). */
+  readonly backend: BackendName;
   readonly maxWorkers: number;
+  private readonly gpuOptions: GpuOptions;
+  private gpu: Promise<GpuState | null> | null = null;
+  private gpuReady: GpuState | null = null;
+  private gpuFailure: string | null = null;
+  private deviceLosses = 0;
+  private reacquireMs = REACQUIRE_MS;
+  private reacquireTimer: NodeJS.Timeout | null = null;
   private readonly pool: WorkerPool | null;
   private readonly inlineThreshold: number;
   private readonly morselRows: number | undefined;
@@ -30,8 +57,9 @@ export class Executor {
 
   constructor(options: ExecutorOptions = {}) {
     const backend = options.backend ?? 'auto';
-    if (backend === 'webgpu') throw new BackendUnavailableError("backend 'webgpu' is not available: this build has no WebGPU engine; use 'cpu' or 'auto'");
-    if (backend !== 'auto' && backend !== 'cpu') throw new TypeError(`unknown backend '${String(backend)}'`);
+    if (backend !== 'auto' && backend !== 'cpu' && backend !== 'webgpu') throw new TypeError(`unknown backend '${String(backend)}'`);
+    this.backend = backend;
+    this.gpuOptions = options.gpu ?? {};
     const workers = options.maxWorkers;
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new RangeError('maxWorkers: a non-negative integer');
     this.pool = workers === 0 ? null : new WorkerPool({ ...(workers === undefined ? {} : { maxWorkers: workers }), ...(options.threadNamePrefix === undefined ? {} : { threadNamePrefix: options.threadNamePrefix }) });
@@ -56,12 +84,94 @@ export class Executor {
     };
   }
 
-  /** Runs an optimised plan to completion. */
+  /** Runs an optimised plan to completion, on the GPU engine where the backend and the work size say so. */
   async execute(plan: PlanNode, options: PlanRunOptions = {}): Promise<ColumnBatch> {
     if (this.closing) throw new ExecutorClosedError();
-    const job = runAsync(executeNode(plan, this.engineOptions(options)), options.signal);
+    const job = this.run(plan, options);
     this.track(job);
     return job;
+  }
+
+  private async run(plan: PlanNode, options: PlanRunOptions): Promise<ColumnBatch> {
+    const cpu = this.engineOptions(options);
+    const gpu = await this.deviceFor(plan);
+    if (!gpu) return runAsync(executeNode(plan, cpu), options.signal);
+    return executeGpu(plan, {
+      ctx: gpu.ctx,
+      resident: gpu.resident,
+      cpu,
+      handoffRows: this.handoffRows(gpu),
+      ...(options.timings ? { timings: options.timings } : {}),
+      onDeviceLost: () => this.deviceLost(gpu),
+    });
+  }
+
+  private handoffRows(gpu: GpuState): number {
+    if (this.backend === 'webgpu') return 0;
+    if (this.gpuOptions.handoffRows !== undefined) return this.gpuOptions.handoffRows;
+    const software = gpu.adapter.architecture === 'software' || gpu.adapter.isFallbackAdapter;
+    return software ? Infinity : DEFAULT_GPU_HANDOFF_ROWS;
+  }
+
+  /** The device for this plan: none for 'cpu', or for 'auto' when no input reaches the hand-off size. */
+  private async deviceFor(plan: PlanNode): Promise<GpuState | null> {
+    if (this.backend === 'cpu') return null;
+    if (this.backend === 'auto' && largestInput(plan) < (this.gpuOptions.handoffRows ?? DEFAULT_GPU_HANDOFF_ROWS)) return null;
+    const state = await this.acquire();
+    if (!state && this.backend === 'webgpu') throw new BackendUnavailableError(`backend 'webgpu' has no device: ${this.gpuFailure ?? 'no adapter'}`);
+    return state;
+  }
+
+  /** Acquires the device once (again after a loss); resolves null where there is none. */
+  private acquire(): Promise<GpuState | null> {
+    if (this.gpuReady && !this.gpuReady.ctx.lost) return Promise.resolve(this.gpuReady);
+    this.gpu ??= (async () => {
+      const acquired = await acquireDevice(this.gpuOptions.dawn ?? dawnConfigFromEnv()).catch((error: unknown) => {
+        this.gpuFailure = `device request failed: ${String(error)}`;
+        return null;
+      });
+      if (!acquired) {
+        const loadError = dawnLoadError();
+        this.gpuFailure ??= loadError ? `Dawn's binding did not load: ${String(loadError)}` : 'no WebGPU adapter';
+        return null;
+      }
+      const ctx = new GpuContext(acquired, this.gpuOptions.maxBindingBytes === undefined ? {} : { maxBindingBytes: this.gpuOptions.maxBindingBytes });
+      const state: GpuState = { ctx, resident: new ResidentColumns(ctx, this.gpuOptions.memoryBudget ?? DEFAULT_GPU_BUDGET), adapter: acquired.info };
+      void acquired.device.lost.then(() => this.deviceLost(state));
+      this.gpuFailure = null;
+      this.gpuReady = state;
+      return state;
+    })();
+    return this.gpu;
+  }
+
+  /** Marks the device dead: work falls back to the CPU, and a new device is tried after a delay. */
+  private deviceLost(state: GpuState): void {
+    if (this.gpuReady !== state) return;
+    this.deviceLosses++;
+    this.gpuReady = null;
+    this.gpu = Promise.resolve(null);
+    this.gpuFailure = 'the device was lost; re-acquiring';
+    if (this.closing) return;
+    this.reacquireTimer = setTimeout(() => {
+      this.reacquireTimer = null;
+      this.gpu = null;
+    }, this.reacquireMs);
+    this.reacquireTimer.unref();
+    this.reacquireMs = Math.min(60_000, this.reacquireMs * 2);
+  }
+
+  /** The WebGPU device in use, if one was acquired (diagnostics and tests). */
+  gpuDevice(): GPUDevice | null {
+    return this.gpuReady?.ctx.device ?? null;
+  }
+
+  /** Acquires the device now rather than at the first large query; returns its adapter, or null. */
+  async warmUp(): Promise<AdapterDescription | null> {
+    if (this.backend === 'cpu') return null;
+    const state = await this.acquire();
+    if (!state && this.backend === 'webgpu') throw new BackendUnavailableError(`backend 'webgpu' has no device: ${this.gpuFailure ?? 'no adapter'}`);
+    return state?.adapter ?? null;
   }
 
   /** Wraps a job in a handle at once; the job runs on the next tick. */
@@ -79,13 +189,29 @@ export class Executor {
   }
 
   stats(): ExecutorStats {
-    return { backend: this.backend, workers: this.maxWorkers, queueDepth: this.pool?.queueDepth ?? 0, activeJobs: this.active.size };
+    const gpu = this.gpuReady;
+    return {
+      backend: this.backend,
+      workers: this.maxWorkers,
+      queueDepth: this.pool?.queueDepth ?? 0,
+      activeJobs: this.active.size,
+      gpu: gpu ? { adapter: gpu.adapter, resident: gpu.resident.stats(), pipelines: gpu.ctx.counters.pipelinesCreated, deviceLosses: this.deviceLosses } : null,
+      gpuUnavailable: gpu ? null : this.gpuFailure,
+      deviceLosses: this.deviceLosses,
+    };
   }
 
   /** Stops taking work, waits for jobs in flight to settle, then stops the workers. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       while (this.active.size > 0) await Promise.allSettled([...this.active]);
+      if (this.reacquireTimer) clearTimeout(this.reacquireTimer);
+      const gpu = this.gpu ? await this.gpu : null;
+      if (gpu) {
+        gpu.resident.clear();
+        gpu.ctx.destroy();
+      }
+      this.gpuReady = null;
       await this.pool?.close();
     })();
     return this.closing;
@@ -94,6 +220,14 @@ export class Executor {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** Default device memory budget for resident columns: 2 GiB. */
+export const DEFAULT_GPU_BUDGET = 2 * 1024 ** 3;
+
+function largestInput(plan: PlanNode): number {
+  if (plan.kind === 'source') return plan.batch.length;
+  return Math.max(0, ...planInputs(plan).map(largestInput));
 }
 
 export function createExecutor(options: ExecutorOptions = {}): Executor {

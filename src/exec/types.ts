@@ -1,10 +1,29 @@
 // Public types of the execution layer.
 
+import type { AdapterDescription, DawnConfig } from '../../native/dawn.js';
+import type { ResidentStats } from '../engines/webgpu/resident.js';
+
 export type BackendName = 'auto' | 'cpu' | 'webgpu';
 
+export interface GpuOptions {
+  /** Dawn toggles and feature level (default: GPUFRAME_DAWN_OPTIONS and GPUFRAME_FEATURE_LEVEL). */
+  readonly dawn?: DawnConfig;
+  /** Bytes of device memory resident columns may take (default 2 GiB); least recently used go first. */
+  readonly memoryBudget?: number;
+  /** 'auto' runs an operator on the GPU from this many input rows (default 1,000,000; never on a software adapter). */
+  readonly handoffRows?: number;
+  /** Caps the bytes one storage binding covers, below the device's limit: larger columns run in chunks. */
+  readonly maxBindingBytes?: number;
+}
+
 export interface ExecutorOptions {
-  /** 'auto' (default) picks the best available engine; in this build that is the CPU engine. */
+  /**
+   * 'auto' (default) runs on the WebGPU engine when an adapter exists and the work is above the hand-off
+   * size, else on the CPU; 'webgpu' always uses the GPU (operators it lacks run on the CPU) and fails
+   * with BackendUnavailableError without an adapter; 'cpu' never touches the GPU.
+   */
   readonly backend?: BackendName;
+  readonly gpu?: GpuOptions;
   /** Worker threads of the CPU engine's pool (default: the machine's cores). 0 runs everything inline. */
   readonly maxWorkers?: number;
   /** Name given to the pool's worker threads. */
@@ -21,8 +40,20 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface GpuStats {
+  readonly adapter: AdapterDescription;
+  readonly resident: ResidentStats;
+  readonly pipelines: number;
+  readonly deviceLosses: number;
+}
+
 export interface ExecutorStats {
-  readonly backend: 'cpu';
+  readonly backend: BackendName;
+  /** The device in use, or null (CPU only, not acquired yet, none found, or lost). */
+  readonly gpu: GpuStats | null;
+  /** Why no device is in use, when one was looked for. */
+  readonly gpuUnavailable: string | null;
+  readonly deviceLosses: number;
   readonly workers: number;
   /** Kernel tasks queued or running on the pool. */
   readonly queueDepth: number;

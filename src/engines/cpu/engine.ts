@@ -160,7 +160,7 @@ function timed<T>(node: PlanNode, options: CpuRunOptions, started: number, resul
 }
 
 /** Splits project/filter chains into (input, predicate, outputs) for the fused scan kernel. */
-function scanShape(node: PlanNode): { input: PlanNode; predicate: BoundExpr | null; outputs: readonly NamedExpr[] } | null {
+export function scanShape(node: PlanNode): { input: PlanNode; predicate: BoundExpr | null; outputs: readonly NamedExpr[] } | null {
   if (node.kind === 'project') {
     if (node.input.kind === 'filter') return { input: node.input.input, predicate: node.input.predicate, outputs: node.exprs };
     return { input: node.input, predicate: null, outputs: node.exprs };

@@ -21,7 +21,11 @@ export function shaderSource(family: string): string {
   return text;
 }
 
-/** Replaces each `//@splice NAME` line with generated code; a marker left unfilled is an error. */
+/**
+ * Replaces each `//@splice NAME` line with generated code, and each `$NAME` token with the value of the
+ * splice named `$NAME` (a name the kernel chooses, such as the array its state lives in). A marker left
+ * unfilled, or code with no marker, is an error.
+ */
 export function spliceShader(text: string, splices: Readonly<Record<string, string>>): string {
   const used = new Set<string>();
   const out = text.replace(/^[ \t]*\/\/@splice (\w+)[ \t]*$/gm, (_, name: string) => {
@@ -30,13 +34,27 @@ export function spliceShader(text: string, splices: Readonly<Record<string, stri
     used.add(name);
     return code;
   });
+  let result: string = out;
+  for (const [name, value] of Object.entries(splices)) {
+    if (!name.startsWith('$')) continue;
+    if (!result.includes(name)) throw new Error(`shader has no token '${name}'`);
+    result = result.replaceAll(name, value);
+    used.add(name);
+  }
+  const left = /\$[A-Z_]+/.exec(result.replace(/\/\/.*$/gm, ''));
+  if (left) throw new Error(`shader token ${left[0]} has no value`);
   for (const name of Object.keys(splices)) if (!used.has(name)) throw new Error(`shader has no splice marker '${name}'`);
-  return out;
+  return result;
 }
+
+/** Shared memory is staged to the queue in pieces of this size (a multiple of 4). */
+const WRITE_STAGING_BYTES = 16 * 1024 * 1024;
 
 export const STORAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM = 0x0040 | 0x0008; // UNIFORM | COPY_DST
 const READBACK = 0x0001 | 0x0008; // MAP_READ | COPY_DST
+
+export type BindingType = 'uniform' | 'storage' | 'read-only-storage';
 
 /** A buffer binding: a whole buffer or a byte range of one. */
 export type Binding = GPUBuffer | { readonly buffer: GPUBuffer; readonly offset: number; readonly size: number };
@@ -108,17 +126,26 @@ export class GpuContext {
     if (this.lostReason !== null) throw new BackendUnavailableError(`the WebGPU device was lost (${this.lostReason})`);
   }
 
-  /** A compute pipeline for `shaders/<family>.wgsl` with `splices` and override `constants`, from the cache. */
-  pipeline(family: string, splices: Readonly<Record<string, string>> = {}, constants: Readonly<Record<string, number>> = {}, entryPoint = 'main'): GPUComputePipeline {
+  /**
+   * A compute pipeline for `shaders/<family>.wgsl` with `splices` and override `constants`, from the cache.
+   * With `bindings` (the type of binding 0, 1, …) the layout is explicit, so an entry point that leaves
+   * some binding unused still takes the same bind group; without, it is inferred ('auto').
+   */
+  pipeline(family: string, splices: Readonly<Record<string, string>> = {}, constants: Readonly<Record<string, number>> = {}, entryPoint = 'main', bindings?: readonly BindingType[]): GPUComputePipeline {
     const code = spliceShader(shaderSource(family), splices);
-    const key = `${family}\u0000${entryPoint}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${code}`;
+    const key = `${family}\u0000${entryPoint}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${bindings?.join(',') ?? 'auto'}\u0000${code}`;
     let pipeline = this.pipelines.get(key);
     if (pipeline) {
       this.counters.pipelineHits++;
       return pipeline;
     }
     const module = this.device.createShaderModule({ code, label: family });
-    pipeline = this.device.createComputePipeline({ layout: 'auto', label: family, compute: { module, entryPoint, constants: { ...constants } } });
+    const layout = bindings
+      ? this.device.createPipelineLayout({
+          bindGroupLayouts: [this.device.createBindGroupLayout({ entries: bindings.map((type, binding) => ({ binding, visibility: 0x4 /* COMPUTE */, buffer: { type } })) })],
+        })
+      : 'auto';
+    pipeline = this.device.createComputePipeline({ layout, label: family, compute: { module, entryPoint, constants: { ...constants } } });
     this.counters.pipelinesCreated++;
     this.pipelines.set(key, pipeline);
     return pipeline;
@@ -162,15 +189,24 @@ export class GpuContext {
     return buffer;
   }
 
-  /** Writes `data` at `offset`; a tail that is not a multiple of 4 bytes is padded with zeros. */
+  /**
+   * Writes `data` at `offset`; a tail that is not a multiple of 4 bytes is padded with zeros. Dawn takes
+   * no SharedArrayBuffer, so shared column memory goes through a bounded staging copy.
+   */
   write(buffer: GPUBuffer, offset: number, data: ArrayBufferView): void {
-    const whole = data.byteLength & ~3;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (whole > 0) this.device.queue.writeBuffer(buffer, offset, bytes.buffer as ArrayBuffer, bytes.byteOffset, whole);
-    if (whole < data.byteLength) {
-      const tail = new Uint8Array(4);
-      tail.set(bytes.subarray(whole));
-      this.device.queue.writeBuffer(buffer, offset + whole, tail);
+    const shared = !(data.buffer instanceof ArrayBuffer);
+    const step = shared ? WRITE_STAGING_BYTES : bytes.byteLength;
+    for (let at = 0; at < bytes.byteLength; at += step) {
+      const part = bytes.subarray(at, Math.min(bytes.byteLength, at + step));
+      const padded = roundUp(part.byteLength, 4);
+      if (!shared && padded === part.byteLength) {
+        this.device.queue.writeBuffer(buffer, offset + at, part.buffer as ArrayBuffer, part.byteOffset, part.byteLength);
+        continue;
+      }
+      const copy = new Uint8Array(padded);
+      copy.set(part);
+      this.device.queue.writeBuffer(buffer, offset + at, copy.buffer, 0, padded);
     }
   }
 

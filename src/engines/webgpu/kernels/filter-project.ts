@@ -1,0 +1,191 @@
+// Filter and projection on the device (shaders/filter-project.wgsl), chunked by the binding size: the
+// predicate marks kept rows, a prefix sum turns marks into output positions, and the outputs are
+// evaluated for kept rows only and written compacted. Columns passed through unfiltered are reused.
+
+import type { BoundExpr } from '../../../expr/types.js';
+import { allocBitmap, allocShared, makeColumn } from '../../../model/column.js';
+import type { Column, ColumnBatch, DType } from '../../../model/types.js';
+import type { NamedExpr } from '../../../plan/types.js';
+import type { Binding, BindingType, GpuContext } from '../context.js';
+import type { ResidentColumns } from '../resident.js';
+import { compileWgsl, compileWgslFilter, raiseOverflow, unsupportedReason, WgslBuilder, type WgslValue } from '../wgsl-expr.js';
+import { encodeExclusiveScan } from './prefix-sum.js';
+
+const WG = 256;
+
+export function filterProjectUnsupported(predicate: BoundExpr | null, outputs: readonly NamedExpr[]): string | null {
+  if (predicate) {
+    const reason = unsupportedReason(predicate);
+    if (reason) return reason;
+  }
+  for (const o of outputs) {
+    // A column passed through untouched without a filter is reused whatever its type.
+    if (!predicate && o.expr.kind === 'col') continue;
+    const reason = unsupportedReason(o.expr);
+    if (reason) return reason;
+  }
+  return null;
+}
+
+interface OutputPlan {
+  readonly name: string;
+  readonly value: WgslValue;
+  readonly nullable: boolean;
+}
+
+export async function gpuFilterProject(ctx: GpuContext, resident: ResidentColumns, batch: ColumnBatch, predicate: BoundExpr | null, outputs: readonly NamedExpr[]): Promise<ColumnBatch> {
+  const columns = new Map(batch.names.map((name, k) => [name, batch.columns[k]!]));
+  const computed = predicate ? outputs : outputs.filter((o) => o.expr.kind !== 'col');
+  const perChunk = Math.max(2048, Math.floor(ctx.bindingBytes / 4 / 2048) * 2048);
+  const parts: ColumnBatch[] = [];
+  for (let start = 0; start < batch.length; start += perChunk) {
+    parts.push(await runChunk(ctx, resident, columns, predicate, computed, start, Math.min(perChunk, batch.length - start)));
+  }
+  const made = parts.length === 1 ? parts[0]! : concatBatches(parts, computed.map((o) => o.name));
+  const length = predicate ? made.length : batch.length;
+  const byName = new Map(made.names.map((n, k) => [n, made.columns[k]!]));
+  return {
+    length,
+    names: outputs.map((o) => o.name),
+    columns: outputs.map((o) => byName.get(o.name) ?? columns.get((o.expr as { name: string }).name)!),
+  };
+}
+
+async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, computed: readonly NamedExpr[], start: number, count: number): Promise<ColumnBatch> {
+  const b = new WgslBuilder(columns);
+  const predicateText = predicate ? b.capture(() => compileWgslFilter(b, predicate, 'return 0u;')) : [];
+  const plans: OutputPlan[] = [];
+  const outputText = b.capture(() => {
+    computed.forEach((o, k) => {
+      const value = compileWgsl(b, o.expr);
+      plans.push({ name: o.name, value, nullable: value.n !== 'false' });
+      if (value.dtype === 'bool') b.line(`if (${value.n === 'false' ? '' : `!${value.n} && `}${value.v}) { atomicOr(&out${k}[at >> 5u], 1u << (at & 31u)); }`);
+      else b.line(`out${k}[at] = ${value.v};`);
+      if (value.n !== 'false') b.line(`if (!${value.n}) { atomicOr(&out${k}_valid[at >> 5u], 1u << (at & 31u)); }`);
+    });
+  });
+  const inputs = b.inputDeclarations(5);
+  const decls = [inputs.text];
+  const layout: BindingType[] = ['uniform', 'storage', 'read-only-storage', 'storage', 'storage', ...Array.from({ length: inputs.next - 5 }, (): BindingType => 'read-only-storage')];
+  let binding = inputs.next;
+  plans.forEach((p, k) => {
+    const element = p.value.dtype === 'float32' ? 'f32' : p.value.dtype === 'bool' ? 'atomic<u32>' : 'i32';
+    decls.push(`@group(0) @binding(${binding++}) var<storage, read_write> out${k}: array<${element}>;`);
+    layout.push('storage');
+    if (p.nullable) {
+      decls.push(`@group(0) @binding(${binding++}) var<storage, read_write> out${k}_valid: array<atomic<u32>>;`);
+      layout.push('storage');
+    }
+  });
+  const splices = { DECLS: decls.join('\n'), PREDICATE: predicateText.join('\n'), OUTPUTS: outputText.join('\n') };
+  const workgroups = Math.ceil(count / WG);
+  const run = ctx.begin();
+  const flags = run.zeros(4);
+  const tables = run.temp(Math.max(4, b.tables.length * 4));
+  if (b.tables.length > 0) ctx.write(tables, 0, Int32Array.from(b.tables));
+  const keep = run.temp(count * 4);
+  const positions = run.temp(count * 4);
+  const total = run.zeros(4);
+  const params = run.uniform(Uint32Array.of(count, predicate ? 1 : 0));
+  const outs: { values: GPUBuffer; validity: GPUBuffer | null; plan: OutputPlan }[] = plans.map((plan) => ({
+    plan,
+    values: plan.value.dtype === 'bool' ? run.zeros(bitBytes(count)) : run.temp(count * 4),
+    validity: plan.nullable ? run.zeros(bitBytes(count)) : null,
+  }));
+  const bindings: Binding[] = [params, flags, tables, keep, positions];
+  const pinned: Column[] = [];
+  try {
+    for (const slot of b.inputs) {
+      const gpu = resident.pin(slot.column);
+      pinned.push(slot.column);
+      bindings.push(range(gpu.values, slot.column.dtype === 'bool' ? start / 8 : start * 4, slot.column.dtype === 'bool' ? bitBytes(count) : count * 4));
+      if (slot.validity) bindings.push(range(gpu.validity!, start / 8, bitBytes(count)));
+    }
+    for (const o of outs) {
+      bindings.push(o.values);
+      if (o.validity) bindings.push(o.validity);
+    }
+    if (predicate) {
+      run.dispatch(ctx.pipeline('filter-project', splices, { WG }, 'select_rows', layout), bindings, workgroups);
+      encodeExclusiveScan(ctx, run, keep, positions, count, total);
+    }
+    if (plans.length > 0) run.dispatch(ctx.pipeline('filter-project', splices, { WG }, 'project_rows', layout), bindings, workgroups);
+    const kept = [flags, total, ...outs.flatMap((o) => (o.validity ? [o.values, o.validity] : [o.values]))];
+    await run.submit(kept);
+    try {
+      const [flagBytes, totalBytes] = await ctx.readMany([
+        { buffer: flags, bytes: 4 },
+        { buffer: total, bytes: 4 },
+      ]);
+      raiseOverflow(new Uint32Array(flagBytes!)[0]!);
+      const length = predicate ? new Uint32Array(totalBytes!)[0]! : count;
+      const data = await ctx.readMany(outs.flatMap((o) => {
+        const bytes = o.plan.value.dtype === 'bool' ? Math.ceil(length / 8) : length * 4;
+        return o.validity ? [{ buffer: o.values, bytes }, { buffer: o.validity, bytes: Math.ceil(length / 8) }] : [{ buffer: o.values, bytes }];
+      }));
+      let at = 0;
+      const made = outs.map((o) => {
+        const values = data[at++]!;
+        const validity = o.validity ? data[at++]! : null;
+        return toColumn(o.plan.value, length, values, validity);
+      });
+      return { length, names: plans.map((p) => p.name), columns: made };
+    } finally {
+      ctx.recycle(kept);
+    }
+  } finally {
+    for (const column of pinned) resident.unpin(column);
+  }
+}
+
+function toColumn(value: WgslValue, length: number, bytes: ArrayBuffer, validityBytes: ArrayBuffer | null): Column {
+  const dtype: DType = value.dtype;
+  let values: Int32Array | Float32Array | Uint8Array;
+  if (dtype === 'bool') {
+    values = allocBitmap(length);
+    values.set(new Uint8Array(bytes, 0, Math.ceil(length / 8)));
+  } else {
+    values = dtype === 'float32' ? allocShared(Float32Array, length) : allocShared(Int32Array, length);
+    values.set(dtype === 'float32' ? new Float32Array(bytes, 0, length) : new Int32Array(bytes, 0, length));
+  }
+  let validity: Uint8Array | null = null;
+  if (validityBytes) {
+    validity = allocBitmap(length);
+    validity.set(new Uint8Array(validityBytes, 0, Math.ceil(length / 8)));
+  }
+  return makeColumn(dtype, length, values, validity, dtype === 'utf8' ? (value.dictionary ?? []) : null);
+}
+
+function concatBatches(parts: readonly ColumnBatch[], names: readonly string[]): ColumnBatch {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const columns = names.map((_, k) => {
+    const first = parts[0]!.columns[k]!;
+    const dtype = first.dtype;
+    const bits = dtype === 'bool';
+    const values = bits ? allocBitmap(length) : dtype === 'float32' ? allocShared(Float32Array, length) : allocShared(Int32Array, length);
+    const nullable = parts.some((p) => p.columns[k]!.validity !== null);
+    const validity = nullable ? allocBitmap(length) : null;
+    let at = 0;
+    for (const part of parts) {
+      const c = part.columns[k]!;
+      for (let i = 0; i < c.length; i++) {
+        const row = at + i;
+        if (bits) {
+          if ((c.values as Uint8Array)[i >> 3]! & (1 << (i & 7))) (values as Uint8Array)[row >> 3]! |= 1 << (row & 7);
+        } else (values as Int32Array | Float32Array)[row] = (c.values as Int32Array | Float32Array)[i]!;
+        if (validity && (c.validity === null || c.validity[i >> 3]! & (1 << (i & 7)))) validity[row >> 3]! |= 1 << (row & 7);
+      }
+      at += c.length;
+    }
+    return makeColumn(dtype, length, values, validity, first.dictionary);
+  });
+  return { length, names, columns };
+}
+
+function range(buffer: GPUBuffer, offset: number, size: number): { buffer: GPUBuffer; offset: number; size: number } {
+  return { buffer, offset, size: Math.max(4, Math.ceil(size / 4) * 4) };
+}
+
+function bitBytes(rows: number): number {
+  return Math.max(4, Math.ceil(rows / 32) * 4);
+}

@@ -1,0 +1,461 @@
+// Group-by on the device (shaders/group-by.wgsl). The kernel text is generated from the plan: the
+// filter, the group slot computation and one state update per aggregation are spliced in. The result
+// is decoded into the CPU engine's merged group state, so the CPU's finalisation (output order by first
+// appearance, key columns, means, variances, nulls) is shared and both engines agree by construction.
+
+import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
+import type { Column, ColumnBatch } from '../../../model/types.js';
+import { chooseGroupMode, hashWidth, prepareGroupBy, type GroupMode, type GroupPartial, type PreparedGroupBy } from '../../cpu/kernels/group-by.js';
+import { finalizeGroupBy } from '../../cpu/kernels/group-by-finalize.js';
+import type { BindingType, GpuContext } from '../context.js';
+import type { ResidentColumns } from '../resident.js';
+import { compileWgsl, compileWgslFilter, F32_OVERFLOW_FLAG, raiseOverflow, unsupportedReason, WgslBuilder } from '../wgsl-expr.js';
+
+const WG = 256;
+/** Workgroups of a privatised (dense, small) group-by: each loops over rows, so partials stay few. */
+const PRIVATE_WORKGROUPS = 256;
+const EMPTY = 0xffffffff;
+
+/** Raised when the device's float sums overflowed f32 where f64 would not: the step reruns on the CPU. */
+export class F32OverflowError extends Error {}
+
+type StateKind = 'count' | 'sumInt' | 'sumFloat' | 'minMax' | 'momentsInt' | 'momentsFloat' | 'none';
+
+interface AggLayout {
+  readonly agg: BoundAgg;
+  readonly kind: StateKind;
+  readonly at: number;
+}
+
+interface Layout {
+  readonly words: number;
+  readonly rowsAt: number | null;
+  readonly lastAt: number | null;
+  readonly aggs: readonly AggLayout[];
+  readonly init: Uint32Array;
+}
+
+const WIDTH: Record<StateKind, number> = { count: 1, sumInt: 3, sumFloat: 3, minMax: 2, momentsInt: 6, momentsFloat: 5, none: 0 };
+
+function stateKind(agg: BoundAgg): StateKind | null {
+  const d = agg.arg?.type.dtype;
+  switch (agg.op) {
+    case 'countAll':
+    case 'first':
+    case 'last':
+      return 'none';
+    case 'count':
+      return 'count';
+    case 'sum':
+    case 'mean':
+      return d === 'float32' ? 'sumFloat' : d === 'int32' || d === 'bool' ? 'sumInt' : null;
+    case 'min':
+    case 'max':
+      return d === 'int32' || d === 'bool' || d === 'float32' || d === 'utf8' ? 'minMax' : null;
+    case 'var':
+    case 'std':
+      return d === 'float32' ? 'momentsFloat' : d === 'int32' || d === 'bool' ? 'momentsInt' : null;
+    default:
+      return null;
+  }
+}
+
+/** Why this aggregation cannot run on the device, or null. */
+export function groupByUnsupported(columns: ReadonlyMap<string, Column>, keys: readonly string[], aggs: readonly BoundAgg[], predicate: BoundExpr | null): string | null {
+  for (const key of keys) {
+    const dtype = columns.get(key)?.dtype;
+    if (dtype !== 'int32' && dtype !== 'utf8' && dtype !== 'bool' && dtype !== 'float32') return `key '${key}' is ${dtype}`;
+  }
+  for (const agg of aggs) {
+    if (stateKind(agg) === null) return `${agg.op}(${agg.arg?.type.dtype ?? '*'})`;
+    const reason = agg.arg ? unsupportedReason(agg.arg) : null;
+    if (reason) return reason;
+  }
+  return predicate ? unsupportedReason(predicate) : null;
+}
+
+function layoutOf(aggs: readonly BoundAgg[]): Layout {
+  let words = 1;
+  const rowsAt = aggs.some((a) => a.op === 'countAll') ? words++ : null;
+  const lastAt = aggs.some((a) => a.op === 'last') ? words++ : null;
+  const init: number[] = [EMPTY];
+  if (rowsAt !== null) init.push(0);
+  if (lastAt !== null) init.push(0);
+  const out = aggs.map((agg) => {
+    const kind = stateKind(agg)!;
+    const at = words;
+    words += WIDTH[kind];
+    for (let k = 0; k < WIDTH[kind]; k++) init.push(kind === 'minMax' && k === 0 && agg.op === 'min' ? EMPTY : 0);
+    return { agg, kind, at };
+  });
+  return { words, rowsAt, lastAt, aggs: out, init: Uint32Array.from(init) };
+}
+
+export interface GpuGroupByOptions {
+  readonly predicate: BoundExpr | null;
+  readonly keys: readonly string[];
+  readonly aggs: readonly BoundAgg[];
+}
+
+/** Runs the aggregation on the device over `batch` (chunked by the binding size) and finalises on the host. */
+export async function gpuGroupBy(ctx: GpuContext, resident: ResidentColumns, batch: ColumnBatch, options: GpuGroupByOptions): Promise<ColumnBatch> {
+  const columns = new Map(batch.names.map((name, k) => [name, batch.columns[k]!]));
+  const mode = chooseGroupMode(columns, options.keys, hashWidth(columns, options.keys));
+  // The CPU's preparation gives the accumulator kinds and utf8 rank dictionaries finalisation expects.
+  const prepared = prepareGroupBy(columns, options.predicate, mode, options.aggs, false);
+  const layout = layoutOf(options.aggs);
+  const slots = mode.kind === 'global' ? 1 : mode.kind === 'dense' ? mode.slots : tableSize(batch.length);
+  const merged = emptyMerged(prepared, slots);
+  const exact: (bigint | undefined)[][] = options.aggs.map(() => []);
+  const rowsPerChunk = chunkRows(ctx, columns, batch.length);
+  for (let start = 0; start < batch.length || start === 0; start += rowsPerChunk) {
+    const count = Math.min(rowsPerChunk, batch.length - start);
+    const words = await runChunk(ctx, resident, columns, mode, options, layout, slots, start, count);
+    if (words) mergeChunk(words, layout, merged, exact, start);
+    if (batch.length === 0) break;
+  }
+  return finalizeGroupBy(prepared, columns, options.keys, merged, exact, null, batch.length);
+}
+
+function tableSize(rows: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(64, rows * 2)));
+}
+
+/** Rows per chunk: whole columns when they fit a binding; else a multiple of 2048 rows (256-byte offsets). */
+function chunkRows(ctx: GpuContext, columns: ReadonlyMap<string, Column>, length: number): number {
+  const perBinding = Math.floor(ctx.bindingBytes / 4);
+  if (length <= perBinding) return Math.max(1, length);
+  return Math.max(2048, Math.floor(perBinding / 2048) * 2048);
+}
+
+/** The device memory a group-by needs beyond its inputs fits one binding. */
+export function groupByFits(ctx: GpuContext, batch: ColumnBatch, keys: readonly string[], aggs: readonly BoundAgg[]): boolean {
+  const columns = new Map(batch.names.map((name, k) => [name, batch.columns[k]!]));
+  const mode = chooseGroupMode(columns, keys, hashWidth(columns, keys));
+  const slots = mode.kind === 'global' ? 1 : mode.kind === 'dense' ? mode.slots : tableSize(batch.length);
+  return slots * layoutOf(aggs).words * 4 <= ctx.bindingBytes && (mode.kind !== 'hash' || batch.length <= Math.floor(ctx.bindingBytes / 4));
+}
+
+function emptyMerged(prepared: PreparedGroupBy, slots: number): GroupPartial {
+  return {
+    groups: slots,
+    firstRow: new Int32Array(slots).fill(-1),
+    lastRow: new Int32Array(slots).fill(-1),
+    rows: new Float64Array(slots),
+    states: prepared.accs.map((acc) => {
+      const arity = acc.kind === 'none' ? 0 : acc.kind === 'count' ? 1 : acc.kind === 'moments' ? 3 : 2;
+      return Array.from({ length: arity }, () => new Float64Array(slots));
+    }),
+    keys: null,
+  };
+}
+
+/** Generates and runs the kernel over rows [start, start + count); returns the state words per partial. */
+async function runChunk(
+  ctx: GpuContext,
+  resident: ResidentColumns,
+  columns: ReadonlyMap<string, Column>,
+  mode: GroupMode,
+  options: GpuGroupByOptions,
+  layout: Layout,
+  slots: number,
+  start: number,
+  count: number,
+): Promise<{ words: Uint32Array; partials: number } | null> {
+  if (count <= 0) return null;
+  const b = new WgslBuilder(columns);
+  const privateState = mode.kind !== 'hash' && slots * layout.words * 4 <= Math.min(ctx.limits.maxComputeWorkgroupStorageSize, 16384) - 64;
+  const state = privateState ? 'wstate' : 'out_state';
+  const row = b.capture(() => emitRow(b, mode, options, layout, columns));
+  const inputs = b.inputDeclarations(4);
+  const decls: string[] = [inputs.text];
+  let tableBinding: number | null = null;
+  if (mode.kind === 'hash') {
+    tableBinding = inputs.next;
+    decls.push(`@group(0) @binding(${tableBinding}) var<storage, read_write> claims: array<atomic<u32>>;`);
+  }
+  const total = slots * layout.words;
+  if (privateState) decls.push(`var<workgroup> wstate: array<atomic<u32>, ${total}>;`);
+  decls.push(`const STATE_INIT = array<u32, ${layout.words}>(${[...layout.init].map((w) => `${w}u`).join(', ')});`);
+  const init = privateState
+    ? `  for (var w = lid; w < ${total}u; w += WG) { atomicStore(&wstate[w], STATE_INIT[w % ${layout.words}u]); }\n  workgroupBarrier();`
+    : '';
+  const flush = privateState
+    ? `  workgroupBarrier();\n  for (var w = lid; w < ${total}u; w += WG) { atomicStore(&out_state[wg * ${total}u + w], atomicLoad(&wstate[w])); }`
+    : '';
+  const bindingTypes: BindingType[] = ['uniform', 'storage', 'read-only-storage', 'storage', ...Array.from({ length: inputs.next - 4 }, (): BindingType => 'read-only-storage')];
+  if (tableBinding !== null) bindingTypes.push('storage');
+  const pipeline = ctx.pipeline('group-by', { DECLS: decls.join('\n'), ROW: row.join('\n'), INIT: init, FLUSH: flush, $STATE: state }, { WG }, 'main', bindingTypes);
+
+  const partials = privateState ? Math.min(PRIVATE_WORKGROUPS, Math.ceil(count / WG)) : 1;
+  const workgroups = privateState ? partials : Math.min(Math.ceil(count / WG), 4096);
+  const run = ctx.begin();
+  const flags = run.zeros(4);
+  const tables = run.temp(Math.max(4, b.tables.length * 4));
+  if (b.tables.length > 0) ctx.write(tables, 0, Int32Array.from(b.tables));
+  const out = run.temp(partials * total * 4);
+  if (!privateState) ctx.write(out, 0, repeat(layout.init, slots));
+  const params = run.uniform(Uint32Array.of(count, workgroups, layout.words, slots - 1, 0));
+  const bindings: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[] = [params, flags, tables, out];
+  const pinned: Column[] = [];
+  try {
+    for (const slot of b.inputs) {
+      const gpu = resident.pin(slot.column);
+      pinned.push(slot.column);
+      bindings.push(range(gpu.values, slot.column.dtype === 'bool' ? start / 8 : start * 4, slot.column.dtype === 'bool' ? bitBytes(count) : count * 4));
+      if (slot.validity) bindings.push(range(gpu.validity!, start / 8, bitBytes(count)));
+    }
+    if (tableBinding !== null) bindings.push(run.zeros(slots * 4));
+    run.dispatch(pipeline, bindings, workgroups);
+    await run.submit([out, flags]);
+  } finally {
+    for (const column of pinned) resident.unpin(column);
+  }
+  const [stateBytes, flagBytes] = await ctx.readMany([
+    { buffer: out, bytes: partials * total * 4 },
+    { buffer: flags, bytes: 4 },
+  ]);
+  ctx.recycle([out, flags]);
+  const flagWord = new Uint32Array(flagBytes!)[0]!;
+  raiseOverflow(flagWord);
+  if (flagWord & F32_OVERFLOW_FLAG) throw new F32OverflowError('a float sum overflowed f32');
+  return { words: new Uint32Array(stateBytes!), partials };
+}
+
+function range(buffer: GPUBuffer, offset: number, size: number): { buffer: GPUBuffer; offset: number; size: number } {
+  return { buffer, offset, size: Math.max(4, Math.ceil(size / 4) * 4) };
+}
+
+function bitBytes(rows: number): number {
+  return Math.ceil(rows / 32) * 4;
+}
+
+function repeat(pattern: Uint32Array, times: number): Uint32Array {
+  const out = new Uint32Array(pattern.length * times);
+  for (let k = 0; k < times; k++) out.set(pattern, k * pattern.length);
+  return out;
+}
+
+/** The WGSL body for one row: filter, slot `g`, then each state update. */
+function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, layout: Layout, columns: ReadonlyMap<string, Column>): void {
+  if (options.predicate) compileWgslFilter(b, options.predicate, 'return;');
+  const colExpr = (name: string): BoundExpr => ({ kind: 'col', name, type: { dtype: columns.get(name)!.dtype, nullable: columns.get(name)!.validity !== null } });
+  if (mode.kind === 'global') b.line('let g = 0u;');
+  else if (mode.kind === 'dense') {
+    const terms: string[] = [];
+    let stride = 1;
+    for (const key of mode.keys) {
+      const k = compileWgsl(b, colExpr(key.name));
+      const index = k.dtype === 'bool' ? `select(0u, 1u, ${k.v})` : `u32(${k.v} - i32(${key.offset}))`;
+      terms.push(`${k.n === 'false' ? index : `select(${index}, ${key.nullIndex}u, ${k.n})`} * ${stride}u`);
+      stride *= key.size;
+    }
+    b.line(`let g = ${terms.join(' + ')};`);
+  } else {
+    emitHashSlot(b, mode.keys, columns);
+  }
+  b.line(`let base = g * ${layout.words}u;`);
+  b.line('atomicMin(&$STATE[base], i);');
+  if (layout.rowsAt !== null) b.line(`atomicAdd(&$STATE[base + ${layout.rowsAt}u], 1u);`);
+  if (layout.lastAt !== null) b.line(`atomicMax(&$STATE[base + ${layout.lastAt}u], i + 1u);`);
+  for (const { agg, kind, at } of layout.aggs) {
+    if (kind === 'none' || !agg.arg) continue;
+    const lines = b.capture(() => {
+      const a = compileWgsl(b, agg.arg!);
+      const s = `base + ${at}u`;
+      const guard = a.n === 'false' ? '' : `if (!${a.n}) `;
+      const asInt = a.dtype === 'bool' ? `select(0i, 1i, ${a.v})` : a.v;
+      switch (kind) {
+        case 'count':
+          b.line(`${guard}{ atomicAdd(&$STATE[${s}], 1u); }`);
+          break;
+        case 'sumInt':
+          b.line(`${guard}{ add_u64(${s}, ${asInt}); atomicAdd(&$STATE[${s} + 2u], 1u); }`);
+          break;
+        case 'sumFloat':
+          b.line(`${guard}{ add_f32_compensated(${s}, ${a.v}); atomicAdd(&$STATE[${s} + 2u], 1u); }`);
+          break;
+        case 'minMax': {
+          let key: string;
+          if (a.dtype === 'float32') key = `order_f32(${a.v})`;
+          else if (a.dtype === 'utf8') {
+            const acc = rankOf(a.dictionary ?? []);
+            key = acc.length === 0 ? '0u' : `order_i32(${b.table(acc, a.v)})`;
+          } else key = `order_i32(${asInt})`;
+          b.line(`${guard}{ atomic${agg.op === 'min' ? 'Min' : 'Max'}(&$STATE[${s}], ${key}); atomicAdd(&$STATE[${s} + 1u], 1u); }`);
+          break;
+        }
+        case 'momentsInt':
+          b.line(`${guard}{ let x = ${asInt}; add_u64(${s}, x); let m = u32(abs(x)); let lo = (m & 0xffffu) * (m & 0xffffu); let mid = (m >> 16u) * (m & 0xffffu); let hi = (m >> 16u) * (m >> 16u);`);
+          // |x|² = hi·2^32 + 2·mid·2^16 + lo, split into exact (high, low) words before the 96-bit add.
+          b.line(`  let mid_lo = mid << 17u; let mid_hi = mid >> 15u; let low = lo + mid_lo; let c = select(0u, 1u, low < lo); add_u96(${s} + 2u, hi + mid_hi + c, low); atomicAdd(&$STATE[${s} + 5u], 1u); }`);
+          break;
+        case 'momentsFloat':
+          b.line(`${guard}{ let x = ${a.v}; add_f32_compensated(${s}, x); let q = square_f32_exact(x); add_f32_compensated(${s} + 2u, q.x); add_f32_plain(${s} + 3u, q.y); atomicAdd(&$STATE[${s} + 4u], 1u); }`);
+          break;
+      }
+    });
+    lines.forEach((l) => b.line(l));
+  }
+}
+
+/** Rank of each code in the sorted dictionary (equal strings share a rank), as the CPU's min/max uses. */
+function rankOf(dictionary: readonly string[]): Int32Array {
+  const sorted = [...dictionary].map((s, code) => [s, code] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const rank = new Int32Array(dictionary.length);
+  sorted.forEach(([, code], r) => (rank[code] = r));
+  return rank;
+}
+
+/** Hash mode: key words of row i, claim or find the table slot whose representative row has equal words. */
+function emitHashSlot(b: WgslBuilder, keys: readonly string[], columns: ReadonlyMap<string, Column>): void {
+  const wordsAt = (row: string): string[] => {
+    const words: string[] = [];
+    const nullTerms: string[] = [];
+    keys.forEach((name, index) => {
+      const column = columns.get(name)!;
+      const k = compileWgsl(b, { kind: 'col', name, type: { dtype: column.dtype, nullable: column.validity !== null } }, row);
+      const word = column.dtype === 'float32' ? `canonical_f32_key(${k.v})` : column.dtype === 'bool' ? `select(0u, 1u, ${k.v})` : `bitcast<u32>(${k.v})`;
+      words.push(k.n === 'false' ? word : `select(${word}, 0u, ${k.n})`);
+      if (k.n !== 'false') nullTerms.push(`select(0u, ${1 << index}u, ${k.n})`);
+    });
+    if (nullTerms.length > 0) words.push(nullTerms.join(' | '));
+    return words;
+  };
+  const mine = wordsAt('i');
+  const mineVars = mine.map((w) => {
+    const v = b.tmp('kw');
+    b.line(`let ${v} = ${w};`);
+    return v;
+  });
+  b.line(`var h = 0x9747b28cu;`);
+  for (const v of mineVars) b.line(`h = mix32(h, ${v});`);
+  b.line(`var g = finish32(h) & params.table_mask;`);
+  b.line('loop {');
+  b.line('  let claim = atomicCompareExchangeWeak(&claims[g], 0u, i + 1u);');
+  b.line('  if (claim.exchanged) { break; }');
+  b.line('  if (claim.old_value == 0u) { continue; }');
+  b.line('  let r = claim.old_value - 1u;');
+  const theirs = b.capture(() => {
+    const words = wordsAt('r');
+    b.line(`let same = ${words.map((w, k) => `${w} == ${mineVars[k]}`).join(' && ')};`);
+  });
+  b.line('  {');
+  theirs.forEach((l) => b.line(`    ${l}`));
+  b.line('    if (same) { break; }');
+  b.line('  }');
+  b.line('  g = (g + 1u) & params.table_mask;');
+  b.line('}');
+}
+
+/** Folds one chunk's partial state words into the CPU-format merged state. */
+function mergeChunk(result: { words: Uint32Array; partials: number }, layout: Layout, merged: GroupPartial, exact: (bigint | undefined)[][], start: number): void {
+  const { words, partials } = result;
+  const slots = merged.groups;
+  const per = slots * layout.words;
+  const f32 = new Float32Array(words.buffer, words.byteOffset, words.length);
+  const i32 = new Int32Array(words.buffer, words.byteOffset, words.length);
+  for (let p = 0; p < partials; p++) {
+    for (let g = 0; g < slots; g++) {
+      const base = p * per + g * layout.words;
+      const first = words[base]!;
+      if (first === EMPTY) continue;
+      const firstRow = first + start;
+      // Chunks come in row order, so a group's first row is in the first chunk that has it.
+      if (merged.firstRow[g]! < 0 || firstRow < merged.firstRow[g]!) merged.firstRow[g] = firstRow;
+      if (layout.rowsAt !== null) merged.rows[g] = merged.rows[g]! + words[base + layout.rowsAt]!;
+      if (layout.lastAt !== null) merged.lastRow[g] = Math.max(merged.lastRow[g]!, words[base + layout.lastAt]! - 1 + start);
+      layout.aggs.forEach(({ kind, agg, at }, j) => {
+        const s = base + at;
+        const st = merged.states[j] as Float64Array[];
+        switch (kind) {
+          case 'count':
+            st[0]![g] = st[0]![g]! + words[s]!;
+            break;
+          case 'sumInt': {
+            addExact(st[0]!, exact[j]!, g, BigInt(i32[s + 1]!) * 4294967296n + BigInt(words[s]!));
+            st[1]![g] = st[1]![g]! + words[s + 2]!;
+            break;
+          }
+          case 'sumFloat': {
+            const sum = f32[s]!;
+            st[0]![g] = st[0]![g]! + (Number.isFinite(sum) ? sum + f32[s + 1]! : sum);
+            st[1]![g] = st[1]![g]! + words[s + 2]!;
+            break;
+          }
+          case 'minMax': {
+            const n = words[s + 1]!;
+            if (n === 0) break;
+            const value = decodeOrdered(words[s]!, agg.arg!.type.dtype);
+            const had = st[1]![g]! > 0;
+            const better = !had || (agg.op === 'min' ? lessNaNLast(value, st[0]![g]!) : lessNaNLast(st[0]![g]!, value));
+            if (better) st[0]![g] = value;
+            st[1]![g] = st[1]![g]! + n;
+            break;
+          }
+          case 'momentsInt':
+          case 'momentsFloat': {
+            const n = words[s + (kind === 'momentsInt' ? 5 : 4)]!;
+            if (n === 0) break;
+            let mean: number;
+            let m2: number;
+            if (kind === 'momentsInt') {
+              const sum = BigInt(i32[s + 1]!) * 4294967296n + BigInt(words[s]!);
+              const squares = (BigInt(words[s + 4]!) << 64n) + (BigInt(words[s + 3]!) << 32n) + BigInt(words[s + 2]!);
+              const k = BigInt(n);
+              mean = Number(sum) / n;
+              m2 = Number(k * squares - sum * sum) / n;
+            } else {
+              const sum = f32[s]! + f32[s + 1]!;
+              const squares = f32[s + 2]! + f32[s + 3]!;
+              mean = sum / n;
+              m2 = Math.max(0, squares - (sum * sum) / n);
+            }
+            combineMoments(st, g, n, mean, m2);
+            break;
+          }
+          case 'none':
+            break;
+        }
+      });
+    }
+  }
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+function addExact(values: Float64Array, exact: (bigint | undefined)[], g: number, add: bigint): void {
+  const current = exact[g] ?? BigInt(values[g]!);
+  const total = current + add;
+  values[g] = Number(total);
+  if (total > BigInt(SAFE) || total < -BigInt(SAFE)) exact[g] = total;
+  else exact[g] = undefined;
+}
+
+function decodeOrdered(word: number, dtype: string): number {
+  if (dtype === 'float32') {
+    const bits = word & 0x80000000 ? word & 0x7fffffff : ~word >>> 0;
+    return new Float32Array(Uint32Array.of(bits).buffer)[0]!;
+  }
+  return (word ^ 0x80000000) | 0;
+}
+
+function lessNaNLast(a: number, b: number): boolean {
+  return a < b || (b !== b && a === a);
+}
+
+/** Chan et al.'s combination of (count, mean, M2) into the CPU's moments state [count, mean, M2]. */
+function combineMoments(st: Float64Array[], g: number, nb: number, meanB: number, m2B: number): void {
+  const na = st[0]![g]!;
+  if (na === 0) {
+    st[0]![g] = nb;
+    st[1]![g] = meanB;
+    st[2]![g] = m2B;
+    return;
+  }
+  const n = na + nb;
+  const delta = meanB - st[1]![g]!;
+  st[1]![g] = st[1]![g]! + (delta * nb) / n;
+  st[2]![g] = st[2]![g]! + m2B + (delta * delta * na * nb) / n;
+  st[0]![g] = n;
+}
