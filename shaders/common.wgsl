@@ -18,3 +18,8 @@ fn f32_order_key(x: f32) -> u32 {
 fn f32_from_order_key(k: u32) -> f32 {
   return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
 }
+
+// NaN by its bits: drivers may compile float comparisons assuming no NaN, so NaN-sensitive code asks here.
+fn is_nan_f32(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { ArithmeticOverflowError, coalesce, col, countRows, createExecutor, DataFrameModel, Expr, Frame, lit, when } from '../../src/index.js';
 import type { DType, Executor } from '../../src/index.js';
 import type { ExprNode, LiteralValue } from '../../src/expr/types.js';
+import { dawnConfigFromEnv, requestAdapter } from '../../native/dawn.js';
+import { requireGpu } from '../engines/webgpu/device.js';
 import { defaultTolerance, RefFrame, slackOf, type RefField, type RefRow, type RefValue } from '../reference.js';
 
 /** Draws choices; backed by fast-check's `gen` so plans and expressions shrink. */
@@ -603,26 +605,39 @@ export interface Modes {
   readonly pool: Mode;
   /** 2 workers, 8-row morsels: even a small frame is many partials to merge. */
   readonly tiny: Mode;
+  /** The WebGPU engine (operators it lacks run on the CPU), when this machine has an adapter. */
+  readonly gpu: Mode | null;
   readonly all: readonly Mode[];
   close(): Promise<void>;
 }
 
+/**
+ * Whether the WebGPU engine joins the modes: when an adapter exists, or GPUFRAME_REQUIRE_GPU=1 (then a
+ * missing adapter fails every GPU run loudly instead of dropping the mode).
+ */
+const withGpu = requireGpu || (await requestAdapter(dawnConfigFromEnv())) !== null;
+/** Chunks of 2048 rows, so the device path's chunking is exercised by every frame larger than that. */
+const GPU_BINDING_BYTES = 8192;
+
 /** Executors for one test file; call `close()` in an `after` hook so the process can exit. */
 export function createModes(): Modes {
+  const gpu: Executor | null = withGpu ? createExecutor({ backend: 'webgpu', maxWorkers: 0, gpu: { maxBindingBytes: GPU_BINDING_BYTES } }) : null;
   const pool: Executor = createExecutor({ maxWorkers: 2, inlineThreshold: 0 });
   const tinyPool: Executor = createExecutor({ maxWorkers: 2, inlineThreshold: 0, morselRows: 8 });
   const sync: Mode = { name: 'collectSync()', run: (f) => f.collectSync() };
   const inline: Mode = { name: 'collect()', run: (f) => f.collect() };
   const onPool: Mode = { name: 'collect({ executor: 2 workers })', run: (f) => f.collect({ executor: pool }) };
   const tiny: Mode = { name: 'collect({ executor: 2 workers, morselRows: 8 })', run: (f) => f.collect({ executor: tinyPool }) };
+  const onGpu: Mode | null = gpu ? { name: "collect({ executor: backend 'webgpu' })", run: (f) => f.collect({ executor: gpu }) } : null;
   return {
     sync,
     inline,
     pool: onPool,
     tiny,
-    all: [sync, inline, onPool, tiny],
+    gpu: onGpu,
+    all: onGpu ? [sync, inline, onPool, tiny, onGpu] : [sync, inline, onPool, tiny],
     close: async () => {
-      await Promise.all([pool.close(), tinyPool.close()]);
+      await Promise.all([pool.close(), tinyPool.close(), gpu?.close()]);
     },
   };
 }

@@ -67,7 +67,14 @@ export interface GpuLimits {
   readonly maxComputeInvocationsPerWorkgroup: number;
   readonly maxComputeWorkgroupsPerDimension: number;
   readonly minStorageBufferOffsetAlignment: number;
+  readonly maxStorageBuffersPerShaderStage: number;
 }
+
+/**
+ * A kernel cannot take this input on this device (too many columns for its binding slots, a size past
+ * a limit): the engine runs the step on the CPU instead. Never reaches users.
+ */
+export class GpuUnsupportedError extends Error {}
 
 export interface GpuContextOptions {
   /** Cap on bytes a single binding may span (below the device's limit); tests set it to force chunking. */
@@ -82,6 +89,8 @@ export class GpuContext {
   /** Bytes one storage binding may cover: the device limit, or less when configured. */
   readonly bindingBytes: number;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Per pipeline, its compile check: null when it compiled, else the error. */
+  readonly checks = new WeakMap<GPUComputePipeline, Promise<string | null>>();
   private readonly freeBuffers = new Map<string, GPUBuffer[]>();
   private freeBytes = 0;
   private readonly poolBytes: number;
@@ -105,6 +114,7 @@ export class GpuContext {
       maxComputeInvocationsPerWorkgroup: get('maxComputeInvocationsPerWorkgroup', 256),
       maxComputeWorkgroupsPerDimension: get('maxComputeWorkgroupsPerDimension', 65535),
       minStorageBufferOffsetAlignment: get('minStorageBufferOffsetAlignment', 256),
+      maxStorageBuffersPerShaderStage: get('maxStorageBuffersPerShaderStage', 8),
     };
     this.bindingBytes = Math.min(this.limits.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity);
     this.poolBytes = options.poolBytes ?? 256 * 1024 * 1024;
@@ -132,6 +142,9 @@ export class GpuContext {
    * some binding unused still takes the same bind group; without, it is inferred ('auto').
    */
   pipeline(family: string, splices: Readonly<Record<string, string>> = {}, constants: Readonly<Record<string, number>> = {}, entryPoint = 'main', bindings?: readonly BindingType[]): GPUComputePipeline {
+    if (bindings && bindings.filter((b) => b !== 'uniform').length > this.limits.maxStorageBuffersPerShaderStage) {
+      throw new GpuUnsupportedError(`${family} needs ${bindings.length - 1} storage bindings; the device allows ${this.limits.maxStorageBuffersPerShaderStage}`);
+    }
     const code = spliceShader(shaderSource(family), splices);
     const key = `${family}\u0000${entryPoint}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${bindings?.join(',') ?? 'auto'}\u0000${code}`;
     let pipeline = this.pipelines.get(key);
@@ -139,6 +152,9 @@ export class GpuContext {
       this.counters.pipelineHits++;
       return pipeline;
     }
+    // Shader and pipeline errors arrive asynchronously: the check is awaited before the first submit
+    // that uses the pipeline, and a failed pipeline leaves the cache.
+    this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label: family });
     const layout = bindings
       ? this.device.createPipelineLayout({
@@ -146,6 +162,12 @@ export class GpuContext {
         })
       : 'auto';
     pipeline = this.device.createComputePipeline({ layout, label: family, compute: { module, entryPoint, constants: { ...constants } } });
+    const check = this.device.popErrorScope().then((error) => {
+      if (!error) return null;
+      this.pipelines.delete(key);
+      return `shader '${family}' (${entryPoint}) did not compile: ${error.message}`;
+    });
+    this.checks.set(pipeline, check);
     this.counters.pipelinesCreated++;
     this.pipelines.set(key, pipeline);
     return pipeline;
@@ -272,6 +294,7 @@ export class GpuContext {
 export class Recorder {
   readonly encoder: GPUCommandEncoder;
   private readonly temps: GPUBuffer[] = [];
+  private readonly used = new Set<GPUComputePipeline>();
   private pass: GPUComputePassEncoder | null = null;
 
   constructor(private readonly ctx: GpuContext) {
@@ -305,6 +328,7 @@ export class Recorder {
    */
   dispatch(pipeline: GPUComputePipeline, bindings: readonly (Binding | null)[], workgroups: number): void {
     if (workgroups <= 0) return;
+    this.used.add(pipeline);
     const entries: GPUBindGroupEntry[] = [];
     bindings.forEach((b, binding) => {
       if (b !== null) entries.push({ binding, resource: 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b } });
@@ -337,6 +361,12 @@ export class Recorder {
     this.endPass();
     const ctx = this.ctx;
     ctx.assertAlive();
+    const failures = (await Promise.all([...this.used].map((p) => ctx.checks.get(p) ?? null))).filter((f) => f !== null);
+    if (failures.length > 0) {
+      ctx.errors.splice(0);
+      ctx.recycle(this.temps);
+      throw new ExecutionError(failures.join('; '));
+    }
     ctx.device.queue.submit([this.encoder.finish()]);
     ctx.counters.submits++;
     const releasing = [...this.temps.filter((t) => !release.includes(t))];

@@ -10,7 +10,7 @@ import type { OperatorTiming } from '../../plan/explain.js';
 import type { PlanNode } from '../../plan/types.js';
 import { executeNode, runAsync, scanShape, type CpuRunOptions } from '../cpu/engine.js';
 import { gatherBatch, gatherColumn } from '../cpu/kernels/gather.js';
-import type { GpuContext } from './context.js';
+import { GpuUnsupportedError, type GpuContext } from './context.js';
 import { filterProjectUnsupported, gpuFilterProject } from './kernels/filter-project.js';
 import { F32OverflowError, gpuGroupBy, groupByFits, groupByUnsupported } from './kernels/group-by.js';
 import { gpuHashJoin, gpuJoinSupports } from './kernels/join.js';
@@ -68,8 +68,8 @@ async function step(node: PlanNode, options: GpuRunOptions, inputs: readonly [Pl
       options.timings?.set(node, { engine: 'webgpu', ms: performance.now() - started });
       return out;
     } catch (error) {
-      if (error instanceof F32OverflowError) {
-        // Fall through to the CPU, which sums in f64.
+      if (error instanceof F32OverflowError || error instanceof GpuUnsupportedError) {
+        // Fall through to the CPU: it sums in f64 and has no binding limits.
       } else if (error instanceof BackendUnavailableError && options.ctx.lost) {
         options.onDeviceLost?.(error);
       } else throw error;

@@ -268,6 +268,9 @@ function compileBinary(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'binary'
       }
     } else if (l.dtype === 'bool') {
       b.line(`let ${v} = select(0u, 1u, ${l.v}) ${op} select(0u, 1u, ${r.v});`);
+    } else if (l.dtype === 'float32') {
+      // JS semantics with NaN, stated explicitly: only != holds when either side is NaN.
+      b.line(`let ${v} = select(${l.v} ${op} ${r.v}, ${op === '!=' ? 'true' : 'false'}, is_nan_f32(${l.v}) || is_nan_f32(${r.v}));`);
     } else {
       b.line(`let ${v} = ${l.v} ${op} ${r.v};`);
     }
@@ -359,7 +362,8 @@ function compileIsIn(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'isIn' }>,
       if (a.dtype === 'bool') return x ? a.v : `!${a.v}`;
       const lit = literal(x as number, a.dtype);
       // NaN equals nothing under ==, but isIn matches NaN with NaN (as Set.has does on the CPU).
-      return typeof x === 'number' && Number.isNaN(x) ? `(${a.v} != ${a.v})` : `${a.v} == ${lit.v}`;
+      if (typeof x === 'number' && Number.isNaN(x)) return `is_nan_f32(${a.v})`;
+      return a.dtype === 'float32' ? `(${a.v} == ${lit.v} && !is_nan_f32(${a.v}))` : `${a.v} == ${lit.v}`;
     });
     b.line(`let ${v} = ${terms.length === 0 ? 'false' : terms.join(' || ')};`);
   }
@@ -460,11 +464,11 @@ function compileCast(b: WgslBuilder, a: WgslValue, to: DType): WgslValue {
       else {
         // f32 -> i32 saturates in WGSL; the range test (false for NaN) raises as the CPU does.
         b.line(`let ${v} = i32(trunc(${a.v}));`);
-        b.line(`if (${guard}!(${a.v} > -2147483904.0f && ${a.v} < 2147483648.0f)) { ${flagOverflow('cast')} }`);
+        b.line(`if (${guard}(is_nan_f32(${a.v}) || !(${a.v} > -2147483904.0f && ${a.v} < 2147483648.0f))) { ${flagOverflow('cast')} }`);
       }
       break;
     case 'bool':
-      b.line(`let ${v} = ${a.v} != ${from === 'float32' ? '0.0f' : '0i'};`);
+      b.line(`let ${v} = ${from === 'float32' ? `(${a.v} != 0.0f || is_nan_f32(${a.v}))` : `${a.v} != 0i`};`);
       break;
     default:
       throw new Error(`cast ${from} -> ${to} is not compiled to WGSL`);

@@ -38,7 +38,8 @@ export async function gpuFilterProject(ctx: GpuContext, resident: ResidentColumn
   const computed = predicate ? outputs : outputs.filter((o) => o.expr.kind !== 'col');
   const perChunk = Math.max(2048, Math.floor(ctx.bindingBytes / 4 / 2048) * 2048);
   const parts: ColumnBatch[] = [];
-  for (let start = 0; start < batch.length; start += perChunk) {
+  // An empty input still runs one (empty) chunk: it gives the outputs their types and dictionaries.
+  for (let start = 0; start < batch.length || parts.length === 0; start += perChunk) {
     parts.push(await runChunk(ctx, resident, columns, predicate, computed, start, Math.min(perChunk, batch.length - start)));
   }
   const made = parts.length === 1 ? parts[0]! : concatBatches(parts, computed.map((o) => o.name));

@@ -319,7 +319,7 @@ function emitHashSlot(b: WgslBuilder, keys: readonly string[], columns: Readonly
       words.push(k.n === 'false' ? word : `select(${word}, 0u, ${k.n})`);
       if (k.n !== 'false') nullTerms.push(`select(0u, ${1 << index}u, ${k.n})`);
     });
-    if (nullTerms.length > 0) words.push(nullTerms.join(' | '));
+    if (nullTerms.length > 0) words.push(`(${nullTerms.join(' | ')})`);
     return words;
   };
   const mine = wordsAt('i');
@@ -338,7 +338,7 @@ function emitHashSlot(b: WgslBuilder, keys: readonly string[], columns: Readonly
   b.line('  let r = claim.old_value - 1u;');
   const theirs = b.capture(() => {
     const words = wordsAt('r');
-    b.line(`let same = ${words.map((w, k) => `${w} == ${mineVars[k]}`).join(' && ')};`);
+    b.line(`let same = ${words.map((w, k) => `(${w}) == ${mineVars[k]}`).join(' && ')};`);
   });
   b.line('  {');
   theirs.forEach((l) => b.line(`    ${l}`));
