@@ -20,6 +20,7 @@ export {
   CancelledError,
   ExecutorClosedError,
   BackendUnavailableError,
+  GpuMemoryError,
   ExecutionError,
   isGpuframeError,
 } from './errors.js';

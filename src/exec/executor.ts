@@ -60,6 +60,7 @@ export class Executor {
     if (backend !== 'auto' && backend !== 'cpu' && backend !== 'webgpu') throw new TypeError(`unknown backend '${String(backend)}'`);
     this.backend = backend;
     this.gpuOptions = options.gpu ?? {};
+    this.reacquireMs = this.gpuOptions.reacquireDelayMs ?? REACQUIRE_MS;
     const workers = options.maxWorkers;
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new RangeError('maxWorkers: a non-negative integer');
     this.pool = workers === 0 ? null : new WorkerPool({ ...(workers === undefined ? {} : { maxWorkers: workers }), ...(options.threadNamePrefix === undefined ? {} : { threadNamePrefix: options.threadNamePrefix }) });
@@ -101,6 +102,7 @@ export class Executor {
       resident: gpu.resident,
       cpu,
       handoffRows: this.handoffRows(gpu),
+      strict: this.backend === 'webgpu',
       ...(options.timings ? { timings: options.timings } : {}),
       onDeviceLost: () => this.deviceLost(gpu),
     });
@@ -118,7 +120,8 @@ export class Executor {
     if (this.backend === 'cpu') return null;
     if (this.backend === 'auto' && largestInput(plan) < (this.gpuOptions.handoffRows ?? DEFAULT_GPU_HANDOFF_ROWS)) return null;
     const state = await this.acquire();
-    if (!state && this.backend === 'webgpu') throw new BackendUnavailableError(`backend 'webgpu' has no device: ${this.gpuFailure ?? 'no adapter'}`);
+    // After a loss, even 'webgpu' keeps serving from the CPU until a device is back.
+    if (!state && this.backend === 'webgpu' && this.deviceLosses === 0) throw new BackendUnavailableError(`backend 'webgpu' has no device: ${this.gpuFailure ?? 'no adapter'}`);
     return state;
   }
 

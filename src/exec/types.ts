@@ -14,6 +14,8 @@ export interface GpuOptions {
   readonly handoffRows?: number;
   /** Caps the bytes one storage binding covers, below the device's limit: larger columns run in chunks. */
   readonly maxBindingBytes?: number;
+  /** After a device loss, wait this long before acquiring a new device (default 1000 ms, doubling to a minute). */
+  readonly reacquireDelayMs?: number;
 }
 
 export interface ExecutorOptions {

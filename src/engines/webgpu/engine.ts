@@ -3,7 +3,7 @@
 // CPU engine over the materialised inputs. A lost device or an f32 overflow in a float sum moves that
 // step to the CPU too, so a result is never lost or wrong. Per-operator engine and time go to `timings`.
 
-import { BackendUnavailableError } from '../../errors.js';
+import { BackendUnavailableError, GpuMemoryError } from '../../errors.js';
 import type { BoundExpr } from '../../expr/types.js';
 import type { Column, ColumnBatch } from '../../model/types.js';
 import type { OperatorTiming } from '../../plan/explain.js';
@@ -25,6 +25,11 @@ export interface GpuRunOptions {
   /** Operators over fewer input rows run on the CPU ('auto'); 0 sends everything the device covers to it. */
   readonly handoffRows: number;
   readonly timings?: Map<PlanNode, OperatorTiming>;
+  /**
+   * 'webgpu' (true): a step whose columns exceed the device memory budget fails with GpuMemoryError.
+   * 'auto' (false): such a step runs on the CPU instead.
+   */
+  readonly strict: boolean;
   /** Called when the device turns out lost mid-query; the step reruns on the CPU. */
   readonly onDeviceLost?: (error: unknown) => void;
 }
@@ -70,6 +75,8 @@ async function step(node: PlanNode, options: GpuRunOptions, inputs: readonly [Pl
     } catch (error) {
       if (error instanceof F32OverflowError || error instanceof GpuUnsupportedError) {
         // Fall through to the CPU: it sums in f64 and has no binding limits.
+      } else if (error instanceof GpuMemoryError && !options.strict) {
+        // 'auto' never refuses work the CPU can do.
       } else if (error instanceof BackendUnavailableError && options.ctx.lost) {
         options.onDeviceLost?.(error);
       } else throw error;

@@ -6,7 +6,7 @@ import type { BoundExpr } from '../../../expr/types.js';
 import { allocBitmap, allocShared, makeColumn } from '../../../model/column.js';
 import type { Column, ColumnBatch, DType } from '../../../model/types.js';
 import type { NamedExpr } from '../../../plan/types.js';
-import type { Binding, BindingType, GpuContext } from '../context.js';
+import { GpuUnsupportedError, type Binding, type BindingType, type GpuContext } from '../context.js';
 import type { ResidentColumns } from '../resident.js';
 import { compileWgsl, compileWgslFilter, raiseOverflow, unsupportedReason, WgslBuilder, type WgslValue } from '../wgsl-expr.js';
 import { encodeExclusiveScan } from './prefix-sum.js';
@@ -52,20 +52,53 @@ export async function gpuFilterProject(ctx: GpuContext, resident: ResidentColumn
   };
 }
 
-async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, computed: readonly NamedExpr[], start: number, count: number): Promise<ColumnBatch> {
-  const b = new WgslBuilder(columns);
-  const predicateText = predicate ? b.capture(() => compileWgslFilter(b, predicate, 'return 0u;')) : [];
-  const plans: OutputPlan[] = [];
-  const outputText = b.capture(() => {
-    computed.forEach((o, k) => {
-      const value = compileWgsl(b, o.expr);
-      plans.push({ name: o.name, value, nullable: value.n !== 'false' });
-      if (value.dtype === 'bool') b.line(`if (${value.n === 'false' ? '' : `!${value.n} && `}${value.v}) { atomicOr(&out${k}[at >> 5u], 1u << (at & 31u)); }`);
-      else b.line(`out${k}[at] = ${value.v};`);
-      if (value.n !== 'false') b.line(`if (!${value.n}) { atomicOr(&out${k}_valid[at >> 5u], 1u << (at & 31u)); }`);
+/** Storage bindings every filter-project dispatch takes: flags, tables, keep, positions. */
+const FIXED_STORAGE = 4;
+
+interface OutputGroup {
+  readonly builder: WgslBuilder;
+  readonly plans: readonly OutputPlan[];
+  readonly text: string[];
+}
+
+/** Output expressions in groups whose bindings fit the device's per-stage limit, one dispatch each. */
+function groupOutputs(ctx: GpuContext, columns: ReadonlyMap<string, Column>, computed: readonly NamedExpr[]): OutputGroup[] {
+  const limit = ctx.limits.maxStorageBuffersPerShaderStage;
+  const groups: OutputGroup[] = [];
+  let current: NamedExpr[] = [];
+  const build = (outputs: readonly NamedExpr[]): OutputGroup & { storage: number } => {
+    const builder = new WgslBuilder(columns);
+    const plans: OutputPlan[] = [];
+    const text = builder.capture(() => {
+      outputs.forEach((o, k) => {
+        const value = compileWgsl(builder, o.expr);
+        plans.push({ name: o.name, value, nullable: value.n !== 'false' });
+        if (value.dtype === 'bool') builder.line(`if (${value.n === 'false' ? '' : `!${value.n} && `}${value.v}) { atomicOr(&out${k}[at >> 5u], 1u << (at & 31u)); }`);
+        else builder.line(`out${k}[at] = ${value.v};`);
+        if (value.n !== 'false') builder.line(`if (!${value.n}) { atomicOr(&out${k}_valid[at >> 5u], 1u << (at & 31u)); }`);
+      });
     });
-  });
-  const inputs = b.inputDeclarations(5);
+    const storage = FIXED_STORAGE + builder.inputs.reduce((n, i) => n + (i.validity ? 2 : 1), 0) + plans.reduce((n, p) => n + (p.nullable ? 2 : 1), 0);
+    return { builder, plans, text, storage };
+  };
+  for (const output of computed) {
+    const trial = build([...current, output]);
+    if (trial.storage <= limit) {
+      current.push(output);
+      continue;
+    }
+    if (current.length === 0) throw new GpuUnsupportedError(`output '${output.name}' needs ${trial.storage} storage bindings; the device allows ${limit}`);
+    groups.push(build(current));
+    current = [output];
+    if (build(current).storage > limit) throw new GpuUnsupportedError(`output '${output.name}' needs more storage bindings than the device allows (${limit})`);
+  }
+  if (current.length > 0) groups.push(build(current));
+  return groups;
+}
+
+/** Declarations and binding types of a builder's inputs and outputs after the fixed bindings. */
+function declare(builder: WgslBuilder, plans: readonly OutputPlan[]): { decls: string; layout: BindingType[] } {
+  const inputs = builder.inputDeclarations(5);
   const decls = [inputs.text];
   const layout: BindingType[] = ['uniform', 'storage', 'read-only-storage', 'storage', 'storage', ...Array.from({ length: inputs.next - 5 }, (): BindingType => 'read-only-storage')];
   let binding = inputs.next;
@@ -78,39 +111,53 @@ async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: Rea
       layout.push('storage');
     }
   });
-  const splices = { DECLS: decls.join('\n'), PREDICATE: predicateText.join('\n'), OUTPUTS: outputText.join('\n') };
+  return { decls: decls.join('\n'), layout };
+}
+
+async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, computed: readonly NamedExpr[], start: number, count: number): Promise<ColumnBatch> {
+  const selector = new WgslBuilder(columns);
+  const predicateText = predicate ? selector.capture(() => compileWgslFilter(selector, predicate, 'return 0u;')) : [];
+  const groups = groupOutputs(ctx, columns, computed);
   const workgroups = Math.ceil(count / WG);
   const run = ctx.begin();
   const flags = run.zeros(4);
-  const tables = run.temp(Math.max(4, b.tables.length * 4));
-  if (b.tables.length > 0) ctx.write(tables, 0, Int32Array.from(b.tables));
   const keep = run.temp(count * 4);
   const positions = run.temp(count * 4);
   const total = run.zeros(4);
   const params = run.uniform(Uint32Array.of(count, predicate ? 1 : 0));
-  const outs: { values: GPUBuffer; validity: GPUBuffer | null; plan: OutputPlan }[] = plans.map((plan) => ({
-    plan,
-    values: plan.value.dtype === 'bool' ? run.zeros(bitBytes(count)) : run.temp(count * 4),
-    validity: plan.nullable ? run.zeros(bitBytes(count)) : null,
-  }));
-  const bindings: Binding[] = [params, flags, tables, keep, positions];
   const pinned: Column[] = [];
-  try {
-    for (const slot of b.inputs) {
+  const tablesOf = (builder: WgslBuilder): GPUBuffer => {
+    const tables = run.temp(Math.max(4, builder.tables.length * 4));
+    if (builder.tables.length > 0) ctx.write(tables, 0, Int32Array.from(builder.tables));
+    return tables;
+  };
+  const inputBindings = (builder: WgslBuilder): Binding[] =>
+    builder.inputs.flatMap((slot) => {
       const gpu = resident.pin(slot.column);
       pinned.push(slot.column);
-      bindings.push(range(gpu.values, slot.column.dtype === 'bool' ? start / 8 : start * 4, slot.column.dtype === 'bool' ? bitBytes(count) : count * 4));
-      if (slot.validity) bindings.push(range(gpu.validity!, start / 8, bitBytes(count)));
-    }
-    for (const o of outs) {
-      bindings.push(o.values);
-      if (o.validity) bindings.push(o.validity);
-    }
+      const values = range(gpu.values, slot.column.dtype === 'bool' ? start / 8 : start * 4, slot.column.dtype === 'bool' ? bitBytes(count) : count * 4);
+      return slot.validity ? [values, range(gpu.validity!, start / 8, bitBytes(count))] : [values];
+    });
+  const outs: { values: GPUBuffer; validity: GPUBuffer | null; plan: OutputPlan }[] = [];
+  try {
     if (predicate) {
-      run.dispatch(ctx.pipeline('filter-project', splices, { WG }, 'select_rows', layout), bindings, workgroups);
+      const { decls, layout } = declare(selector, []);
+      const pipeline = ctx.pipeline('filter-project', { DECLS: decls, PREDICATE: predicateText.join('\n'), OUTPUTS: '' }, { WG }, 'select_rows', layout);
+      run.dispatch(pipeline, [params, flags, tablesOf(selector), keep, positions, ...inputBindings(selector)], workgroups);
       encodeExclusiveScan(ctx, run, keep, positions, count, total);
     }
-    if (plans.length > 0) run.dispatch(ctx.pipeline('filter-project', splices, { WG }, 'project_rows', layout), bindings, workgroups);
+    for (const group of groups) {
+      const { decls, layout } = declare(group.builder, group.plans);
+      const pipeline = ctx.pipeline('filter-project', { DECLS: decls, PREDICATE: '', OUTPUTS: group.text.join('\n') }, { WG }, 'project_rows', layout);
+      const bindings: Binding[] = [params, flags, tablesOf(group.builder), keep, positions, ...inputBindings(group.builder)];
+      for (const plan of group.plans) {
+        const out = { plan, values: plan.value.dtype === 'bool' ? run.zeros(bitBytes(count)) : run.temp(count * 4), validity: plan.nullable ? run.zeros(bitBytes(count)) : null };
+        outs.push(out);
+        bindings.push(out.values);
+        if (out.validity) bindings.push(out.validity);
+      }
+      run.dispatch(pipeline, bindings, workgroups);
+    }
     const kept = [flags, total, ...outs.flatMap((o) => (o.validity ? [o.values, o.validity] : [o.values]))];
     await run.submit(kept);
     try {
@@ -120,17 +167,19 @@ async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: Rea
       ]);
       raiseOverflow(new Uint32Array(flagBytes!)[0]!);
       const length = predicate ? new Uint32Array(totalBytes!)[0]! : count;
-      const data = await ctx.readMany(outs.flatMap((o) => {
-        const bytes = o.plan.value.dtype === 'bool' ? Math.ceil(length / 8) : length * 4;
-        return o.validity ? [{ buffer: o.values, bytes }, { buffer: o.validity, bytes: Math.ceil(length / 8) }] : [{ buffer: o.values, bytes }];
-      }));
+      const data = await ctx.readMany(
+        outs.flatMap((o) => {
+          const bytes = o.plan.value.dtype === 'bool' ? Math.ceil(length / 8) : length * 4;
+          return o.validity ? [{ buffer: o.values, bytes }, { buffer: o.validity, bytes: Math.ceil(length / 8) }] : [{ buffer: o.values, bytes }];
+        }),
+      );
       let at = 0;
       const made = outs.map((o) => {
         const values = data[at++]!;
         const validity = o.validity ? data[at++]! : null;
         return toColumn(o.plan.value, length, values, validity);
       });
-      return { length, names: plans.map((p) => p.name), columns: made };
+      return { length, names: outs.map((o) => o.plan.name), columns: made };
     } finally {
       ctx.recycle(kept);
     }
