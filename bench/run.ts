@@ -1,9 +1,12 @@
-// `npm run bench`: the CPU engine against a hand-written typed-array loop measured in the same run.
+// `npm run bench`: the CPU engine against a hand-written typed-array loop measured in the same run, then
+// the WebGPU engine beside the CPU engine (bench/gpu.ts) where an adapter exists.
 // Speed is reported as ratios, never asserted: shared machines are noisy. Options: --rows N, --reps N.
 
 import { z } from 'zod';
 import { col, createExecutor, DataFrameModel, lit } from '../src/index.js';
 import { groupByData } from './data.js';
+import { benchGpu } from './gpu.js';
+import { median } from './timing.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -13,19 +16,8 @@ function arg(name: string, fallback: number): number {
 const rows = arg('rows', 10_000_000);
 const reps = arg('reps', 5);
 
-async function best(label: string, fn: () => unknown | Promise<unknown>): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    (globalThis as { gc?: () => void }).gc?.();
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  const median = times[times.length >> 1]!;
-  console.log(`${label.padEnd(44)} best ${times[0]!.toFixed(1).padStart(8)} ms   median ${median.toFixed(1).padStart(8)} ms`);
-  return median;
+function best(label: string, fn: () => unknown | Promise<unknown>): Promise<number> {
+  return median(label, reps, fn);
 }
 
 class Bench extends DataFrameModel({ key: z.string(), v: z.int32(), x: z.float64() }) {}
@@ -89,4 +81,5 @@ for (const n of [16_384, 65_536, 131_072, 262_144, 1_048_576]) {
   console.log(`  ${n} rows: pool/inline = ${(b / a).toFixed(2)}`);
   await poolExec.close();
 }
+await benchGpu(data, rows, reps, executor);
 await executor.close();
