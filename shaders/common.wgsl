@@ -23,3 +23,20 @@ fn f32_from_order_key(k: u32) -> f32 {
 fn is_nan_f32(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 }
+
+// Murmur3-style hashing of key words (group-by and join hash tables).
+fn mix32(h: u32, w: u32) -> u32 {
+  var k = w * 0xcc9e2d51u;
+  k = (k << 15u) | (k >> 17u);
+  k = k * 0x1b873593u;
+  let x = h ^ k;
+  return ((x << 13u) | (x >> 19u)) * 5u + 0xe6546b64u;
+}
+
+fn finish32(h: u32) -> u32 {
+  var x = h ^ (h >> 16u);
+  x = x * 0x85ebca6bu;
+  x = x ^ (x >> 13u);
+  x = x * 0xc2b2ae35u;
+  return x ^ (x >> 16u);
+}

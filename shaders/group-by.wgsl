@@ -21,6 +21,13 @@ struct Params {
 @group(0) @binding(2) var<storage, read> tables: array<i32>;
 @group(0) @binding(3) var<storage, read_write> out_state: array<atomic<u32>>;
 //@splice DECLS
+//@include aggregate
+
+// State updates, atomic because every invocation of the workgroup (or grid) shares the table.
+fn state_add(at: u32, v: u32) { atomicAdd(&$STATE[at], v); }
+fn state_min(at: u32, v: u32) { atomicMin(&$STATE[at], v); }
+fn state_max(at: u32, v: u32) { atomicMax(&$STATE[at], v); }
+
 
 fn add_u64(lo: u32, value: i32) {
   let add = bitcast<u32>(value);
@@ -40,17 +47,6 @@ fn add_u96(at: u32, hi: u32, lo: u32) {
   let old1 = atomicAdd(&$STATE[at + 1u], add1);
   let carry1 = select(0u, 1u, old1 + add1 < old1) + wrapped;
   if (carry1 != 0u) { atomicAdd(&$STATE[at + 2u], carry1); }
-}
-
-// Error-free transformations (TwoSum, Dekker's product) are algebraically zero, and shader compilers
-// that treat float math as reassociable fold them away. Passing every intermediate through a bit
-// pattern XORed with a runtime zero hides their structure, so each operation is evaluated as written.
-fn opaque(x: f32) -> f32 {
-  return bitcast<f32>(bitcast<u32>(x) ^ params.opaque_zero);
-}
-
-fn is_finite_f32(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
 fn add_f32_plain(at: u32, value: f32) {
@@ -83,49 +79,6 @@ fn add_f32_compensated(at: u32, value: f32) {
     }
     old = r.old_value;
   }
-}
-
-// x * x as an unevaluated sum hi + lo (Dekker's product with Veltkamp's split), exact without FMA.
-fn square_f32_exact(x: f32) -> vec2<f32> {
-  let p = opaque(x * x);
-  let c = opaque(4097.0f * x);
-  let xh = opaque(c - opaque(c - x));
-  let xl = opaque(x - xh);
-  let e = opaque(opaque(opaque(xh * xh) - p) + opaque(2.0f * opaque(xh * xl))) + opaque(xl * xl);
-  return vec2<f32>(p, e);
-}
-
-fn mix32(h: u32, w: u32) -> u32 {
-  var k = w * 0xcc9e2d51u;
-  k = (k << 15u) | (k >> 17u);
-  k = k * 0x1b873593u;
-  let x = h ^ k;
-  return ((x << 13u) | (x >> 19u)) * 5u + 0xe6546b64u;
-}
-
-fn finish32(h: u32) -> u32 {
-  var x = h ^ (h >> 16u);
-  x = x * 0x85ebca6bu;
-  x = x ^ (x >> 13u);
-  x = x * 0xc2b2ae35u;
-  return x ^ (x >> 16u);
-}
-
-fn canonical_f32_key(x: f32) -> u32 {
-  let b = bitcast<u32>(x);
-  if ((b & 0x7fffffffu) > 0x7f800000u) { return 0x7fc00000u; }
-  if ((b & 0x7fffffffu) == 0u) { return 0u; }
-  return b;
-}
-
-fn order_i32(x: i32) -> u32 {
-  return bitcast<u32>(x) ^ 0x80000000u;
-}
-
-// NaN (any payload) orders above +Inf, as on the CPU.
-fn order_f32(x: f32) -> u32 {
-  if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) { return 0xffc00000u; }
-  return f32_order_key(x);
 }
 
 fn aggregate_row(i: u32) {

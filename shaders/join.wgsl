@@ -64,22 +64,6 @@ struct Params {
 var<workgroup> tile: array<vec2<u32>, 2u * WG>;
 var<workgroup> workgroup_total: array<atomic<u32>, 2>;
 
-fn mix32(h: u32, w: u32) -> u32 {
-  var k = w * 0xcc9e2d51u;
-  k = (k << 15u) | (k >> 17u);
-  k = k * 0x1b873593u;
-  let x = h ^ k;
-  return ((x << 13u) | (x >> 19u)) * 5u + 0xe6546b64u;
-}
-
-fn finish32(h: u32) -> u32 {
-  var x = h ^ (h >> 16u);
-  x = x * 0x85ebca6bu;
-  x = x ^ (x >> 13u);
-  x = x * 0xc2b2ae35u;
-  return x ^ (x >> 16u);
-}
-
 fn index_of(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return flat_workgroup(wid, nwg) * WG + lid;
 }
@@ -93,7 +77,8 @@ fn canonical_float_word(bits: u32) -> u32 {
 }
 
 // Fills word params.word of each row's tuple from one key column. Null rows keep the zero word (the
-// tuples start zeroed) and set the null flag, so they can neither claim nor find a slot.
+// tuples start zeroed) and set the null flag: right rows with it stay out of the table, so left rows
+// with it find nothing.
 @compute @workgroup_size(WG)
 fn encode_key(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = index_of(wid, nwg, lid);
@@ -116,10 +101,6 @@ fn encode_key(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 
 fn build_is_null(row: u32) -> bool {
   return params.masked == 1u && build_tuples[row * params.width + params.width - 1u] != 0u;
-}
-
-fn probe_is_null(row: u32) -> bool {
-  return params.masked == 1u && probe_tuples[row * params.width + params.width - 1u] != 0u;
 }
 
 fn build_hash(row: u32) -> u32 {
@@ -269,7 +250,8 @@ fn probe_keys(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   let inside = i < params.count;
   var start = EMPTY;
   var matches = 0u;
-  if (inside && !probe_is_null(i)) {
+  // A left row with a null key carries the null flag, which no tuple in the table has.
+  if (inside) {
     var slot = probe_hash(i) & params.table_mask;
     loop {
       let stored = atomicLoad(&table[slot]);

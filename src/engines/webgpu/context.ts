@@ -11,11 +11,15 @@ import type { AcquiredDevice } from '../../../native/dawn.js';
 const SHADER_DIR = fileURLToPath(new URL('../../../../shaders/', import.meta.url));
 const shaderFiles = new Map<string, string>();
 
-/** The text of `shaders/<family>.wgsl` with `common.wgsl` in front; read once per process. */
+/**
+ * The text of `shaders/<family>.wgsl` with `common.wgsl` in front and each `//@include NAME` line
+ * replaced by `shaders/NAME.wgsl`; read once per process.
+ */
 export function shaderSource(family: string): string {
   let text = shaderFiles.get(family);
   if (text === undefined) {
-    text = `${readFileSync(`${SHADER_DIR}common.wgsl`, 'utf8')}\n${readFileSync(`${SHADER_DIR}${family}.wgsl`, 'utf8')}`;
+    const read = (name: string): string => readFileSync(`${SHADER_DIR}${name}.wgsl`, 'utf8');
+    text = `${read('common')}\n${read(family).replace(/^\/\/@include (\S+)[ \t]*$/gm, (_, name: string) => read(name))}`;
     shaderFiles.set(family, text);
   }
   return text;
@@ -296,6 +300,7 @@ export class Recorder {
   private readonly temps: GPUBuffer[] = [];
   private readonly used = new Set<GPUComputePipeline>();
   private pass: GPUComputePassEncoder | null = null;
+  private finished = false;
 
   constructor(private readonly ctx: GpuContext) {
     this.encoder = ctx.device.createCommandEncoder();
@@ -356,6 +361,18 @@ export class Recorder {
     this.pass = null;
   }
 
+  /**
+   * Gives the temporaries back without submitting, for a recording abandoned by an error (nothing
+   * recorded ever reaches the queue, so they are free at once). A no-op once submitted.
+   */
+  discard(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.pass?.end();
+    this.pass = null;
+    this.ctx.recycle(this.temps);
+  }
+
   /** Submits; resolves once the GPU has finished, then returns temporaries (and `release`) to the pool. */
   async submit(release: readonly GPUBuffer[] = []): Promise<void> {
     this.endPass();
@@ -364,9 +381,10 @@ export class Recorder {
     const failures = (await Promise.all([...this.used].map((p) => ctx.checks.get(p) ?? null))).filter((f) => f !== null);
     if (failures.length > 0) {
       ctx.errors.splice(0);
-      ctx.recycle(this.temps);
+      this.discard();
       throw new ExecutionError(failures.join('; '));
     }
+    this.finished = true;
     ctx.device.queue.submit([this.encoder.finish()]);
     ctx.counters.submits++;
     const releasing = [...this.temps.filter((t) => !release.includes(t))];

@@ -50,7 +50,7 @@ function joinKeys(left: readonly Column[], right: readonly Column[]): { leftKeys
 }
 
 /** Code of each `from` string in `to` (-1 where absent), or null when the dictionaries are the same. */
-function dictionaryRemap(from: readonly string[], to: readonly string[]): Int32Array | null {
+export function dictionaryRemap(from: readonly string[], to: readonly string[]): Int32Array | null {
   if (from === to || (from.length === to.length && from.every((s, code) => s === to[code]))) return null;
   const codeOf = new Map<string, number>();
   to.forEach((s, code) => {

@@ -100,7 +100,7 @@ function sortWords(batch: ColumnBatch, key: SortKey): SortWord[] {
 }
 
 /** Rank of each dictionary code in JS string order (UTF-16 code units), computed once per dictionary. */
-function dictionaryRanks(dictionary: readonly string[]): Int32Array {
+export function dictionaryRanks(dictionary: readonly string[]): Int32Array {
   const codes = Array.from(dictionary, (_, code) => code).sort((a, b) => {
     const x = dictionary[a]!;
     const y = dictionary[b]!;

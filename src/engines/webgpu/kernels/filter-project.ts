@@ -183,6 +183,9 @@ async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: Rea
     } finally {
       ctx.recycle(kept);
     }
+  } catch (error) {
+    run.discard();
+    throw error;
   } finally {
     for (const column of pinned) resident.unpin(column);
   }

@@ -7,13 +7,15 @@ import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, ColumnBatch } from '../../../model/types.js';
 import { chooseGroupMode, hashWidth, prepareGroupBy, type GroupMode, type GroupPartial, type PreparedGroupBy } from '../../cpu/kernels/group-by.js';
 import { finalizeGroupBy } from '../../cpu/kernels/group-by-finalize.js';
-import type { BindingType, GpuContext } from '../context.js';
+import type { Binding, BindingType, GpuContext } from '../context.js';
 import type { ResidentColumns } from '../resident.js';
 import { compileWgsl, compileWgslFilter, F32_OVERFLOW_FLAG, raiseOverflow, unsupportedReason, WgslBuilder } from '../wgsl-expr.js';
 
 const WG = 256;
 /** Workgroups of a privatised (dense, small) group-by: each loops over rows, so partials stay few. */
 const PRIVATE_WORKGROUPS = 256;
+/** Workgroups of a whole-frame tree reduction: enough to fill a large GPU, few partials for the host. */
+const REDUCE_WORKGROUPS = 1024;
 const EMPTY = 0xffffffff;
 
 /** Raised when the device's float sums overflowed f32 where f64 would not: the step reruns on the CPU. */
@@ -163,6 +165,8 @@ async function runChunk(
   count: number,
 ): Promise<{ words: Uint32Array; partials: number } | null> {
   if (count <= 0) return null;
+  const reduceWg = treeWorkgroupSize(ctx, layout);
+  if (mode.kind === 'global' && reduceWg !== null) return runReduce(ctx, resident, columns, mode, options, layout, start, count, reduceWg);
   const b = new WgslBuilder(columns);
   const privateState = mode.kind !== 'hash' && slots * layout.words * 4 <= Math.min(ctx.limits.maxComputeWorkgroupStorageSize, 16384) - 64;
   const state = privateState ? 'wstate' : 'out_state';
@@ -196,7 +200,7 @@ async function runChunk(
   const out = run.temp(partials * total * 4);
   if (!privateState) ctx.write(out, 0, repeat(layout.init, slots));
   const params = run.uniform(Uint32Array.of(count, workgroups, layout.words, slots - 1, 0));
-  const bindings: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[] = [params, flags, tables, out];
+  const bindings: Binding[] = [params, flags, tables, out];
   const pinned: Column[] = [];
   try {
     for (const slot of b.inputs) {
@@ -208,11 +212,110 @@ async function runChunk(
     if (tableBinding !== null) bindings.push(run.zeros(slots * 4));
     run.dispatch(pipeline, bindings, workgroups);
     await run.submit([out, flags]);
+  } catch (error) {
+    run.discard();
+    throw error;
   } finally {
     for (const column of pinned) resident.unpin(column);
   }
+  return readState(ctx, out, flags, partials * total * 4, partials);
+}
+
+/** Invocations per workgroup of the tree reduction: its states must fit workgroup memory; null if even 32 do not. */
+function treeWorkgroupSize(ctx: GpuContext, layout: Layout): number | null {
+  const bytes = Math.min(ctx.limits.maxComputeWorkgroupStorageSize, 16384);
+  let wg = 256;
+  while (wg >= 32 && wg * layout.words * 4 > bytes) wg /= 2;
+  return wg >= 32 ? wg : null;
+}
+
+/** WGSL that merges state b into state a, word group by word group, for the tree reduction. */
+function mergeCode(layout: Layout): string {
+  const lines = ['merge_min(a, b);'];
+  if (layout.rowsAt !== null) lines.push(`merge_add(a + ${layout.rowsAt}u, b + ${layout.rowsAt}u);`);
+  if (layout.lastAt !== null) lines.push(`merge_max(a + ${layout.lastAt}u, b + ${layout.lastAt}u);`);
+  for (const { agg, kind, at } of layout.aggs) {
+    const w = (k: number): string => `a + ${at + k}u, b + ${at + k}u`;
+    switch (kind) {
+      case 'count':
+        lines.push(`merge_add(${w(0)});`);
+        break;
+      case 'sumInt':
+        lines.push(`merge_u64(${w(0)}); merge_add(${w(2)});`);
+        break;
+      case 'sumFloat':
+        lines.push(`merge_f32_compensated(${w(0)}); merge_add(${w(2)});`);
+        break;
+      case 'minMax':
+        lines.push(`merge_${agg.op === 'min' ? 'min' : 'max'}(${w(0)}); merge_add(${w(1)});`);
+        break;
+      case 'momentsInt':
+        lines.push(`merge_u64(${w(0)}); merge_u96(${w(2)}); merge_add(${w(5)});`);
+        break;
+      case 'momentsFloat':
+        lines.push(`merge_f32_compensated(${w(0)}); merge_f32_compensated(${w(2)}); merge_add(${w(4)});`);
+        break;
+      case 'none':
+        break;
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Whole-frame aggregation as a tree reduction (shaders/reduce.wgsl): one partial per workgroup. */
+async function runReduce(
+  ctx: GpuContext,
+  resident: ResidentColumns,
+  columns: ReadonlyMap<string, Column>,
+  mode: GroupMode,
+  options: GpuGroupByOptions,
+  layout: Layout,
+  start: number,
+  count: number,
+  wg: number,
+): Promise<{ words: Uint32Array; partials: number }> {
+  const b = new WgslBuilder(columns);
+  const row = b.capture(() => emitRow(b, mode, options, layout, columns));
+  const inputs = b.inputDeclarations(4);
+  const decls = [
+    inputs.text,
+    `const WORDS: u32 = ${layout.words}u;`,
+    `const STATE_INIT = array<u32, ${layout.words}>(${[...layout.init].map((w) => `${w}u`).join(', ')});`,
+    `var<private> acc: array<u32, ${layout.words}>;`,
+    `var<workgroup> tree: array<u32, ${wg * layout.words}>;`,
+  ];
+  const bindingTypes: BindingType[] = ['uniform', 'storage', 'read-only-storage', 'storage', ...Array.from({ length: inputs.next - 4 }, (): BindingType => 'read-only-storage')];
+  const pipeline = ctx.pipeline('reduce', { DECLS: decls.join('\n'), ROW: row.join('\n'), MERGE: mergeCode(layout) }, { WG: wg }, 'main', bindingTypes);
+  const partials = Math.min(REDUCE_WORKGROUPS, Math.ceil(count / wg));
+  const run = ctx.begin();
+  const flags = run.zeros(4);
+  const tables = run.temp(Math.max(4, b.tables.length * 4));
+  if (b.tables.length > 0) ctx.write(tables, 0, Int32Array.from(b.tables));
+  const out = run.temp(partials * layout.words * 4);
+  const params = run.uniform(Uint32Array.of(count, partials, layout.words, 0, 0));
+  const bindings: Binding[] = [params, flags, tables, out];
+  const pinned: Column[] = [];
+  try {
+    for (const slot of b.inputs) {
+      const gpu = resident.pin(slot.column);
+      pinned.push(slot.column);
+      bindings.push(range(gpu.values, slot.column.dtype === 'bool' ? start / 8 : start * 4, slot.column.dtype === 'bool' ? bitBytes(count) : count * 4));
+      if (slot.validity) bindings.push(range(gpu.validity!, start / 8, bitBytes(count)));
+    }
+    run.dispatch(pipeline, bindings, partials);
+    await run.submit([out, flags]);
+  } catch (error) {
+    run.discard();
+    throw error;
+  } finally {
+    for (const column of pinned) resident.unpin(column);
+  }
+  return readState(ctx, out, flags, partials * layout.words * 4, partials);
+}
+
+async function readState(ctx: GpuContext, out: GPUBuffer, flags: GPUBuffer, bytes: number, partials: number): Promise<{ words: Uint32Array; partials: number }> {
   const [stateBytes, flagBytes] = await ctx.readMany([
-    { buffer: out, bytes: partials * total * 4 },
+    { buffer: out, bytes },
     { buffer: flags, bytes: 4 },
   ]);
   ctx.recycle([out, flags]);
@@ -255,9 +358,9 @@ function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, la
     emitHashSlot(b, mode.keys, columns);
   }
   b.line(`let base = g * ${layout.words}u;`);
-  b.line('atomicMin(&$STATE[base], i);');
-  if (layout.rowsAt !== null) b.line(`atomicAdd(&$STATE[base + ${layout.rowsAt}u], 1u);`);
-  if (layout.lastAt !== null) b.line(`atomicMax(&$STATE[base + ${layout.lastAt}u], i + 1u);`);
+  b.line('state_min(base, i);');
+  if (layout.rowsAt !== null) b.line(`state_add(base + ${layout.rowsAt}u, 1u);`);
+  if (layout.lastAt !== null) b.line(`state_max(base + ${layout.lastAt}u, i + 1u);`);
   for (const { agg, kind, at } of layout.aggs) {
     if (kind === 'none' || !agg.arg) continue;
     const lines = b.capture(() => {
@@ -267,13 +370,13 @@ function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, la
       const asInt = a.dtype === 'bool' ? `select(0i, 1i, ${a.v})` : a.v;
       switch (kind) {
         case 'count':
-          b.line(`${guard}{ atomicAdd(&$STATE[${s}], 1u); }`);
+          b.line(`${guard}{ state_add(${s}, 1u); }`);
           break;
         case 'sumInt':
-          b.line(`${guard}{ add_u64(${s}, ${asInt}); atomicAdd(&$STATE[${s} + 2u], 1u); }`);
+          b.line(`${guard}{ add_u64(${s}, ${asInt}); state_add(${s} + 2u, 1u); }`);
           break;
         case 'sumFloat':
-          b.line(`${guard}{ add_f32_compensated(${s}, ${a.v}); atomicAdd(&$STATE[${s} + 2u], 1u); }`);
+          b.line(`${guard}{ add_f32_compensated(${s}, ${a.v}); state_add(${s} + 2u, 1u); }`);
           break;
         case 'minMax': {
           let key: string;
@@ -282,16 +385,16 @@ function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, la
             const acc = rankOf(a.dictionary ?? []);
             key = acc.length === 0 ? '0u' : `order_i32(${b.table(acc, a.v)})`;
           } else key = `order_i32(${asInt})`;
-          b.line(`${guard}{ atomic${agg.op === 'min' ? 'Min' : 'Max'}(&$STATE[${s}], ${key}); atomicAdd(&$STATE[${s} + 1u], 1u); }`);
+          b.line(`${guard}{ state_${agg.op}(${s}, ${key}); state_add(${s} + 1u, 1u); }`);
           break;
         }
         case 'momentsInt':
           b.line(`${guard}{ let x = ${asInt}; add_u64(${s}, x); let m = u32(abs(x)); let lo = (m & 0xffffu) * (m & 0xffffu); let mid = (m >> 16u) * (m & 0xffffu); let hi = (m >> 16u) * (m >> 16u);`);
           // |x|² = hi·2^32 + 2·mid·2^16 + lo, split into exact (high, low) words before the 96-bit add.
-          b.line(`  let mid_lo = mid << 17u; let mid_hi = mid >> 15u; let low = lo + mid_lo; let c = select(0u, 1u, low < lo); add_u96(${s} + 2u, hi + mid_hi + c, low); atomicAdd(&$STATE[${s} + 5u], 1u); }`);
+          b.line(`  let mid_lo = mid << 17u; let mid_hi = mid >> 15u; let low = lo + mid_lo; let c = select(0u, 1u, low < lo); add_u96(${s} + 2u, hi + mid_hi + c, low); state_add(${s} + 5u, 1u); }`);
           break;
         case 'momentsFloat':
-          b.line(`${guard}{ let x = ${a.v}; add_f32_compensated(${s}, x); let q = square_f32_exact(x); add_f32_compensated(${s} + 2u, q.x); add_f32_plain(${s} + 3u, q.y); atomicAdd(&$STATE[${s} + 4u], 1u); }`);
+          b.line(`${guard}{ let x = ${a.v}; add_f32_compensated(${s}, x); let q = square_f32_exact(x); add_f32_compensated(${s} + 2u, q.x); add_f32_plain(${s} + 3u, q.y); state_add(${s} + 4u, 1u); }`);
           break;
       }
     });
