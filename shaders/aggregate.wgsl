@@ -1,11 +1,17 @@
-// Pure helpers shared by the aggregation kernels (group-by.wgsl, reduce.wgsl), included by the loader.
-// Both declare `params.opaque_zero`.
+// Pure helpers shared by the kernels that evaluate expressions and aggregate (filter-project, group-by,
+// reduce), included by the loader. Each declares `params.opaque_zero`.
 
 // Error-free transformations (TwoSum, Dekker's product) are algebraically zero, and shader compilers
 // that treat float math as reassociable fold them away. Passing every intermediate through a bit
 // pattern XORed with a runtime zero hides their structure, so each operation is evaluated as written.
 fn opaque(x: f32) -> f32 {
   return bitcast<f32>(bitcast<u32>(x) ^ params.opaque_zero);
+}
+
+// The same, by another operation: opaque(x) - opaque_other(x) cannot be folded to x - x, which common
+// subexpression elimination would make of two opaque(x).
+fn opaque_other(x: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(x) + params.opaque_zero);
 }
 
 fn is_finite_f32(x: f32) -> bool {

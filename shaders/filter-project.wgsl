@@ -8,6 +8,8 @@ override WG: u32 = 256u;
 struct Params {
   count: u32,
   filtered: u32,
+  // Always 0, but unknown to the shader compiler: see opaque().
+  opaque_zero: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -16,6 +18,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> keep: array<u32>;
 @group(0) @binding(4) var<storage, read_write> positions: array<u32>;
 //@splice DECLS
+//@include aggregate
 
 fn select_row(i: u32) -> u32 {
 //@splice PREDICATE

@@ -88,7 +88,10 @@ export class ResidentColumns {
     if (entry && entry.pins > 0) entry.pins--;
   }
 
-  /** Registers device buffers a kernel produced as `column`'s copy on the device (unpinned). */
+  /**
+   * Registers device buffers a kernel produced as `column`'s copy on the device (unpinned); they belong
+   * to the cache from now on. Without room in the budget they are destroyed instead.
+   */
   adopt(column: Column, values: GPUBuffer, validity: GPUBuffer | null): void {
     if (this.entries.has(column)) return;
     const gpu: GpuColumn = { column, values, validity, bytes: values.size + (validity?.size ?? 0) };

@@ -283,7 +283,11 @@ function compileBinary(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'binary'
     case 'sub':
     case 'mul': {
       const sym = expr.op === 'add' ? '+' : expr.op === 'sub' ? '-' : '*';
-      b.line(`let ${v} = ${l.v} ${sym} ${r.v};`);
+      // Float operands go through opaque functions (two different ones, so x - x stays two values):
+      // compilers that treat float math as algebra fold x - x to 0 or x + 0 to x, which NaN,
+      // infinities and -0 make wrong.
+      if (dtype === 'float32') b.line(`let ${v} = opaque(${l.v}) ${sym} opaque_other(${r.v});`);
+      else b.line(`let ${v} = ${l.v} ${sym} ${r.v};`);
       if (dtype === 'int32') {
         // Two's complement wraps in WGSL; detect it exactly instead.
         const wrapped =

@@ -155,3 +155,23 @@ describe('the WebGPU engine agrees with the CPU engine', { skip }, () => {
     assert.equal(whole.stats().gpu!.pipelines, pipelines, 'the pipeline came from the cache');
   });
 });
+
+describe('device-produced columns', { skip }, () => {
+  test('a filter output stays on the device: sorting it afterwards uploads nothing new', async () => {
+    const executor = createExecutor({ backend: 'webgpu', maxWorkers: 0 });
+    const cpu = createExecutor({ backend: 'cpu', maxWorkers: 0 });
+    try {
+      const filtered = sales.filter(col('units').gt(50)).select('store', 'units');
+      const query = filtered.sort('store');
+      const want = await query.collect({ executor: cpu });
+      assert.deepEqual(await query.collect({ executor }), want);
+      const explained = await query.explainAnalyze({ executor });
+      assert.match(explained, /^Sort store \[webgpu/m);
+      // The source columns were uploaded once for the filter; the sort read the filter's own output.
+      const { uploads } = executor.stats().gpu!.resident;
+      assert.equal(uploads, 2, `uploads: ${uploads}`);
+    } finally {
+      await Promise.all([executor.close(), cpu.close()]);
+    }
+  });
+});

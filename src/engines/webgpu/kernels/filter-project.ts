@@ -40,7 +40,7 @@ export async function gpuFilterProject(ctx: GpuContext, resident: ResidentColumn
   const parts: ColumnBatch[] = [];
   // An empty input still runs one (empty) chunk: it gives the outputs their types and dictionaries.
   for (let start = 0; start < batch.length || parts.length === 0; start += perChunk) {
-    parts.push(await runChunk(ctx, resident, columns, predicate, computed, start, Math.min(perChunk, batch.length - start)));
+    parts.push(await runChunk(ctx, resident, columns, predicate, computed, start, Math.min(perChunk, batch.length - start), batch.length <= perChunk));
   }
   const made = parts.length === 1 ? parts[0]! : concatBatches(parts, computed.map((o) => o.name));
   const length = predicate ? made.length : batch.length;
@@ -114,7 +114,8 @@ function declare(builder: WgslBuilder, plans: readonly OutputPlan[]): { decls: s
   return { decls: decls.join('\n'), layout };
 }
 
-async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, computed: readonly NamedExpr[], start: number, count: number): Promise<ColumnBatch> {
+async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, computed: readonly NamedExpr[], start: number, count: number, wholeInput: boolean): Promise<ColumnBatch> {
+  const adopted = new Set<GPUBuffer>();
   const selector = new WgslBuilder(columns);
   const predicateText = predicate ? selector.capture(() => compileWgslFilter(selector, predicate, 'return 0u;')) : [];
   const groups = groupOutputs(ctx, columns, computed);
@@ -124,7 +125,7 @@ async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: Rea
   const keep = run.temp(count * 4);
   const positions = run.temp(count * 4);
   const total = run.zeros(4);
-  const params = run.uniform(Uint32Array.of(count, predicate ? 1 : 0));
+  const params = run.uniform(Uint32Array.of(count, predicate ? 1 : 0, 0));
   const pinned: Column[] = [];
   const tablesOf = (builder: WgslBuilder): GPUBuffer => {
     const tables = run.temp(Math.max(4, builder.tables.length * 4));
@@ -177,11 +178,18 @@ async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: Rea
       const made = outs.map((o) => {
         const values = data[at++]!;
         const validity = o.validity ? data[at++]! : null;
-        return toColumn(o.plan.value, length, values, validity);
+        const column = toColumn(o.plan.value, length, values, validity);
+        // The output already sits on the device in the resident layout: a later operator reads it there.
+        if (wholeInput) {
+          resident.adopt(column, o.values, column.validity ? o.validity : null);
+          adopted.add(o.values);
+          if (column.validity) adopted.add(o.validity!);
+        }
+        return column;
       });
       return { length, names: outs.map((o) => o.plan.name), columns: made };
     } finally {
-      ctx.recycle(kept);
+      ctx.recycle(kept.filter((buffer) => !adopted.has(buffer)));
     }
   } catch (error) {
     run.discard();
