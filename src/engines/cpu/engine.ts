@@ -172,6 +172,14 @@ export function scanShape(node: PlanNode): { input: PlanNode; predicate: BoundEx
   return null;
 }
 
+/** The output of a join from its matched row pairs (either engine's): left columns, then the kept right ones. */
+export function joinedBatch(node: Extract<PlanNode, { kind: 'join' }>, left: ColumnBatch, right: ColumnBatch, leftRows: Int32Array, rightRows: Int32Array | null): ColumnBatch {
+  const joined = gatherBatch(left, leftRows);
+  if (rightRows === null) return joined;
+  const extra = node.rightOutput.map((r) => gatherColumn(right.columns[right.names.indexOf(r.from)]!, rightRows));
+  return { length: joined.length, names: [...joined.names, ...node.rightOutput.map((r) => r.as)], columns: [...joined.columns, ...extra] };
+}
+
 export function* executeNode(node: PlanNode, options: CpuRunOptions): Work<ColumnBatch> {
   if (options.signal?.aborted) throw new CancelledError('execution was cancelled', { cause: options.signal.reason });
   switch (node.kind) {
@@ -220,10 +228,7 @@ export function* executeNode(node: PlanNode, options: CpuRunOptions): Work<Colum
       const started = performance.now();
       const pick = (batch: ColumnBatch, names: readonly string[]): Column[] => names.map((n) => batch.columns[batch.names.indexOf(n)]!);
       const { leftRows, rightRows } = hashJoin(pick(left, node.leftOn), pick(right, node.rightOn), node.how);
-      const joined = gatherBatch(left, leftRows);
-      if (rightRows === null) return timed(node, options, started, joined);
-      const extra = node.rightOutput.map((r) => gatherColumn(right.columns[right.names.indexOf(r.from)]!, rightRows));
-      return timed(node, options, started, { length: joined.length, names: [...joined.names, ...node.rightOutput.map((r) => r.as)], columns: [...joined.columns, ...extra] });
+      return timed(node, options, started, joinedBatch(node, left, right, leftRows, rightRows));
     }
   }
 }

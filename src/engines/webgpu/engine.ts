@@ -3,13 +3,13 @@
 // CPU engine over the materialised inputs. A lost device or an f32 overflow in a float sum moves that
 // step to the CPU too, so a result is never lost or wrong. Per-operator engine and time go to `timings`.
 
-import { BackendUnavailableError, GpuMemoryError } from '../../errors.js';
+import { BackendUnavailableError, CancelledError, GpuMemoryError } from '../../errors.js';
 import type { BoundExpr } from '../../expr/types.js';
 import type { Column, ColumnBatch } from '../../model/types.js';
 import type { OperatorTiming } from '../../plan/explain.js';
 import type { PlanNode } from '../../plan/types.js';
-import { executeNode, runAsync, scanShape, type CpuRunOptions } from '../cpu/engine.js';
-import { gatherBatch, gatherColumn } from '../cpu/kernels/gather.js';
+import { executeNode, joinedBatch, runAsync, scanShape, type CpuRunOptions } from '../cpu/engine.js';
+import { gatherBatch } from '../cpu/kernels/gather.js';
 import { GpuUnsupportedError, type GpuContext } from './context.js';
 import { filterProjectUnsupported, gpuFilterProject } from './kernels/filter-project.js';
 import { F32OverflowError, gpuGroupBy, groupByFits, groupByUnsupported } from './kernels/group-by.js';
@@ -92,7 +92,8 @@ function columnsOf(batch: ColumnBatch, names: readonly string[]): Column[] {
 }
 
 export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promise<ColumnBatch> {
-  options.cpu.signal?.throwIfAborted();
+  const signal = options.cpu.signal;
+  if (signal?.aborted) throw new CancelledError('execution was cancelled', { cause: signal.reason });
   const { ctx, resident } = options;
   switch (node.kind) {
     case 'source':
@@ -126,10 +127,7 @@ export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promis
       const ok = gpuJoinSupports(leftKeys, rightKeys, ctx);
       const run = async (): Promise<ColumnBatch> => {
         const { leftRows, rightRows } = await gpuHashJoin(ctx, resident, leftKeys, rightKeys, node.how);
-        const joined = gatherBatch(left, leftRows);
-        if (rightRows === null) return joined;
-        const extra = node.rightOutput.map((r) => gatherColumn(right.columns[right.names.indexOf(r.from)]!, rightRows));
-        return { length: joined.length, names: [...joined.names, ...node.rightOutput.map((r) => r.as)], columns: [...joined.columns, ...extra] };
+        return joinedBatch(node, left, right, leftRows, rightRows);
       };
       return step(node, options, [[node.left, left], [node.right, right]], Math.max(left.length, right.length), ok ? run : null);
     }

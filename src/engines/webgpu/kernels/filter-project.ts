@@ -9,6 +9,7 @@ import type { NamedExpr } from '../../../plan/types.js';
 import { GpuUnsupportedError, type Binding, type BindingType, type GpuContext } from '../context.js';
 import type { ResidentColumns } from '../resident.js';
 import { compileWgsl, compileWgslFilter, raiseOverflow, unsupportedReason, WgslBuilder, type WgslValue } from '../wgsl-expr.js';
+import { bindInputs, bitBytes, tablesBuffer } from './inputs.js';
 import { encodeExclusiveScan } from './prefix-sum.js';
 
 const WG = 256;
@@ -127,18 +128,8 @@ async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: Rea
   const total = run.zeros(4);
   const params = run.uniform(Uint32Array.of(count, predicate ? 1 : 0, 0));
   const pinned: Column[] = [];
-  const tablesOf = (builder: WgslBuilder): GPUBuffer => {
-    const tables = run.temp(Math.max(4, builder.tables.length * 4));
-    if (builder.tables.length > 0) ctx.write(tables, 0, Int32Array.from(builder.tables));
-    return tables;
-  };
-  const inputBindings = (builder: WgslBuilder): Binding[] =>
-    builder.inputs.flatMap((slot) => {
-      const gpu = resident.pin(slot.column);
-      pinned.push(slot.column);
-      const values = range(gpu.values, slot.column.dtype === 'bool' ? start / 8 : start * 4, slot.column.dtype === 'bool' ? bitBytes(count) : count * 4);
-      return slot.validity ? [values, range(gpu.validity!, start / 8, bitBytes(count))] : [values];
-    });
+  const tablesOf = (builder: WgslBuilder): GPUBuffer => tablesBuffer(ctx, run, builder);
+  const inputBindings = (builder: WgslBuilder): Binding[] => bindInputs(builder, resident, pinned, start, count);
   const outs: { values: GPUBuffer; validity: GPUBuffer | null; plan: OutputPlan }[] = [];
   try {
     if (predicate) {
@@ -241,12 +232,4 @@ function concatBatches(parts: readonly ColumnBatch[], names: readonly string[]):
     return makeColumn(dtype, length, values, validity, first.dictionary);
   });
   return { length, names, columns };
-}
-
-function range(buffer: GPUBuffer, offset: number, size: number): { buffer: GPUBuffer; offset: number; size: number } {
-  return { buffer, offset, size: Math.max(4, Math.ceil(size / 4) * 4) };
-}
-
-function bitBytes(rows: number): number {
-  return Math.max(4, Math.ceil(rows / 32) * 4);
 }

@@ -9,6 +9,7 @@ import { chooseGroupMode, hashWidth, prepareGroupBy, type GroupMode, type GroupP
 import { finalizeGroupBy } from '../../cpu/kernels/group-by-finalize.js';
 import type { Binding, BindingType, GpuContext } from '../context.js';
 import type { ResidentColumns } from '../resident.js';
+import { bindInputs, tablesBuffer } from './inputs.js';
 import { compileWgsl, compileWgslFilter, F32_OVERFLOW_FLAG, raiseOverflow, unsupportedReason, WgslBuilder } from '../wgsl-expr.js';
 
 const WG = 256;
@@ -195,20 +196,14 @@ async function runChunk(
   const workgroups = privateState ? partials : Math.min(Math.ceil(count / WG), 4096);
   const run = ctx.begin();
   const flags = run.zeros(4);
-  const tables = run.temp(Math.max(4, b.tables.length * 4));
-  if (b.tables.length > 0) ctx.write(tables, 0, Int32Array.from(b.tables));
+  const tables = tablesBuffer(ctx, run, b);
   const out = run.temp(partials * total * 4);
   if (!privateState) ctx.write(out, 0, repeat(layout.init, slots));
   const params = run.uniform(Uint32Array.of(count, workgroups, layout.words, slots - 1, 0));
   const bindings: Binding[] = [params, flags, tables, out];
   const pinned: Column[] = [];
   try {
-    for (const slot of b.inputs) {
-      const gpu = resident.pin(slot.column);
-      pinned.push(slot.column);
-      bindings.push(range(gpu.values, slot.column.dtype === 'bool' ? start / 8 : start * 4, slot.column.dtype === 'bool' ? bitBytes(count) : count * 4));
-      if (slot.validity) bindings.push(range(gpu.validity!, start / 8, bitBytes(count)));
-    }
+    bindings.push(...bindInputs(b, resident, pinned, start, count));
     if (tableBinding !== null) bindings.push(run.zeros(slots * 4));
     run.dispatch(pipeline, bindings, workgroups);
     await run.submit([out, flags]);
@@ -289,19 +284,13 @@ async function runReduce(
   const partials = Math.min(REDUCE_WORKGROUPS, Math.ceil(count / wg));
   const run = ctx.begin();
   const flags = run.zeros(4);
-  const tables = run.temp(Math.max(4, b.tables.length * 4));
-  if (b.tables.length > 0) ctx.write(tables, 0, Int32Array.from(b.tables));
+  const tables = tablesBuffer(ctx, run, b);
   const out = run.temp(partials * layout.words * 4);
   const params = run.uniform(Uint32Array.of(count, partials, layout.words, 0, 0));
   const bindings: Binding[] = [params, flags, tables, out];
   const pinned: Column[] = [];
   try {
-    for (const slot of b.inputs) {
-      const gpu = resident.pin(slot.column);
-      pinned.push(slot.column);
-      bindings.push(range(gpu.values, slot.column.dtype === 'bool' ? start / 8 : start * 4, slot.column.dtype === 'bool' ? bitBytes(count) : count * 4));
-      if (slot.validity) bindings.push(range(gpu.validity!, start / 8, bitBytes(count)));
-    }
+    bindings.push(...bindInputs(b, resident, pinned, start, count));
     run.dispatch(pipeline, bindings, partials);
     await run.submit([out, flags]);
   } catch (error) {
@@ -323,14 +312,6 @@ async function readState(ctx: GpuContext, out: GPUBuffer, flags: GPUBuffer, byte
   raiseOverflow(flagWord);
   if (flagWord & F32_OVERFLOW_FLAG) throw new F32OverflowError('a float sum overflowed f32');
   return { words: new Uint32Array(stateBytes!), partials };
-}
-
-function range(buffer: GPUBuffer, offset: number, size: number): { buffer: GPUBuffer; offset: number; size: number } {
-  return { buffer, offset, size: Math.max(4, Math.ceil(size / 4) * 4) };
-}
-
-function bitBytes(rows: number): number {
-  return Math.ceil(rows / 32) * 4;
 }
 
 function repeat(pattern: Uint32Array, times: number): Uint32Array {
