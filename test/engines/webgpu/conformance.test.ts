@@ -175,3 +175,26 @@ describe('device-produced columns', { skip }, () => {
     }
   });
 });
+
+describe('float min and max keep the first of equal zeros, as the CPU does', { skip }, () => {
+  test('-0 and 0 tie: the first one in row order is the answer', async () => {
+    const Zeros = DataFrameModel({ g: z.int32(), x: z.float32() });
+    const frame = Zeros.fromColumns({ g: [1, 1, 2, 2, 3, 3, 3, 4, 4], x: [-0, 0, 0, -0, 5, -0, 0, 0, -0] });
+    const query = frame.groupBy('g').agg({ lo: col('x').min(), hi: col('x').max() });
+    const executor = createExecutor({ backend: 'webgpu', maxWorkers: 0 });
+    const cpu = createExecutor({ backend: 'cpu', maxWorkers: 0 });
+    try {
+      const want = [
+        { g: 1, lo: -0, hi: -0 },
+        { g: 2, lo: 0, hi: 0 },
+        { g: 3, lo: -0, hi: 5 },
+        { g: 4, lo: 0, hi: 0 },
+      ];
+      assert.deepEqual(await query.collect({ executor: cpu }), want);
+      assert.deepEqual(await query.collect({ executor }), want);
+      assert.match(await query.explainAnalyze({ executor }), /^Aggregate .*\[webgpu/m);
+    } finally {
+      await Promise.all([executor.close(), cpu.close()]);
+    }
+  });
+});

@@ -7,9 +7,10 @@ import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, ColumnBatch } from '../../../model/types.js';
 import { chooseGroupMode, hashWidth, prepareGroupBy, type GroupMode, type GroupPartial, type PreparedGroupBy } from '../../cpu/kernels/group-by.js';
 import { finalizeGroupBy } from '../../cpu/kernels/group-by-finalize.js';
-import type { Binding, BindingType, GpuContext } from '../context.js';
+import type { Binding, BindingType, GpuContext, Recorder } from '../context.js';
 import type { ResidentColumns } from '../resident.js';
 import { bindInputs, tablesBuffer } from './inputs.js';
+import { encodeExclusiveScan } from './prefix-sum.js';
 import { compileWgsl, compileWgslFilter, F32_OVERFLOW_FLAG, raiseOverflow, unsupportedReason, WgslBuilder } from '../wgsl-expr.js';
 
 const WG = 256;
@@ -77,6 +78,14 @@ export function groupByUnsupported(columns: ReadonlyMap<string, Column>, keys: r
   return predicate ? unsupportedReason(predicate) : null;
 }
 
+/**
+ * Words of an aggregation's state. A float min or max has a third: the first row (×2, plus the sign
+ * bit) holding a zero, because the CPU keeps the first of equal values and ±0 compare equal.
+ */
+function widthOf(kind: StateKind, agg: BoundAgg): number {
+  return kind === 'minMax' && agg.arg?.type.dtype === 'float32' ? 3 : WIDTH[kind];
+}
+
 function layoutOf(aggs: readonly BoundAgg[]): Layout {
   let words = 1;
   const rowsAt = aggs.some((a) => a.op === 'countAll') ? words++ : null;
@@ -87,8 +96,9 @@ function layoutOf(aggs: readonly BoundAgg[]): Layout {
   const out = aggs.map((agg) => {
     const kind = stateKind(agg)!;
     const at = words;
-    words += WIDTH[kind];
-    for (let k = 0; k < WIDTH[kind]; k++) init.push(kind === 'minMax' && k === 0 && agg.op === 'min' ? EMPTY : 0);
+    const width = widthOf(kind, agg);
+    words += width;
+    for (let k = 0; k < width; k++) init.push(kind === 'minMax' && ((k === 0 && agg.op === 'min') || k === 2) ? EMPTY : 0);
     return { agg, kind, at };
   });
   return { words, rowsAt, lastAt, aggs: out, init: Uint32Array.from(init) };
@@ -100,6 +110,13 @@ export interface GpuGroupByOptions {
   readonly aggs: readonly BoundAgg[];
 }
 
+/** A chunk's state words: `partials` copies of `slots` groups × the layout's words. */
+interface ChunkState {
+  readonly words: Uint32Array;
+  readonly partials: number;
+  readonly slots: number;
+}
+
 /** Runs the aggregation on the device over `batch` (chunked by the binding size) and finalises on the host. */
 export async function gpuGroupBy(ctx: GpuContext, resident: ResidentColumns, batch: ColumnBatch, options: GpuGroupByOptions): Promise<ColumnBatch> {
   const columns = new Map(batch.names.map((name, k) => [name, batch.columns[k]!]));
@@ -108,16 +125,32 @@ export async function gpuGroupBy(ctx: GpuContext, resident: ResidentColumns, bat
   const prepared = prepareGroupBy(columns, options.predicate, mode, options.aggs, false);
   const layout = layoutOf(options.aggs);
   const slots = mode.kind === 'global' ? 1 : mode.kind === 'dense' ? mode.slots : tableSize(batch.length);
-  const merged = emptyMerged(prepared, slots);
+  // A hash table comes back compacted to its occupied slots, so its group count is known only then.
+  let merged: GroupPartial | null = null;
   const exact: (bigint | undefined)[][] = options.aggs.map(() => []);
+  /** Per float min/max: each group's first zero as row × 2 + sign bit. */
+  const zeros: (Float64Array | undefined)[] = [];
   const rowsPerChunk = chunkRows(ctx, columns, batch.length);
-  for (let start = 0; start < batch.length || start === 0; start += rowsPerChunk) {
+  for (let start = 0; start < batch.length; start += rowsPerChunk) {
     const count = Math.min(rowsPerChunk, batch.length - start);
-    const words = await runChunk(ctx, resident, columns, mode, options, layout, slots, start, count);
-    if (words) mergeChunk(words, layout, merged, exact, start);
-    if (batch.length === 0) break;
+    const result = await runChunk(ctx, resident, columns, mode, options, layout, slots, start, count);
+    merged ??= emptyMerged(prepared, result.slots);
+    mergeChunk(result, layout, merged, exact, zeros, start);
   }
+  merged ??= emptyMerged(prepared, mode.kind === 'hash' ? 0 : slots);
+  signZeros(merged, zeros);
   return finalizeGroupBy(prepared, columns, options.keys, merged, exact, null, batch.length);
+}
+
+/** A float min or max that came out zero takes the sign of the group's first zero, as on the CPU. */
+function signZeros(merged: GroupPartial, zeros: readonly (Float64Array | undefined)[]): void {
+  zeros.forEach((firsts, j) => {
+    if (!firsts) return;
+    const values = merged.states[j]![0] as Float64Array;
+    for (let g = 0; g < merged.groups; g++) {
+      if (values[g] === 0 && firsts[g]! !== Infinity) values[g] = firsts[g]! % 2 === 1 ? -0 : 0;
+    }
+  });
 }
 
 function tableSize(rows: number): number {
@@ -164,8 +197,7 @@ async function runChunk(
   slots: number,
   start: number,
   count: number,
-): Promise<{ words: Uint32Array; partials: number } | null> {
-  if (count <= 0) return null;
+): Promise<ChunkState> {
   const reduceWg = treeWorkgroupSize(ctx, layout);
   if (mode.kind === 'global' && reduceWg !== null) return runReduce(ctx, resident, columns, mode, options, layout, start, count, reduceWg);
   const b = new WgslBuilder(columns);
@@ -206,6 +238,14 @@ async function runChunk(
     bindings.push(...bindInputs(b, resident, pinned, start, count));
     if (tableBinding !== null) bindings.push(run.zeros(slots * 4));
     run.dispatch(pipeline, bindings, workgroups);
+    if (mode.kind === 'hash') {
+      const compacted = compactTable(ctx, run, out, slots, layout.words);
+      await run.submit([compacted.states, compacted.groups, flags]);
+      const [groupBytes] = await ctx.readMany([{ buffer: compacted.groups, bytes: 4 }]);
+      const groups = new Uint32Array(groupBytes!)[0]!;
+      ctx.recycle([compacted.groups]);
+      return { ...(await readState(ctx, compacted.states, flags, groups * layout.words * 4, 1)), slots: groups };
+    }
     await run.submit([out, flags]);
   } catch (error) {
     run.discard();
@@ -213,7 +253,23 @@ async function runChunk(
   } finally {
     for (const column of pinned) resident.unpin(column);
   }
-  return readState(ctx, out, flags, partials * total * 4, partials);
+  return { ...(await readState(ctx, out, flags, partials * total * 4, partials)), slots };
+}
+
+/** Records the compaction of a hash table's state to its occupied slots (shaders/compact-states.wgsl). */
+function compactTable(ctx: GpuContext, run: Recorder, state: GPUBuffer, slots: number, words: number): { states: GPUBuffer; groups: GPUBuffer } {
+  const keep = run.temp(slots * 4);
+  const positions = run.temp(slots * 4);
+  const groups = run.zeros(4);
+  const states = run.temp(slots * words * 4);
+  const params = run.uniform(Uint32Array.of(slots, words));
+  const layout: BindingType[] = ['uniform', 'read-only-storage', 'storage', 'read-only-storage', 'storage'];
+  const bindings = [params, state, keep, positions, states];
+  const workgroups = Math.ceil(slots / WG);
+  run.dispatch(ctx.pipeline('compact-states', {}, { WG }, 'mark_groups', layout), bindings, workgroups);
+  encodeExclusiveScan(ctx, run, keep, positions, slots, groups);
+  run.dispatch(ctx.pipeline('compact-states', {}, { WG }, 'gather_groups', layout), bindings, workgroups);
+  return { states, groups };
 }
 
 /** Invocations per workgroup of the tree reduction: its states must fit workgroup memory; null if even 32 do not. */
@@ -242,7 +298,7 @@ function mergeCode(layout: Layout): string {
         lines.push(`merge_f32_compensated(${w(0)}); merge_add(${w(2)});`);
         break;
       case 'minMax':
-        lines.push(`merge_${agg.op === 'min' ? 'min' : 'max'}(${w(0)}); merge_add(${w(1)});`);
+        lines.push(`merge_${agg.op === 'min' ? 'min' : 'max'}(${w(0)}); merge_add(${w(1)});${widthOf(kind, agg) === 3 ? ` merge_min(${w(2)});` : ''}`);
         break;
       case 'momentsInt':
         lines.push(`merge_u64(${w(0)}); merge_u96(${w(2)}); merge_add(${w(5)});`);
@@ -268,7 +324,7 @@ async function runReduce(
   start: number,
   count: number,
   wg: number,
-): Promise<{ words: Uint32Array; partials: number }> {
+): Promise<ChunkState> {
   const b = new WgslBuilder(columns);
   const row = b.capture(() => emitRow(b, mode, options, layout, columns));
   const inputs = b.inputDeclarations(4);
@@ -299,7 +355,7 @@ async function runReduce(
   } finally {
     for (const column of pinned) resident.unpin(column);
   }
-  return readState(ctx, out, flags, partials * layout.words * 4, partials);
+  return { ...(await readState(ctx, out, flags, partials * layout.words * 4, partials)), slots: 1 };
 }
 
 async function readState(ctx: GpuContext, out: GPUBuffer, flags: GPUBuffer, bytes: number, partials: number): Promise<{ words: Uint32Array; partials: number }> {
@@ -366,7 +422,8 @@ function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, la
             const acc = rankOf(a.dictionary ?? []);
             key = acc.length === 0 ? '0u' : `order_i32(${b.table(acc, a.v)})`;
           } else key = `order_i32(${asInt})`;
-          b.line(`${guard}{ state_${agg.op}(${s}, ${key}); state_add(${s} + 1u, 1u); }`);
+          const firstZero = a.dtype === 'float32' ? ` if ((bitcast<u32>(${a.v}) & 0x7fffffffu) == 0u) { state_min(${s} + 2u, (i << 1u) | (bitcast<u32>(${a.v}) >> 31u)); }` : '';
+          b.line(`${guard}{ state_${agg.op}(${s}, ${key}); state_add(${s} + 1u, 1u);${firstZero} }`);
           break;
         }
         case 'momentsInt':
@@ -433,7 +490,7 @@ function emitHashSlot(b: WgslBuilder, keys: readonly string[], columns: Readonly
 }
 
 /** Folds one chunk's partial state words into the CPU-format merged state. */
-function mergeChunk(result: { words: Uint32Array; partials: number }, layout: Layout, merged: GroupPartial, exact: (bigint | undefined)[][], start: number): void {
+function mergeChunk(result: ChunkState, layout: Layout, merged: GroupPartial, exact: (bigint | undefined)[][], zeros: (Float64Array | undefined)[], start: number): void {
   const { words, partials } = result;
   const slots = merged.groups;
   const per = slots * layout.words;
@@ -475,6 +532,11 @@ function mergeChunk(result: { words: Uint32Array; partials: number }, layout: La
             const better = !had || (agg.op === 'min' ? lessNaNLast(value, st[0]![g]!) : lessNaNLast(st[0]![g]!, value));
             if (better) st[0]![g] = value;
             st[1]![g] = st[1]![g]! + n;
+            const zero = agg.arg!.type.dtype === 'float32' ? words[s + 2]! : EMPTY;
+            if (zero !== EMPTY) {
+              const firsts = (zeros[j] ??= new Float64Array(merged.groups).fill(Infinity));
+              firsts[g] = Math.min(firsts[g]!, (start + (zero >>> 1)) * 2 + (zero & 1));
+            }
             break;
           }
           case 'momentsInt':
