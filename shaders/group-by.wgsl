@@ -58,9 +58,9 @@ fn add_f32_plain(at: u32, value: f32) {
   }
 }
 
-// Adds value to the f32 sum at `at`, and the exact rounding error of that addition (TwoSum) to the
-// compensation word at `at + 1`.
-fn add_f32_compensated(at: u32, value: f32) {
+// Adds value to the f32 word at `at` and returns the exact rounding error of that addition (TwoSum);
+// a sum that overflows f32 from finite operands raises the flag that reruns the step on the CPU.
+fn add_f32_two_sum(at: u32, value: f32) -> f32 {
   var old = atomicLoad(&$STATE[at]);
   loop {
     let s = bitcast<f32>(old);
@@ -70,14 +70,21 @@ fn add_f32_compensated(at: u32, value: f32) {
       if (is_finite_f32(t)) {
         let bp = opaque(t - s);
         let av = opaque(t - bp);
-        let err = opaque(s - av) + opaque(value - bp);
-        if (err != 0.0f) { add_f32_plain(at + 1u, err); }
-      } else if (is_finite_f32(s) && is_finite_f32(value)) {
-        atomicOr(&flags[0], 0x10000u);
+        return opaque(s - av) + opaque(value - bp);
       }
-      break;
+      if (is_finite_f32(s) && is_finite_f32(value)) { atomicOr(&flags[0], 0x10000u); }
+      return 0.0f;
     }
     old = r.old_value;
+  }
+}
+
+// Compensated sum over three words: the sum, its errors (added with TwoSum too), and their errors.
+fn add_f32_compensated(at: u32, value: f32) {
+  let err = add_f32_two_sum(at, value);
+  if (err != 0.0f) {
+    let err2 = add_f32_two_sum(at + 1u, err);
+    if (err2 != 0.0f) { add_f32_plain(at + 2u, err2); }
   }
 }
 

@@ -50,16 +50,25 @@ fn add_f32_plain(at: u32, value: f32) {
   acc[at] = bitcast<u32>(bitcast<f32>(acc[at]) + value);
 }
 
-fn add_f32_compensated(at: u32, value: f32) {
+fn add_f32_two_sum(at: u32, value: f32) -> f32 {
   let s = bitcast<f32>(acc[at]);
   let t = opaque(s + value);
   acc[at] = bitcast<u32>(t);
   if (is_finite_f32(t)) {
     let bp = opaque(t - s);
     let av = opaque(t - bp);
-    add_f32_plain(at + 1u, opaque(s - av) + opaque(value - bp));
-  } else if (is_finite_f32(s) && is_finite_f32(value)) {
-    atomicOr(&flags[0], 0x10000u);
+    return opaque(s - av) + opaque(value - bp);
+  }
+  if (is_finite_f32(s) && is_finite_f32(value)) { atomicOr(&flags[0], 0x10000u); }
+  return 0.0f;
+}
+
+// Compensated sum over three words, as in group-by.wgsl.
+fn add_f32_compensated(at: u32, value: f32) {
+  let err = add_f32_two_sum(at, value);
+  if (err != 0.0f) {
+    let err2 = add_f32_two_sum(at + 1u, err);
+    if (err2 != 0.0f) { add_f32_plain(at + 2u, err2); }
   }
 }
 
@@ -87,21 +96,24 @@ fn merge_u96(a: u32, b: u32) {
   tree[a + 2u] += tree[b + 2u] + carry1;
 }
 
-// (sum, compensation) pairs: the sums add with TwoSum, their error and both compensations go to the second word.
+// Three-word compensated sums: b's words are added into a's in the same way as values are.
 fn merge_f32_compensated(a: u32, b: u32) {
+  let err = merge_two_sum(a, bitcast<f32>(tree[b]));
+  let err2 = merge_two_sum(a + 1u, opaque(err) + opaque_other(bitcast<f32>(tree[b + 1u])));
+  tree[a + 2u] = bitcast<u32>(opaque(bitcast<f32>(tree[a + 2u])) + opaque_other(bitcast<f32>(tree[b + 2u])) + err2);
+}
+
+fn merge_two_sum(a: u32, v: f32) -> f32 {
   let s = bitcast<f32>(tree[a]);
-  let v = bitcast<f32>(tree[b]);
   let t = opaque(s + v);
-  var c = opaque(bitcast<f32>(tree[a + 1u]) + bitcast<f32>(tree[b + 1u]));
+  tree[a] = bitcast<u32>(t);
   if (is_finite_f32(t)) {
     let bp = opaque(t - s);
     let av = opaque(t - bp);
-    c = opaque(c + opaque(opaque(s - av) + opaque(v - bp)));
-  } else if (is_finite_f32(s) && is_finite_f32(v)) {
-    atomicOr(&flags[0], 0x10000u);
+    return opaque(s - av) + opaque(v - bp);
   }
-  tree[a] = bitcast<u32>(t);
-  tree[a + 1u] = bitcast<u32>(c);
+  if (is_finite_f32(s) && is_finite_f32(v)) { atomicOr(&flags[0], 0x10000u); }
+  return 0.0f;
 }
 
 fn merge_states(a: u32, b: u32) {

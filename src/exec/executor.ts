@@ -153,6 +153,9 @@ export class Executor {
     if (this.gpuReady !== state) return;
     this.deviceLosses++;
     this.gpuReady = null;
+    // Work still on the lost device fails over to the CPU; its buffers and the instance can go now.
+    state.resident.clear();
+    state.ctx.destroy();
     if (!this.closing) process.emitWarning(`the WebGPU device (${state.adapter.description}) was lost; work runs on the CPU engine until a new device is acquired`, { code: 'GPUFRAME_DEVICE_LOST' });
     this.gpu = Promise.resolve(null);
     this.gpuFailure = 'the device was lost; re-acquiring';

@@ -180,7 +180,7 @@ export class GpuContext {
   /** A storage buffer of at least `bytes` (rounded up to a size class) from the pool. */
   buffer(bytes: number, usage: number = STORAGE): GPUBuffer {
     const size = sizeClass(Math.max(16, bytes));
-    if (size > this.limits.maxBufferSize) throw new BackendUnavailableError(`a ${bytes}-byte buffer exceeds the device's maxBufferSize (${this.limits.maxBufferSize})`);
+    if (size > this.limits.maxBufferSize) throw new GpuUnsupportedError(`a ${bytes}-byte buffer exceeds the device's maxBufferSize (${this.limits.maxBufferSize})`);
     const key = `${usage}:${size}`;
     const free = this.freeBuffers.get(key);
     const reused = free?.pop();
@@ -387,11 +387,18 @@ export class Recorder {
     this.finished = true;
     ctx.device.queue.submit([this.encoder.finish()]);
     ctx.counters.submits++;
-    const releasing = [...this.temps.filter((t) => !release.includes(t))];
-    await ctx.device.queue.onSubmittedWorkDone();
-    ctx.assertAlive();
-    if (ctx.errors.length > 0) throw new ExecutionError(`WebGPU reported: ${ctx.errors.splice(0).join('; ')}`);
-    ctx.recycle(releasing);
+    try {
+      await ctx.device.queue.onSubmittedWorkDone();
+      ctx.assertAlive();
+      if (ctx.errors.length > 0) throw new ExecutionError(`WebGPU reported: ${ctx.errors.splice(0).join('; ')}`);
+    } catch (error) {
+      // The caller never gets to read or recycle what it meant to keep.
+      ctx.recycle(release);
+      throw error;
+    } finally {
+      // Recycling after a loss destroys instead of pooling.
+      ctx.recycle(this.temps.filter((t) => !release.includes(t)));
+    }
   }
 }
 

@@ -146,7 +146,9 @@ function flagOverflow(op: (typeof OVERFLOW_OPS)[number]): string {
 
 function f32Literal(x: number): string {
   const bits = new Uint32Array(Float32Array.of(x).buffer)[0]!;
-  return `bitcast<f32>(0x${bits.toString(16)}u)`;
+  // A constant infinity or NaN does not compile (WGSL const-expressions must be finite): those come
+  // from the bits XORed with the runtime zero.
+  return Number.isFinite(x) ? `bitcast<f32>(0x${bits.toString(16)}u)` : `bitcast<f32>(0x${bits.toString(16)}u ^ params.opaque_zero)`;
 }
 
 function i32Literal(x: number): string {
@@ -461,7 +463,14 @@ function compileCast(b: WgslBuilder, a: WgslValue, to: DType): WgslValue {
   const guard = a.n === 'false' ? '' : `!${a.n} && `;
   switch (to) {
     case 'float32':
-      b.line(`let ${v} = ${from === 'bool' ? `select(0.0f, 1.0f, ${a.v})` : `f32(${a.v})`};`);
+      if (from === 'bool') b.line(`let ${v} = select(0.0f, 1.0f, ${a.v});`);
+      else {
+        // WGSL leaves the rounding of an inexact i32 -> f32 conversion to the implementation. Both
+        // halves convert exactly (16 low bits; a multiple of 2^16 with 15 significant bits), so the one
+        // correctly rounded addition gives round-to-nearest-even, as Math.fround does on the CPU.
+        b.line(`let ${v}_lo = ${a.v} & 0xffffi;`);
+        b.line(`let ${v} = opaque(f32(${a.v} - ${v}_lo)) + opaque_other(f32(${v}_lo));`);
+      }
       break;
     case 'int32':
       if (from === 'bool') b.line(`let ${v} = select(0i, 1i, ${a.v});`);

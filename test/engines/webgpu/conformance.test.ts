@@ -89,7 +89,7 @@ const cases: readonly Case[] = [
         hi: col('price').max(),
         city: col('city').min(),
         spend: col('price').sum(),
-        spread: col('price').std(),
+        spread: col('units').std(),
         v: col('units').var(),
         last: col('city').last(),
       }),
@@ -99,7 +99,7 @@ const cases: readonly Case[] = [
   { name: 'group-by on two dense keys with a filter fused in', query: (f) => f.filter(col('price').gt(0)).groupBy('region', 'promo').agg({ s: col('big').sum(), m: col('price').mean() }), onGpu: 'Aggregate', floatSums: ['m'] },
   { name: 'group-by on a high-cardinality int key (hash table)', query: (f) => f.groupBy('store').agg({ s: col('units').sum(), c: col('units').count(), p: col('price').sum() }), onGpu: 'Aggregate', floatSums: ['p'], wholeColumnsOnly: true },
   { name: 'group-by on string and float keys (hash table, -0 grouping with 0)', query: (f) => f.groupBy('city', 'discount').agg({ c: col('store').count() }), onGpu: 'Aggregate', wholeColumnsOnly: true },
-  { name: 'whole-frame reduction', query: (f) => f.groupBy().agg({ s: col('big').sum(), n: col('units').count(), mx: col('discount').max(), v: col('price').var() }), onGpu: 'Aggregate', floatSums: ['v'] },
+  { name: 'whole-frame reduction', query: (f) => f.groupBy().agg({ s: col('big').sum(), n: col('units').count(), mx: col('discount').max(), v: col('store').var() }), onGpu: 'Aggregate', floatSums: ['v'] },
   { name: 'sum that passes 2^53 stays exact', query: (f) => f.withColumns({ b: col('big').abs() }).groupBy('promo').agg({ s: col('b').sum() }), onGpu: 'Aggregate' },
 ];
 

@@ -23,7 +23,7 @@ const EMPTY = 0xffffffff;
 /** Raised when the device's float sums overflowed f32 where f64 would not: the step reruns on the CPU. */
 export class F32OverflowError extends Error {}
 
-type StateKind = 'count' | 'sumInt' | 'sumFloat' | 'minMax' | 'momentsInt' | 'momentsFloat' | 'none';
+type StateKind = 'count' | 'sumInt' | 'sumFloat' | 'minMax' | 'momentsInt' | 'none';
 
 interface AggLayout {
   readonly agg: BoundAgg;
@@ -39,7 +39,8 @@ interface Layout {
   readonly init: Uint32Array;
 }
 
-const WIDTH: Record<StateKind, number> = { count: 1, sumInt: 3, sumFloat: 3, minMax: 2, momentsInt: 6, momentsFloat: 5, none: 0 };
+/** sumFloat: the f32 sum, its TwoSum compensation (itself accumulated with TwoSum), the error of that, a count. */
+const WIDTH: Record<StateKind, number> = { count: 1, sumInt: 3, sumFloat: 4, minMax: 2, momentsInt: 6, none: 0 };
 
 function stateKind(agg: BoundAgg): StateKind | null {
   const d = agg.arg?.type.dtype;
@@ -58,7 +59,9 @@ function stateKind(agg: BoundAgg): StateKind | null {
       return d === 'int32' || d === 'bool' || d === 'float32' || d === 'utf8' ? 'minMax' : null;
     case 'var':
     case 'std':
-      return d === 'float32' ? 'momentsFloat' : d === 'int32' || d === 'bool' ? 'momentsInt' : null;
+      // Float moments from f32 sums of squares cancel badly when the mean dwarfs the spread: they stay on
+      // the CPU (Welford in f64). Integer moments are exact sums.
+      return d === 'int32' || d === 'bool' ? 'momentsInt' : null;
     default:
       return null;
   }
@@ -72,7 +75,8 @@ export function groupByUnsupported(columns: ReadonlyMap<string, Column>, keys: r
   }
   for (const agg of aggs) {
     if (stateKind(agg) === null) return `${agg.op}(${agg.arg?.type.dtype ?? '*'})`;
-    const reason = agg.arg ? unsupportedReason(agg.arg) : null;
+    // first/last only need their group's row: the CPU evaluates the argument there, whatever its type.
+    const reason = agg.arg && agg.op !== 'first' && agg.op !== 'last' ? unsupportedReason(agg.arg) : null;
     if (reason) return reason;
   }
   return predicate ? unsupportedReason(predicate) : null;
@@ -295,16 +299,13 @@ function mergeCode(layout: Layout): string {
         lines.push(`merge_u64(${w(0)}); merge_add(${w(2)});`);
         break;
       case 'sumFloat':
-        lines.push(`merge_f32_compensated(${w(0)}); merge_add(${w(2)});`);
+        lines.push(`merge_f32_compensated(${w(0)}); merge_add(${w(3)});`);
         break;
       case 'minMax':
         lines.push(`merge_${agg.op === 'min' ? 'min' : 'max'}(${w(0)}); merge_add(${w(1)});${widthOf(kind, agg) === 3 ? ` merge_min(${w(2)});` : ''}`);
         break;
       case 'momentsInt':
         lines.push(`merge_u64(${w(0)}); merge_u96(${w(2)}); merge_add(${w(5)});`);
-        break;
-      case 'momentsFloat':
-        lines.push(`merge_f32_compensated(${w(0)}); merge_f32_compensated(${w(2)}); merge_add(${w(4)});`);
         break;
       case 'none':
         break;
@@ -413,7 +414,7 @@ function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, la
           b.line(`${guard}{ add_u64(${s}, ${asInt}); state_add(${s} + 2u, 1u); }`);
           break;
         case 'sumFloat':
-          b.line(`${guard}{ add_f32_compensated(${s}, ${a.v}); state_add(${s} + 2u, 1u); }`);
+          b.line(`${guard}{ add_f32_compensated(${s}, ${a.v}); state_add(${s} + 3u, 1u); }`);
           break;
         case 'minMax': {
           let key: string;
@@ -430,9 +431,6 @@ function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, la
           b.line(`${guard}{ let x = ${asInt}; add_u64(${s}, x); let m = u32(abs(x)); let lo = (m & 0xffffu) * (m & 0xffffu); let mid = (m >> 16u) * (m & 0xffffu); let hi = (m >> 16u) * (m >> 16u);`);
           // |x|² = hi·2^32 + 2·mid·2^16 + lo, split into exact (high, low) words before the 96-bit add.
           b.line(`  let mid_lo = mid << 17u; let mid_hi = mid >> 15u; let low = lo + mid_lo; let c = select(0u, 1u, low < lo); add_u96(${s} + 2u, hi + mid_hi + c, low); state_add(${s} + 5u, 1u); }`);
-          break;
-        case 'momentsFloat':
-          b.line(`${guard}{ let x = ${a.v}; add_f32_compensated(${s}, x); let q = square_f32_exact(x); add_f32_compensated(${s} + 2u, q.x); add_f32_plain(${s} + 3u, q.y); state_add(${s} + 4u, 1u); }`);
           break;
       }
     });
@@ -520,8 +518,9 @@ function mergeChunk(result: ChunkState, layout: Layout, merged: GroupPartial, ex
           }
           case 'sumFloat': {
             const sum = f32[s]!;
-            st[0]![g] = st[0]![g]! + (Number.isFinite(sum) ? sum + f32[s + 1]! : sum);
-            st[1]![g] = st[1]![g]! + words[s + 2]!;
+            // A non-finite sum carries NaN compensation words: the sum alone is the answer then.
+            st[0]![g] = st[0]![g]! + (Number.isFinite(sum) ? sum + f32[s + 1]! + f32[s + 2]! : sum);
+            st[1]![g] = st[1]![g]! + words[s + 3]!;
             break;
           }
           case 'minMax': {
@@ -539,25 +538,12 @@ function mergeChunk(result: ChunkState, layout: Layout, merged: GroupPartial, ex
             }
             break;
           }
-          case 'momentsInt':
-          case 'momentsFloat': {
-            const n = words[s + (kind === 'momentsInt' ? 5 : 4)]!;
+          case 'momentsInt': {
+            const n = words[s + 5]!;
             if (n === 0) break;
-            let mean: number;
-            let m2: number;
-            if (kind === 'momentsInt') {
-              const sum = BigInt(i32[s + 1]!) * 4294967296n + BigInt(words[s]!);
-              const squares = (BigInt(words[s + 4]!) << 64n) + (BigInt(words[s + 3]!) << 32n) + BigInt(words[s + 2]!);
-              const k = BigInt(n);
-              mean = Number(sum) / n;
-              m2 = Number(k * squares - sum * sum) / n;
-            } else {
-              const sum = f32[s]! + f32[s + 1]!;
-              const squares = f32[s + 2]! + f32[s + 3]!;
-              mean = sum / n;
-              m2 = Math.max(0, squares - (sum * sum) / n);
-            }
-            combineMoments(st, g, n, mean, m2);
+            const sum = BigInt(i32[s + 1]!) * 4294967296n + BigInt(words[s]!);
+            const squares = (BigInt(words[s + 4]!) << 64n) + (BigInt(words[s + 3]!) << 32n) + BigInt(words[s + 2]!);
+            combineMoments(st, g, n, Number(sum) / n, Number(BigInt(n) * squares - sum * sum) / n);
             break;
           }
           case 'none':
