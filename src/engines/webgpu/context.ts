@@ -336,7 +336,10 @@ export class Recorder {
     this.used.add(pipeline);
     const entries: GPUBindGroupEntry[] = [];
     bindings.forEach((b, binding) => {
-      if (b !== null) entries.push({ binding, resource: 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b } });
+      if (b === null) return;
+      // A pooled buffer can be larger than its use (size classes): bind no more than a binding may cover.
+      const whole = 'buffer' in b ? null : { buffer: b, offset: 0, size: Math.min(b.size, Math.floor(this.ctx.limits.maxStorageBufferBindingSize / 4) * 4) };
+      entries.push({ binding, resource: whole ?? (b as { buffer: GPUBuffer; offset: number; size: number }) });
     });
     const bindGroup = this.ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     this.pass ??= this.encoder.beginComputePass();
