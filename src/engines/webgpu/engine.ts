@@ -3,13 +3,13 @@
 // CPU engine over the materialised inputs. A lost device or an f32 overflow in a float sum moves that
 // step to the CPU too, so a result is never lost or wrong. Per-operator engine and time go to `timings`.
 
-import { BackendUnavailableError, CancelledError, GpuMemoryError } from '../../errors.js';
+import { BackendUnavailableError, CancelledError, ExecutionError, GpuMemoryError } from '../../errors.js';
 import type { BoundExpr } from '../../expr/types.js';
 import type { Column, ColumnBatch } from '../../model/types.js';
 import type { OperatorTiming } from '../../plan/explain.js';
 import type { PlanNode } from '../../plan/types.js';
 import { executeNode, joinedBatch, runAsync, scanShape, type CpuRunOptions } from '../cpu/engine.js';
-import { gatherBatch } from '../cpu/kernels/gather.js';
+import { gatherBatch, sliceBatch } from '../cpu/kernels/gather.js';
 import { GpuUnsupportedError, type GpuContext } from './context.js';
 import { filterProjectUnsupported, gpuFilterProject } from './kernels/filter-project.js';
 import { F32OverflowError, gpuGroupBy, groupByFits, groupByUnsupported } from './kernels/group-by.js';
@@ -75,8 +75,9 @@ async function step(node: PlanNode, options: GpuRunOptions, inputs: readonly [Pl
     } catch (error) {
       if (error instanceof F32OverflowError || error instanceof GpuUnsupportedError) {
         // Fall through to the CPU: it sums in f64 and has no binding limits.
-      } else if (error instanceof GpuMemoryError && !options.strict) {
-        // 'auto' never refuses work the CPU can do.
+      } else if ((error instanceof GpuMemoryError || error instanceof ExecutionError) && !options.strict) {
+        // 'auto' never refuses work the CPU can do, even past a shader the driver would not compile;
+        // 'webgpu' reports both, so a kernel bug cannot hide behind the CPU.
       } else if (error instanceof BackendUnavailableError && options.ctx.lost) {
         options.onDeviceLost?.(error);
       } else throw error;
@@ -131,7 +132,25 @@ export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promis
       };
       return step(node, options, [[node.left, left], [node.right, right]], Math.max(left.length, right.length), ok ? run : null);
     }
-    case 'slice':
+    case 'slice': {
+      const sort = node.input.kind === 'sort' ? node.input : null;
+      const wanted = node.offset + node.length;
+      if (sort && Number.isFinite(wanted)) {
+        // Only the first `wanted` rows of the order are needed: the sort runs inside this step as a top-k,
+        // so it has no timing of its own. The CPU fallback gets the sort over the materialised input, not
+        // the plan below it again, and its timing is moved to this node.
+        const input = await executeGpu(sort.input, options);
+        const fused: PlanNode = { ...node, input: { ...sort, input: source(input, sort.input) } };
+        const topRows = async (): Promise<ColumnBatch> => sliceBatch(gatherBatch(input, await gpuSortIndices(ctx, resident, input, sort.keys, wanted)), node.offset, node.length);
+        const timings = new Map<PlanNode, OperatorTiming>();
+        const out = await step(fused, { ...options, timings }, [], input.length, gpuSortSupports(input, sort.keys, ctx) ? topRows : null);
+        const timing = timings.get(fused);
+        if (timing) options.timings?.set(node, timing);
+        return out;
+      }
+      const input = await executeGpu(node.input, options);
+      return step(node, options, [[node.input, input]], input.length, null);
+    }
     case 'unique': {
       const input = await executeGpu(node.input, options);
       return step(node, options, [[node.input, input]], input.length, null);
