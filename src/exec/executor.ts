@@ -121,8 +121,12 @@ export class Executor {
     if (this.backend === 'auto' && largestInput(plan) < (this.gpuOptions.handoffRows ?? DEFAULT_GPU_HANDOFF_ROWS)) return null;
     const state = await this.acquire();
     // After a loss, even 'webgpu' keeps serving from the CPU until a device is back.
-    if (!state && this.backend === 'webgpu' && this.deviceLosses === 0) throw new BackendUnavailableError(`backend 'webgpu' has no device: ${this.gpuFailure ?? 'no adapter'}`);
+    if (!state && this.backend === 'webgpu' && this.deviceLosses === 0) throw this.noDevice();
     return state;
+  }
+
+  private noDevice(): BackendUnavailableError {
+    return new BackendUnavailableError(`backend 'webgpu' has no device: ${this.gpuFailure ?? 'no adapter'}`);
   }
 
   /** Acquires the device once (again after a loss); resolves null where there is none. */
@@ -177,7 +181,7 @@ export class Executor {
   async warmUp(): Promise<AdapterDescription | null> {
     if (this.backend === 'cpu') return null;
     const state = await this.acquire();
-    if (!state && this.backend === 'webgpu') throw new BackendUnavailableError(`backend 'webgpu' has no device: ${this.gpuFailure ?? 'no adapter'}`);
+    if (!state && this.backend === 'webgpu') throw this.noDevice();
     return state?.adapter ?? null;
   }
 

@@ -9,8 +9,7 @@ import { z } from 'zod';
 import { ArithmeticOverflowError, coalesce, col, countRows, createExecutor, DataFrameModel, Expr, Frame, lit, when } from '../../src/index.js';
 import type { DType, Executor } from '../../src/index.js';
 import type { ExprNode, LiteralValue } from '../../src/expr/types.js';
-import { dawnConfigFromEnv, requestAdapter } from '../../native/dawn.js';
-import { requireGpu } from '../engines/webgpu/device.js';
+import { gpuSkip } from '../engines/webgpu/device.js';
 import { defaultTolerance, RefFrame, slackOf, type RefField, type RefRow, type RefValue } from '../reference.js';
 
 /** Draws choices; backed by fast-check's `gen` so plans and expressions shrink. */
@@ -611,11 +610,8 @@ export interface Modes {
   close(): Promise<void>;
 }
 
-/**
- * Whether the WebGPU engine joins the modes: when an adapter exists, or GPUFRAME_REQUIRE_GPU=1 (then a
- * missing adapter fails every GPU run loudly instead of dropping the mode).
- */
-const withGpu = requireGpu || (await requestAdapter(dawnConfigFromEnv())) !== null;
+/** Whether the WebGPU engine joins the modes: when an adapter exists (GPUFRAME_REQUIRE_GPU=1 makes a missing one fail). */
+const withGpu = (await gpuSkip()) === false;
 /** Chunks of 2048 rows, so the device path's chunking is exercised by every frame larger than that. */
 const GPU_BINDING_BYTES = 8192;
 

@@ -182,7 +182,8 @@ function compileLiteral(b: KernelBuilder, value: number | bigint | string | bool
   return { v: `(${text})`, n: 'false', dtype };
 }
 
-function orNull(a: string, c: string): string {
+/** The null flag of a value null when either input is: constant-folds `false` and `true`. Shared with the WGSL compiler. */
+export function orNull(a: string, c: string): string {
   if (a === 'false') return c;
   if (c === 'false') return a;
   if (a === 'true' || c === 'true') return 'true';
@@ -198,7 +199,7 @@ function nullVar(b: KernelBuilder, text: string): string {
 }
 
 /** Rank of each code of each dictionary within their sorted union, for ordering and cross-dictionary equality. */
-function rankTables(dicts: readonly (readonly string[])[]): Int32Array[] {
+export function rankTables(dicts: readonly (readonly string[])[]): Int32Array[] {
   const all = [...new Set(dicts.flat())].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   const rank = new Map(all.map((s, k) => [s, k]));
   return dicts.map((d) => Int32Array.from(d, (s) => rank.get(s)!));
@@ -354,14 +355,22 @@ function compileIsIn(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'isIn' }
   return { v, n: a.n, dtype: 'bool' };
 }
 
-/** Unifies branch dictionaries: returns the merged dictionary and, per branch, a remap table (or null). */
-function unifyDictionaries(b: KernelBuilder, dicts: readonly (readonly string[])[]): { dictionary: readonly string[]; remaps: (string | null)[] } {
+/**
+ * Unifies branch dictionaries: the merged dictionary and, per branch, the table mapping its codes into
+ * it (null where the branch already uses it). Shared with the WGSL compiler.
+ */
+export function mergeDictionaries(dicts: readonly (readonly string[])[]): { dictionary: readonly string[]; remaps: (Int32Array | null)[] } {
   const first = dicts.find((d) => d.length > 0) ?? [];
   if (dicts.every((d) => d === first || d.length === 0)) return { dictionary: first, remaps: dicts.map(() => null) };
   const dictionary = [...new Set(dicts.flat())];
   const index = new Map(dictionary.map((s, k) => [s, k]));
-  const remaps = dicts.map((d) => (d === dictionary ? null : b.param(Int32Array.from(d, (s) => index.get(s)!))));
-  return { dictionary, remaps };
+  return { dictionary, remaps: dicts.map((d) => (d === dictionary ? null : Int32Array.from(d, (s) => index.get(s)!))) };
+}
+
+/** mergeDictionaries with each remap table passed to the kernel as a parameter. */
+function unifyDictionaries(b: KernelBuilder, dicts: readonly (readonly string[])[]): { dictionary: readonly string[]; remaps: (string | null)[] } {
+  const { dictionary, remaps } = mergeDictionaries(dicts);
+  return { dictionary, remaps: remaps.map((remap) => (remap ? b.param(remap) : null)) };
 }
 
 function compileWhen(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'when' }>, i: string): Compiled {

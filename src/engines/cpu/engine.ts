@@ -172,6 +172,11 @@ export function scanShape(node: PlanNode): { input: PlanNode; predicate: BoundEx
   return null;
 }
 
+/** The columns of `batch` with these names, in this order (a join's key columns). */
+export function columnsNamed(batch: ColumnBatch, names: readonly string[]): Column[] {
+  return names.map((n) => batch.columns[batch.names.indexOf(n)]!);
+}
+
 /** The output of a join from its matched row pairs (either engine's): left columns, then the kept right ones. */
 export function joinedBatch(node: Extract<PlanNode, { kind: 'join' }>, left: ColumnBatch, right: ColumnBatch, leftRows: Int32Array, rightRows: Int32Array | null): ColumnBatch {
   const joined = gatherBatch(left, leftRows);
@@ -226,8 +231,7 @@ export function* executeNode(node: PlanNode, options: CpuRunOptions): Work<Colum
       const left = yield* executeNode(node.left, options);
       const right = yield* executeNode(node.right, options);
       const started = performance.now();
-      const pick = (batch: ColumnBatch, names: readonly string[]): Column[] => names.map((n) => batch.columns[batch.names.indexOf(n)]!);
-      const { leftRows, rightRows } = hashJoin(pick(left, node.leftOn), pick(right, node.rightOn), node.how);
+      const { leftRows, rightRows } = hashJoin(columnsNamed(left, node.leftOn), columnsNamed(right, node.rightOn), node.how);
       return timed(node, options, started, joinedBatch(node, left, right, leftRows, rightRows));
     }
   }

@@ -5,10 +5,10 @@
 
 import { BackendUnavailableError, CancelledError, ExecutionError, GpuMemoryError } from '../../errors.js';
 import type { BoundExpr } from '../../expr/types.js';
-import type { Column, ColumnBatch } from '../../model/types.js';
+import type { ColumnBatch } from '../../model/types.js';
 import type { OperatorTiming } from '../../plan/explain.js';
 import type { PlanNode } from '../../plan/types.js';
-import { executeNode, joinedBatch, runAsync, scanShape, type CpuRunOptions } from '../cpu/engine.js';
+import { columnsNamed, executeNode, joinedBatch, runAsync, scanShape, type CpuRunOptions } from '../cpu/engine.js';
 import { gatherBatch, sliceBatch } from '../cpu/kernels/gather.js';
 import { GpuUnsupportedError, type GpuContext } from './context.js';
 import { filterProjectUnsupported, gpuFilterProject } from './kernels/filter-project.js';
@@ -88,10 +88,6 @@ async function step(node: PlanNode, options: GpuRunOptions, inputs: readonly [Pl
   return out;
 }
 
-function columnsOf(batch: ColumnBatch, names: readonly string[]): Column[] {
-  return names.map((n) => batch.columns[batch.names.indexOf(n)]!);
-}
-
 export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promise<ColumnBatch> {
   const signal = options.cpu.signal;
   if (signal?.aborted) throw new CancelledError('execution was cancelled', { cause: signal.reason });
@@ -123,8 +119,8 @@ export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promis
     case 'join': {
       const left = await executeGpu(node.left, options);
       const right = await executeGpu(node.right, options);
-      const leftKeys = columnsOf(left, node.leftOn);
-      const rightKeys = columnsOf(right, node.rightOn);
+      const leftKeys = columnsNamed(left, node.leftOn);
+      const rightKeys = columnsNamed(right, node.rightOn);
       const ok = gpuJoinSupports(leftKeys, rightKeys, ctx);
       const run = async (): Promise<ColumnBatch> => {
         const { leftRows, rightRows } = await gpuHashJoin(ctx, resident, leftKeys, rightKeys, node.how);

@@ -5,7 +5,7 @@
 
 import { GpuMemoryError } from '../../errors.js';
 import type { Column, DType } from '../../model/types.js';
-import type { GpuContext } from './context.js';
+import { roundUp, STORAGE, type GpuContext } from './context.js';
 
 /** The dtypes whose values live on the device in a 32-bit form the kernels read directly. */
 export const GPU_DTYPES: ReadonlySet<DType> = new Set<DType>(['int32', 'float32', 'bool', 'utf8']);
@@ -168,17 +168,13 @@ function destroyColumn(gpu: GpuColumn): void {
 /** Uploads a column in its device layout (not from the pool: resident buffers live long). */
 function uploadColumn(ctx: GpuContext, column: Column, bytes: number): GpuColumn {
   const valueBytes = column.dtype === 'bool' ? bitWordsBytes(column.length) : Math.max(4, column.length * 4);
-  const values = ctx.device.createBuffer({ size: roundTo4(valueBytes), usage: 0x0080 | 0x0004 | 0x0008 });
+  const values = ctx.device.createBuffer({ size: roundUp(valueBytes, 4), usage: STORAGE });
   const source = column.values;
   ctx.write(values, 0, new Uint8Array(source.buffer, source.byteOffset, Math.min(source.byteLength, column.dtype === 'bool' ? Math.ceil(column.length / 8) : column.length * 4)));
   let validity: GPUBuffer | null = null;
   if (column.validity) {
-    validity = ctx.device.createBuffer({ size: bitWordsBytes(column.length), usage: 0x0080 | 0x0004 | 0x0008 });
+    validity = ctx.device.createBuffer({ size: bitWordsBytes(column.length), usage: STORAGE });
     ctx.write(validity, 0, column.validity.subarray(0, Math.ceil(column.length / 8)));
   }
   return { column, values, validity, bytes };
-}
-
-function roundTo4(n: number): number {
-  return Math.ceil(n / 4) * 4;
 }

@@ -7,6 +7,7 @@
 import type { BoundExpr } from '../../expr/types.js';
 import { conjuncts } from '../../expr/visit.js';
 import type { Column, DType } from '../../model/types.js';
+import { mergeDictionaries, orNull, rankTables } from '../cpu/codegen.js';
 import { overflow } from '../cpu/kernels/runtime.js';
 import { GPU_DTYPES } from './resident.js';
 
@@ -214,24 +215,11 @@ function literal(value: number | bigint | string | boolean | null, dtype: DType)
   return { v: dtype === 'float32' ? f32Literal(x) : i32Literal(Object.is(x, -0) ? 0 : x), n: 'false', dtype };
 }
 
-function orNull(a: string, c: string): string {
-  if (a === 'false') return c;
-  if (c === 'false') return a;
-  if (a === 'true' || c === 'true') return 'true';
-  return `(${a} || ${c})`;
-}
-
 function nullVar(b: WgslBuilder, text: string): string {
   if (text === 'false' || text === 'true') return text;
   const n = b.tmp('n');
   b.line(`let ${n} = ${text};`);
   return n;
-}
-
-function rankTables(dicts: readonly (readonly string[])[]): Int32Array[] {
-  const all = [...new Set(dicts.flat())].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-  const rank = new Map(all.map((s, k) => [s, k]));
-  return dicts.map((d) => Int32Array.from(d, (s) => rank.get(s)!));
 }
 
 const COMPARE: Record<string, string> = { eq: '==', ne: '!=', gt: '>', ge: '>=', lt: '<', le: '<=' };
@@ -376,14 +364,6 @@ function compileIsIn(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'isIn' }>,
   return { v, n: a.n, dtype: 'bool' };
 }
 
-function unifyDictionaries(b: WgslBuilder, dicts: readonly (readonly string[])[]): { dictionary: readonly string[]; remaps: (Int32Array | null)[] } {
-  const first = dicts.find((d) => d.length > 0) ?? [];
-  if (dicts.every((d) => d === first || d.length === 0)) return { dictionary: first, remaps: dicts.map(() => null) };
-  const dictionary = [...new Set(dicts.flat())];
-  const index = new Map(dictionary.map((s, k) => [s, k]));
-  return { dictionary, remaps: dicts.map((d) => (d === dictionary ? null : Int32Array.from(d, (s) => index.get(s)!))) };
-}
-
 function zeroOf(dtype: DType): string {
   return dtype === 'bool' ? 'false' : dtype === 'float32' ? '0.0f' : '0i';
 }
@@ -409,7 +389,7 @@ function compileWhen(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'when' }>,
   const otherwiseLines = b.capture(() => {
     otherwise = compileWgsl(b, expr.otherwise, i);
   });
-  const { dictionary, remaps } = dtype === 'utf8' ? unifyDictionaries(b, [...arms.map((a) => a.result.dictionary ?? []), otherwise.dictionary ?? []]) : { dictionary: undefined, remaps: [] };
+  const { dictionary, remaps } = dtype === 'utf8' ? mergeDictionaries([...arms.map((a) => a.result.dictionary ?? []), otherwise.dictionary ?? []]) : { dictionary: undefined, remaps: [] };
   const assign = (c: WgslValue, k: number): string => {
     const remap = remaps[k];
     return `${v} = ${remap && remap.length > 0 ? b.table(remap, c.v) : c.v}; ${n} = ${c.n};`;
@@ -443,7 +423,7 @@ function compileCoalesce(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'coale
     });
     return { lines, result };
   });
-  const { dictionary, remaps } = dtype === 'utf8' ? unifyDictionaries(b, parts.map((p) => p.result.dictionary ?? [])) : { dictionary: undefined, remaps: [] };
+  const { dictionary, remaps } = dtype === 'utf8' ? mergeDictionaries(parts.map((p) => p.result.dictionary ?? [])) : { dictionary: undefined, remaps: [] };
   b.line(`var ${v}: ${wgslType(dtype)} = ${zeroOf(dtype)};`);
   b.line(`var ${n} = true;`);
   parts.forEach((p, k) => {

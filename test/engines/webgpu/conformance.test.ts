@@ -7,12 +7,9 @@ import { after, describe, test } from 'node:test';
 import { z } from 'zod';
 import { coalesce, col, createExecutor, DataFrameModel, lit, when, type Frame } from '../../../src/index.js';
 import { prng } from '../../property/harness.js';
-import { requireGpu } from './device.js';
-import { requestAdapter, dawnConfigFromEnv } from '../../../native/dawn.js';
+import { gpuSkip } from './device.js';
 
-const hasAdapter = (await requestAdapter(dawnConfigFromEnv())) !== null;
-if (requireGpu && !hasAdapter) throw new Error('GPUFRAME_REQUIRE_GPU=1 but no WebGPU adapter');
-const skip = hasAdapter ? false : 'no WebGPU adapter on this machine (run native/setup-software-gpu.sh)';
+const skip = await gpuSkip();
 
 const Sales = DataFrameModel({
   region: z.enum(['north', 'south', 'east', 'west']),

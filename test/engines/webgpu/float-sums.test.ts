@@ -6,12 +6,9 @@ import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { col, createExecutor, DataFrameModel } from '../../../src/index.js';
-import { dawnConfigFromEnv, requestAdapter } from '../../../native/dawn.js';
-import { requireGpu } from './device.js';
+import { gpuSkip } from './device.js';
 
-const hasAdapter = (await requestAdapter(dawnConfigFromEnv())) !== null;
-if (requireGpu && !hasAdapter) throw new Error('GPUFRAME_REQUIRE_GPU=1 but no WebGPU adapter');
-const skip = hasAdapter ? false : 'no WebGPU adapter on this machine (run native/setup-software-gpu.sh)';
+const skip = await gpuSkip();
 
 const Values = DataFrameModel({ g: z.int32(), h: z.int32(), x: z.float32() });
 const gpu = createExecutor({ backend: 'webgpu', maxWorkers: 0 });

@@ -231,11 +231,8 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
       if (a.dtype === 'bool') v = `(${a.v} ? 1 : 0)`;
       if (a.dtype === 'int64' && (acc.kind === 'sumFloat' || acc.kind === 'moments')) v = `Number(${a.v})`;
       if (a.dtype === 'utf8' && (acc.kind === 'min' || acc.kind === 'max')) {
-        const dict = a.dictionary ?? [];
-        const sorted = [...dict].map((s, code) => [s, code] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-        const rank = new Int32Array(dict.length);
-        sorted.forEach(([, code], r) => (rank[code] = r));
-        acc.rankDictionary = sorted.map(([text]) => text);
+        const { rank, sorted } = stringRanks(a.dictionary ?? []);
+        acc.rankDictionary = sorted;
         v = `${b.param(rank)}[${a.v}]`;
       }
       const guard = a.n === 'false' ? '' : `if (!${a.n}) `;
@@ -430,23 +427,36 @@ function mergeState(kind: AccKind, into: readonly (Float64Array | bigint[])[], f
       t(2)[g] = t(2)[g]! + f(2)[l]!;
       return;
     }
-    case 'moments': {
-      // Chan et al.'s pairwise combination of (count, mean, M2).
-      const na = t(0)[g]!;
-      const nb = f(0)[l]!;
-      if (nb === 0) return;
-      if (na === 0) {
-        t(0)[g] = nb;
-        t(1)[g] = f(1)[l]!;
-        t(2)[g] = f(2)[l]!;
-        return;
-      }
-      const n = na + nb;
-      const delta = f(1)[l]! - t(1)[g]!;
-      t(1)[g] = t(1)[g]! + (delta * nb) / n;
-      t(2)[g] = t(2)[g]! + f(2)[l]! + (delta * delta * na * nb) / n;
-      t(0)[g] = n;
+    case 'moments':
+      if (f(0)[l]! > 0) combineMoments(into as Float64Array[], g, f(0)[l]!, f(1)[l]!, f(2)[l]!);
       return;
-    }
   }
+}
+
+/**
+ * Chan et al.'s pairwise combination of a partial (count nb > 0, mean, M2) into the moments state
+ * [count, mean, M2] of group g. Both engines merge their partials with it.
+ */
+export function combineMoments(state: readonly Float64Array[], g: number, nb: number, meanB: number, m2B: number): void {
+  const [counts, means, m2s] = state as [Float64Array, Float64Array, Float64Array];
+  const na = counts[g]!;
+  if (na === 0) {
+    counts[g] = nb;
+    means[g] = meanB;
+    m2s[g] = m2B;
+    return;
+  }
+  const n = na + nb;
+  const delta = meanB - means[g]!;
+  means[g] = means[g]! + (delta * nb) / n;
+  m2s[g] = m2s[g]! + m2B + (delta * delta * na * nb) / n;
+  counts[g] = n;
+}
+
+/** Rank of each dictionary code in string order, and the dictionary in that order: utf8 min/max work on ranks. */
+export function stringRanks(dictionary: readonly string[]): { rank: Int32Array; sorted: string[] } {
+  const order = [...dictionary].map((s, code) => [s, code] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const rank = new Int32Array(dictionary.length);
+  order.forEach(([, code], r) => (rank[code] = r));
+  return { rank, sorted: order.map(([text]) => text) };
 }

@@ -7,9 +7,9 @@ import { allocBitmap, allocShared, makeColumn } from '../../../model/column.js';
 import type { Column, ColumnBatch, DType } from '../../../model/types.js';
 import type { NamedExpr } from '../../../plan/types.js';
 import { GpuUnsupportedError, type Binding, type BindingType, type GpuContext } from '../context.js';
-import type { ResidentColumns } from '../resident.js';
+import { bitWordsBytes, type ResidentColumns } from '../resident.js';
 import { compileWgsl, compileWgslFilter, raiseOverflow, unsupportedReason, WgslBuilder, type WgslValue } from '../wgsl-expr.js';
-import { bindInputs, bitBytes, tablesBuffer } from './inputs.js';
+import { bindInputs, tablesBuffer } from './inputs.js';
 import { encodeExclusiveScan } from './prefix-sum.js';
 
 const WG = 256;
@@ -143,7 +143,7 @@ async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: Rea
       const pipeline = ctx.pipeline('filter-project', { DECLS: decls, PREDICATE: '', OUTPUTS: group.text.join('\n') }, { WG }, 'project_rows', layout);
       const bindings: Binding[] = [params, flags, tablesOf(group.builder), keep, positions, ...inputBindings(group.builder)];
       for (const plan of group.plans) {
-        const out = { plan, values: plan.value.dtype === 'bool' ? run.zeros(bitBytes(count)) : run.temp(count * 4), validity: plan.nullable ? run.zeros(bitBytes(count)) : null };
+        const out = { plan, values: plan.value.dtype === 'bool' ? run.zeros(bitWordsBytes(count)) : run.temp(count * 4), validity: plan.nullable ? run.zeros(bitWordsBytes(count)) : null };
         outs.push(out);
         bindings.push(out.values);
         if (out.validity) bindings.push(out.validity);

@@ -5,7 +5,7 @@
 
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, ColumnBatch } from '../../../model/types.js';
-import { chooseGroupMode, hashWidth, prepareGroupBy, type GroupMode, type GroupPartial, type PreparedGroupBy } from '../../cpu/kernels/group-by.js';
+import { chooseGroupMode, combineMoments, hashWidth, prepareGroupBy, stateArity, stringRanks, type GroupMode, type GroupPartial, type PreparedGroupBy } from '../../cpu/kernels/group-by.js';
 import { finalizeGroupBy } from '../../cpu/kernels/group-by-finalize.js';
 import type { Binding, BindingType, GpuContext, Recorder } from '../context.js';
 import type { ResidentColumns } from '../resident.js';
@@ -183,8 +183,7 @@ function emptyMerged(prepared: PreparedGroupBy, slots: number): GroupPartial {
     lastRow: new Int32Array(slots).fill(-1),
     rows: new Float64Array(slots),
     states: prepared.accs.map((acc) => {
-      const arity = acc.kind === 'none' ? 0 : acc.kind === 'count' ? 1 : acc.kind === 'moments' ? 3 : 2;
-      return Array.from({ length: arity }, () => new Float64Array(slots));
+      return Array.from({ length: stateArity(acc.kind) }, () => new Float64Array(slots));
     }),
     keys: null,
   };
@@ -217,14 +216,14 @@ async function runChunk(
   }
   const total = slots * layout.words;
   if (privateState) decls.push(`var<workgroup> wstate: array<atomic<u32>, ${total}>;`);
-  decls.push(`const STATE_INIT = array<u32, ${layout.words}>(${[...layout.init].map((w) => `${w}u`).join(', ')});`);
+  decls.push(stateInit(layout));
   const init = privateState
     ? `  for (var w = lid; w < ${total}u; w += WG) { atomicStore(&wstate[w], STATE_INIT[w % ${layout.words}u]); }\n  workgroupBarrier();`
     : '';
   const flush = privateState
     ? `  workgroupBarrier();\n  for (var w = lid; w < ${total}u; w += WG) { atomicStore(&out_state[wg * ${total}u + w], atomicLoad(&wstate[w])); }`
     : '';
-  const bindingTypes: BindingType[] = ['uniform', 'storage', 'read-only-storage', 'storage', ...Array.from({ length: inputs.next - 4 }, (): BindingType => 'read-only-storage')];
+  const bindingTypes = aggregationBindingTypes(inputs.next - 4);
   if (tableBinding !== null) bindingTypes.push('storage');
   const pipeline = ctx.pipeline('group-by', { DECLS: decls.join('\n'), ROW: row.join('\n'), INIT: init, FLUSH: flush, $STATE: state }, { WG }, 'main', bindingTypes);
 
@@ -236,28 +235,47 @@ async function runChunk(
   const out = run.temp(partials * total * 4);
   if (!privateState) ctx.write(out, 0, repeat(layout.init, slots));
   const params = run.uniform(Uint32Array.of(count, workgroups, layout.words, slots - 1, 0));
-  const bindings: Binding[] = [params, flags, tables, out];
+  const compacted = await submitAggregation(run, resident, b, start, count, (inputs) => {
+    run.dispatch(pipeline, [params, flags, tables, out, ...inputs, ...(tableBinding === null ? [] : [run.zeros(slots * 4)])], workgroups);
+    if (mode.kind !== 'hash') return { keep: [out, flags], result: null };
+    const table = compactTable(ctx, run, out, slots, layout.words);
+    return { keep: [table.states, table.groups, flags], result: table };
+  });
+  if (compacted === null) return { ...(await readState(ctx, out, flags, partials * total * 4, partials)), slots };
+  const { states, groups: groupCount } = compacted;
+  const [groupBytes] = await ctx.readMany([{ buffer: groupCount, bytes: 4 }]);
+  const groups = new Uint32Array(groupBytes!)[0]!;
+  ctx.recycle([groupCount]);
+  return { ...(await readState(ctx, states, flags, groups * layout.words * 4, 1)), slots: groups };
+}
+
+/**
+ * Pins the kernel's inputs, lets `record` dispatch with their bindings (and add work to the same
+ * submit), and submits keeping the buffers `record` names; inputs are unpinned either way, and an
+ * abandoned recording gives its buffers back. Returns `record`'s result once the submit completed.
+ */
+async function submitAggregation<T>(run: Recorder, resident: ResidentColumns, b: WgslBuilder, start: number, count: number, record: (inputs: Binding[]) => { keep: GPUBuffer[]; result: T }): Promise<T> {
   const pinned: Column[] = [];
   try {
-    bindings.push(...bindInputs(b, resident, pinned, start, count));
-    if (tableBinding !== null) bindings.push(run.zeros(slots * 4));
-    run.dispatch(pipeline, bindings, workgroups);
-    if (mode.kind === 'hash') {
-      const compacted = compactTable(ctx, run, out, slots, layout.words);
-      await run.submit([compacted.states, compacted.groups, flags]);
-      const [groupBytes] = await ctx.readMany([{ buffer: compacted.groups, bytes: 4 }]);
-      const groups = new Uint32Array(groupBytes!)[0]!;
-      ctx.recycle([compacted.groups]);
-      return { ...(await readState(ctx, compacted.states, flags, groups * layout.words * 4, 1)), slots: groups };
-    }
-    await run.submit([out, flags]);
+    const { keep, result } = record(bindInputs(b, resident, pinned, start, count));
+    await run.submit(keep);
+    return result;
   } catch (error) {
     run.discard();
     throw error;
   } finally {
     for (const column of pinned) resident.unpin(column);
   }
-  return { ...(await readState(ctx, out, flags, partials * total * 4, partials)), slots };
+}
+
+/** Binding types of an aggregation kernel: params, flags, lookup tables, state, then `inputs` input buffers. */
+function aggregationBindingTypes(inputs: number): BindingType[] {
+  return ['uniform', 'storage', 'read-only-storage', 'storage', ...Array.from({ length: inputs }, (): BindingType => 'read-only-storage')];
+}
+
+/** The WGSL constant holding one group's initial state words. */
+function stateInit(layout: Layout): string {
+  return `const STATE_INIT = array<u32, ${layout.words}>(${[...layout.init].map((w) => `${w}u`).join(', ')});`;
 }
 
 /** Records the compaction of a hash table's state to its occupied slots (shaders/compact-states.wgsl). */
@@ -332,11 +350,11 @@ async function runReduce(
   const decls = [
     inputs.text,
     `const WORDS: u32 = ${layout.words}u;`,
-    `const STATE_INIT = array<u32, ${layout.words}>(${[...layout.init].map((w) => `${w}u`).join(', ')});`,
+    stateInit(layout),
     `var<private> acc: array<u32, ${layout.words}>;`,
     `var<workgroup> tree: array<u32, ${wg * layout.words}>;`,
   ];
-  const bindingTypes: BindingType[] = ['uniform', 'storage', 'read-only-storage', 'storage', ...Array.from({ length: inputs.next - 4 }, (): BindingType => 'read-only-storage')];
+  const bindingTypes = aggregationBindingTypes(inputs.next - 4);
   const pipeline = ctx.pipeline('reduce', { DECLS: decls.join('\n'), ROW: row.join('\n'), MERGE: mergeCode(layout) }, { WG: wg }, 'main', bindingTypes);
   const partials = Math.min(REDUCE_WORKGROUPS, Math.ceil(count / wg));
   const run = ctx.begin();
@@ -344,18 +362,10 @@ async function runReduce(
   const tables = tablesBuffer(ctx, run, b);
   const out = run.temp(partials * layout.words * 4);
   const params = run.uniform(Uint32Array.of(count, partials, layout.words, 0, 0));
-  const bindings: Binding[] = [params, flags, tables, out];
-  const pinned: Column[] = [];
-  try {
-    bindings.push(...bindInputs(b, resident, pinned, start, count));
-    run.dispatch(pipeline, bindings, partials);
-    await run.submit([out, flags]);
-  } catch (error) {
-    run.discard();
-    throw error;
-  } finally {
-    for (const column of pinned) resident.unpin(column);
-  }
+  await submitAggregation(run, resident, b, start, count, (inputs) => {
+    run.dispatch(pipeline, [params, flags, tables, out, ...inputs], partials);
+    return { keep: [out, flags], result: null };
+  });
   return { ...(await readState(ctx, out, flags, partials * layout.words * 4, partials)), slots: 1 };
 }
 
@@ -420,8 +430,8 @@ function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, la
           let key: string;
           if (a.dtype === 'float32') key = `order_f32(${a.v})`;
           else if (a.dtype === 'utf8') {
-            const acc = rankOf(a.dictionary ?? []);
-            key = acc.length === 0 ? '0u' : `order_i32(${b.table(acc, a.v)})`;
+            const { rank } = stringRanks(a.dictionary ?? []);
+            key = rank.length === 0 ? '0u' : `order_i32(${b.table(rank, a.v)})`;
           } else key = `order_i32(${asInt})`;
           const firstZero = a.dtype === 'float32' ? ` if ((bitcast<u32>(${a.v}) & 0x7fffffffu) == 0u) { state_min(${s} + 2u, (i << 1u) | (bitcast<u32>(${a.v}) >> 31u)); }` : '';
           b.line(`${guard}{ state_${agg.op}(${s}, ${key}); state_add(${s} + 1u, 1u);${firstZero} }`);
@@ -436,14 +446,6 @@ function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, la
     });
     lines.forEach((l) => b.line(l));
   }
-}
-
-/** Rank of each code in the sorted dictionary (equal strings share a rank), as the CPU's min/max uses. */
-function rankOf(dictionary: readonly string[]): Int32Array {
-  const sorted = [...dictionary].map((s, code) => [s, code] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const rank = new Int32Array(dictionary.length);
-  sorted.forEach(([, code], r) => (rank[code] = r));
-  return rank;
 }
 
 /** Hash mode: key words of row i, claim or find the table slot whose representative row has equal words. */
@@ -574,20 +576,4 @@ function decodeOrdered(word: number, dtype: string): number {
 
 function lessNaNLast(a: number, b: number): boolean {
   return a < b || (b !== b && a === a);
-}
-
-/** Chan et al.'s combination of (count, mean, M2) into the CPU's moments state [count, mean, M2]. */
-function combineMoments(st: Float64Array[], g: number, nb: number, meanB: number, m2B: number): void {
-  const na = st[0]![g]!;
-  if (na === 0) {
-    st[0]![g] = nb;
-    st[1]![g] = meanB;
-    st[2]![g] = m2B;
-    return;
-  }
-  const n = na + nb;
-  const delta = meanB - st[1]![g]!;
-  st[1]![g] = st[1]![g]! + (delta * nb) / n;
-  st[2]![g] = st[2]![g]! + m2B + (delta * delta * na * nb) / n;
-  st[0]![g] = n;
 }

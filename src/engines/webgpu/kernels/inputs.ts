@@ -3,13 +3,8 @@
 
 import type { Column } from '../../../model/types.js';
 import type { Binding, GpuContext, Recorder } from '../context.js';
-import type { ResidentColumns } from '../resident.js';
+import { bitWordsBytes, type ResidentColumns } from '../resident.js';
 import type { WgslBuilder } from '../wgsl-expr.js';
-
-/** Bytes of the u32 bit words covering `rows` rows. */
-export function bitBytes(rows: number): number {
-  return Math.max(4, Math.ceil(rows / 32) * 4);
-}
 
 function range(buffer: GPUBuffer, offset: number, size: number): Binding {
   return { buffer, offset, size: Math.max(4, Math.ceil(size / 4) * 4) };
@@ -25,8 +20,8 @@ export function bindInputs(builder: WgslBuilder, resident: ResidentColumns, pinn
     const gpu = resident.pin(slot.column);
     pinned.push(slot.column);
     const bits = slot.column.dtype === 'bool';
-    const values = range(gpu.values, bits ? start / 8 : start * 4, bits ? bitBytes(count) : count * 4);
-    return slot.validity ? [values, range(gpu.validity!, start / 8, bitBytes(count))] : [values];
+    const values = range(gpu.values, bits ? start / 8 : start * 4, bits ? bitWordsBytes(count) : count * 4);
+    return slot.validity ? [values, range(gpu.validity!, start / 8, bitWordsBytes(count))] : [values];
   });
 }
 
