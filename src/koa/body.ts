@@ -1,0 +1,183 @@
+// Body middleware: columnarBody(Model) and rowsBody(Model) read the request body as a stream under a byte
+// limit, decode it by Content-Type, validate it through the model and leave a typed frame on
+// ctx.state.frame. A body over the limit is refused as soon as the limit is passed (or at once, when
+// Content-Length says so), never buffered whole.
+
+import type Koa from 'koa';
+import type { Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { ValidationError } from '../errors.js';
+import type { Frame } from '../frame/frame.js';
+import { MalformedBodyError, PayloadTooLargeError, RequestAbortedError, UnsupportedMediaTypeError } from './errors.js';
+import type { BodyOptions, FrameModel, FrameState } from './types.js';
+
+/** Default body limit: 32 MiB. */
+export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+
+export const JSON_TYPE = 'application/json';
+export const NDJSON_TYPE = 'application/x-ndjson';
+export const ARROW_STREAM_TYPE = 'application/vnd.apache.arrow.stream';
+export const ARROW_FILE_TYPE = 'application/vnd.apache.arrow.file';
+
+const ENCODINGS = ['identity', 'gzip', 'deflate', 'br'] as const;
+
+export interface ReadBodyOptions {
+  /** Most bytes accepted, on the wire and after decompression (default 32 MiB). */
+  readonly limit?: number;
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError(`body limit must be a positive integer of bytes, got ${limit}`);
+  return limit;
+}
+
+function decoder(encoding: string): Readable & NodeJS.WritableStream | null {
+  switch (encoding) {
+    case 'identity':
+    case '':
+      return null;
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      throw new UnsupportedMediaTypeError(encoding, ENCODINGS, 'content encoding');
+  }
+}
+
+/**
+ * The request body as bytes, decompressed per Content-Encoding, at most `limit` bytes. Throws
+ * PayloadTooLargeError as soon as more arrives (or at once from Content-Length), leaving the rest unread;
+ * the error answer closes the connection.
+ */
+export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}): Promise<Buffer> {
+  const limit = checkLimit(options.limit ?? DEFAULT_BODY_LIMIT);
+  const declared = ctx.request.length;
+  if (declared !== undefined && declared > limit) {
+    ctx.req.pause();
+    throw new PayloadTooLargeError(limit, declared);
+  }
+  const encoding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
+  const inflate = decoder(encoding);
+  const req = ctx.req;
+  const source: Readable = inflate ? req.pipe(inflate) : req;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let wire = 0;
+  const countWire = (chunk: Buffer): void => {
+    wire += chunk.length;
+  };
+  if (inflate) req.on('data', countWire);
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      if (received > limit || wire > limit) throw new PayloadTooLargeError(limit, null);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (inflate) {
+      req.unpipe(inflate);
+      inflate.destroy();
+    }
+    req.pause();
+    if (error instanceof PayloadTooLargeError) throw error;
+    if (req.destroyed && !req.complete) throw new RequestAbortedError({ cause: error });
+    if (inflate) throw new MalformedBodyError(`the body is not valid ${encoding} data: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw error;
+  } finally {
+    if (inflate) req.off('data', countWire);
+  }
+  if (!req.complete) throw new RequestAbortedError();
+  return Buffer.concat(chunks, received);
+}
+
+/** The Content-Type's media type, lower case, without parameters; null when absent. Non-UTF-8 text is refused. */
+function mediaType(ctx: Koa.Context, accepted: readonly string[]): string {
+  const header = ctx.get('Content-Type');
+  if (!header) throw new UnsupportedMediaTypeError(null, accepted);
+  const [type = '', ...params] = header.split(';').map((p) => p.trim().toLowerCase());
+  if (!accepted.includes(type)) throw new UnsupportedMediaTypeError(type, accepted);
+  for (const param of params) {
+    const [key, value] = param.split('=').map((p) => p.trim().replace(/^"|"$/g, ''));
+    if (key === 'charset' && value !== 'utf-8' && value !== 'utf8') throw new UnsupportedMediaTypeError(header, accepted.map((a) => `${a}; charset=utf-8`), 'character set');
+  }
+  return type;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a JSON body; the errors say where the text went wrong. */
+export function parseJson(bytes: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch (error) {
+    throw new MalformedBodyError('the body is not valid UTF-8', { cause: error });
+  }
+  if (text.trim() === '') throw new MalformedBodyError('the body is empty; expected JSON');
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (error) {
+    throw new MalformedBodyError(`the body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+function bodyMiddleware<F extends Frame<object>>(
+  accepted: readonly string[],
+  decode: (type: string, bytes: Buffer) => F,
+  options: BodyOptions,
+): Koa.Middleware<FrameState<F>> {
+  const limit = checkLimit(options.limit ?? DEFAULT_BODY_LIMIT);
+  return async function frameBodyMiddleware(ctx, next) {
+    const type = mediaType(ctx as unknown as Koa.Context, accepted);
+    const bytes = await readBody(ctx as unknown as Koa.Context, { limit });
+    ctx.state.frame = decode(type, bytes);
+    await next();
+  };
+}
+
+function ingestOptions(options: BodyOptions): Omit<BodyOptions, 'limit'> {
+  const { limit: _limit, ...rest } = options;
+  return rest;
+}
+
+/**
+ * Reads a columnar body into ctx.state.frame, validated by `Model`:
+ * - `application/json`: `{ "column": [cells...], ... }`, keyed by alias or name as `inputKeyMode` says;
+ * - `application/vnd.apache.arrow.stream` (or `.file`): Arrow IPC.
+ * Errors: 400 malformed JSON or column lengths that differ, 413 over `limit`, 415 other types, 422 cells
+ * that fail validation (with every issue's column, row and code).
+ */
+export function columnarBody<F extends Frame<object>>(Model: FrameModel<F>, options: BodyOptions = {}): Koa.Middleware<FrameState<F>> {
+  const ingest = ingestOptions(options);
+  return bodyMiddleware(
+    [JSON_TYPE, ARROW_STREAM_TYPE, ARROW_FILE_TYPE],
+    (type, bytes) => (type === JSON_TYPE ? Model.fromColumns(parseJson(bytes), ingest) : Model.fromArrow(bytes, ingest)),
+    options,
+  );
+}
+
+/**
+ * Reads a row body into ctx.state.frame, validated by `Model`: `application/json` holding an array of row
+ * objects, or `application/x-ndjson` with one row object per line. Errors as for columnarBody.
+ */
+export function rowsBody<F extends Frame<object>>(Model: FrameModel<F>, options: BodyOptions = {}): Koa.Middleware<FrameState<F>> {
+  const ingest = ingestOptions(options);
+  return bodyMiddleware([JSON_TYPE, NDJSON_TYPE], (type, bytes) => (type === JSON_TYPE ? Model.fromRows(parseJson(bytes), ingest) : ndjsonFrame(Model, bytes, ingest)), options);
+}
+
+/** NDJSON lines that are not JSON make the body malformed (400, one issue per line); cell issues stay 422. */
+function ndjsonFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Buffer, ingest: Omit<BodyOptions, 'limit'>): F {
+  try {
+    return Model.fromNdjson(bytes, ingest);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      const framing = error.issues.filter((i) => i.code === 'invalid_json' || i.code === 'invalid_encoding');
+      if (framing.length > 0) throw new MalformedBodyError(`the NDJSON body has ${framing.length} line${framing.length === 1 ? '' : 's'} that are not JSON; first: ${framing[0]!.message}`, { cause: error, issues: framing });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,270 @@
+// executorLifecycle(app): the shared executor (worker pool and GPU device) as a resource of the app, the
+// way a FastAPI lifespan holds one. It is created when the app starts listening, handed to each request as
+// ctx.state.executor, and on shutdown (the server's close, SIGTERM, SIGINT) the app stops taking requests,
+// waits for those in flight and for the after-response queue up to a deadline, runs the shutdown hooks,
+// and disposes of the pool and the device.
+
+import type { Server } from 'node:http';
+import type Koa from 'koa';
+import { createExecutor, type Executor } from '../exec/executor.js';
+import { onResponseDone } from './after-response.js';
+import { respondWithError } from './error-handler.js';
+import { ExecutorUnavailableError, LifecycleError } from './errors.js';
+import { runtimeOf } from './runtime.js';
+import type { LifecycleOptions, LifecycleState, Logger, ShutdownReport } from './types.js';
+
+const DEFAULT_DRAIN_MS = 30_000;
+const mounted = new WeakMap<Koa, ExecutorLifecycle>();
+
+export interface LifecycleStats {
+  readonly state: LifecycleState;
+  readonly inFlightRequests: number;
+  readonly pendingTasks: number;
+  readonly completedTasks: number;
+  readonly failedTasks: number;
+  /** Milliseconds since start, or 0 before it. */
+  readonly uptimeMs: number;
+}
+
+export class ExecutorLifecycle {
+  readonly app: Koa;
+  private readonly options: LifecycleOptions;
+  private current: Executor | null = null;
+  private stateValue: LifecycleState = 'idle';
+  private startedAt = 0;
+  private starting: Promise<Executor> | null = null;
+  private inFlight = 0;
+  private requestWaiters: (() => void)[] = [];
+  private readonly servers = new Set<Server>();
+  private readonly hooks: { readonly name: string; readonly hook: () => unknown }[] = [];
+  private shutdownPromise: Promise<ShutdownReport> | null = null;
+  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+
+  constructor(app: Koa, options: LifecycleOptions) {
+    this.app = app;
+    this.options = options;
+    if (options.logger) runtimeOf(app).logger = options.logger;
+  }
+
+  get state(): LifecycleState {
+    return this.stateValue;
+  }
+
+  private get logger(): Logger {
+    return runtimeOf(this.app).logger;
+  }
+
+  /** The shared executor; an error before start() and after shutdown. */
+  get executor(): Executor {
+    if (this.stateValue === 'closed') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down; its executor is disposed');
+    if (!this.current) throw new LifecycleError('lifecycle_not_started', 'the executor lifecycle has not started: call app.listen(), lifecycle.attach(server) or lifecycle.start()');
+    return this.current;
+  }
+
+  /** Creates the executor and installs the signal handlers; resolves once the GPU is warmed up. Once only. */
+  start(): Promise<Executor> {
+    if (this.stateValue === 'closed' || this.stateValue === 'draining') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down and cannot start again');
+    if (this.stateValue !== 'idle') throw new LifecycleError('lifecycle_already_started', 'the executor lifecycle has already started');
+    return this.begin();
+  }
+
+  private begin(): Promise<Executor> {
+    this.starting ??= (async () => {
+      const { backend = 'auto', maxWorkers, threadNamePrefix, gpu, inlineThreshold, morselRows } = this.options;
+      const executor = createExecutor({
+        backend,
+        ...(maxWorkers === undefined ? {} : { maxWorkers }),
+        ...(threadNamePrefix === undefined ? {} : { threadNamePrefix }),
+        ...(gpu === undefined ? {} : { gpu }),
+        ...(inlineThreshold === undefined ? {} : { inlineThreshold }),
+        ...(morselRows === undefined ? {} : { morselRows }),
+      });
+      this.current = executor;
+      this.stateValue = 'running';
+      this.startedAt = performance.now();
+      this.installSignals();
+      if (this.options.warmUp ?? backend !== 'cpu') {
+        try {
+          await executor.warmUp();
+        } catch (error) {
+          // 'webgpu' without an adapter: requests will answer 503 with the reason; the app still serves.
+          this.logger.warn({ msg: 'gpu warm-up failed', err: error });
+        }
+      }
+      const stats = executor.stats();
+      this.logger.info({ msg: 'executor started', backend: stats.backend, workers: stats.workers, adapter: stats.gpu?.adapter.description ?? null, gpu_unavailable: stats.gpuUnavailable });
+      return executor;
+    })();
+    return this.starting;
+  }
+
+  /** Starts (unless started) and ties shutdown to the server: its 'close' shuts down, and shutdown closes it. */
+  attach(server: Server): void {
+    if (this.stateValue === 'closed' || this.stateValue === 'draining') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down; it cannot serve a new server');
+    this.servers.add(server);
+    server.once('close', () => void this.shutdown('server closed'));
+    if (this.stateValue === 'idle') {
+      this.begin().catch((error: unknown) => this.logger.error({ msg: 'executor start failed', err: error }));
+    }
+  }
+
+  /** Runs `hook` during shutdown, after requests and after-response tasks drained, before the executor goes. Hooks run last-registered first. */
+  onShutdown(name: string, hook: () => unknown): void {
+    if (this.stateValue === 'closed') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down');
+    this.hooks.push({ name, hook });
+  }
+
+  stats(): LifecycleStats {
+    const tasks = runtimeOf(this.app).tasks.stats;
+    return {
+      state: this.stateValue,
+      inFlightRequests: this.inFlight,
+      pendingTasks: tasks.pending,
+      completedTasks: tasks.completed,
+      failedTasks: tasks.failed,
+      uptimeMs: this.startedAt === 0 ? 0 : performance.now() - this.startedAt,
+    };
+  }
+
+  /** Resolves true once no request is in flight and no after-response task is pending (false at the timeout). */
+  async idle(timeoutMs = Infinity): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    const tasks = runtimeOf(this.app).tasks;
+    for (;;) {
+      if (!(await this.requestsIdle(deadline - performance.now()))) return false;
+      if (!(await tasks.idle(Math.max(0, deadline - performance.now())))) return false;
+      // A request that finished while the queue drained may have queued more.
+      if (this.inFlight === 0 && tasks.pending === 0) return true;
+    }
+  }
+
+  /** The middleware executorLifecycle() mounts: hands out the executor, refuses requests while shutting down. */
+  middleware(): Koa.Middleware {
+    return async (ctx, next) => {
+      if (this.stateValue === 'draining' || this.stateValue === 'closed') {
+        respondWithError(ctx, new ExecutorUnavailableError('the service is shutting down and takes no new requests'));
+        // After the error answer, which keeps only its own headers.
+        ctx.set('Connection', 'close');
+        return;
+      }
+      // Apps served through app.callback() without listen() start on their first request.
+      const executor = this.current ?? (await this.begin());
+      ctx.state['executor'] = executor;
+      this.inFlight++;
+      onResponseDone(ctx.res, () => {
+        this.inFlight--;
+        if (this.inFlight === 0) for (const wake of this.requestWaiters.splice(0)) wake();
+      });
+      await next();
+    };
+  }
+
+  /**
+   * Graceful shutdown, once: stop accepting, wait (up to `drainTimeoutMs` in all) for requests in flight and
+   * the after-response queue, run the shutdown hooks, dispose of the executor. Later calls get the same report.
+   */
+  shutdown(reason = 'shutdown requested'): Promise<ShutdownReport> {
+    this.shutdownPromise ??= this.drainAndClose(reason);
+    return this.shutdownPromise;
+  }
+
+  private async drainAndClose(reason: string): Promise<ShutdownReport> {
+    const started = performance.now();
+    const wasIdle = this.stateValue === 'idle';
+    this.stateValue = 'draining';
+    const tasks = runtimeOf(this.app).tasks;
+    this.logger.info({ msg: 'shutdown started', reason, in_flight_requests: this.inFlight, pending_tasks: tasks.pending });
+    for (const server of this.servers) {
+      if (server.listening) server.close();
+      server.closeIdleConnections();
+    }
+    const deadline = started + (this.options.drainTimeoutMs ?? DEFAULT_DRAIN_MS);
+    const requestsDone = await this.requestsIdle(deadline - performance.now());
+    const tasksDone = await tasks.idle(Math.max(0, deadline - performance.now()));
+    tasks.close();
+    const abandonedTasks = tasks.pending;
+    if (abandonedTasks > 0) this.logger.error({ msg: 'shutdown deadline passed with background tasks pending', pending_tasks: abandonedTasks });
+    for (const { name, hook } of this.hooks.splice(0).reverse()) {
+      try {
+        await hook();
+      } catch (error) {
+        this.logger.error({ msg: 'shutdown hook failed', hook: name, err: error });
+      }
+    }
+    if (!wasIdle) {
+      await this.starting?.catch(() => undefined);
+      await this.current?.close();
+    }
+    for (const server of this.servers) server.closeAllConnections();
+    this.removeSignals();
+    this.stateValue = 'closed';
+    const report: ShutdownReport = { drained: requestsDone && tasksDone, abandonedTasks, reason, ms: Math.round(performance.now() - started) };
+    this.logger.info({ msg: 'shutdown complete', reason, drained: report.drained, abandoned_tasks: abandonedTasks, ms: report.ms });
+    return report;
+  }
+
+  private requestsIdle(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), Number.isFinite(timeoutMs) ? Math.max(0, timeoutMs) : 2 ** 31 - 1);
+      this.requestWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  private installSignals(): void {
+    const signals = this.options.signals === false ? [] : (this.options.signals ?? ['SIGTERM', 'SIGINT']);
+    for (const signal of signals) {
+      const handler = (): void => {
+        if (this.shutdownPromise) {
+          this.logger.warn({ msg: 'second signal during shutdown: exiting now', signal });
+          process.exit(1);
+        }
+        void this.shutdown(`signal ${signal}`).then((report) => {
+          if (this.options.exitOnSignal ?? true) process.exit(report.drained ? 0 : 1);
+        });
+      };
+      this.signalHandlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+  }
+
+  private removeSignals(): void {
+    for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
+    this.signalHandlers.clear();
+  }
+}
+
+/**
+ * Mounts the executor lifecycle on `app`: its middleware puts the shared executor on ctx.state.executor,
+ * and `app.listen()` starts it and ties shutdown to the server. Mounting twice on one app is an error.
+ */
+export function executorLifecycle(app: Koa, options: LifecycleOptions = {}): ExecutorLifecycle {
+  if (mounted.has(app)) throw new LifecycleError('lifecycle_already_mounted', 'executorLifecycle() is already mounted on this app');
+  const lifecycle = new ExecutorLifecycle(app, options);
+  mounted.set(app, lifecycle);
+  app.use(lifecycle.middleware());
+  const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
+  (app as { listen: (...args: unknown[]) => Server }).listen = (...args: unknown[]) => {
+    const server = listen(...args);
+    lifecycle.attach(server);
+    return server;
+  };
+  return lifecycle;
+}
+
+/** The lifecycle mounted on `app`, or null. */
+export function lifecycleOf(app: Koa): ExecutorLifecycle | null {
+  return mounted.get(app) ?? null;
+}
+
+/** The shared executor of this request; 503 when no lifecycle is mounted or the service is shutting down. */
+export function getExecutor(ctx: Koa.Context): Executor {
+  const executor: unknown = (ctx.state as { executor?: unknown }).executor;
+  if (executor === undefined || executor === null) throw new ExecutorUnavailableError('no executor on this request: mount executorLifecycle(app) before the routes');
+  const typed = executor as Executor;
+  if (typed.closed) throw new ExecutorUnavailableError('the executor is shut down');
+  return typed;
+}

@@ -1,0 +1,186 @@
+// Response helpers: a frame, an Arrow table or a stream of record batches sent as JSON (an array of row
+// objects), NDJSON (one row per line) or an Arrow IPC stream, as the client's Accept asks. Batches are
+// encoded and written as they arrive, through a Node stream, so a slow client slows the producer down
+// (backpressure) instead of piling output up in memory.
+
+import * as arrow from 'apache-arrow';
+import { Readable } from 'node:stream';
+import type Koa from 'koa';
+import type { Executor } from '../exec/executor.js';
+import { Frame } from '../frame/frame.js';
+import { arrowType } from '../model/column.js';
+import { onResponseDone } from './after-response.js';
+import { ARROW_STREAM_TYPE, JSON_TYPE, NDJSON_TYPE } from './body.js';
+import { respondWithError } from './error-handler.js';
+import { NotAcceptableError } from './errors.js';
+import type { ResponseFormat } from './types.js';
+
+export const FORMAT_TYPES: Readonly<Record<ResponseFormat, string>> = { json: JSON_TYPE, ndjson: NDJSON_TYPE, arrow: ARROW_STREAM_TYPE };
+const ALL_FORMATS: readonly ResponseFormat[] = ['json', 'ndjson', 'arrow'];
+
+/** The format the client prefers among `available` (the first when Accept is absent or `*\/*`); 406 when none fits. */
+export function negotiateFormat(ctx: Koa.Context, available: readonly ResponseFormat[] = ALL_FORMATS): ResponseFormat {
+  const types = available.map((f) => FORMAT_TYPES[f]);
+  const chosen = ctx.accepts(types);
+  const index = typeof chosen === 'string' ? types.indexOf(chosen) : -1;
+  if (index < 0) throw new NotAcceptableError(ctx.get('Accept'), types);
+  return available[index]!;
+}
+
+export interface SendOptions {
+  /** Runs a frame's plan on this executor (default: inline on the event loop, fine only for small frames). */
+  readonly executor?: Executor;
+  /** Skips negotiation. */
+  readonly format?: ResponseFormat;
+  /** Formats offered to negotiation (default all three). */
+  readonly formats?: readonly ResponseFormat[];
+  /** Rows per batch when running a frame (default 65,536). */
+  readonly batchSize?: number;
+  readonly status?: number;
+}
+
+export type BatchSource = Frame<object> | arrow.Table | AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>;
+
+/**
+ * Sends `source` in the negotiated format. The first batch is computed before anything is sent, so a plan
+ * that fails answers with a proper error; a failure after that cuts the response short (the status is on
+ * the wire already) and is emitted on the app. The plan is cancelled if the client goes away.
+ */
+export async function sendFrame(ctx: Koa.Context, source: BatchSource, options: SendOptions = {}): Promise<void> {
+  const format = options.format ?? negotiateFormat(ctx, options.formats);
+  const abort = new AbortController();
+  onResponseDone(ctx.res, () => {
+    if (!ctx.res.writableFinished) abort.abort(new Error('the client closed the connection'));
+  });
+  const batches = batchesOf(source, options, abort.signal);
+  const iterator = batches[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const rest = async function* (): AsyncGenerator<arrow.RecordBatch> {
+    try {
+      if (!first.done) yield first.value;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } catch (error) {
+      if (!abort.signal.aborted) respondWithError(ctx, error);
+    } finally {
+      await iterator.return?.();
+    }
+  };
+  ctx.status = options.status ?? 200;
+  ctx.type = FORMAT_TYPES[format];
+  const chunks = format === 'arrow' ? arrowChunks(rest(), schemaOf(source)) : format === 'json' ? jsonChunks(rest()) : ndjsonChunks(rest());
+  ctx.body = Readable.from(chunks, { objectMode: false });
+}
+
+function batchesOf(source: BatchSource, options: SendOptions, signal: AbortSignal): AsyncIterable<arrow.RecordBatch> {
+  if (source instanceof Frame) {
+    return source.stream({ ...(options.executor ? { executor: options.executor } : {}), ...(options.batchSize ? { batchSize: options.batchSize } : {}), signal });
+  }
+  if (arrow.util.isArrowTable(source)) return toAsync(source.batches);
+  if (Symbol.asyncIterator in source) return source;
+  return toAsync(source);
+}
+
+/** The Arrow schema of a source that knows it before its first batch: an empty result still carries it. */
+function schemaOf(source: BatchSource): arrow.Schema | null {
+  if (source instanceof Frame) return new arrow.Schema(source.schema.map((f) => new arrow.Field(f.name, arrowType(f.dtype), f.nullable)));
+  if (arrow.util.isArrowTable(source)) return source.schema;
+  return null;
+}
+
+async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
+  yield* items;
+}
+
+/** Keeps what an Arrow writer writes until taken, so each batch's bytes leave as soon as it is encoded. */
+class ChunkSink extends arrow.AsyncByteQueue {
+  private chunks: Uint8Array[] = [];
+
+  override write(value: Uint8Array): void {
+    if (value.byteLength > 0) this.chunks.push(value);
+  }
+
+  take(): Buffer {
+    return Buffer.concat(this.chunks.splice(0));
+  }
+}
+
+// Not RecordBatchStreamWriter.throughNode(): its writable side takes every batch at once, so a slow
+// client would let the whole result pile up in memory. Encoding here, one batch per pull, keeps the
+// backpressure of the other formats.
+async function* arrowChunks(batches: AsyncIterable<arrow.RecordBatch>, schema: arrow.Schema | null): AsyncGenerator<Buffer> {
+  const sink = new ChunkSink();
+  const writer = new arrow.RecordBatchStreamWriter();
+  writer.reset(sink);
+  let wrote = false;
+  for await (const batch of batches) {
+    writer.write(batch);
+    wrote = true;
+    const bytes = sink.take();
+    if (bytes.byteLength > 0) yield bytes;
+  }
+  // No batch: still a valid stream (schema, then end), which every Arrow reader accepts.
+  if (!wrote && schema) writer.write(new arrow.Table(schema));
+  writer.close();
+  const end = sink.take();
+  if (end.byteLength > 0) yield end;
+}
+
+async function* ndjsonChunks(batches: AsyncIterable<arrow.RecordBatch>): AsyncGenerator<Buffer> {
+  for await (const batch of batches) {
+    const rows = encodeRows(batch);
+    if (rows.length > 0) yield Buffer.from(`${rows.join('\n')}\n`);
+  }
+}
+
+async function* jsonChunks(batches: AsyncIterable<arrow.RecordBatch>): AsyncGenerator<Buffer> {
+  let started = false;
+  for await (const batch of batches) {
+    const rows = encodeRows(batch);
+    if (rows.length === 0) continue;
+    yield Buffer.from(`${started ? ',' : '['}${rows.join(',')}`);
+    started = true;
+  }
+  yield Buffer.from(started ? ']' : '[]');
+}
+
+type CellEncoder = (value: unknown) => string;
+
+const encodeNumber: CellEncoder = (v) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : 'null');
+const encodeBigInt: CellEncoder = (v) => {
+  const n = v as bigint;
+  return Number.isSafeInteger(Number(n)) ? n.toString() : `"${n.toString()}"`;
+};
+const encodeTime: CellEncoder = (v) => {
+  const ms = v instanceof Date ? v.getTime() : Number(v);
+  return Number.isFinite(ms) ? `"${new Date(ms).toISOString()}"` : 'null';
+};
+
+/**
+ * The JSON text of each cell, by Arrow type: JSON has no NaN or Infinity (they become null, as
+ * JSON.stringify writes them), int64 beyond 2^53 goes as a string, dates and timestamps as ISO 8601.
+ */
+function encoderFor(type: arrow.DataType): CellEncoder {
+  if (arrow.DataType.isDictionary(type)) return encoderFor(type.dictionary);
+  if (arrow.DataType.isInt(type)) return type.bitWidth === 64 ? encodeBigInt : encodeNumber;
+  if (arrow.DataType.isFloat(type)) return encodeNumber;
+  if (arrow.DataType.isBool(type)) return (v) => (v ? 'true' : 'false');
+  if (arrow.DataType.isTimestamp(type) || arrow.DataType.isDate(type)) return encodeTime;
+  return (v) => JSON.stringify(typeof v === 'bigint' ? v.toString() : v) ?? 'null';
+}
+
+function encodeRows(batch: arrow.RecordBatch): string[] {
+  const fields = batch.schema.fields;
+  const keys = fields.map((f) => JSON.stringify(f.name));
+  const columns = fields.map((_, k) => batch.getChildAt(k)!);
+  const encoders = fields.map((f) => encoderFor(f.type));
+  const rows = new Array<string>(batch.numRows);
+  for (let i = 0; i < batch.numRows; i++) {
+    let text = '{';
+    for (let k = 0; k < columns.length; k++) {
+      const value: unknown = columns[k]!.get(i);
+      text += `${k === 0 ? '' : ','}${keys[k]!}:${value === null || value === undefined ? 'null' : encoders[k]!(value)}`;
+    }
+    rows[i] = `${text}}`;
+  }
+  return rows;
+}

@@ -1,0 +1,48 @@
+// columnarJsonSchema(Model): the JSON Schema of the columnar body columnarBody(Model) accepts, from zod 4's
+// own conversion, so a service can publish its contract (an OpenAPI document, a /schema route).
+
+import { z } from 'zod';
+import type { InputKeyMode } from '../model/types.js';
+import type { FrameModel } from './types.js';
+
+export interface JsonSchemaOptions {
+  /** Which keys the body uses; as in columnarBody: aliases by default when the model has any. */
+  readonly inputKeyMode?: InputKeyMode;
+}
+
+interface ShapedModel extends Pick<FrameModel, 'fields' | 'name'> {
+  readonly shape: Readonly<Record<string, z.ZodType>>;
+}
+
+function keysOf(name: string, alias: string | undefined, mode: InputKeyMode): string[] {
+  if (alias === undefined || mode === 'names') return [name];
+  return mode === 'aliases' ? [alias] : [alias, name];
+}
+
+/**
+ * JSON Schema (draft 2020-12) of `{ key: [cells] }`. Dates are ISO 8601 strings and int64 cells integers,
+ * as the JSON ingest reads them. With inputKeyMode 'both' a column may come under either key; the schema
+ * lists both as optional, since JSON Schema cannot say "exactly one of" per column without noise.
+ */
+export function columnarJsonSchema(Model: ShapedModel, options: JsonSchemaOptions = {}): Record<string, unknown> {
+  const mode = options.inputKeyMode ?? (Model.fields.some((f) => f.alias !== undefined) ? 'aliases' : 'names');
+  const properties: Record<string, z.ZodType> = {};
+  for (const field of Model.fields) {
+    const cell = Model.shape[field.name]!;
+    const column = z.array(cell);
+    const keys = keysOf(field.name, field.alias, mode);
+    // Only a column with two possible keys has no single required one.
+    for (const key of keys) properties[key] = keys.length > 1 || field.nullable ? column.optional() : column;
+  }
+  const schema = z.toJSONSchema(z.object(properties).strict(), {
+    unrepresentable: 'any',
+    override: (ctx) => {
+      const type = (ctx.zodSchema as { _zod: { def: { type: string } } })._zod.def.type;
+      if (type === 'date') Object.assign(ctx.jsonSchema, { type: 'string', format: 'date-time' });
+      if (type === 'bigint') Object.assign(ctx.jsonSchema, { type: 'integer' });
+      // The alias is how the column is keyed, already; as a keyword inside the cell schema it is noise.
+      delete (ctx.jsonSchema as Record<string, unknown>)['alias'];
+    },
+  });
+  return { ...schema, title: `${Model.name} (columnar)` };
+}

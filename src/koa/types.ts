@@ -1,0 +1,79 @@
+// Public types of the Koa layer: the state middleware put on `ctx.state`, their options, the logger shape.
+
+import type { Executor } from '../exec/executor.js';
+import type { ExecutorOptions } from '../exec/types.js';
+import type { Frame } from '../frame/frame.js';
+import type { ModelField } from '../model/schema.js';
+import type { Field, IngestOptions } from '../model/types.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One structured log line; `msg` says what happened, the other fields carry the details. */
+export interface LogRecord {
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+export interface Logger {
+  debug(record: LogRecord): void;
+  info(record: LogRecord): void;
+  warn(record: LogRecord): void;
+  error(record: LogRecord): void;
+}
+
+/** What a model class made by DataFrameModel offers the body middleware. */
+export interface FrameModel<F extends Frame<object> = Frame<object>> {
+  readonly name: string;
+  readonly fields: readonly ModelField[];
+  readonly schema: readonly Field[];
+  fromColumns(columns: unknown, options?: IngestOptions): F;
+  fromRows(rows: unknown, options?: IngestOptions): F;
+  fromNdjson(text: string | Uint8Array, options?: IngestOptions): F;
+  fromArrow(input: Uint8Array, options?: IngestOptions): F;
+}
+
+/** The state gpuframe's middleware put on `ctx.state`. */
+export interface GpuframeState {
+  /** Set by requestId(). */
+  requestId?: string;
+  /** Set by executorLifecycle(); read it with getExecutor(ctx), which fails with 503 when it is missing. */
+  executor?: Executor;
+}
+
+/** `ctx.state` after columnarBody(Model) or rowsBody(Model). */
+export interface FrameState<F> extends GpuframeState {
+  frame: F;
+}
+
+export interface BodyOptions extends IngestOptions {
+  /** Most bytes read from the body, after decompression too (default 32 MiB). */
+  readonly limit?: number;
+}
+
+export interface LifecycleOptions extends Pick<ExecutorOptions, 'backend' | 'maxWorkers' | 'threadNamePrefix' | 'gpu' | 'inlineThreshold' | 'morselRows'> {
+  /** How long shutdown waits for requests in flight and after-response tasks (default 30 s). */
+  readonly drainTimeoutMs?: number;
+  /** Signals that start a graceful shutdown (default SIGTERM and SIGINT); false installs no handler. */
+  readonly signals?: readonly NodeJS.Signals[] | false;
+  /** After a signal-initiated shutdown, end the process (default true): exit code 0 if everything drained, else 1. */
+  readonly exitOnSignal?: boolean;
+  /** Acquire the GPU at start, so the first request does not pay for it (default true unless backend is 'cpu'). */
+  readonly warmUp?: boolean;
+  readonly logger?: Logger;
+}
+
+export type LifecycleState = 'idle' | 'running' | 'draining' | 'closed';
+
+export interface ShutdownReport {
+  /** True when every request in flight and every after-response task finished before the deadline. */
+  readonly drained: boolean;
+  /** Tasks still queued or running at the deadline (their work is lost; each is logged). */
+  readonly abandonedTasks: number;
+  readonly reason: string;
+  readonly ms: number;
+}
+
+/** A task run after a response: `requestId` is the request's id, when requestId() is mounted. */
+export type AfterResponseTask = (info: { readonly requestId: string | null }) => unknown;
+
+export type ResponseFormat = 'json' | 'ndjson' | 'arrow';
