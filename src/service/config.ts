@@ -1,0 +1,68 @@
+// Service configuration, parsed once from the environment with zod. A bad value stops the service at
+// start with every problem listed, rather than surfacing as a strange failure later.
+
+import { z } from 'zod';
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** "33554432", "32mb", "32 MiB" → bytes. */
+const byteSize = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?\s*([kmg]i?b|b)?$/i, 'a byte size such as 33554432, 32mb or 32MiB')
+  .transform((text) => {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text)!;
+    return Math.floor(Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]!);
+  })
+  .pipe(z.number().int().positive().max(2 ** 31 - 1));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** DuckDB database file; ':memory:' keeps nothing across restarts. */
+  BILLING_DB_PATH: z.string().min(1).default('data/billing.duckdb'),
+  BODY_LIMIT: byteSize.default(32 * 1024 * 1024),
+  GPUFRAME_BACKEND: z.enum(['auto', 'cpu', 'webgpu']).default('auto'),
+  /** Worker threads of the CPU engine (default: the machine's cores). */
+  GPUFRAME_WORKERS: z.coerce.number().int().min(0).max(256).optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export interface ServiceConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dbPath: string;
+  readonly bodyLimit: number;
+  readonly backend: 'auto' | 'cpu' | 'webgpu';
+  readonly workers: number | undefined;
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Reads the configuration from `env` (default process.env); empty variables count as unset. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): ServiceConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([key, value]) => key in envSchema.shape && value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const c = parsed.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    dbPath: c.BILLING_DB_PATH,
+    bodyLimit: c.BODY_LIMIT,
+    backend: c.GPUFRAME_BACKEND,
+    workers: c.GPUFRAME_WORKERS,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    logLevel: c.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,125 @@
+// Shared by the service tests: a service on an ephemeral loopback port with its own database file, a
+// capturing logger, a seeded generator of billing batches and the reference rollup they must add up to.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createService, type Service, type ServiceOptions } from '../../src/service/app.js';
+import type { ServiceConfig } from '../../src/service/config.js';
+import type { Logger, LogRecord } from '../../src/koa/index.js';
+
+export interface Running {
+  readonly service: Service;
+  readonly server: Server;
+  readonly url: string;
+  readonly dir: string;
+  readonly config: ServiceConfig;
+  readonly logs: LogRecord[];
+  stop(): Promise<void>;
+}
+
+export function captureLogger(into: LogRecord[]): Logger {
+  const push = (level: string) => (record: LogRecord) => void into.push({ ...record, level });
+  return { debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
+}
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'gpuframe-service-'));
+}
+
+export async function startService(overrides: Partial<ServiceConfig> = {}, options: ServiceOptions & { readonly dir?: string } = {}): Promise<Running> {
+  const dir = options.dir ?? (await tempDir());
+  const config: ServiceConfig = {
+    port: 0,
+    host: '127.0.0.1',
+    dbPath: join(dir, 'billing.duckdb'),
+    bodyLimit: 32 * 1024 * 1024,
+    backend: 'cpu',
+    workers: 1,
+    shutdownTimeoutMs: 20_000,
+    logLevel: 'debug',
+    ...overrides,
+  };
+  const logs: LogRecord[] = [];
+  const service = await createService(config, { logger: captureLogger(logs), signals: false, exitOnSignal: false, ...options });
+  const server = await service.listen();
+  const { port } = server.address() as AddressInfo;
+  let stopped = false;
+  return {
+    service,
+    server,
+    url: `http://127.0.0.1:${port}`,
+    dir,
+    config,
+    logs,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await service.lifecycle.shutdown('test done');
+      if (!options.dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** xorshift32: deterministic batches without pulling in a generator library. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+}
+
+export interface Batch {
+  readonly userId: number[];
+  readonly amount: number[];
+}
+
+/** Amounts are multiples of 0.25 well inside 2^53, so every sum is exact whatever the order of addition. */
+export function randomBatch(next: () => number, rows: number, users: number): Batch {
+  const userId: number[] = [];
+  const amount: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    userId.push(Math.floor(next() * users) - 5);
+    amount.push(Math.round((next() * 2000 - 1000) * 4) / 4);
+  }
+  return { userId, amount };
+}
+
+export interface ExpectedRollup {
+  readonly user_id: number;
+  readonly total: number;
+  readonly count: number;
+  readonly mean: number;
+}
+
+export function expectedRollups(batches: readonly Batch[]): ExpectedRollup[] {
+  const acc = new Map<number, { total: number; count: number }>();
+  for (const b of batches) {
+    b.userId.forEach((u, i) => {
+      const entry = acc.get(u) ?? { total: 0, count: 0 };
+      entry.total += b.amount[i]!;
+      entry.count += 1;
+      acc.set(u, entry);
+    });
+  }
+  return [...acc.entries()].sort(([a], [b]) => a - b).map(([user_id, { total, count }]) => ({ user_id, total, count, mean: total / count }));
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: response.headers };
+}
+
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const response = await fetch(url, { headers });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: response.headers };
+}

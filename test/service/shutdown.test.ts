@@ -1,0 +1,113 @@
+// The service as `npm start` runs it, in a child process: SIGTERM with background writes in flight drains
+// them before the process exits, so every accepted row is in the database afterwards. Also: a bad
+// configuration stops the process at start with the problems listed.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { BillingStore } from '../../src/service/store.js';
+import { ConfigError, loadConfig } from '../../src/service/config.js';
+import { expectedRollups, postJson, randomBatch, rng, tempDir } from './service-helpers.js';
+
+const MAIN = fileURLToPath(new URL('../../src/service/main.js', import.meta.url));
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly lines: Record<string, unknown>[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitFor(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+function runService(env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  const waiters: { predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const onLine = (text: string): void => {
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      line = { msg: 'raw', text };
+    }
+    lines.push(line);
+    for (const w of [...waiters]) {
+      if (w.predicate(line)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  createInterface({ input: child.stdout! }).on('line', onLine);
+  createInterface({ input: child.stderr! }).on('line', onLine);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    process: child,
+    lines,
+    exited,
+    waitFor(predicate, timeoutMs = 30_000) {
+      const seen = lines.find(predicate);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for a log line; saw:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)), timeoutMs);
+        waiters.push({ predicate, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      });
+    },
+  };
+}
+
+test('SIGTERM with background writes in flight: all accepted work is persisted before the process exits', async () => {
+  const dir = await tempDir();
+  const dbPath = `${dir}/billing.duckdb`;
+  const child = runService({ PORT: '0', HOST: '127.0.0.1', BILLING_DB_PATH: dbPath, GPUFRAME_BACKEND: 'cpu', GPUFRAME_WORKERS: '1', SHUTDOWN_TIMEOUT_MS: '60000', LOG_LEVEL: 'info' });
+  try {
+    const listening = await child.waitFor((l) => l['msg'] === 'listening');
+    const url = `http://127.0.0.1:${String(listening['port'])}`;
+    const next = rng(99);
+    const batches = Array.from({ length: 60 }, () => randomBatch(next, 5000 + Math.floor(next() * 15000), 5000));
+    const answers = await Promise.all(batches.map((b, i) => postJson(`${url}/ingest`, b, { 'x-request-id': `term-${i}` })));
+    assert.ok(answers.every((a) => a.status === 202));
+    child.process.kill('SIGTERM');
+    const exit = await child.exited;
+    assert.deepEqual(exit, { code: 0, signal: null }, 'a drained shutdown exits 0');
+    const started = child.lines.find((l) => l['msg'] === 'shutdown started');
+    assert.equal(started?.['reason'], 'signal SIGTERM');
+    assert.ok(Number(started?.['pending_tasks']) > 0, `writes were still pending at SIGTERM (${String(started?.['pending_tasks'])}), so the drain was exercised`);
+    const complete = child.lines.find((l) => l['msg'] === 'shutdown complete');
+    assert.equal(complete?.['drained'], true);
+    assert.equal(complete?.['abandoned_tasks'], 0);
+
+    const store = await BillingStore.open(dbPath);
+    try {
+      const totals = await store.totals();
+      assert.equal(totals.batches, batches.length);
+      assert.equal(totals.rows, batches.reduce((n, b) => n + b.userId.length, 0));
+      assert.deepEqual(await store.rollups(), expectedRollups(batches));
+    } finally {
+      await store.close();
+    }
+  } finally {
+    child.process.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a bad configuration stops the service at start, listing every problem', async () => {
+  assert.throws(
+    () => loadConfig({ PORT: 'eighty', BODY_LIMIT: 'huge', GPUFRAME_BACKEND: 'tpu' }),
+    (error: unknown) => error instanceof ConfigError && error.problems.length === 3 && error.problems.some((p) => p.startsWith('PORT')) && error.problems.some((p) => p.startsWith('BODY_LIMIT')),
+  );
+  const config = loadConfig({ PORT: '8080', BODY_LIMIT: '4MiB', GPUFRAME_WORKERS: '3', LOG_LEVEL: '' });
+  assert.equal(config.port, 8080);
+  assert.equal(config.bodyLimit, 4 * 1024 * 1024);
+  assert.equal(config.workers, 3);
+  assert.equal(config.logLevel, 'info');
+  assert.equal(loadConfig({}).port, 3000);
+
+  const child = runService({ PORT: '-1' });
+  const exit = await child.exited;
+  assert.equal(exit.code, 2);
+  assert.ok(child.lines.some((l) => typeof l['text'] === 'string' && (l['text'] as string).includes('PORT')), 'the message names PORT');
+});
