@@ -2,7 +2,7 @@
 // Frames stay engine-agnostic: they hand a plan to an executor and get Arrow-layout columns back.
 
 import { acquireDevice, dawnConfigFromEnv, dawnLoadError, type AdapterDescription } from '../../native/dawn.js';
-import { BackendUnavailableError, ExecutorClosedError } from '../errors.js';
+import { BackendUnavailableError, CancelledError, ExecutorClosedError } from '../errors.js';
 import { executeNode, runAsync, runSync, type CpuRunOptions } from '../engines/cpu/engine.js';
 import { WorkerPool } from '../engines/cpu/pool.js';
 import { GpuContext } from '../engines/webgpu/context.js';
@@ -53,6 +53,7 @@ export class Executor {
   private readonly morselRows: number | undefined;
   private readonly active = new Set<Promise<unknown>>();
   private closing: Promise<void> | null = null;
+  private readonly stopAll = new AbortController();
   private nextId = 1;
 
   constructor(options: ExecutorOptions = {}) {
@@ -88,7 +89,7 @@ export class Executor {
   /** Runs an optimised plan to completion, on the GPU engine where the backend and the work size say so. */
   async execute(plan: PlanNode, options: PlanRunOptions = {}): Promise<ColumnBatch> {
     if (this.closing) throw new ExecutorClosedError();
-    const job = this.run(plan, options);
+    const job = this.run(plan, { ...options, signal: this.withStop(options.signal) });
     this.track(job);
     return job;
   }
@@ -188,9 +189,14 @@ export class Executor {
   /** Wraps a job in a handle at once; the job runs on the next tick. */
   submit<R>(job: (signal: AbortSignal) => Promise<R>, options: RunOptions = {}): ExecutionHandle<R> {
     if (this.closing) throw new ExecutorClosedError();
-    const handle = new ExecutionHandle(`job-${this.nextId++}`, job, options.signal);
+    const handle = new ExecutionHandle(`job-${this.nextId++}`, job, this.withStop(options.signal));
     this.track(handle.result());
     return handle;
+  }
+
+  /** A job's signal, also aborted when close() gives up waiting. */
+  private withStop(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.stopAll.signal]) : this.stopAll.signal;
   }
 
   private track(job: Promise<unknown>): void {
@@ -212,10 +218,16 @@ export class Executor {
     };
   }
 
-  /** Stops taking work, waits for jobs in flight to settle, then stops the workers. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Stops taking work, waits for jobs in flight to settle, then stops the workers. Idempotent (the first
+   * call's options hold). With `cancelAfterMs`, jobs still running after that long are cancelled.
+   */
+  close(options: { readonly cancelAfterMs?: number } = {}): Promise<void> {
     this.closing ??= (async () => {
+      const wait = options.cancelAfterMs;
+      const timer = wait !== undefined && Number.isFinite(wait) ? setTimeout(() => this.stopAll.abort(new CancelledError('the executor closed before the job finished')), Math.max(0, wait)) : null;
       while (this.active.size > 0) await Promise.allSettled([...this.active]);
+      if (timer) clearTimeout(timer);
       if (this.reacquireTimer) clearTimeout(this.reacquireTimer);
       const gpu = this.gpu ? await this.gpu : null;
       if (gpu) {

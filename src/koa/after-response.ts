@@ -8,21 +8,46 @@ import type { ServerResponse } from 'node:http';
 import { markLogged } from './error-handler.js';
 import { ExecutorUnavailableError } from './errors.js';
 import { requestIdOf, runtimeOf } from './runtime.js';
-import type { AfterResponseTask, Logger } from './types.js';
+import type { AfterResponseTask, Logger, LogRecord } from './types.js';
 
 interface QueuedTask {
   readonly task: AfterResponseTask;
   readonly name: string;
   readonly requestId: string | null;
-  readonly ctx: Koa.Context;
+  /** Weak: a queued task must not keep its request (body, state) alive; only the 'error' event wants it. */
+  readonly ctx: WeakRef<Koa.Context>;
+  readonly onAbandon: AfterResponseTask | undefined;
+  /** Set when shutdown gave up on the task before it started; it never runs then. */
+  abandoned: boolean;
+}
+
+export interface AfterResponseOptions {
+  /** Names the task in log lines (default: the function's name, or 'task'). */
+  readonly name?: string;
+  /**
+   * Called instead of the task when a shutdown deadline passes before it started, so the work can be
+   * saved for later (a dead-letter file, a queue). Shutdown waits for it.
+   */
+  readonly onAbandon?: AfterResponseTask;
+}
+
+export interface AbandonReport {
+  /** Tasks that never started; each got its onAbandon call. */
+  readonly abandoned: number;
+  readonly requestIds: readonly (string | null)[];
+  /** Settles when the task that was running at the deadline (if any) finishes. */
+  readonly running: Promise<void>;
 }
 
 const REGISTERED = Symbol('gpuframe.afterResponse');
 
 export class TaskQueue {
   private readonly queue: QueuedTask[] = [];
+  /** Registered and not started: waiting for their response, or queued. */
+  private readonly notStarted = new Set<QueuedTask>();
   /** Registered but not yet finished: waiting for their response, queued, or running. */
   private pendingCount = 0;
+  private current: Promise<void> | null = null;
   private running = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -51,10 +76,11 @@ export class TaskQueue {
     return this.closed;
   }
 
-  register(ctx: Koa.Context, task: AfterResponseTask, name: string): void {
+  register(ctx: Koa.Context, task: AfterResponseTask, options: AfterResponseOptions): void {
     if (this.closed) throw new ExecutorUnavailableError('the service is shut down and runs no more background work');
-    const entry: QueuedTask = { task, name, requestId: requestIdOf(ctx), ctx };
+    const entry: QueuedTask = { task, name: options.name ?? (task.name || 'task'), requestId: requestIdOf(ctx), ctx: new WeakRef(ctx), onAbandon: options.onAbandon, abandoned: false };
     this.pendingCount++;
+    this.notStarted.add(entry);
     const state = ctx.state as Record<symbol, QueuedTask[] | undefined>;
     let list = state[REGISTERED];
     if (list) {
@@ -67,7 +93,7 @@ export class TaskQueue {
     onResponseDone(ctx.res, () => {
       // Tasks registered from now on (the response is done, say from another task) queue on their own.
       state[REGISTERED] = undefined;
-      this.queue.push(...tasks);
+      this.queue.push(...tasks.filter((t) => !t.abandoned));
       this.pump();
     });
   }
@@ -91,44 +117,93 @@ export class TaskQueue {
     });
   }
 
+  /**
+   * Gives up on every task that has not started: each is dropped from the queue and its onAbandon runs
+   * (awaited, one at a time, failures logged). The task running now, if any, is left to finish.
+   */
+  async abandon(): Promise<AbandonReport> {
+    const entries = [...this.notStarted];
+    this.notStarted.clear();
+    const running = this.current ?? Promise.resolve();
+    for (const entry of entries) {
+      entry.abandoned = true;
+      const index = this.queue.indexOf(entry);
+      if (index >= 0) this.queue.splice(index, 1);
+    }
+    for (const entry of entries) {
+      this.safeLog('error', { msg: 'task abandoned at the shutdown deadline', task: entry.name, request_id: entry.requestId, saved: entry.onAbandon !== undefined });
+      if (entry.onAbandon) {
+        try {
+          await entry.onAbandon({ requestId: entry.requestId });
+        } catch (error) {
+          this.safeLog('error', { msg: 'onAbandon failed: the work of this task is lost', task: entry.name, request_id: entry.requestId, err: error });
+        }
+      }
+      this.settled();
+    }
+    return { abandoned: entries.length, requestIds: entries.map((e) => e.requestId), running };
+  }
+
+  private settled(): void {
+    this.pendingCount--;
+    if (this.pendingCount === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
   private pump(): void {
     if (this.running) return;
     this.running = true;
     void (async () => {
-      // A task starts on a later turn than the one that saw the response finish, so listeners of the
-      // same 'finish' event (request logging) run first.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        await this.runOne(next);
-        this.pendingCount--;
-      }
-      this.running = false;
-      if (this.pendingCount === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
+      try {
+        // A task starts on a later turn than the one that saw the response finish, so listeners of the
+        // same 'finish' event (request logging) run first.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+          if (next.abandoned) continue;
+          this.notStarted.delete(next);
+          this.current = this.runOne(next);
+          await this.current;
+          this.current = null;
+          this.settled();
+        }
+      } finally {
+        this.running = false;
+        // Entries pushed while the loop was finishing its last await are picked up by a new pump.
+        if (this.queue.length > 0) this.pump();
       }
     })();
   }
 
+  /** Never throws: a task's failure, and a logger or listener that fails in turn, stay inside. */
   private async runOne(entry: QueuedTask): Promise<void> {
     const started = performance.now();
     try {
       await entry.task({ requestId: entry.requestId });
       this.completed++;
-      this.logger().info({ msg: 'task', task: entry.name, request_id: entry.requestId, ok: true, ms: round(performance.now() - started) });
+      this.safeLog('info', { msg: 'task', task: entry.name, request_id: entry.requestId, ok: true, ms: round(performance.now() - started) });
     } catch (error) {
       this.failures++;
-      this.logger().error({ msg: 'task', task: entry.name, request_id: entry.requestId, ok: false, ms: round(performance.now() - started), err: error });
-      // Emitted as Koa emits request errors; without a listener Koa's own would not be there to catch it.
+      this.safeLog('error', { msg: 'task', task: entry.name, request_id: entry.requestId, ok: false, ms: round(performance.now() - started), err: error });
       markLogged(error);
+      // Emitted as Koa emits request errors, and only to listeners: an 'error' event nobody listens to would throw.
       if (this.app.listenerCount('error') > 0) {
         try {
-          this.app.emit('error', error, entry.ctx);
+          this.app.emit('error', error, entry.ctx.deref());
         } catch {
           // A listener that throws must not stop the queue.
         }
       }
+    }
+  }
+
+  private safeLog(level: 'info' | 'error', record: LogRecord): void {
+    try {
+      this.logger()[level](record);
+    } catch {
+      // A logger that fails must not stop the queue or take the process down.
     }
   }
 }
@@ -161,8 +236,8 @@ export function onResponseDone(res: ServerResponse, done: () => void): void {
  * across the app. A task that throws is logged and emitted as an 'error' event on the app; it changes
  * nothing about the response, which is already sent.
  */
-export function afterResponse(ctx: Koa.Context, task: AfterResponseTask, name = task.name || 'task'): void {
-  runtimeOf(ctx.app).tasks.register(ctx, task, name);
+export function afterResponse(ctx: Koa.Context, task: AfterResponseTask, options: string | AfterResponseOptions = {}): void {
+  runtimeOf(ctx.app).tasks.register(ctx, task, typeof options === 'string' ? { name: options } : options);
 }
 
 /** Tasks registered and not yet finished, app-wide. */

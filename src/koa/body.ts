@@ -63,6 +63,7 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
   const encoding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
   const inflate = decoder(encoding);
   const req = ctx.req;
+  if (req.destroyed && !req.complete) throw new RequestAbortedError();
   const source: Readable = inflate ? req.pipe(inflate) : req;
   const chunks: Buffer[] = [];
   let received = 0;
@@ -70,7 +71,14 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
   const countWire = (chunk: Buffer): void => {
     wire += chunk.length;
   };
-  if (inflate) req.on('data', countWire);
+  // pipe() does not pass an aborted request on to the decompressor, which would then wait forever.
+  const abortInflate = (): void => {
+    if (!req.complete) inflate?.destroy(new RequestAbortedError());
+  };
+  if (inflate) {
+    req.on('data', countWire);
+    req.once('close', abortInflate);
+  }
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       received += chunk.length;
@@ -83,19 +91,25 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
       inflate.destroy();
     }
     req.pause();
-    if (error instanceof PayloadTooLargeError) throw error;
+    if (error instanceof PayloadTooLargeError || error instanceof RequestAbortedError) throw error;
     if (req.destroyed && !req.complete) throw new RequestAbortedError({ cause: error });
     if (inflate) throw new MalformedBodyError(`the body is not valid ${encoding} data: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     throw error;
   } finally {
-    if (inflate) req.off('data', countWire);
+    if (inflate) {
+      req.off('data', countWire);
+      req.off('close', abortInflate);
+    }
   }
   if (!req.complete) throw new RequestAbortedError();
   return Buffer.concat(chunks, received);
 }
 
-/** The Content-Type's media type, lower case, without parameters; null when absent. Non-UTF-8 text is refused. */
-function mediaType(ctx: Koa.Context, accepted: readonly string[]): string {
+/**
+ * The request's media type (lower case, without parameters) when it is one of `accepted`; else 415. A
+ * charset other than UTF-8 is refused too.
+ */
+export function requireMediaType(ctx: Koa.Context, accepted: readonly string[]): string {
   const header = ctx.get('Content-Type');
   if (!header) throw new UnsupportedMediaTypeError(null, accepted);
   const [type = '', ...params] = header.split(';').map((p) => p.trim().toLowerCase());
@@ -132,7 +146,7 @@ function bodyMiddleware<F extends Frame<object>>(
 ): Koa.Middleware<FrameState<F>> {
   const limit = checkLimit(options.limit ?? DEFAULT_BODY_LIMIT);
   return async function frameBodyMiddleware(ctx, next) {
-    const type = mediaType(ctx as unknown as Koa.Context, accepted);
+    const type = requireMediaType(ctx as unknown as Koa.Context, accepted);
     const bytes = await readBody(ctx as unknown as Koa.Context, { limit });
     ctx.state.frame = decode(type, bytes);
     await next();
@@ -155,7 +169,7 @@ export function columnarBody<F extends Frame<object>>(Model: FrameModel<F>, opti
   const ingest = ingestOptions(options);
   return bodyMiddleware(
     [JSON_TYPE, ARROW_STREAM_TYPE, ARROW_FILE_TYPE],
-    (type, bytes) => (type === JSON_TYPE ? Model.fromColumns(parseJson(bytes), ingest) : Model.fromArrow(bytes, ingest)),
+    (type, bytes) => (type === JSON_TYPE ? Model.fromColumns(parseJson(bytes), ingest) : arrowFrame(Model, bytes, ingest)),
     options,
   );
 }
@@ -167,6 +181,17 @@ export function columnarBody<F extends Frame<object>>(Model: FrameModel<F>, opti
 export function rowsBody<F extends Frame<object>>(Model: FrameModel<F>, options: BodyOptions = {}): Koa.Middleware<FrameState<F>> {
   const ingest = ingestOptions(options);
   return bodyMiddleware([JSON_TYPE, NDJSON_TYPE], (type, bytes) => (type === JSON_TYPE ? Model.fromRows(parseJson(bytes), ingest) : ndjsonFrame(Model, bytes, ingest)), options);
+}
+
+/** Bytes that are not Arrow IPC make the body malformed (400 malformed_arrow); cell issues stay 422. */
+export function arrowFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Uint8Array, ingest: Omit<BodyOptions, 'limit'>): F {
+  try {
+    return Model.fromArrow(bytes, ingest);
+  } catch (error) {
+    const unreadable = error instanceof ValidationError ? error.issues.filter((i) => i.code === 'invalid_arrow') : [];
+    if (unreadable.length > 0) throw new MalformedBodyError(unreadable[0]!.message, { cause: error, issues: unreadable, code: 'malformed_arrow' });
+    throw error;
+  }
 }
 
 /** NDJSON lines that are not JSON make the body malformed (400, one issue per line); cell issues stay 422. */

@@ -30,6 +30,15 @@ interface Mapped {
 
 const logged = new WeakSet<object>();
 
+/** A failing logger must not turn an error answer into a crash. */
+function safeLog(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // Nothing better to do with a logger that throws.
+  }
+}
+
 /** Marks an error as already written to the log, so the app's 'error' listener does not write it again. */
 export function markLogged(error: unknown): void {
   if (typeof error === 'object' && error !== null) logged.add(error);
@@ -42,8 +51,9 @@ export function keepHeaderOnError(ctx: Koa.Context, name: string): void {
   (state[KEEP_HEADERS] ??= new Set()).add(name.toLowerCase());
 }
 
+// Not req.destroyed: Node destroys a request once its body has been read, with the client still waiting.
 function clientGone(ctx: Koa.Context): boolean {
-  return !ctx.res.writableEnded && (ctx.req.destroyed || ctx.req.socket?.destroyed === true);
+  return !ctx.res.writableEnded && (ctx.res.destroyed || ctx.req.socket === null || ctx.req.socket.destroyed || !ctx.req.socket.writable);
 }
 
 function httpStatusOf(error: unknown): number | null {
@@ -86,7 +96,7 @@ export function respondWithError(ctx: Koa.Context, error: unknown): void {
   const requestId = requestIdOf(ctx);
   const logger = runtimeOf(ctx.app).logger;
   if (mapped.status >= 500 && mapped.status !== 503) {
-    logger.error({ msg: 'request failed', request_id: requestId, method: ctx.method, path: ctx.path, status: mapped.status, err: error });
+    safeLog(() => logger.error({ msg: 'request failed', request_id: requestId, method: ctx.method, path: ctx.path, status: mapped.status, err: error }));
   }
   markLogged(error);
   if (ctx.app.listenerCount('error') > 0) {
@@ -137,6 +147,6 @@ export function registerErrorHandlers(app: Koa): void {
     if (typeof error === 'object' && error !== null && logged.has(error)) return;
     const status = httpStatusOf(error) ?? 500;
     if (status < 500) return;
-    runtimeOf(app).logger.error({ msg: 'unhandled error', request_id: ctx ? requestIdOf(ctx) : null, err: error });
+    safeLog(() => runtimeOf(app).logger.error({ msg: 'unhandled error', request_id: ctx ? requestIdOf(ctx) : null, err: error }));
   });
 }

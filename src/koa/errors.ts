@@ -3,11 +3,14 @@
 
 import { GpuframeError, type ErrorOptions, type ValidationIssue } from '../errors.js';
 
-/** The body is not valid JSON (or an NDJSON line is not), or not valid UTF-8. `issues` name the lines. */
+/**
+ * The body cannot be read as its type says: not valid JSON (or an NDJSON line is not), not UTF-8
+ * (`malformed_json`), or not Arrow IPC (`malformed_arrow`). `issues` name the lines.
+ */
 export class MalformedBodyError extends GpuframeError {
   readonly issues: readonly ValidationIssue[];
-  constructor(message: string, options: ErrorOptions & { readonly issues?: readonly ValidationIssue[] } = {}) {
-    super('malformed_json', message, 400, true, options);
+  constructor(message: string, options: ErrorOptions & { readonly issues?: readonly ValidationIssue[]; readonly code?: 'malformed_json' | 'malformed_arrow' } = {}) {
+    super(options.code ?? 'malformed_json', message, 400, true, options);
     this.issues = options.issues ?? [];
   }
 }
@@ -51,6 +54,13 @@ export class RequestAbortedError extends GpuframeError {
 export class ExecutorUnavailableError extends GpuframeError {
   constructor(message: string) {
     super('executor_unavailable', message, 503, true);
+  }
+}
+
+/** Too much accepted work is waiting for the background queue; the request is refused before its body is read. */
+export class ServiceOverloadedError extends GpuframeError {
+  constructor(message: string) {
+    super('overloaded', message, 503, true);
   }
 }
 

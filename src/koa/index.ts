@@ -3,11 +3,12 @@
 
 export { executorLifecycle, getExecutor, lifecycleOf, ExecutorLifecycle } from './lifecycle.js';
 export type { LifecycleStats } from './lifecycle.js';
-export { columnarBody, rowsBody, readBody, parseJson, DEFAULT_BODY_LIMIT, JSON_TYPE, NDJSON_TYPE, ARROW_STREAM_TYPE, ARROW_FILE_TYPE } from './body.js';
+export { columnarBody, rowsBody, readBody, parseJson, requireMediaType, arrowFrame, DEFAULT_BODY_LIMIT, JSON_TYPE, NDJSON_TYPE, ARROW_STREAM_TYPE, ARROW_FILE_TYPE } from './body.js';
 export type { ReadBodyOptions } from './body.js';
 export { errorHandler, registerErrorHandlers, respondWithError } from './error-handler.js';
 export type { ErrorBody } from './error-handler.js';
 export { afterResponse, pendingTasks } from './after-response.js';
+export type { AfterResponseOptions } from './after-response.js';
 export { requestId } from './request-id.js';
 export type { RequestIdOptions } from './request-id.js';
 export { requestLog } from './request-log.js';
@@ -25,6 +26,7 @@ export {
   NotAcceptableError,
   RequestAbortedError,
   ExecutorUnavailableError,
+  ServiceOverloadedError,
   LifecycleError,
   RouteNotFoundError,
 } from './errors.js';

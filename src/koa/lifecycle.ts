@@ -9,11 +9,13 @@ import type Koa from 'koa';
 import { createExecutor, type Executor } from '../exec/executor.js';
 import { onResponseDone } from './after-response.js';
 import { respondWithError } from './error-handler.js';
-import { ExecutorUnavailableError, LifecycleError } from './errors.js';
+import { ExecutorUnavailableError, LifecycleError, ServiceOverloadedError } from './errors.js';
 import { runtimeOf } from './runtime.js';
 import type { LifecycleOptions, LifecycleState, Logger, ShutdownReport } from './types.js';
 
 const DEFAULT_DRAIN_MS = 30_000;
+const DEFAULT_ABANDON_GRACE_MS = 5_000;
+const DEFAULT_MAX_PENDING_TASKS = 10_000;
 const mounted = new WeakMap<Koa, ExecutorLifecycle>();
 
 export interface LifecycleStats {
@@ -69,9 +71,10 @@ export class ExecutorLifecycle {
   }
 
   private begin(): Promise<Executor> {
-    this.starting ??= (async () => {
+    if (this.starting) return this.starting;
+    const attempt = (async () => {
       const { backend = 'auto', maxWorkers, threadNamePrefix, gpu, inlineThreshold, morselRows } = this.options;
-      const executor = createExecutor({
+      const executor = this.create({
         backend,
         ...(maxWorkers === undefined ? {} : { maxWorkers }),
         ...(threadNamePrefix === undefined ? {} : { threadNamePrefix }),
@@ -95,7 +98,22 @@ export class ExecutorLifecycle {
       this.logger.info({ msg: 'executor started', backend: stats.backend, workers: stats.workers, adapter: stats.gpu?.adapter.description ?? null, gpu_unavailable: stats.gpuUnavailable });
       return executor;
     })();
-    return this.starting;
+    this.starting = attempt;
+    // A failed start is not remembered: the next request tries again.
+    attempt.catch(() => {
+      if (this.starting === attempt) this.starting = null;
+    });
+    return attempt;
+  }
+
+  /** createExecutor, or a 503 whose cause says why; a later request tries again. */
+  private create(options: Parameters<typeof createExecutor>[0]): Executor {
+    try {
+      return createExecutor(options);
+    } catch (error) {
+      this.logger.error({ msg: 'executor start failed', err: error });
+      throw new ExecutorUnavailableError(`the executor could not start: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** Starts (unless started) and ties shutdown to the server: its 'close' shuts down, and shutdown closes it. */
@@ -147,6 +165,12 @@ export class ExecutorLifecycle {
         ctx.set('Connection', 'close');
         return;
       }
+      const cap = this.options.maxPendingTasks ?? DEFAULT_MAX_PENDING_TASKS;
+      if (runtimeOf(this.app).tasks.pending >= cap) {
+        // Refused before the body is read: a backlog of accepted work must not grow without bound.
+        respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending; retry shortly`));
+        return;
+      }
       // Apps served through app.callback() without listen() start on their first request.
       const executor = this.current ?? (await this.begin());
       ctx.state['executor'] = executor;
@@ -182,8 +206,19 @@ export class ExecutorLifecycle {
     const requestsDone = await this.requestsIdle(deadline - performance.now());
     const tasksDone = await tasks.idle(Math.max(0, deadline - performance.now()));
     tasks.close();
-    const abandonedTasks = tasks.pending;
-    if (abandonedTasks > 0) this.logger.error({ msg: 'shutdown deadline passed with background tasks pending', pending_tasks: abandonedTasks });
+    let abandonedTasks = 0;
+    if (!tasksDone) {
+      // Past the deadline: tasks that never started hand their work to onAbandon (a dead-letter file, say),
+      // and the one running gets a short grace to finish before the hooks close what it writes to.
+      const abandoned = await tasks.abandon();
+      abandonedTasks = abandoned.abandoned;
+      const grace = this.options.abandonGraceMs ?? DEFAULT_ABANDON_GRACE_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([abandoned.running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), grace)))]);
+      clearTimeout(timer);
+      if (!finished) abandonedTasks++;
+      this.logger.error({ msg: 'shutdown deadline passed with background tasks pending', abandoned_tasks: abandonedTasks, request_ids: abandoned.requestIds, running_task_finished: finished });
+    }
     for (const { name, hook } of this.hooks.splice(0).reverse()) {
       try {
         await hook();
@@ -193,7 +228,8 @@ export class ExecutorLifecycle {
     }
     if (!wasIdle) {
       await this.starting?.catch(() => undefined);
-      await this.current?.close();
+      // Jobs nobody awaits any more (a handle a route never read) are cancelled once the deadline is spent.
+      await this.current?.close({ cancelAfterMs: Math.max(0, deadline - performance.now()) });
     }
     for (const server of this.servers) server.closeAllConnections();
     this.removeSignals();

@@ -21,7 +21,7 @@ export function jsonLogger(options: JsonLoggerOptions = {}): Logger {
   const base = options.base ?? {};
   const emit = (level: LogLevel, record: LogRecord): void => {
     if (ORDER[level] < threshold) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level, ...base, ...record }, replacer)}\n`, level);
+    write(`${serialize({ time: new Date().toISOString(), level, ...base, ...record })}\n`, level);
   };
   return {
     debug: (record) => emit('debug', record),
@@ -33,6 +33,23 @@ export function jsonLogger(options: JsonLoggerOptions = {}): Logger {
 
 /** Discards everything; for tests and embedding. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** JSON text of a record; cycles and values that throw on serialisation never make logging throw. */
+function serialize(record: Record<string, unknown>): string {
+  const seen = new WeakSet<object>();
+  try {
+    return JSON.stringify(record, (key, value: unknown) => {
+      const out = replacer(key, value);
+      if (typeof out === 'object' && out !== null) {
+        if (seen.has(out)) return '[Circular]';
+        seen.add(out);
+      }
+      return out;
+    });
+  } catch (error) {
+    return JSON.stringify({ time: record['time'], level: record['level'], msg: String(record['msg']), log_error: `record not serialisable: ${error instanceof Error ? error.message : String(error)}` });
+  }
+}
 
 function replacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();

@@ -53,6 +53,10 @@ export interface BodyOptions extends IngestOptions {
 export interface LifecycleOptions extends Pick<ExecutorOptions, 'backend' | 'maxWorkers' | 'threadNamePrefix' | 'gpu' | 'inlineThreshold' | 'morselRows'> {
   /** How long shutdown waits for requests in flight and after-response tasks (default 30 s). */
   readonly drainTimeoutMs?: number;
+  /** After the deadline, how long the task already running may still take (default 5 s); tasks not started are abandoned at once. */
+  readonly abandonGraceMs?: number;
+  /** Requests are refused with 503 'overloaded' while this many after-response tasks are pending (default 10,000). */
+  readonly maxPendingTasks?: number;
   /** Signals that start a graceful shutdown (default SIGTERM and SIGINT); false installs no handler. */
   readonly signals?: readonly NodeJS.Signals[] | false;
   /** After a signal-initiated shutdown, end the process (default true): exit code 0 if everything drained, else 1. */
@@ -67,7 +71,7 @@ export type LifecycleState = 'idle' | 'running' | 'draining' | 'closed';
 export interface ShutdownReport {
   /** True when every request in flight and every after-response task finished before the deadline. */
   readonly drained: boolean;
-  /** Tasks still queued or running at the deadline (their work is lost; each is logged). */
+  /** Tasks that had not finished at the deadline: each was logged and handed to its onAbandon, if it had one. */
   readonly abandonedTasks: number;
   readonly reason: string;
   readonly ms: number;

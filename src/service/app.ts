@@ -43,6 +43,7 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     ...(config.workers === undefined ? {} : { maxWorkers: config.workers }),
     threadNamePrefix: 'billing-ingest',
     drainTimeoutMs: config.shutdownTimeoutMs,
+    maxPendingTasks: config.maxPendingWrites,
     signals: options.signals ?? ['SIGTERM', 'SIGINT'],
     exitOnSignal: options.exitOnSignal ?? true,
     logger,

@@ -26,6 +26,8 @@ const envSchema = z.object({
   /** Worker threads of the CPU engine (default: the machine's cores). */
   GPUFRAME_WORKERS: z.coerce.number().int().min(0).max(256).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  /** Ingests are refused (503, Retry-After) while this many rollups wait to be written. */
+  MAX_PENDING_WRITES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -37,6 +39,7 @@ export interface ServiceConfig {
   readonly backend: 'auto' | 'cpu' | 'webgpu';
   readonly workers: number | undefined;
   readonly shutdownTimeoutMs: number;
+  readonly maxPendingWrites: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -63,6 +66,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     backend: c.GPUFRAME_BACKEND,
     workers: c.GPUFRAME_WORKERS,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    maxPendingWrites: c.MAX_PENDING_WRITES,
     logLevel: c.LOG_LEVEL,
   };
 }

@@ -3,6 +3,9 @@
 import { z } from 'zod';
 import { DataFrameModel } from '../index.js';
 
+/** Largest |amount| /ingest accepts: totals of up to 2^53 such amounts stay finite and far from overflow. */
+export const MAX_AMOUNT = 1e12;
+
 /** One billing event; clients send `userId`, the frame calls it user_id. */
 export class BillingEvent extends DataFrameModel({
   user_id: z.int32().meta({ alias: 'userId' }),

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import Router from '@koa/router';
 import fc from 'fast-check';
 import Koa from 'koa';
-import { afterResponse, pendingTasks, registerErrorHandlers, requestId, setLogger, type GpuframeState } from '../../src/koa/index.js';
+import { afterResponse, jsonLogger, pendingTasks, registerErrorHandlers, requestId, setLogger, type GpuframeState } from '../../src/koa/index.js';
 import { captureLogger, delay, request, serve, waitFor, type Served } from './koa-helpers.js';
 
 const BIG = 32 * 1024 * 1024;
@@ -257,5 +257,59 @@ describe('afterResponse', () => {
     await waitFor(() => trace.length >= 1, 'the outer task');
     await settle();
     assert.deepEqual(trace, ['outer', 'inner']);
+  });
+});
+
+describe('afterResponse: failures that also break the logging', () => {
+  it('a task throwing a circular value, and a logger that throws, neither stop the queue nor reach the process', async () => {
+    const failures: unknown[] = [];
+    const onFailure = (error: unknown): void => void failures.push(error);
+    process.on('uncaughtException', onFailure);
+    process.on('unhandledRejection', onFailure);
+    const lines: string[] = [];
+    const app = new Koa();
+    app.use(requestId());
+    registerErrorHandlers(app);
+    const trace: string[] = [];
+    const router = new Router<GpuframeState>();
+    router.get('/circular', (ctx) => {
+      setLogger(app, jsonLogger({ write: (line) => void lines.push(line) }));
+      afterResponse(ctx, function circular() {
+        const value: Record<string, unknown> = { reason: 'loop' };
+        value['self'] = value;
+        throw value;
+      });
+      afterResponse(ctx, () => void trace.push('after-circular'), 'after-circular');
+      ctx.body = 'ok';
+    });
+    router.get('/bad-logger', (ctx) => {
+      const explode = (): void => {
+        throw new Error('logger is broken');
+      };
+      setLogger(app, { debug: explode, info: explode, warn: explode, error: explode });
+      afterResponse(ctx, () => {
+        throw new Error('task failure with a broken logger');
+      });
+      afterResponse(ctx, () => void trace.push('after-bad-logger'));
+      ctx.body = 'ok';
+    });
+    app.use(router.routes());
+    const served = await serve(app);
+    try {
+      assert.equal((await request(served.port, { path: '/circular', headers: { 'x-request-id': 'circ-1' } })).status, 200);
+      await waitFor(() => pendingTasks(app) === 0, 'the queue to drain after a circular failure');
+      const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'task' && l['ok'] === false);
+      assert.equal(failed?.['request_id'], 'circ-1');
+      assert.match(JSON.stringify(failed?.['err']), /\[Circular\]/);
+      assert.equal((await request(served.port, { path: '/bad-logger' })).status, 200);
+      await waitFor(() => pendingTasks(app) === 0, 'the queue to drain with a logger that throws');
+      assert.deepEqual(trace, ['after-circular', 'after-bad-logger']);
+      await delay(20);
+      assert.deepEqual(failures, []);
+    } finally {
+      process.off('uncaughtException', onFailure);
+      process.off('unhandledRejection', onFailure);
+      await served.close();
+    }
   });
 });

@@ -110,6 +110,14 @@ describe('columnarBody / rowsBody: decoding', () => {
     assert.deepEqual(file.json<{ rows: EventRow[] }>().rows, rows);
   });
 
+  it('bytes that are not Arrow IPC are 400 malformed_arrow, not a validation error', async () => {
+    for (const type of ['application/vnd.apache.arrow.stream', 'application/vnd.apache.arrow.file']) {
+      const reply = await post('/columns', type, new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8]));
+      const body = assertErrorReply(reply, 400, 'malformed_arrow');
+      assert.equal(body.error.issues?.[0]?.code, 'invalid_arrow');
+    }
+  });
+
   it('a frame made by the model and sent as Arrow comes back whole (names keyed, via inputKeyMode)', async () => {
     const frame = Event.fromColumns({ userId: [1, 2, 3], amount: [0.5, 1.5, 2.5], country: ['US', null, 'US'] });
     const ipc = arrow.tableToIPC(await frame.toArrow(), 'stream');
@@ -287,4 +295,40 @@ describe('columnarBody: the byte limit', () => {
     const roomy = await request(served.port, { method: 'POST', path: '/columns-big', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb });
     assert.equal(roomy.status, 200, roomy.text);
   });
+});
+
+describe('readBody: a client that hangs up mid-body', () => {
+  for (const [encoding, framing] of [['identity', 'chunked'], ['gzip', 'chunked'], ['identity', 'length'], ['gzip', 'length']] as const) {
+    it(`the request settles as request_aborted instead of hanging (${encoding}, ${framing})`, async () => {
+      const app = new Koa();
+      registerErrorHandlers(app);
+      setLogger(app, silentLogger);
+      const errors: { code: unknown }[] = [];
+      app.on('error', (error: { code?: unknown }) => void errors.push({ code: error.code }));
+      const router = new Router<GpuframeState>();
+      router.post<FrameState<Event>>('/columns', columnarBody(Event), (ctx) => {
+        ctx.body = { rows: ctx.state.frame.shape[0] };
+      });
+      app.use(router.routes());
+      const served = await serve(app);
+      try {
+        const json = JSON.stringify({ userId: Array.from({ length: 50_000 }, (_, i) => i), amount: Array.from({ length: 50_000 }, () => 1.5), country: Array.from({ length: 50_000 }, () => 'NL') });
+        const bytes = encoding === 'gzip' ? gzipSync(json) : Buffer.from(json);
+        const size = framing === 'chunked' ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(bytes.length) };
+        const req = http.request({ host: '127.0.0.1', port: served.port, method: 'POST', path: '/columns', agent: false, headers: { 'content-type': 'application/json', 'content-encoding': encoding, ...size } });
+        req.on('error', () => undefined);
+        req.write(bytes.subarray(0, bytes.length >> 1));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        req.destroy();
+        const deadline = Date.now() + 3000;
+        const aborted = (): boolean => errors.some((e) => e.code === 'request_aborted');
+        while (!aborted() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        // Node's parser may report the cut-off stream too (HPE_INVALID_EOF_STATE); what matters is that
+        // the body read itself ended, once, as an abort.
+        assert.equal(errors.filter((e) => e.code === 'request_aborted').length, 1, `the body read ended with the abort: ${JSON.stringify(errors)}`);
+      } finally {
+        await served.close();
+      }
+    });
+  }
 });

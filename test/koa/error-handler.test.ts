@@ -90,6 +90,12 @@ describe('errorHandler: one error shape for every status', () => {
       setTimeout(() => handle.cancel(), 20);
       ctx.body = { result: await handle.result() };
     });
+    router.post<FrameState<Event>>('/cancel-server-after-body', columnarBody(Event), async (ctx) => {
+      // The body has been read, so Node has destroyed the request stream: the client is still there.
+      const handle = executor.submit((signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))));
+      setTimeout(() => handle.cancel(), 20);
+      ctx.body = { result: await handle.result() };
+    });
     router.get('/cancel-client', async (ctx) => {
       const controller = new AbortController();
       ctx.res.on('close', () => {
@@ -211,6 +217,13 @@ describe('errorHandler: one error shape for every status', () => {
     assert.equal(body.request_id, 'cancel-server-1');
     assert.equal(reply.headers['retry-after'], '1');
     assert.ok(emittedFor('cancel-server-1') instanceof CancelledError);
+  });
+
+  it('work cancelled by the server after the body was read: still 503, not 499', async () => {
+    const reply = await post('/cancel-server-after-body', 'cancel-server-2', 'application/json', JSON.stringify({ userId: [1], amount: [2], country: ['NL'] }));
+    assertErrorReply(reply, 503, 'cancelled');
+    assert.equal(reply.headers['retry-after'], '1');
+    assert.ok(emittedFor('cancel-server-2') instanceof CancelledError);
   });
 
   it('work cancelled because the client went away: 499, emitted on the app', async () => {

@@ -238,12 +238,16 @@ describe('executorLifecycle: graceful shutdown', () => {
     }
   });
 
-  it('a task slower than drainTimeoutMs is reported abandoned, and the executor is disposed anyway', async () => {
-    const s = setup({ drainTimeoutMs: 100 });
+  it('past drainTimeoutMs the running task gets its grace, the queued ones their onAbandon, and the executor is disposed anyway', async () => {
+    const s = setup({ drainTimeoutMs: 100, abandonGraceMs: 100 });
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    const saved: (string | null)[] = [];
+    const ran: string[] = [];
     s.router.get('/stuck', (ctx) => {
       afterResponse(ctx, () => gate, 'stuck-task');
+      // Queued behind the stuck one: never starts, so it is handed to onAbandon instead.
+      afterResponse(ctx, () => void ran.push('queued'), { name: 'queued-task', onAbandon: ({ requestId }) => void saved.push(requestId) });
       ctx.body = 'accepted';
     });
     mount(s);
@@ -255,14 +259,49 @@ describe('executorLifecycle: graceful shutdown', () => {
       const report = await s.lifecycle.shutdown('test');
       const took = performance.now() - started;
       assert.equal(report.drained, false);
-      assert.equal(report.abandonedTasks, 1);
-      assert.ok(took >= 90 && took < 2000, `shutdown kept its deadline (${took} ms)`);
+      assert.equal(report.abandonedTasks, 2, 'the queued task and the running one that outlived its grace');
+      assert.ok(took >= 190 && took < 2000, `shutdown kept its deadline plus the grace (${took} ms)`);
       assert.equal(executor.closed, true);
+      assert.equal(saved.length, 1, 'onAbandon ran for the task that never started');
+      assert.equal(typeof saved[0], 'string');
+      assert.deepEqual(ran, [], 'an abandoned task never runs');
       const line = s.records.find((r) => r.msg === 'shutdown deadline passed with background tasks pending');
       assert.equal(line?.level, 'error');
-      assert.equal(line?.['pending_tasks'], 1);
+      assert.equal(line?.['abandoned_tasks'], 2);
+      assert.equal(line?.['running_task_finished'], false);
+      assert.equal(s.records.filter((r) => r.msg === 'task abandoned at the shutdown deadline').length, 1);
+      release();
+      await delay(20);
+      assert.deepEqual(ran, [], 'not even once the stuck task lets go');
     } finally {
       release();
+      await served.close();
+    }
+  });
+
+  it('with maxPendingTasks pending, new requests are refused 503 overloaded before their body is read', async () => {
+    const s = setup({ maxPendingTasks: 2 });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    s.router.get('/queue', (ctx) => {
+      afterResponse(ctx, () => gate, 'held');
+      ctx.body = 'queued';
+    });
+    mount(s);
+    const served = await listen(s.app);
+    try {
+      assert.equal((await request(served.port, { path: '/queue' })).text, 'queued');
+      assert.equal((await request(served.port, { path: '/queue' })).text, 'queued');
+      const refused = await request(served.port, { path: '/queue', headers: { 'x-request-id': 'over-1' } });
+      const body = assertErrorReply(refused, 503, 'overloaded');
+      assert.equal(body.request_id, 'over-1');
+      assert.equal(refused.headers['retry-after'], '1');
+      release();
+      assert.equal(await s.lifecycle.idle(5000), true);
+      assert.equal((await request(served.port, { path: '/queue' })).text, 'queued', 'served again once the backlog is gone');
+    } finally {
+      release();
+      await s.lifecycle.shutdown('test');
       await served.close();
     }
   });

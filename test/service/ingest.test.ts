@@ -130,6 +130,13 @@ describe('POST /ingest and GET /rollups', () => {
       const { column, row, code } = i as { column: string; row: number; code: string };
       return { column, row, code };
     }), [{ column: 'user_id', row: 1, code: 'invalid_type' }]);
+    // Finite, but so large that totals could overflow to Infinity: refused before the 202, with the rows named.
+    const huge = await postJson(url, { userId: [1, 1, 2], amount: [1.7e308, 5, -1e13] });
+    assert.equal(huge.status, 422);
+    assert.deepEqual((huge.body as { error: { issues: { column: string; row: number; code: string }[] } }).error.issues.map(({ column, row, code }) => ({ column, row, code })), [
+      { column: 'amount', row: 0, code: 'too_big' },
+      { column: 'amount', row: 2, code: 'too_big' },
+    ]);
     assert.equal(await running.service.lifecycle.idle(10_000), true);
     assert.deepEqual(await rollupsOf(running), []);
     assert.equal((await running.service.store.totals()).batches, 0);

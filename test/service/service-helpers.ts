@@ -39,6 +39,7 @@ export async function startService(overrides: Partial<ServiceConfig> = {}, optio
     backend: 'cpu',
     workers: 1,
     shutdownTimeoutMs: 20_000,
+    maxPendingWrites: 1000,
     logLevel: 'debug',
     ...overrides,
   };

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,44 @@ test('SIGTERM with background writes in flight: all accepted work is persisted b
 
     const store = await BillingStore.open(dbPath);
     try {
+      const totals = await store.totals();
+      assert.equal(totals.batches, batches.length);
+      assert.equal(totals.rows, batches.reduce((n, b) => n + b.userId.length, 0));
+      assert.deepEqual(await store.rollups(), expectedRollups(batches));
+    } finally {
+      await store.close();
+    }
+  } finally {
+    child.process.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGTERM with a zero deadline: unwritten rollups go to the dead-letter folder, and the next start writes them all', async () => {
+  const dir = await tempDir();
+  const dbPath = `${dir}/billing.duckdb`;
+  const child = runService({ PORT: '0', HOST: '127.0.0.1', BILLING_DB_PATH: dbPath, GPUFRAME_BACKEND: 'cpu', GPUFRAME_WORKERS: '1', SHUTDOWN_TIMEOUT_MS: '0', LOG_LEVEL: 'info' });
+  try {
+    const listening = await child.waitFor((l) => l['msg'] === 'listening');
+    const url = `http://127.0.0.1:${String(listening['port'])}`;
+    const next = rng(7);
+    const batches = Array.from({ length: 40 }, () => randomBatch(next, 5000 + Math.floor(next() * 10000), 3000));
+    const answers = await Promise.all(batches.map((b, i) => postJson(`${url}/ingest`, b, { 'x-request-id': `cut-${i}` })));
+    assert.ok(answers.every((a) => a.status === 202));
+    child.process.kill('SIGTERM');
+    const exit = await child.exited;
+    assert.equal(exit.code, 1, 'a shutdown that missed its deadline exits 1');
+    const cut = child.lines.find((l) => l['msg'] === 'shutdown deadline passed with background tasks pending');
+    assert.ok(Number(cut?.['abandoned_tasks']) > 0, 'the deadline really cut background writes off');
+    const saved = await readdir(`${dbPath}.dead-letter`);
+    assert.ok(saved.length > 0, 'the abandoned rollups were saved');
+
+    // The next start replays them: every accepted row is in the database once.
+    const store = await BillingStore.open(dbPath);
+    try {
+      const replay = await store.replayDeadLetters();
+      assert.equal(replay.failed, 0);
+      assert.equal(replay.replayed + replay.duplicates, saved.length);
       const totals = await store.totals();
       assert.equal(totals.batches, batches.length);
       assert.equal(totals.rows, batches.reduce((n, b) => n + b.userId.length, 0));

@@ -1,53 +1,84 @@
 // POST /ingest: a columnar body of billing events, validated in strict mode. The rollup per user is
 // submitted to the shared executor and the request answers 202 at once; after the response, a background
-// task awaits the rollup and writes it to the database in one transaction.
+// task awaits the rollup and writes it to the database in one transaction. Accepted rows are never
+// dropped: a write that keeps failing, or that a shutdown deadline cuts off, goes to the dead-letter
+// folder and is replayed at the next start.
 
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
+import { ValidationError, type ValidationIssue } from '../../errors.js';
 import { col } from '../../index.js';
 import { afterResponse, columnarBody, getExecutor, type FrameState, type GpuframeState } from '../../koa/index.js';
-import { BillingEvent } from '../models.js';
+import { BillingEvent, MAX_AMOUNT } from '../models.js';
 import type { ServiceContext } from '../context.js';
-import type { RollupBatch } from '../store.js';
+import { BillingStoreClosedError, type RollupBatch } from '../store.js';
 
-/** Persist attempts before a rollup goes to the dead-letter folder, and the pause before each retry. */
+/** Pauses before the second and third persist attempts; after those the rollup goes to the dead-letter folder. */
 const RETRY_DELAYS_MS = [100, 500];
 
 export function ingestRouter(service: ServiceContext): Router<GpuframeState> {
   const router = new Router<GpuframeState>();
   router.post<FrameState<BillingEvent>>('/ingest', columnarBody(BillingEvent, { trustedMode: 'strict', limit: service.config.bodyLimit }), (ctx) => {
     const frame = ctx.state.frame;
+    checkAmounts(frame);
     const executor = getExecutor(ctx);
     const acceptedRows = frame.shape[0];
     const rollup = frame.groupBy('user_id').agg({ total: col('amount').sum(), count: col('amount').count() });
     const handle = rollup.submit({ executor });
+    // Kept only until the executor delivers, to recompute inline if it fails; then the rows can go.
+    let fallback: typeof rollup | null = rollup;
+    handle.result().then(
+      () => (fallback = null),
+      () => undefined,
+    );
     const batchId = randomUUID();
     const requestId = ctx.state.requestId ?? batchId;
-    afterResponse(
-      ctx,
-      async () => {
-        // The rollup was computed while the response went out; if the engine failed, it is computed again
-        // inline, so accepted rows are not lost to a transient engine fault.
-        const rows = await handle.result().catch((error: unknown) => {
-          service.logger.warn({ msg: 'rollup failed on the executor; recomputing inline', request_id: requestId, err: error });
-          return rollup.collect();
-        });
-        const batch: RollupBatch = {
-          batchId,
-          requestId,
-          acceptedRows,
-          userIds: rows.map((r) => r.user_id),
-          totals: rows.map((r) => Number(r.total)),
-          counts: rows.map((r) => Number(r.count)),
-        };
-        await persistWithRetry(service, batch);
+    const rollupBatch = async (): Promise<RollupBatch> => {
+      const rows = await handle.result().catch((error: unknown) => {
+        if (!fallback) throw error;
+        service.logger.warn({ msg: 'rollup failed on the executor; recomputing inline', request_id: requestId, err: error });
+        return fallback.collect();
+      });
+      return {
+        batchId,
+        requestId,
+        acceptedRows,
+        userIds: rows.map((r) => r.user_id),
+        totals: rows.map((r) => Number(r.total)),
+        counts: rows.map((r) => Number(r.count)),
+      };
+    };
+    afterResponse(ctx, async () => persistWithRetry(service, await rollupBatch()), {
+      name: 'persist-rollup',
+      onAbandon: async () => {
+        const batch = await rollupBatch();
+        const file = await service.store.deadLetter(batch, new Error('the shutdown deadline passed before the write started'));
+        service.logger.warn({ msg: 'rollup saved to the dead-letter folder at shutdown; it is replayed at the next start', request_id: requestId, batch_id: batchId, file });
       },
-      'persist-rollup',
-    );
+    });
     ctx.status = 202;
     ctx.body = { accepted_rows: acceptedRows, request_id: requestId };
   });
   return router;
+}
+
+/**
+ * Strict mode checks that amounts are finite float64s; a billing amount must also stay within
+ * ±MAX_AMOUNT, so that no total, however many batches add to it, can overflow to Infinity.
+ */
+function checkAmounts(frame: BillingEvent): void {
+  if (frame.plan.kind !== 'source') return;
+  const index = frame.plan.batch.names.indexOf('amount');
+  const values = frame.plan.batch.columns[index]?.values;
+  if (!(values instanceof Float64Array)) return;
+  const issues: ValidationIssue[] = [];
+  let more = 0;
+  for (let row = 0; row < values.length; row++) {
+    if (Math.abs(values[row]!) <= MAX_AMOUNT) continue;
+    if (issues.length < 100) issues.push({ column: 'amount', row, code: 'too_big', message: `|amount| must be at most ${MAX_AMOUNT}, got ${values[row]}` });
+    else more++;
+  }
+  if (issues.length > 0) throw new ValidationError(issues, more);
 }
 
 async function persistWithRetry(service: ServiceContext, batch: RollupBatch): Promise<void> {
@@ -57,10 +88,10 @@ async function persistWithRetry(service: ServiceContext, batch: RollupBatch): Pr
       service.logger.debug({ msg: 'rollup persisted', request_id: batch.requestId, batch_id: batch.batchId, users: batch.userIds.length, rows: batch.acceptedRows, duplicate, attempt });
       return;
     } catch (error) {
-      const delay = RETRY_DELAYS_MS[attempt];
+      const delay = error instanceof BillingStoreClosedError ? undefined : RETRY_DELAYS_MS[attempt];
       if (delay === undefined) {
         const file = await service.store.deadLetter(batch, error);
-        service.logger.error({ msg: 'rollup not persisted; kept in the dead-letter folder for replay at next start', request_id: batch.requestId, batch_id: batch.batchId, file, err: error });
+        service.logger.error({ msg: 'rollup not persisted; kept in the dead-letter folder for replay at the next start', request_id: batch.requestId, batch_id: batch.batchId, file, err: error });
         throw error;
       }
       service.logger.warn({ msg: 'rollup persist failed; retrying', request_id: batch.requestId, batch_id: batch.batchId, attempt, err: error });

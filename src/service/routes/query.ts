@@ -4,7 +4,7 @@
 
 import Router from '@koa/router';
 import { ValidationError } from '../../errors.js';
-import { ARROW_FILE_TYPE, ARROW_STREAM_TYPE, getExecutor, JSON_TYPE, negotiateFormat, parseJson, readBody, sendFrame, UnsupportedMediaTypeError, MalformedBodyError, type GpuframeState } from '../../koa/index.js';
+import { ARROW_FILE_TYPE, ARROW_STREAM_TYPE, arrowFrame, getExecutor, JSON_TYPE, MalformedBodyError, negotiateFormat, parseJson, readBody, requireMediaType, sendFrame, type GpuframeState } from '../../koa/index.js';
 import { QueryEvent } from '../models.js';
 import type { ServiceContext } from '../context.js';
 import { parseQueryPlan, planFrame } from '../query-plan.js';
@@ -14,8 +14,7 @@ const ACCEPTED = [JSON_TYPE, ARROW_STREAM_TYPE, ARROW_FILE_TYPE];
 export function queryRouter(service: ServiceContext): Router<GpuframeState> {
   const router = new Router<GpuframeState>();
   router.post('/query', async (ctx) => {
-    const type = ctx.is(ACCEPTED);
-    if (type === false || type === null) throw new UnsupportedMediaTypeError(ctx.get('Content-Type') || null, ACCEPTED);
+    const type = requireMediaType(ctx, ACCEPTED);
     const format = negotiateFormat(ctx);
     const bytes = await readBody(ctx, { limit: service.config.bodyLimit });
     let data: QueryEvent;
@@ -35,7 +34,7 @@ export function queryRouter(service: ServiceContext): Router<GpuframeState> {
       } catch (error) {
         throw new MalformedBodyError(`the plan parameter is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
-      data = QueryEvent.fromArrow(bytes, { trustedMode: 'strict' });
+      data = arrowFrame(QueryEvent, bytes, { trustedMode: 'strict' });
     }
     const frame = planFrame(data, parseQueryPlan(planInput));
     await sendFrame(ctx, frame, { format, executor: getExecutor(ctx) });
