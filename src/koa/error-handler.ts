@@ -130,7 +130,11 @@ export function errorHandler(): Koa.Middleware {
   return async function errorHandlerMiddleware(ctx, next) {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body == null) throw new RouteNotFoundError(ctx.method, ctx.path);
+      if (ctx.status === 404 && ctx.body == null) {
+        // A route that set 404 itself found no such resource; otherwise no route matched at all.
+        const explicit = (ctx.response as { _explicitStatus?: boolean })._explicitStatus === true;
+        throw explicit ? new RouteNotFoundError(ctx.method, ctx.path, `${ctx.path} was not found`) : new RouteNotFoundError(ctx.method, ctx.path);
+      }
     } catch (error) {
       respondWithError(ctx, error);
     }

@@ -73,7 +73,7 @@ export class LifecycleError extends GpuframeError {
 
 /** No route answered. Produced by the error handler so 404s share the JSON error shape. */
 export class RouteNotFoundError extends GpuframeError {
-  constructor(method: string, path: string) {
-    super('not_found', `no route for ${method} ${path}`, 404, true);
+  constructor(method: string, path: string, message = `no route for ${method} ${path}`) {
+    super('not_found', message, 404, true);
   }
 }

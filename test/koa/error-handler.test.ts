@@ -85,6 +85,9 @@ describe('errorHandler: one error shape for every status', () => {
     router.get('/format', (ctx) => {
       ctx.body = { format: negotiateFormat(ctx) };
     });
+    router.get('/missing-thing', (ctx) => {
+      ctx.status = 404;
+    });
     router.get('/cancel-server', async (ctx) => {
       const handle = executor.submit((signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))));
       setTimeout(() => handle.cancel(), 20);
@@ -283,6 +286,13 @@ describe('errorHandler: one error shape for every status', () => {
     assert.equal(body.error.message, 'no route for DELETE /nowhere');
     assert.equal(body.request_id, 'nowhere-1');
     emittedFor('nowhere-1');
+  });
+
+  it('a route that answers 404 itself gets the same shape, saying the resource was not found', async () => {
+    const reply = await request(served.port, { path: '/missing-thing', headers: { 'x-request-id': 'missing-1' } });
+    const body = assertErrorReply(reply, 404, 'not_found');
+    assert.equal(body.error.message, '/missing-thing was not found');
+    emittedFor('missing-1');
   });
 
   it('client errors are not logged as failures; server errors other than 503 are', () => {
