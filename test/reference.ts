@@ -176,6 +176,7 @@ function columnsRead(node: ExprNode, into: Set<string> = new Set()): Set<string>
   if (node.kind === 'col') into.add(node.name);
   else if (node.kind === 'agg') {
     if (node.arg) columnsRead(node.arg, into);
+    if (node.arg2) columnsRead(node.arg2, into);
   } else mapChildren(node, (child) => (columnsRead(child, into), child));
   return into;
 }
@@ -558,6 +559,7 @@ const AGG_INPUTS: Record<AggOp, (d: DType) => boolean> = {
   median: isNumeric,
   std: isNumeric,
   var: isNumeric,
+  corr: isNumeric,
   min: (d) => d !== 'bool',
   max: (d) => d !== 'bool',
 };
@@ -574,6 +576,7 @@ function aggType(op: AggOp, arg: DType | null): DType {
     case 'median':
     case 'std':
     case 'var':
+    case 'corr':
       return 'float64';
     default:
       return arg!;
@@ -728,6 +731,69 @@ function ratioToNumber(p: bigint, q: bigint): number {
   return x * 2 ** e;
 }
 
+/** corr over integers with an int64 side is exact; every other pair is taken as float64 values. */
+function exactIntegerPair(a: DType, b: DType): boolean {
+  return (a === 'int64' || b === 'int64') && isInteger(a) && isInteger(b);
+}
+
+/**
+ * Pearson's r over the rows where both values are non-null, in exact rational arithmetic (floats scaled to
+ * integers as for var) and rounded once: null below two pairs or when either side holds one value, NaN when
+ * a value is NaN or ±Infinity. Float input gets the slack of the engine's one-pass co-moments: an error of
+ * about n·ε·κ² in each moment, κ² = Σx²/Σ(x − x̄)², and none is promised once squared deviations can leave
+ * f64's range.
+ */
+function correlation(xs: readonly RefValue[], ys: readonly RefValue[], exact: boolean): { value: RefValue; slack: number } {
+  const px: RefValue[] = [];
+  const py: RefValue[] = [];
+  xs.forEach((x, i) => {
+    const y = ys[i]!;
+    if (x === null || y === null) return;
+    px.push(x);
+    py.push(y);
+  });
+  if (px.length < 2) return { value: null, slack: 0 };
+  let ix: bigint[];
+  let iy: bigint[];
+  if (exact) {
+    ix = px.map((v) => (typeof v === 'bigint' ? v : BigInt(v as number)));
+    iy = py.map((v) => (typeof v === 'bigint' ? v : BigInt(v as number)));
+  } else {
+    const fx = px.map(toNumber);
+    const fy = py.map(toNumber);
+    if (!fx.every(Number.isFinite) || !fy.every(Number.isFinite)) return { value: Number.NaN, slack: 0 };
+    ix = fx.map(scaledToInteger);
+    iy = fy.map(scaledToInteger);
+  }
+  const n = BigInt(px.length);
+  let sx = 0n;
+  let sy = 0n;
+  let sxx = 0n;
+  let syy = 0n;
+  let sxy = 0n;
+  ix.forEach((x, i) => {
+    const y = iy[i]!;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    syy += y * y;
+    sxy += x * y;
+  });
+  const cxx = n * sxx - sx * sx;
+  const cyy = n * syy - sy * sy;
+  if (cxx === 0n || cyy === 0n) return { value: null, slack: 0 };
+  const cxy = n * sxy - sx * sy;
+  const r = Math.sqrt(ratioToNumber(cxy * cxy, cxx * cyy));
+  const value = cxy < 0n ? -r : r;
+  if (exact) return { value, slack: 0 };
+  const magnitude = (vs: readonly RefValue[]): number => vs.reduce<number>((m, v) => Math.max(m, Math.abs(toNumber(v))), 0);
+  const outOfRange = (m: number): boolean => m > 2 ** 450 || m < 2 ** -450;
+  if (outOfRange(magnitude(px)) || outOfRange(magnitude(py))) return { value, slack: Number.POSITIVE_INFINITY };
+  const kappa2 = ratioToNumber(n * sxx, cxx) + ratioToNumber(n * syy, cyy);
+  const bound = 8 * px.length * EPSILON * kappa2;
+  return { value, slack: bound > defaultTolerance(value) ? bound : 0 };
+}
+
 interface CompiledAgg {
   readonly dtype: DType;
   readonly inexact: boolean;
@@ -738,15 +804,23 @@ function compileAgg(node: Extract<ExprNode, { kind: 'agg' }>, fields: readonly R
   const arg = node.arg === null ? null : compileExpr(node.arg, fields);
   if (arg === null && node.op !== 'countAll') typeError(`reference: ${node.op} needs an argument`);
   if (arg && !AGG_INPUTS[node.op](arg.dtype)) typeError(`reference: ${node.op} of ${arg.dtype}`);
+  const arg2 = node.arg2 === undefined ? null : compileExpr(node.arg2, fields);
+  if ((node.op === 'corr') !== (arg2 !== null)) typeError(`reference: ${node.op} with ${arg2 ? 'two arguments' : 'one argument'}`);
+  if (arg2 && !AGG_INPUTS[node.op](arg2.dtype)) typeError(`reference: ${node.op} of ${arg2.dtype}`);
   const { op } = node;
-  const reads = node.arg ? columnsRead(node.arg) : new Set<string>();
+  const reads = node.arg ? columnsRead(node) : new Set<string>();
   const argType = arg?.dtype ?? null;
-  const orderDependent = ((op === 'sum' || op === 'mean') && argType !== null && isFloat(argType)) || ((op === 'var' || op === 'std') && argType !== 'int64');
+  const exactCorr = arg2 !== null && argType !== null && exactIntegerPair(argType, arg2.dtype);
+  const orderDependent =
+    ((op === 'sum' || op === 'mean') && argType !== null && isFloat(argType)) || ((op === 'var' || op === 'std') && argType !== 'int64') || (op === 'corr' && !exactCorr);
   return {
     dtype: aggType(op, arg?.dtype ?? null),
     inexact: orderDependent || readsInexact(reads, fields),
     over: (rows) => {
-      const result = aggregate(op, arg ? rows.map((r) => arg.at(r)) : [], rows.length, arg?.dtype ?? null);
+      const result =
+        arg !== null && arg2 !== null
+          ? correlation(rows.map((r) => arg.at(r)), rows.map((r) => arg2.at(r)), exactCorr)
+          : aggregate(op, arg ? rows.map((r) => arg.at(r)) : [], rows.length, arg?.dtype ?? null);
       const inherited = node.arg ? Math.max(0, ...rows.map((r) => derivedSlack(r, reads))) : 0;
       return { value: result.value, slack: Math.max(result.slack, inherited) };
     },
@@ -908,8 +982,23 @@ export class RefFrame {
     return new RefFrame(this.fields, this.rows.slice(offset, offset + length));
   }
 
-  groupBy(...keys: string[]): { agg: (aggs: Record<string, HasNode>) => RefFrame } {
-    return { agg: (aggs) => this.aggregateBy(keys, aggs) };
+  groupBy(...keys: string[]): { agg: (aggs: Record<string, HasNode>) => RefFrame; head: (n?: number) => RefFrame } {
+    return { agg: (aggs) => this.aggregateBy(keys, aggs), head: (n = 5) => this.groupHead(keys, n) };
+  }
+
+  /** The first n rows of each group (keys as in aggregateBy), in row order. */
+  private groupHead(keys: readonly string[], n: number): RefFrame {
+    this.require(keys);
+    if (new Set(keys).size !== keys.length) throw new TypeError('reference: duplicate groupBy keys');
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError('reference: head(n) needs a non-negative integer');
+    const taken = new Map<string, number>();
+    const rows = this.rows.filter((row) => {
+      const id = tupleIdentity(keys.map((k) => row[k] ?? null));
+      const before = taken.get(id) ?? 0;
+      taken.set(id, before + 1);
+      return before < n;
+    });
+    return new RefFrame(this.fields, rows);
   }
 
   agg(aggs: Record<string, HasNode>): RefFrame {

@@ -15,7 +15,7 @@ import type { PlanNode } from '../plan/types.js';
 import { ExecutionHandle } from './handle.js';
 import type { BackendName, ExecutorOptions, ExecutorStats, GpuOptions, RunOptions } from './types.js';
 
-// `npm run bench` (2 cores): a light group-by runs slower on the pool than inline up to ~1M rows (pool/inline 1.44 at 1M)
+// `npm run bench:micro` (2 cores): a light group-by runs slower on the pool than inline up to ~1M rows (pool/inline 1.44 at 1M)
 // and faster at 10M; plans with heavier kernels pay off sooner, so callers can lower it.
 export const DEFAULT_INLINE_THRESHOLD = 2_097_152;
 

@@ -35,7 +35,7 @@ function describe(node: ExprNode): string {
     case 'unary':
       return `${describe(node.arg)}.${node.op}()`;
     case 'agg':
-      return node.arg ? `${describe(node.arg)}.${node.op}()` : `${node.op}()`;
+      return node.arg ? `${describe(node.arg)}.${node.op}(${node.arg2 ? describe(node.arg2) : ''})` : `${node.op}()`;
     default:
       return node.kind;
   }
@@ -291,6 +291,7 @@ export function aggResultType(op: AggOp, arg: ExprType | null): ExprType {
     case 'median':
     case 'std':
     case 'var':
+    case 'corr':
       return { dtype: 'float64', nullable: true };
     case 'min':
     case 'max':
@@ -311,6 +312,7 @@ const AGG_INPUTS: Record<AggOp, (d: DType) => boolean> = {
   median: isNumeric,
   std: isNumeric,
   var: isNumeric,
+  corr: isNumeric,
   min: (d) => d !== 'bool',
   max: (d) => d !== 'bool',
 };
@@ -324,8 +326,14 @@ export function bindAgg(name: string, node: Extract<ExprNode, { kind: 'agg' }>, 
   if (arg === null && node.op !== 'countAll') fail(scope, node, `${node.op} needs an argument`);
   if (arg && !AGG_INPUTS[node.op](arg.type.dtype)) fail(scope, node, `${node.op} does not apply to ${arg.type.dtype}`);
   const type = aggResultType(node.op, arg?.type ?? null);
-  const neverNull = type.nullable && keyed && arg !== null && !arg.type.nullable && node.op !== 'std' && node.op !== 'var';
-  return { name, op: node.op, arg, type: neverNull ? { ...type, nullable: false } : type };
+  // std, var and corr are null below two values even in a non-empty group.
+  const neverNull = type.nullable && keyed && arg !== null && !arg.type.nullable && node.op !== 'std' && node.op !== 'var' && node.op !== 'corr';
+  const bound: BoundAgg = { name, op: node.op, arg, type: neverNull ? { ...type, nullable: false } : type };
+  if ((node.op === 'corr') !== (node.arg2 !== undefined)) fail(scope, node, node.op === 'corr' ? 'corr needs a second argument' : `${node.op} takes one argument`);
+  if (node.arg2 === undefined) return bound;
+  const arg2 = bindExpr(node.arg2, scope);
+  if (!AGG_INPUTS[node.op](arg2.type.dtype)) fail(scope, node, `${node.op} does not apply to ${arg2.type.dtype}`);
+  return { ...bound, arg2 };
 }
 
 export function containsAgg(node: ExprNode): boolean {

@@ -97,6 +97,18 @@ export class Expr<T = unknown> {
   first(): Expr<T | null> { return this.aggregate('first'); }
   last(): Expr<T | null> { return this.aggregate('last'); }
   nUnique(): Expr<number> { return this.aggregate('nUnique'); }
+  /**
+   * Pearson correlation with `other` over the rows where both are non-null, as float64. Null below two
+   * such pairs or when either side takes a single value over them, as in the SQL standard and PostgreSQL
+   * (DuckDB answers NaN there). NaN and ±Infinity are values, as in
+   * `var`: any in the pairs makes the result NaN, and so do deviations whose squares leave float64's
+   * range (|x| beyond about 1e154, or a spread below about 1e-154). Numeric columns only; int64 paired
+   * with an integer is exact, int64 paired with a float is converted to float64 first.
+   */
+  corr(other: Expr<unknown>): Expr<number | null> {
+    if (!(other instanceof Expr)) throw new TypeError("corr(other): an expression such as col('y')");
+    return new Expr({ kind: 'agg', op: 'corr', arg: this.node, arg2: other.node });
+  }
 }
 
 export function col<T = unknown>(name: string): Expr<T> {

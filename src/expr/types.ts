@@ -23,7 +23,8 @@ export type AggOp =
   | 'var'
   | 'first'
   | 'last'
-  | 'nUnique';
+  | 'nUnique'
+  | 'corr';
 
 export type ExprNode =
   | { readonly kind: 'col'; readonly name: string }
@@ -36,7 +37,8 @@ export type ExprNode =
   | { readonly kind: 'when'; readonly branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[]; readonly otherwise: ExprNode }
   | { readonly kind: 'cast'; readonly arg: ExprNode; readonly to: DType }
   | { readonly kind: 'coalesce'; readonly args: readonly ExprNode[] }
-  | { readonly kind: 'agg'; readonly op: AggOp; readonly arg: ExprNode | null };
+  /** `arg2` is the second argument of a two-column aggregation (`corr`), absent for every other op. */
+  | { readonly kind: 'agg'; readonly op: AggOp; readonly arg: ExprNode | null; readonly arg2?: ExprNode };
 
 /** Result type of an expression against a schema. */
 export interface ExprType {
@@ -67,5 +69,7 @@ export interface BoundAgg {
   readonly name: string;
   readonly op: AggOp;
   readonly arg: BoundExpr | null;
+  /** The second argument of `corr`; absent for every other op. */
+  readonly arg2?: BoundExpr;
   readonly type: ExprType;
 }

@@ -13,6 +13,7 @@ import type { ColumnBatch, Field } from '../model/types.js';
 import { aggregateNode } from '../plan/aggregate.js';
 import { explainPlan, type OperatorTiming } from '../plan/explain.js';
 import { filterNode } from '../plan/filter.js';
+import { groupHeadNode } from '../plan/group-head.js';
 import { joinNode } from '../plan/join.js';
 import { optimize } from '../plan/optimize.js';
 import { dropNode, renameNode, requireColumns, selectNode, withColumnsNode } from '../plan/project.js';
@@ -197,10 +198,17 @@ export class GroupBy<Row extends object, K extends keyof Row & string> {
     const direct: { name: string; node: AggNode }[] = [];
     const composite: { name: string; node: ExprNode }[] = [];
     let hidden = 0;
+    // The same aggregation written twice (corr(a, b) * corr(a, b)) is computed once.
+    const lifted = new Map<string, string>();
     const lift = (node: ExprNode): ExprNode => {
       if (node.kind === 'agg') {
-        const name = `__agg${hidden++}`;
-        direct.push({ name, node });
+        const key = JSON.stringify(node, (_k, v: unknown) => (typeof v === 'bigint' ? { bigint: v.toString() } : v));
+        let name = lifted.get(key);
+        if (name === undefined) {
+          name = `__agg${hidden++}`;
+          lifted.set(key, name);
+          direct.push({ name, node });
+        }
         return { kind: 'col', name };
       }
       return mapNode(node, lift);
@@ -215,6 +223,15 @@ export class GroupBy<Row extends object, K extends keyof Row & string> {
     const byName = new Map(composite.map((c) => [c.name, c.node]));
     const items = [...this.keys, ...Object.keys(aggs)].map((name) => (byName.has(name) ? { name, node: byName.get(name)! } : name));
     return new Frame(selectNode(aggregated, items));
+  }
+
+  /**
+   * The first `n` rows of each group, every column kept, in the frame's row order. After a sort this is
+   * a per-group top-n (`sort('v', { descending: true }).groupBy('id').head(2)`), run without sorting
+   * every row.
+   */
+  head(n = 5): Frame<Row> {
+    return new Frame<Row>(groupHeadNode(this.plan, this.keys, n));
   }
 }
 

@@ -2,7 +2,7 @@
 // engine that runs it and, after a run, how long it took.
 
 import { exprToString } from '../expr/visit.js';
-import type { PlanNode } from './types.js';
+import type { PlanNode, SortKey } from './types.js';
 
 export interface OperatorTiming {
   readonly engine: string;
@@ -18,16 +18,22 @@ export function describeNode(node: PlanNode): string {
     case 'filter':
       return `Filter ${exprToString(node.predicate)}`;
     case 'sort':
-      return `Sort ${node.keys.map((k) => `${k.column}${k.descending ? ' desc' : ''}${k.nullsLast ? ' nulls last' : ''}`).join(', ')}`;
+      return `Sort ${describeSortKeys(node.keys)}`;
     case 'slice':
       return `Slice offset=${node.offset} length=${node.length}`;
     case 'aggregate':
-      return `Aggregate keys=[${node.keys.join(', ')}] ${node.aggs.map((a) => `${a.name}=${a.op}(${a.arg ? exprToString(a.arg) : '*'})`).join(', ')}`;
+      return `Aggregate keys=[${node.keys.join(', ')}] ${node.aggs.map((a) => `${a.name}=${a.op}(${a.arg ? exprToString(a.arg) : '*'}${a.arg2 ? `, ${exprToString(a.arg2)}` : ''})`).join(', ')}`;
     case 'join':
       return `Join ${node.how} on ${node.leftOn.map((l, i) => (l === node.rightOn[i] ? l : `${l}=${node.rightOn[i]}`)).join(', ')}`;
     case 'unique':
       return `Unique [${node.subset.join(', ')}]`;
+    case 'groupHead':
+      return `GroupHead keys=[${node.keys.join(', ')}] n=${node.n}${node.order.length > 0 ? ` top by ${describeSortKeys(node.order)}` : ''}`;
   }
+}
+
+function describeSortKeys(keys: readonly SortKey[]): string {
+  return keys.map((k) => `${k.column}${k.descending ? ' desc' : ''}${k.nullsLast ? ' nulls last' : ''}`).join(', ');
 }
 
 export function planInputs(node: PlanNode): readonly PlanNode[] {

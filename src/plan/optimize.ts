@@ -1,9 +1,11 @@
 // Logical rewrites applied before execution: fuse projections, push filters down (through projections,
-// sorts, into join sides, below group-bys on their keys), and prune columns no operator above needs.
+// sorts, into join sides, below group-bys and group heads on their keys), fold a sort into the group head
+// above it, and prune columns no operator above needs.
 // Every rewrite preserves results exactly, including row order.
 
 import { children, columnsOf, conjunction, conjuncts, renameColumns, substitute } from '../expr/visit.js';
 import type { BoundExpr } from '../expr/types.js';
+import type { DType } from '../model/types.js';
 import type { NamedExpr, PlanNode } from './types.js';
 
 export function optimize(plan: PlanNode): PlanNode {
@@ -37,6 +39,12 @@ function pushDown(node: PlanNode): PlanNode {
     }
     case 'filter':
       return pushFilter(node.predicate, pushDown(node.input));
+    case 'groupHead': {
+      const input = pushDown(node.input);
+      // A sort right below becomes the node's order: a per-group top-n, not a sort of every row.
+      if (input.kind === 'sort' && node.order.length === 0) return { ...node, order: input.keys, input: input.input };
+      return withInput(node, input);
+    }
     default:
       return withInput(node, pushDown(node.input));
   }
@@ -57,10 +65,15 @@ function pushFilter(predicate: BoundExpr, input: PlanNode): PlanNode {
     case 'sort':
       return { ...input, input: pushFilter(predicate, input.input) };
     case 'aggregate':
-    case 'unique': {
-      // A whole-frame aggregation yields its one row even over no input, so nothing may move below it.
-      if (input.kind === 'aggregate' && input.keys.length === 0) return keep(terms, input);
-      const groupCols = new Set(input.kind === 'aggregate' ? input.keys : input.subset);
+    case 'unique':
+    case 'groupHead': {
+      // A term on key columns keeps or drops whole groups, so it may run first: the groups that remain
+      // aggregate, dedupe or take their first n rows the same. A whole-frame aggregation yields its one row
+      // even over no input, and a head of 0 rows never runs a term above it, so nothing moves below those.
+      if ((input.kind === 'aggregate' && input.keys.length === 0) || (input.kind === 'groupHead' && input.n === 0)) return keep(terms, input);
+      // Float keys stay above: -0 and 0 share a group, yet a term can tell them apart (1 / k).
+      const keys = input.kind === 'unique' ? input.subset : input.keys;
+      const groupCols = new Set(keys.filter((k) => !isFloat(input.input.schema.find((f) => f.name === k)!.dtype)));
       const below: BoundExpr[] = [];
       const above: BoundExpr[] = [];
       for (const t of terms) {
@@ -94,6 +107,10 @@ function pushFilter(predicate: BoundExpr, input: PlanNode): PlanNode {
     default:
       return keep(terms, input);
   }
+}
+
+function isFloat(dtype: DType): boolean {
+  return dtype === 'float32' || dtype === 'float64';
 }
 
 /** True when evaluating `expr` can throw: integer arithmetic that may overflow, or a narrowing cast. */
@@ -143,10 +160,17 @@ function prune(node: PlanNode, required: readonly string[]): PlanNode {
       const input = prune(node.input, [...need, ...extra]);
       return { ...node, schema: input.schema, input } as PlanNode;
     }
+    case 'groupHead': {
+      const input = prune(node.input, [...need, ...node.keys, ...node.order.map((k) => k.column)]);
+      return { ...node, schema: input.schema, input };
+    }
     case 'aggregate': {
       const aggs = node.aggs.filter((a) => need.has(a.name));
       const inputNeed = new Set<string>(node.keys);
-      for (const a of aggs) if (a.arg) columnsOf(a.arg, inputNeed);
+      for (const a of aggs) {
+        if (a.arg) columnsOf(a.arg, inputNeed);
+        if (a.arg2) columnsOf(a.arg2, inputNeed);
+      }
       const input = prune(node.input, [...inputNeed]);
       return { ...node, aggs, input, schema: node.schema.filter((f) => node.keys.includes(f.name) || aggs.some((a) => a.name === f.name)) };
     }

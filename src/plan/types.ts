@@ -41,6 +41,18 @@ export type PlanNode =
       /** Output name of each right column kept (non-key), in right schema order. */
       readonly rightOutput: readonly { readonly from: string; readonly as: string }[];
     }
-  | { readonly kind: 'unique'; readonly schema: readonly Field[]; readonly input: PlanNode; readonly subset: readonly string[] };
+  | { readonly kind: 'unique'; readonly schema: readonly Field[]; readonly input: PlanNode; readonly subset: readonly string[] }
+  | {
+      readonly kind: 'groupHead';
+      readonly schema: readonly Field[];
+      readonly input: PlanNode;
+      readonly keys: readonly string[];
+      readonly n: number;
+      /**
+       * The order rows are taken in and come out in: [] is the input's row order; the optimiser folds a
+       * sort below the node into it (ties keep input row order, as the stable sort would).
+       */
+      readonly order: readonly SortKey[];
+    };
 
 export type PlanKind = PlanNode['kind'];

@@ -73,10 +73,12 @@ describe('build-time type checking', () => {
         const ref = new RefFrame(fields, []);
         const e = looseExpr(ch, fields, 3);
         const verb = ch.pick(['withColumns', 'filter', 'agg'] as const);
-        const op = ch.pick(['sum', 'mean', 'min', 'max', 'median', 'std', 'var', 'count', 'first', 'nUnique'] as const);
-        const onFrame = (): Frame => (verb === 'withColumns' ? frame.withColumns({ e }) : verb === 'filter' ? frame.filter(e) : frame.agg({ a: e[op]() }));
-        const onRef = (): RefFrame => (verb === 'withColumns' ? ref.withColumns({ e }) : verb === 'filter' ? ref.filter(e) : ref.agg({ a: e[op]() }));
-        const label = `${verb}(${showNode(e.node)}${verb === 'agg' ? `.${op}()` : ''}) over ${fields.map((f) => `${f.name}:${f.dtype}`).join(', ')}`;
+        const op = ch.pick(['sum', 'mean', 'min', 'max', 'median', 'std', 'var', 'count', 'first', 'nUnique', 'corr'] as const);
+        const other = op === 'corr' ? looseExpr(ch, fields, 2) : null;
+        const aggregated = (): Expr => (other !== null ? e.corr(other) : e[op as Exclude<typeof op, 'corr'>]());
+        const onFrame = (): Frame => (verb === 'withColumns' ? frame.withColumns({ e }) : verb === 'filter' ? frame.filter(e) : frame.agg({ a: aggregated() }));
+        const onRef = (): RefFrame => (verb === 'withColumns' ? ref.withColumns({ e }) : verb === 'filter' ? ref.filter(e) : ref.agg({ a: aggregated() }));
+        const label = `${verb}(${showNode(e.node)}${verb === 'agg' ? `.${op}(${other ? showNode(other.node) : ''})` : ''}) over ${fields.map((f) => `${f.name}:${f.dtype}`).join(', ')}`;
         assert.deepEqual(outcome(onFrame), outcome(onRef), label);
       }),
       runs(2000),

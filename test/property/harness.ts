@@ -306,7 +306,7 @@ export function genAgg(ch: Chooser, fields: readonly RefField[]): Expr {
   const argOf = (names: readonly string[], want: Want): Expr => (ch.chance(75) || names.length === 0 ? (names.length > 0 ? col(ch.pick(names)) : genExpr(ch, fields, want, 1)) : genExpr(ch, fields, want, 1));
   const anyCol = (): Expr => (ch.chance(80) && fields.length > 0 ? col(ch.pick(fields).name) : genAnyExpr(ch, fields, 1));
   const simple = (): Expr => {
-    switch (ch.int(0, 9)) {
+    switch (ch.int(0, 10)) {
       case 0:
         return countRows();
       case 1:
@@ -319,11 +319,18 @@ export function genAgg(ch: Chooser, fields: readonly RefField[]): Expr {
       case 5:
       case 6:
         return (nonBool.length > 0 && ch.chance(80) ? col(ch.pick(nonBool)) : genExpr(ch, fields, ch.pick<Want>(['num', 'str', 'date']), 1))[ch.pick(['min', 'max'] as const)]();
+      case 7:
+        return argOf(numCols, 'num').corr(argOf(numCols, 'num'));
       default:
         return argOf(numCols, 'num')[ch.pick(['median', 'std', 'var'] as const)]();
     }
   };
   if (ch.chance(85)) return simple();
+  if (ch.chance(20)) {
+    // db-benchmark q9's shape: a squared correlation.
+    const r = argOf(numCols, 'num').corr(argOf(numCols, 'num'));
+    return r.mul(r);
+  }
   // An expression over aggregations: numeric ones combined with arithmetic.
   const numeric = (): Expr => (ch.chance(50) ? countRows() : argOf(numCols, 'num')[ch.pick(['sum', 'mean', 'max', 'count'] as const)]());
   return numeric()[ch.pick(['add', 'sub', 'div'] as const)](ch.chance(50) ? numeric() : 2);
@@ -364,7 +371,7 @@ export function showNode(node: ExprNode): string {
     case 'coalesce':
       return `coalesce(${node.args.map(showNode).join(', ')})`;
     case 'agg':
-      return node.arg ? `${showNode(node.arg)}.${node.op}()` : 'countRows()';
+      return node.arg ? `${showNode(node.arg)}.${node.op}(${node.arg2 ? showNode(node.arg2) : ''})` : 'countRows()';
   }
 }
 
@@ -418,7 +425,7 @@ export function genStep(ch: Chooser, fields: readonly RefField[], ctx: PlanConte
   // Order-dependent float results are carried along and compared, but never read: see RefField.inexact.
   const exact = fields.filter((f) => !f.inexact);
   const exactNames = exact.map((f) => f.name);
-  switch (ch.int(0, 13)) {
+  switch (ch.int(0, 14)) {
     case 0:
     case 1: {
       const p = genExpr(ch, exact, 'bool', 3);
@@ -474,12 +481,33 @@ export function genStep(ch: Chooser, fields: readonly RefField[], ctx: PlanConte
       const mapping = { [ch.pick(names)]: ctx.fresh() };
       return { text: `rename(${JSON.stringify(mapping)})`, frame: (f) => f.rename(mapping), ref: (r) => r.rename(mapping) };
     }
+    case 13:
+      return genGroupHead(ch, exactNames);
     default: {
       if (names.length < 2) return null;
       const gone = ch.pick(names);
       return { text: `drop(${JSON.stringify(gone)})`, frame: (f) => f.drop(gone), ref: (r) => r.drop(gone) };
     }
   }
+}
+
+/**
+ * groupBy(...keys).head(n), half the time right after a sort: the optimiser folds that sort into the
+ * group head (a per-group top-n), so both paths meet every mode.
+ */
+export function genGroupHead(ch: Chooser, exactNames: readonly string[]): Step | null {
+  if (exactNames.length === 0) return null;
+  const keys = ch.some(exactNames, 2);
+  const n = ch.chance(10) ? ch.int(5, 40) : ch.int(0, 3);
+  const head: Step = { text: `groupBy(${keys.map((k) => JSON.stringify(k)).join(', ')}).head(${n})`, frame: (f) => f.groupBy(...keys).head(n), ref: (r) => r.groupBy(...keys).head(n) };
+  if (ch.chance(50)) return head;
+  const by = ch.some(exactNames, 2);
+  const options = { descending: by.map(() => ch.chance(50)), nullsLast: ch.chance(50) };
+  return {
+    text: `sort(${JSON.stringify(by)}, ${JSON.stringify(options)}).${head.text}`,
+    frame: (f) => head.frame(f.sort(by, options)),
+    ref: (r) => head.ref(r.sort(by, options)),
+  };
 }
 
 /** A plan of up to `maxSteps` verbs, each checked against the schema its predecessors produce. */

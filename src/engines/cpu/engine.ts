@@ -1,8 +1,9 @@
 // The CPU engine: executes an optimised plan over Arrow-layout columns. Filter and projection chains
-// fuse into one generated scan kernel, a filter under a group-by fuses into its aggregation kernel, and
-// both run morsel by morsel, inline or on the worker pool. Sort, join, unique and slice run on the main
-// thread over whole columns. Work is written as a generator that yields pool promises, so the same
-// code runs synchronously (collectSync, no pool) or asynchronously with cancellation between morsels.
+// fuse into one generated scan kernel, a filter under a group-by fuses into its aggregation kernel (under
+// a group head, into a row selection), and these run morsel by morsel, inline or on the worker pool.
+// Sort, join, unique, group head and slice run on the main thread over whole columns. Work is written as
+// a generator that yields pool promises, so the same code runs synchronously (collectSync, no pool) or
+// asynchronously with cancellation between morsels.
 
 import { setMaxListeners } from 'node:events';
 import { CancelledError } from '../../errors.js';
@@ -13,11 +14,12 @@ import type { OperatorTiming } from '../../plan/explain.js';
 import type { NamedExpr, PlanNode } from '../../plan/types.js';
 import { compileKernel } from './kernels/compile.js';
 import { gatherBatch, gatherColumn, sliceBatch } from './kernels/gather.js';
-import { chooseGroupMode, hashWidth, mergeGroupPartials, prepareGroupBy, type GroupPartial, type PreparedGroupBy } from './kernels/group-by.js';
+import { chooseGroupMode, denseSlotLimit, hashWidth, mergeGroupPartials, prepareGroupBy, type GroupPartial, type PreparedGroupBy } from './kernels/group-by.js';
 import { finalizeGroupBy, scanOutColumns } from './kernels/group-by-finalize.js';
+import { groupHeadIndices } from './kernels/group-head.js';
 import { hashJoin } from './kernels/join.js';
 import { kernelLib } from './kernels/runtime.js';
-import { allocScanOut, prepareScan } from './kernels/scan.js';
+import { allocScanOut, prepareScan, prepareSelection } from './kernels/scan.js';
 import { sortIndices } from './kernels/sort.js';
 import { kernelColumns, type PreparedKernel, type ScanOut } from './kernels/types.js';
 import type { WorkerPool } from './pool.js';
@@ -41,8 +43,13 @@ export interface CpuRunOptions {
 const MAX_MORSEL = 1 << 20;
 const MIN_MORSEL = 1 << 14;
 
+/** Rows per morsel for an input of `length` rows. */
+export function morselSize(length: number, morselRows?: number): number {
+  return Math.min(MAX_MORSEL, morselRows ?? Math.max(MIN_MORSEL, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(length / 16))))));
+}
+
 export function morselRanges(length: number, morselRows?: number): [number, number][] {
-  const size = Math.min(MAX_MORSEL, morselRows ?? Math.max(MIN_MORSEL, 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(length / 16))))));
+  const size = morselSize(length, morselRows);
   const ranges: [number, number][] = [];
   for (let start = 0; start < length; start += size) ranges.push([start, Math.min(length, start + size)]);
   return ranges;
@@ -114,6 +121,22 @@ export function* scanWork(batch: ColumnBatch, predicate: BoundExpr | null, outpu
   };
 }
 
+/** Indices of the rows of `batch` whose predicate is true, in order; null when that is every row. */
+export function* selectionWork(batch: ColumnBatch, predicate: BoundExpr, options: CpuRunOptions): Work<Int32Array | null> {
+  const prepared = prepareSelection(columnMap(batch), predicate);
+  const out = allocScanOut(prepared.outputs, batch.length, 0, null);
+  const counts = (yield* runMorsels(prepared, batch.length, (start): ScanOut => ({ ...out, base: start }), options)) as number[];
+  const rows = out.values[0] as Int32Array;
+  const ranges = morselRanges(batch.length, options.morselRows);
+  let total = 0;
+  counts.forEach((count, m) => {
+    const start = ranges[m]![0];
+    if (start !== total && count > 0) rows.copyWithin(total, start, start + count);
+    total += count;
+  });
+  return total === batch.length ? null : rows.subarray(0, total);
+}
+
 function sum(values: readonly number[]): number {
   let total = 0;
   for (const v of values) total += v;
@@ -122,7 +145,7 @@ function sum(values: readonly number[]): number {
 
 export function* aggregateWork(batch: ColumnBatch, predicate: BoundExpr | null, node: Extract<PlanNode, { kind: 'aggregate' }>, options: CpuRunOptions): Work<ColumnBatch> {
   const columns = columnMap(batch);
-  const mode = chooseGroupMode(columns, node.keys, hashWidth(columns, node.keys));
+  const mode = chooseGroupMode(columns, node.keys, hashWidth(columns, node.keys), denseSlotLimit(morselSize(batch.length, options.morselRows)));
   const holistic = node.aggs.some((a) => a.op === 'median' || a.op === 'nUnique');
   const rowGroups = holistic ? allocShared(Int32Array, batch.length).fill(-1) : null;
   const prepared = prepareGroupBy(columns, predicate, mode, node.aggs, holistic);
@@ -145,7 +168,7 @@ function relabelRowGroups(rowGroups: Int32Array, localToGlobal: readonly Int32Ar
 /** Row indices of the first row of each distinct key tuple, in order. */
 export function* firstRowsWork(batch: ColumnBatch, keys: readonly string[], options: CpuRunOptions): Work<Int32Array> {
   const columns = columnMap(batch);
-  const mode = chooseGroupMode(columns, keys, hashWidth(columns, keys));
+  const mode = chooseGroupMode(columns, keys, hashWidth(columns, keys), denseSlotLimit(morselSize(batch.length, options.morselRows)));
   const prepared: PreparedGroupBy = prepareGroupBy(columns, null, mode.kind === 'global' ? { kind: 'dense', keys: [], slots: 1 } : mode, [], false);
   const partials = (yield* runMorsels(prepared, batch.length, () => null, options)) as GroupPartial[];
   const { merged } = mergeGroupPartials(prepared, partials);
@@ -226,6 +249,14 @@ export function* executeNode(node: PlanNode, options: CpuRunOptions): Work<Colum
       const started = performance.now();
       const rows = yield* firstRowsWork(input, node.subset, options);
       return timed(node, options, started, gatherBatch(input, rows));
+    }
+    case 'groupHead': {
+      // A filter right below becomes a selection of rows: its input's columns are never copied.
+      const fused = node.input.kind === 'filter' ? node.input : null;
+      const input = yield* executeNode(fused ? fused.input : node.input, options);
+      const started = performance.now();
+      const selection = fused ? yield* selectionWork(input, fused.predicate, options) : null;
+      return timed(node, options, started, gatherBatch(input, groupHeadIndices(input, node.keys, node.n, node.order, selection)));
     }
     case 'join': {
       const left = yield* executeNode(node.left, options);

@@ -147,7 +147,10 @@ export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promis
       const input = await executeGpu(node.input, options);
       return step(node, options, [[node.input, input]], input.length, null);
     }
-    case 'unique': {
+    case 'unique':
+    case 'groupHead': {
+      // No device kernel: the CPU engine runs the step over the materialised input (a group head's
+      // folded sort included, as its per-group top-n).
       const input = await executeGpu(node.input, options);
       return step(node, options, [[node.input, input]], input.length, null);
     }

@@ -7,7 +7,7 @@ import { allocShared, makeColumn, packBits } from '../../../model/column.js';
 import type { Column, ColumnBatch, DType } from '../../../model/types.js';
 import { ArithmeticOverflowError } from '../../../errors.js';
 import { compileKernel } from './compile.js';
-import type { GroupPartial, PreparedGroupBy } from './group-by.js';
+import { CO_NON_FINITE, CO_VARIES_X, CO_VARIES_Y, type GroupPartial, type PreparedGroupBy } from './group-by.js';
 import { KeyTable } from './key-table.js';
 import { kernelLib } from './runtime.js';
 import { allocScanOut, prepareScan } from './scan.js';
@@ -173,6 +173,15 @@ function aggColumn(
       });
       return makeColumn('float64', n, values, packBits(valid, n));
     }
+    case 'corr': {
+      const values = allocShared(Float64Array, n);
+      order.forEach((g, r) => {
+        const value = acc.kind === 'comomentsBig' ? exactCorrelation(states, g) : correlation(states as readonly Float64Array[], g);
+        valid[r] = value === null ? 0 : 1;
+        values[r] = value ?? 0;
+      });
+      return makeColumn('float64', n, values, packBits(valid, n));
+    }
     case 'first':
     case 'last': {
       if (empty) return nullColumn(dtype, n, null);
@@ -186,6 +195,41 @@ function aggColumn(
       return agg.op === 'median' ? medianColumn(arg, groups, groupOf, n) : nUniqueColumn(arg, groups, groupOf, n);
     }
   }
+}
+
+/**
+ * Pearson's r from Welford co-moments: null below two pairs or when a side never varied, NaN after a NaN or
+ * ±Infinity, and NaN when the squared deviations overflowed or underflowed f64 (its M2 is then not finite,
+ * or 0 although the side varied), as no answer could be trusted there. Rounding cannot push |r| past 1.
+ */
+function correlation(states: readonly Float64Array[], g: number): number | null {
+  const [counts, , , m2X, m2Y, cXY, flags] = states as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  if (counts[g]! < 2) return null;
+  const f = flags[g]!;
+  if (f & CO_NON_FINITE) return Number.NaN;
+  if ((f & (CO_VARIES_X | CO_VARIES_Y)) !== (CO_VARIES_X | CO_VARIES_Y)) return null;
+  const sx = m2X[g]!;
+  const sy = m2Y[g]!;
+  const sxy = cXY[g]!;
+  if (!(sx > 0 && sy > 0 && Number.isFinite(sx) && Number.isFinite(sy) && Number.isFinite(sxy))) return Number.NaN;
+  // One square root rounds less than two, where the product stays a normal number.
+  const product = sx * sy;
+  const scale = product >= 2 ** -1022 && product < Number.POSITIVE_INFINITY ? Math.sqrt(product) : Math.sqrt(sx) * Math.sqrt(sy);
+  return Math.max(-1, Math.min(1, sxy / scale));
+}
+
+/** Pearson's r from exact integer sums: r² = (nΣxy − ΣxΣy)² / ((nΣx² − (Σx)²)(nΣy² − (Σy)²)) rounded once. */
+function exactCorrelation(states: readonly (Float64Array | bigint[])[], g: number): number | null {
+  const [sx, sy, sxx, syy, sxy] = states as [bigint[], bigint[], bigint[], bigint[], bigint[]];
+  const count = (states[5] as Float64Array)[g]!;
+  if (count < 2) return null;
+  const n = BigInt(count);
+  const cxx = n * sxx[g]! - sx[g]! * sx[g]!;
+  const cyy = n * syy[g]! - sy[g]! * sy[g]!;
+  if (cxx === 0n || cyy === 0n) return null;
+  const cxy = n * sxy[g]! - sx[g]! * sy[g]!;
+  const r = Math.sqrt(ratioToNumber(cxy * cxy, cxx * cyy));
+  return cxy < 0n ? -r : r;
 }
 
 /** p / q for exact integers p ≥ 0 and q > 0, rounded to a double once (to within an ulp). */

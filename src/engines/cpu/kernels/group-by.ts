@@ -28,7 +28,7 @@ export type GroupMode =
   | { readonly kind: 'hash'; readonly keys: readonly string[]; readonly width: number };
 
 /** Per-aggregation partial state, by kind of accumulator. */
-export type AccKind = 'count' | 'sumFloat' | 'sumInt' | 'sumBig' | 'min' | 'max' | 'minBig' | 'maxBig' | 'moments' | 'momentsBig' | 'none';
+export type AccKind = 'count' | 'sumFloat' | 'sumInt' | 'sumBig' | 'min' | 'max' | 'minBig' | 'maxBig' | 'moments' | 'momentsBig' | 'comoments' | 'comomentsBig' | 'none';
 
 export interface AccSpec {
   readonly agg: BoundAgg;
@@ -71,21 +71,61 @@ function accKind(agg: BoundAgg): AccKind {
     case 'std':
       // int64 values past 2^53 lose their spread as doubles: their moments are exact BigInt sums instead.
       return d === 'int64' ? 'momentsBig' : 'moments';
+    case 'corr': {
+      // An int64 side paired with an integer keeps exact BigInt sums, as int64 var does; anything else is
+      // Welford in f64 (an int64 paired with a float is converted).
+      const d2 = agg.arg2?.type.dtype;
+      const integer = (t: DType | undefined): boolean => t === 'int32' || t === 'int64';
+      return (d === 'int64' || d2 === 'int64') && integer(d) && integer(d2) ? 'comomentsBig' : 'comoments';
+    }
     default:
       return 'none';
   }
 }
 
-/** Number of state arrays per accumulator kind: [value..., count]. */
+/**
+ * Number of state arrays per accumulator kind: [value..., count]; moments are [count, mean, M2]. The
+ * co-moments of corr are [count, mean x, mean y, M2 x, M2 y, C xy, flags] (CO_VARIES_X | CO_VARIES_Y |
+ * CO_NON_FINITE), or exactly [Σx, Σy, Σx², Σy², Σxy, count] over integers.
+ */
 export function stateArity(kind: AccKind): number {
-  return kind === 'none' ? 0 : kind === 'count' ? 1 : kind === 'moments' || kind === 'momentsBig' ? 3 : 2;
+  switch (kind) {
+    case 'none':
+      return 0;
+    case 'count':
+      return 1;
+    case 'moments':
+    case 'momentsBig':
+      return 3;
+    case 'comoments':
+      return 7;
+    case 'comomentsBig':
+      return 6;
+    default:
+      return 2;
+  }
 }
 
-/** momentsBig keeps [Σv, Σv², count]: its first two states are BigInt arrays. */
-const isBig = (kind: AccKind, k: number): boolean => (k === 0 && (kind === 'sumBig' || kind === 'minBig' || kind === 'maxBig')) || (kind === 'momentsBig' && k < 2);
+/** Co-moment flags: x took two distinct values, y did, a value was NaN or ±Infinity. */
+export const CO_VARIES_X = 1;
+export const CO_VARIES_Y = 2;
+export const CO_NON_FINITE = 4;
+
+/** momentsBig keeps [Σv, Σv², count] and comomentsBig five sums and a count: those sums are BigInt arrays. */
+const isBig = (kind: AccKind, k: number): boolean =>
+  (k === 0 && (kind === 'sumBig' || kind === 'minBig' || kind === 'maxBig')) || (kind === 'momentsBig' && k < 2) || (kind === 'comomentsBig' && k < 5);
+
+/**
+ * Most dense slots for morsels of `morselRows` rows: DENSE_SLOT_LIMIT, or up to a quarter of a morsel
+ * (at most 2^18) when morsels are large. A slot array much longer than a morsel costs more to allocate
+ * and merge than hashing saves, but 100,000 groups over 1M-row morsels are far cheaper dense than hashed.
+ */
+export function denseSlotLimit(morselRows: number): number {
+  return Math.max(DENSE_SLOT_LIMIT, Math.min(1 << 18, Math.floor(morselRows / 4)));
+}
 
 /** Chooses dense slots when every key is a column with a small domain. */
-export function chooseGroupMode(columns: ReadonlyMap<string, Column>, keys: readonly string[], hashWidth: number): GroupMode {
+export function chooseGroupMode(columns: ReadonlyMap<string, Column>, keys: readonly string[], hashWidth: number, slotLimit = DENSE_SLOT_LIMIT): GroupMode {
   if (keys.length === 0) return { kind: 'global' };
   const dense: DenseKey[] = [];
   let slots = 1;
@@ -108,12 +148,25 @@ export function chooseGroupMode(columns: ReadonlyMap<string, Column>, keys: read
     const total = size + (nullable ? 1 : 0);
     dense.push({ name, offset, nullIndex: size, size: Math.max(total, 1) });
     slots *= Math.max(total, 1);
-    if (slots > DENSE_SLOT_LIMIT) return { kind: 'hash', keys, width: hashWidth };
+    if (slots > slotLimit) return { kind: 'hash', keys, width: hashWidth };
   }
   return { kind: 'dense', keys: dense, slots };
 }
 
+// Columns never change once built, so the range of a key column without nulls is scanned once, not by
+// every query over it. Keyed by the values array and checked against the length the column reads.
+const int32Ranges = new WeakMap<object, { readonly length: number; readonly range: [number, number] }>();
+
 function int32Range(column: Column): [number, number] {
+  if (column.validity !== null) return scanInt32Range(column);
+  const cached = int32Ranges.get(column.values);
+  if (cached && cached.length === column.length) return cached.range;
+  const range = scanInt32Range(column);
+  int32Ranges.set(column.values, { length: column.length, range });
+  return range;
+}
+
+function scanInt32Range(column: Column): [number, number] {
   const values = column.values as Int32Array;
   const validity = column.validity;
   let min = 2147483647;
@@ -227,6 +280,10 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
     if (acc.kind === 'none' || !acc.agg.arg) return;
     const lines = b.capture(() => {
       const a = compileExpr(b, acc.agg.arg!);
+      if (acc.kind === 'comoments' || acc.kind === 'comomentsBig') {
+        emitCoMoments(b, acc.kind, a, compileExpr(b, acc.agg.arg2!), names);
+        return;
+      }
       let v = a.v;
       if (a.dtype === 'bool') v = `(${a.v} ? 1 : 0)`;
       if (a.dtype === 'int64' && (acc.kind === 'sumFloat' || acc.kind === 'moments')) v = `Number(${a.v})`;
@@ -311,6 +368,26 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   const post = presenceCounts.length === 0 ? '' : `for (let q = 0; q < firstRow.length; q++) if (firstRow[q] >= 0) { ${presenceCounts.map((y) => `${y}[q] = 1;`).join(' ')} }`;
   const source = [b.headerText(), ...setup, body, post, ret].join('\n');
   return { source, params: b.params, inputs: b.slotColumns, mode, accs };
+}
+
+/** One row's update of corr's co-moments (see stateArity); a row with either side null is skipped. */
+function emitCoMoments(b: KernelBuilder, kind: 'comoments' | 'comomentsBig', x: Compiled, y: Compiled, names: readonly string[]): void {
+  const nulls = [x.n, y.n].filter((n) => n !== 'false');
+  const guard = nulls.length === 0 ? '' : `if (!(${nulls.join(' || ')})) `;
+  if (kind === 'comomentsBig') {
+    const big = (c: Compiled): string => (c.dtype === 'int64' ? c.v : `BigInt(${c.v})`);
+    const [sx, sy, sxx, syy, sxy, n] = names;
+    b.line(`${guard}{ const u = ${big(x)}, w = ${big(y)}; ${sx}[g] += u; ${sy}[g] += w; ${sxx}[g] += u * u; ${syy}[g] += w * w; ${sxy}[g] += u * w; ${n}[g]++; }`);
+    return;
+  }
+  const num = (c: Compiled): string => (c.dtype === 'int64' ? `Number(${c.v})` : c.v);
+  const [n, mx, my, m2x, m2y, cxy, flags] = names;
+  // Welford's update extended to the co-moment. While a side has held one value its mean is exactly that
+  // value, so comparing with the mean tells exactly whether it varies; u - u is 0 only for finite u.
+  b.line(`${guard}{ const u = ${num(x)}, w = ${num(y)}; const c = ++${n}[g];`);
+  b.line(`  ${flags}[g] |= (c > 1 && u !== ${mx}[g] ? ${CO_VARIES_X} : 0) | (c > 1 && w !== ${my}[g] ? ${CO_VARIES_Y} : 0) | (u - u + (w - w) !== 0 ? ${CO_NON_FINITE} : 0);`);
+  b.line(`  const dx = u - ${mx}[g]; ${mx}[g] += dx / c; const dy = w - ${my}[g]; ${my}[g] += dy / c; const ey = w - ${my}[g];`);
+  b.line(`  ${m2x}[g] += dx * (u - ${mx}[g]); ${m2y}[g] += dy * ey; ${cxy}[g] += dx * ey; }`);
 }
 
 const SAFE = Number.MAX_SAFE_INTEGER;
@@ -430,6 +507,14 @@ function mergeState(kind: AccKind, into: readonly (Float64Array | bigint[])[], f
     case 'moments':
       if (f(0)[l]! > 0) combineMoments(into as Float64Array[], g, f(0)[l]!, f(1)[l]!, f(2)[l]!);
       return;
+    case 'comomentsBig': {
+      for (let k = 0; k < 5; k++) (into[k] as bigint[])[g] = (into[k] as bigint[])[g]! + (from[k] as bigint[])[l]!;
+      t(5)[g] = t(5)[g]! + f(5)[l]!;
+      return;
+    }
+    case 'comoments':
+      if (f(0)[l]! > 0) combineCoMoments(into as Float64Array[], g, from as Float64Array[], l);
+      return;
   }
 }
 
@@ -450,6 +535,34 @@ export function combineMoments(state: readonly Float64Array[], g: number, nb: nu
   const delta = meanB - means[g]!;
   means[g] = means[g]! + (delta * nb) / n;
   m2s[g] = m2s[g]! + m2B + (delta * delta * na * nb) / n;
+  counts[g] = n;
+}
+
+/**
+ * combineMoments for corr's co-moments: partial l of `from` merged into group g of `state` (layouts in
+ * stateArity), x and y exactly as combineMoments merges one variable, the co-moment by the same rule.
+ * A side varies when it varied in either partial or the partials' means differ: a side that has held
+ * one value has exactly that value as its mean.
+ */
+export function combineCoMoments(state: readonly Float64Array[], g: number, from: readonly Float64Array[], l: number): void {
+  const [counts, meansX, meansY, m2X, m2Y, cXY, flags] = state as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  const nb = from[0]![l]!;
+  const meanXB = from[1]![l]!;
+  const meanYB = from[2]![l]!;
+  const na = counts[g]!;
+  if (na === 0) {
+    for (let k = 0; k < 7; k++) state[k]![g] = from[k]![l]!;
+    return;
+  }
+  flags[g] = flags[g]! | from[6]![l]! | (meanXB !== meansX[g]! ? CO_VARIES_X : 0) | (meanYB !== meansY[g]! ? CO_VARIES_Y : 0);
+  const n = na + nb;
+  const deltaX = meanXB - meansX[g]!;
+  const deltaY = meanYB - meansY[g]!;
+  meansX[g] = meansX[g]! + (deltaX * nb) / n;
+  meansY[g] = meansY[g]! + (deltaY * nb) / n;
+  m2X[g] = m2X[g]! + from[3]![l]! + (deltaX * deltaX * na * nb) / n;
+  m2Y[g] = m2Y[g]! + from[4]![l]! + (deltaY * deltaY * na * nb) / n;
+  cXY[g] = cXY[g]! + from[5]![l]! + (deltaX * deltaY * na * nb) / n;
   counts[g] = n;
 }
 

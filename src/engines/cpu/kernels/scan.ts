@@ -1,6 +1,7 @@
 // Fused filter + projection: one pass over a row range (or a list of row indices) that evaluates the
 // predicate and every output expression, writing kept rows compactly. This is the CPU engine's kernel
-// for Filter and Project, and for evaluating expressions at chosen rows (first/last, keys).
+// for Filter and Project, for evaluating expressions at chosen rows (first/last, keys), and for the row
+// selection of a filter fused into the operator above it.
 
 import type { NamedExpr } from '../../../plan/types.js';
 import type { BoundExpr } from '../../../expr/types.js';
@@ -38,6 +39,22 @@ export function prepareScan(columns: ReadonlyMap<string, Column>, predicate: Bou
   const outDecls = specs.map((s, k) => `const o${k} = out.values[${k}]${s.nullable ? `, z${k} = out.valid[${k}]` : ''};`);
   const source = [b.headerText(), ...outDecls, 'const base = out.base, rows = out.rows;', 'let k = 0;', body, 'return k;'].join('\n');
   return { source, params: b.params, inputs: b.slotColumns, outputs: specs };
+}
+
+/**
+ * A kernel that writes the index of each row in start..end whose predicate is true to `out.values[0]`
+ * from `out.base`, and returns how many: a filter fused into an operator that reads a row selection.
+ */
+export function prepareSelection(columns: ReadonlyMap<string, Column>, predicate: BoundExpr): PreparedScan {
+  const b = new KernelBuilder(columns);
+  b.line('for (let i = start; i < end; i++) {');
+  compileFilter(b, predicate);
+  b.line('o0[base + k] = i;');
+  b.line('k++;');
+  b.line('}');
+  const body = b.takeBody();
+  const source = [b.headerText(), 'const o0 = out.values[0], base = out.base;', 'let k = 0;', body, 'return k;'].join('\n');
+  return { source, params: b.params, inputs: b.slotColumns, outputs: [{ name: 'row', dtype: 'int32', nullable: false, dictionary: null }] };
 }
 
 function storeValue(dtype: DType, v: string, n: string): string {

@@ -17,7 +17,7 @@ const DIGIT_SHIFTS = [0, DIGIT_BITS, 2 * DIGIT_BITS] as const;
  * One word of the composite sort key. `part` says which: the null flag of a nullable key, or the high or
  * low half of a value (32-bit values have only a 'high' word).
  */
-interface SortWord {
+export interface SortWord {
   readonly column: Column;
   readonly part: 'nulls' | 'high' | 'low';
   readonly descending: boolean;
@@ -87,7 +87,7 @@ function digitOf(value: number, shift: number): number {
 }
 
 /** The words of one sort key, most significant first. */
-function sortWords(batch: ColumnBatch, key: SortKey): SortWord[] {
+export function sortWords(batch: ColumnBatch, key: SortKey): SortWord[] {
   const index = batch.names.indexOf(key.column);
   const column = batch.columns[index];
   if (index < 0 || column === undefined) throw new UnknownColumnError([key.column], batch.names, 'sort');
@@ -119,7 +119,7 @@ export function dictionaryRanks(dictionary: readonly string[]): Int32Array {
  * Writes `word` of each row of `order` into `out` (out[j] is the word of row order[j]), as an unsigned
  * value whose order is the sort order. Null rows get 0 in value words so that they tie among themselves.
  */
-function gatherWord(word: SortWord, order: Int32Array, out: Uint32Array): void {
+export function gatherWord(word: SortWord, order: Int32Array, out: Uint32Array): void {
   const { column, part } = word;
   const validity = column.validity;
   const n = order.length;

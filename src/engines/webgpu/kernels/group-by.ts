@@ -62,6 +62,9 @@ function stateKind(agg: BoundAgg): StateKind | null {
       // Float moments from f32 sums of squares cancel badly when the mean dwarfs the spread: they stay on
       // the CPU (Welford in f64). Integer moments are exact sums.
       return d === 'int32' || d === 'bool' ? 'momentsInt' : null;
+    case 'corr':
+      // Co-moments are Welford updates in f64 (f32 ones cancel as float var would): always the CPU engine.
+      return null;
     default:
       return null;
   }
