@@ -16,6 +16,7 @@ import type { LifecycleOptions, LifecycleState, Logger, ShutdownReport } from '.
 const DEFAULT_DRAIN_MS = 30_000;
 const DEFAULT_ABANDON_GRACE_MS = 5_000;
 const DEFAULT_MAX_PENDING_TASKS = 10_000;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const mounted = new WeakMap<Koa, ExecutorLifecycle>();
 
 export interface LifecycleStats {
@@ -166,7 +167,8 @@ export class ExecutorLifecycle {
         return;
       }
       const cap = this.options.maxPendingTasks ?? DEFAULT_MAX_PENDING_TASKS;
-      if (runtimeOf(this.app).tasks.pending >= cap) {
+      // Reads (GET, HEAD, OPTIONS) add no background work, and a health check must answer while busy.
+      if (!SAFE_METHODS.has(ctx.method) && runtimeOf(this.app).tasks.pending >= cap) {
         // Refused before the body is read: a backlog of accepted work must not grow without bound.
         respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending; retry shortly`));
         return;

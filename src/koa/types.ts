@@ -55,7 +55,7 @@ export interface LifecycleOptions extends Pick<ExecutorOptions, 'backend' | 'max
   readonly drainTimeoutMs?: number;
   /** After the deadline, how long the task already running may still take (default 5 s); tasks not started are abandoned at once. */
   readonly abandonGraceMs?: number;
-  /** Requests are refused with 503 'overloaded' while this many after-response tasks are pending (default 10,000). */
+  /** Requests other than GET/HEAD/OPTIONS are refused with 503 'overloaded' while this many after-response tasks are pending (default 10,000). */
   readonly maxPendingTasks?: number;
   /** Signals that start a graceful shutdown (default SIGTERM and SIGINT); false installs no handler. */
   readonly signals?: readonly NodeJS.Signals[] | false;

@@ -283,19 +283,22 @@ describe('executorLifecycle: graceful shutdown', () => {
     const s = setup({ maxPendingTasks: 2 });
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    s.router.get('/queue', (ctx) => {
+    const queue = (ctx: Koa.Context): void => {
       afterResponse(ctx, () => gate, 'held');
       ctx.body = 'queued';
-    });
+    };
+    s.router.get('/queue', queue);
+    s.router.post('/queue', queue);
     mount(s);
     const served = await listen(s.app);
     try {
       assert.equal((await request(served.port, { path: '/queue' })).text, 'queued');
       assert.equal((await request(served.port, { path: '/queue' })).text, 'queued');
-      const refused = await request(served.port, { path: '/queue', headers: { 'x-request-id': 'over-1' } });
+      const refused = await request(served.port, { method: 'POST', path: '/queue', headers: { 'x-request-id': 'over-1' } });
       const body = assertErrorReply(refused, 503, 'overloaded');
       assert.equal(body.request_id, 'over-1');
       assert.equal(refused.headers['retry-after'], '1');
+      assert.equal((await request(served.port, { path: '/backend' })).status, 200, 'reads, such as a health check, still answer');
       release();
       assert.equal(await s.lifecycle.idle(5000), true);
       assert.equal((await request(served.port, { path: '/queue' })).text, 'queued', 'served again once the backlog is gone');
