@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BillingStore } from '../../src/service/store.js';
 import { ConfigError, loadConfig } from '../../src/service/config.js';
-import { expectedRollups, postJson, randomBatch, rng, tempDir } from './service-helpers.js';
+import { expectedRollups, postJson, randomBatch, rng, tempDir, type Batch } from './service-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/service/main.js', import.meta.url));
 
@@ -58,6 +58,20 @@ function runService(env: Record<string, string>): Child {
   };
 }
 
+/** Every accepted batch is in the database once, after `before` (a replay, say) ran on the reopened store. */
+async function assertAllPersisted(dbPath: string, batches: readonly Batch[], before?: (store: BillingStore) => Promise<void>): Promise<void> {
+  const store = await BillingStore.open(dbPath);
+  try {
+    await before?.(store);
+    const totals = await store.totals();
+    assert.equal(totals.batches, batches.length);
+    assert.equal(totals.rows, batches.reduce((n, b) => n + b.userId.length, 0));
+    assert.deepEqual(await store.rollups(), expectedRollups(batches));
+  } finally {
+    await store.close();
+  }
+}
+
 test('SIGTERM with background writes in flight: all accepted work is persisted before the process exits', async () => {
   const dir = await tempDir();
   const dbPath = `${dir}/billing.duckdb`;
@@ -79,15 +93,7 @@ test('SIGTERM with background writes in flight: all accepted work is persisted b
     assert.equal(complete?.['drained'], true);
     assert.equal(complete?.['abandoned_tasks'], 0);
 
-    const store = await BillingStore.open(dbPath);
-    try {
-      const totals = await store.totals();
-      assert.equal(totals.batches, batches.length);
-      assert.equal(totals.rows, batches.reduce((n, b) => n + b.userId.length, 0));
-      assert.deepEqual(await store.rollups(), expectedRollups(batches));
-    } finally {
-      await store.close();
-    }
+    await assertAllPersisted(dbPath, batches);
   } finally {
     child.process.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
@@ -114,18 +120,11 @@ test('SIGTERM with a zero deadline: unwritten rollups go to the dead-letter fold
     assert.ok(saved.length > 0, 'the abandoned rollups were saved');
 
     // The next start replays them: every accepted row is in the database once.
-    const store = await BillingStore.open(dbPath);
-    try {
+    await assertAllPersisted(dbPath, batches, async (store) => {
       const replay = await store.replayDeadLetters();
       assert.equal(replay.failed, 0);
       assert.equal(replay.replayed + replay.duplicates, saved.length);
-      const totals = await store.totals();
-      assert.equal(totals.batches, batches.length);
-      assert.equal(totals.rows, batches.reduce((n, b) => n + b.userId.length, 0));
-      assert.deepEqual(await store.rollups(), expectedRollups(batches));
-    } finally {
-      await store.close();
-    }
+    });
   } finally {
     child.process.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });

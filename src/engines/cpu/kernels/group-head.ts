@@ -6,6 +6,7 @@
 import type { Column, ColumnBatch } from '../../../model/types.js';
 import type { SortKey } from '../../../plan/types.js';
 import { gatherBatch } from './gather.js';
+import { int32Range } from './group-by.js';
 import { groupRows } from './key-table.js';
 import { grow } from './runtime.js';
 import { gatherWord, sortIndices, sortWords } from './sort.js';
@@ -126,20 +127,6 @@ function denseGroupIds(columns: readonly Column[], length: number, selection: In
     ids[row] = id;
   }
   return { ids, groups };
-}
-
-function int32Range(column: Column): [number, number] {
-  const values = column.values as Int32Array;
-  const validity = column.validity;
-  let min = 2147483647;
-  let max = -2147483648;
-  for (let i = 0; i < column.length; i++) {
-    if (validity !== null && ((validity[i >> 3]! >> (i & 7)) & 1) === 0) continue;
-    const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return [min, max];
 }
 
 /** codes[i] = codes[i] * size + (index of row i's value in the domain). */

@@ -1,4 +1,4 @@
-// `npm run bench`: the CPU engine against a hand-written typed-array loop measured in the same run, then
+// `npm run bench:micro`: the CPU engine against a hand-written typed-array loop measured in the same run, then
 // the WebGPU engine beside the CPU engine (bench/gpu.ts) where an adapter exists.
 // Speed is reported as ratios, never asserted: shared machines are noisy. Options: --rows N, --reps N.
 
