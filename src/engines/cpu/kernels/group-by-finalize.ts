@@ -291,13 +291,80 @@ function medianColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, n
     const from = counts[r]!;
     const to = counts[r + 1]!;
     if (to === from) continue;
-    // Typed-array sort is numeric with NaN last, the order every engine uses.
-    const part = sorted.subarray(from, to).sort();
-    const mid = part.length >> 1;
-    values[r] = part.length % 2 === 1 ? part[mid]! : (part[mid - 1]! + part[mid]!) / 2;
+    values[r] = groupMedian(sorted, from, to);
     valid[r] = 1;
   }
   return makeColumn('float64', n, values, packBits(valid, n));
+}
+
+/**
+ * The median of a[from, to) in the order typed-array sort uses (numeric, -0 before 0, NaN last), found by
+ * selection rather than a full sort: NaNs are moved to the end, the middle order statistic is selected in
+ * place, and the one below it (even counts) is the largest value left of it. Reorders a[from, to).
+ */
+export function groupMedian(a: Float64Array, from: number, to: number): number {
+  let end = to;
+  for (let i = from; i < end; ) {
+    const v = a[i]!;
+    if (v !== v) {
+      end--;
+      a[i] = a[end]!;
+      a[end] = v;
+    } else i++;
+  }
+  const count = to - from;
+  const mid = from + (count >> 1);
+  if (mid >= end) return NaN;
+  selectInPlace(a, from, end, mid);
+  const upper = a[mid]!;
+  if (count % 2 === 1) return signedZero(a, from, end, mid, upper);
+  let lower = -Infinity;
+  for (let i = from; i < mid; i++) if (a[i]! > lower) lower = a[i]!;
+  return (signedZero(a, from, end, mid - 1, lower) + signedZero(a, from, end, mid, upper)) / 2;
+}
+
+/** Puts a[k] where a full sort of a[lo, hi) would (no NaN inside), smaller values before, larger after. */
+function selectInPlace(a: Float64Array, lo: number, hi: number, k: number): void {
+  let left = lo;
+  let right = hi - 1;
+  while (right > left) {
+    // Median of three as the pivot keeps sorted and reversed runs linear.
+    const m = (left + right) >>> 1;
+    const x = a[left]!, y = a[m]!, z = a[right]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
+}
+
+/**
+ * `value` at sorted position k, with the sign a typed sort gives a zero there: -0s sort before 0s, so a
+ * zero at a position within the first `negative zeros` of the zero run is -0.
+ */
+function signedZero(a: Float64Array, from: number, end: number, k: number, value: number): number {
+  if (value !== 0) return value;
+  let below = 0;
+  let negativeZeros = 0;
+  for (let i = from; i < end; i++) {
+    const v = a[i]!;
+    if (v < 0) below++;
+    else if (v === 0 && 1 / v < 0) negativeZeros++;
+  }
+  return k - from - below < negativeZeros ? -0 : 0;
 }
 
 function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, n: number): Column {
