@@ -157,8 +157,7 @@ export function chooseGroupMode(columns: ReadonlyMap<string, Column>, keys: read
 // every query over it. Keyed by the values array and checked against the length the column reads.
 const int32Ranges = new WeakMap<object, { readonly length: number; readonly range: [number, number] }>();
 
-/** [min, max] of an int32 column's valid values ([max, min] sentinels when it has none). */
-export function int32Range(column: Column): [number, number] {
+function int32Range(column: Column): [number, number] {
   if (column.validity !== null) return scanInt32Range(column);
   const cached = int32Ranges.get(column.values);
   if (cached && cached.length === column.length) return cached.range;

@@ -6,7 +6,7 @@
 import type { Column, ColumnBatch } from '../../../model/types.js';
 import type { SortKey } from '../../../plan/types.js';
 import { gatherBatch } from './gather.js';
-import { int32Range } from './group-by.js';
+import { chooseGroupMode, DENSE_SLOT_LIMIT } from './group-by.js';
 import { groupRows } from './key-table.js';
 import { grow } from './runtime.js';
 import { gatherWord, sortIndices, sortWords } from './sort.js';
@@ -65,43 +65,33 @@ function headInOrder(ids: Int32Array, groups: number, n: number, rows: Int32Arra
 }
 
 /**
- * Index of each key's value in its domain: int32 values less their minimum and string codes (`ints`),
- * bools (`bits`); the last index, size - 1, stands for null.
+ * One key of the group-by's dense mode, with its values: int32 values less their minimum and string
+ * codes (`ints`), bools (`bits`); `nullIndex` stands for null.
  */
 interface DenseDomain {
   readonly validity: Uint8Array | null;
   readonly ints: Int32Array | null;
   readonly bits: Uint8Array | null;
   readonly offset: number;
+  readonly nullIndex: number;
   readonly size: number;
 }
 
 /**
- * Ids from a mixed-radix code of the key values, relabelled in order of first appearance, when every key
- * is int32, utf8 (dictionary code, as the key table compares them) or bool and the product of their
- * domains is at most the row count (or 2^16): the code table is then no larger than the input.
+ * Ids from a mixed-radix code of the key values, relabelled in order of first appearance, when the
+ * group-by would take its dense path (every key int32, utf8 dictionary codes or bool) with at most the
+ * row count (or 2^16) slots: the code table is then no larger than the input.
  */
 function denseGroupIds(columns: readonly Column[], length: number, selection: Int32Array | null): GroupIds | null {
-  const limit = Math.max(1 << 16, length);
-  const domains: DenseDomain[] = [];
-  let slots = 1;
-  for (const column of columns) {
-    let size: number;
-    let offset = 0;
-    if (column.dtype === 'utf8') size = column.dictionary?.length ?? 0;
-    else if (column.dtype === 'bool') size = 2;
-    else if (column.dtype === 'int32') {
-      const [min, max] = int32Range(column);
-      offset = min;
-      size = max < min ? 0 : max - min + 1;
-    } else return null;
-    // Index `size` stands for null.
-    const total = size + (column.validity === null ? 0 : 1);
-    slots *= Math.max(1, total);
-    if (slots > limit) return null;
+  const names = columns.map((_, k) => `k${k}`);
+  const mode = chooseGroupMode(new Map(names.map((name, k) => [name, columns[k]!])), names, 0, Math.max(DENSE_SLOT_LIMIT, length));
+  if (mode.kind === 'hash') return null;
+  const slots = mode.kind === 'dense' ? mode.slots : 1;
+  const domains: DenseDomain[] = (mode.kind === 'dense' ? mode.keys : []).map((key, k) => {
+    const column = columns[k]!;
     const bool = column.dtype === 'bool';
-    domains.push({ validity: column.validity, ints: bool ? null : (column.values as Int32Array), bits: bool ? (column.values as Uint8Array) : null, offset, size: Math.max(1, total) });
-  }
+    return { validity: column.validity, ints: bool ? null : (column.values as Int32Array), bits: bool ? (column.values as Uint8Array) : null, offset: key.offset, nullIndex: key.nullIndex, size: key.size };
+  });
   // The last key's digit is added in the pass that turns codes into ids.
   const final = domains.pop();
   const codes = domains.length > 0 ? new Int32Array(length) : null;
@@ -110,12 +100,12 @@ function denseGroupIds(columns: readonly Column[], length: number, selection: In
   const ids = selection === null && codes !== null ? codes : new Int32Array(length);
   if (selection !== null) ids.fill(-1);
   const count = selection === null ? length : selection.length;
-  const { validity, ints, bits, offset, size } = final ?? { validity: null, ints: null, bits: null, offset: 0, size: 1 };
+  const { validity, ints, bits, offset, nullIndex, size } = final ?? { validity: null, ints: null, bits: null, offset: 0, nullIndex: 0, size: 1 };
   let groups = 0;
   for (let r = 0; r < count; r++) {
     const row = selection === null ? r : selection[r]!;
     let digit = 0;
-    if (validity !== null && ((validity[row >> 3]! >> (row & 7)) & 1) === 0) digit = size - 1;
+    if (validity !== null && ((validity[row >> 3]! >> (row & 7)) & 1) === 0) digit = nullIndex;
     else if (ints !== null) digit = ints[row]! - offset;
     else if (bits !== null) digit = (bits[row >> 3]! >> (row & 7)) & 1;
     const code = (codes === null ? 0 : codes[row]! * size) + digit;
@@ -131,10 +121,10 @@ function denseGroupIds(columns: readonly Column[], length: number, selection: In
 
 /** codes[i] = codes[i] * size + (index of row i's value in the domain). */
 function addDigit(codes: Int32Array, domain: DenseDomain): void {
-  const { validity, ints, bits, offset, size } = domain;
+  const { validity, ints, bits, offset, nullIndex, size } = domain;
   for (let i = 0; i < codes.length; i++) {
     let digit: number;
-    if (validity !== null && ((validity[i >> 3]! >> (i & 7)) & 1) === 0) digit = size - 1;
+    if (validity !== null && ((validity[i >> 3]! >> (i & 7)) & 1) === 0) digit = nullIndex;
     else if (ints !== null) digit = ints[i]! - offset;
     else digit = (bits![i >> 3]! >> (i & 7)) & 1;
     codes[i] = codes[i]! * size + digit;
