@@ -7,6 +7,7 @@ import type Koa from 'koa';
 import type { ServerResponse } from 'node:http';
 import { markLogged } from './error-handler.js';
 import { ExecutorUnavailableError } from './errors.js';
+import { PendingCount } from './pending.js';
 import { requestIdOf, runtimeOf } from './runtime.js';
 import type { AfterResponseTask, Logger, LogRecord } from './types.js';
 
@@ -46,11 +47,10 @@ export class TaskQueue {
   /** Registered and not started: waiting for their response, or queued. */
   private readonly notStarted = new Set<QueuedTask>();
   /** Registered but not yet finished: waiting for their response, queued, or running. */
-  private pendingCount = 0;
+  private readonly pendingCount = new PendingCount();
   private current: Promise<void> | null = null;
   private running = false;
   private closed = false;
-  private idleWaiters: (() => void)[] = [];
   private failures = 0;
   private completed = 0;
 
@@ -60,11 +60,11 @@ export class TaskQueue {
   ) {}
 
   get pending(): number {
-    return this.pendingCount;
+    return this.pendingCount.value;
   }
 
   get stats(): { readonly pending: number; readonly completed: number; readonly failed: number } {
-    return { pending: this.pendingCount, completed: this.completed, failed: this.failures };
+    return { pending: this.pendingCount.value, completed: this.completed, failed: this.failures };
   }
 
   /** Refuses new registrations from now on (tasks already registered still run). */
@@ -79,7 +79,7 @@ export class TaskQueue {
   register(ctx: Koa.Context, task: AfterResponseTask, options: AfterResponseOptions): void {
     if (this.closed) throw new ExecutorUnavailableError('the service is shut down and runs no more background work');
     const entry: QueuedTask = { task, name: options.name ?? (task.name || 'task'), requestId: requestIdOf(ctx), ctx: new WeakRef(ctx), onAbandon: options.onAbandon, abandoned: false };
-    this.pendingCount++;
+    this.pendingCount.increment();
     this.notStarted.add(entry);
     const state = ctx.state as Record<symbol, QueuedTask[] | undefined>;
     let list = state[REGISTERED];
@@ -100,21 +100,7 @@ export class TaskQueue {
 
   /** Resolves once nothing is pending, or at the deadline; true when the queue drained. */
   idle(timeoutMs = Infinity): Promise<boolean> {
-    if (this.pendingCount === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | null = null;
-      const done = (): void => {
-        if (timer) clearTimeout(timer);
-        resolve(true);
-      };
-      this.idleWaiters.push(done);
-      if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => {
-          this.idleWaiters = this.idleWaiters.filter((w) => w !== done);
-          resolve(false);
-        }, Math.max(0, timeoutMs));
-      }
-    });
+    return this.pendingCount.idle(timeoutMs);
   }
 
   /**
@@ -139,18 +125,9 @@ export class TaskQueue {
           this.safeLog('error', { msg: 'onAbandon failed: the work of this task is lost', task: entry.name, request_id: entry.requestId, err: error });
         }
       }
-      this.settled();
+      this.pendingCount.decrement();
     }
     return { abandoned: entries.length, requestIds: entries.map((e) => e.requestId), running };
-  }
-
-  private settled(): void {
-    this.pendingCount--;
-    if (this.pendingCount === 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-    }
   }
 
   private pump(): void {
@@ -167,7 +144,7 @@ export class TaskQueue {
           this.current = this.runOne(next);
           await this.current;
           this.current = null;
-          this.settled();
+          this.pendingCount.decrement();
         }
       } finally {
         this.running = false;

@@ -10,6 +10,7 @@ import { createExecutor, type Executor } from '../exec/executor.js';
 import { onResponseDone } from './after-response.js';
 import { respondWithError } from './error-handler.js';
 import { ExecutorUnavailableError, LifecycleError, ServiceOverloadedError } from './errors.js';
+import { PendingCount } from './pending.js';
 import { runtimeOf } from './runtime.js';
 import type { LifecycleOptions, LifecycleState, Logger, ShutdownReport } from './types.js';
 
@@ -36,8 +37,7 @@ export class ExecutorLifecycle {
   private stateValue: LifecycleState = 'idle';
   private startedAt = 0;
   private starting: Promise<Executor> | null = null;
-  private inFlight = 0;
-  private requestWaiters: (() => void)[] = [];
+  private readonly inFlight = new PendingCount();
   private readonly servers = new Set<Server>();
   private readonly hooks: { readonly name: string; readonly hook: () => unknown }[] = [];
   private shutdownPromise: Promise<ShutdownReport> | null = null;
@@ -137,7 +137,7 @@ export class ExecutorLifecycle {
     const tasks = runtimeOf(this.app).tasks.stats;
     return {
       state: this.stateValue,
-      inFlightRequests: this.inFlight,
+      inFlightRequests: this.inFlight.value,
       pendingTasks: tasks.pending,
       completedTasks: tasks.completed,
       failedTasks: tasks.failed,
@@ -150,10 +150,10 @@ export class ExecutorLifecycle {
     const deadline = performance.now() + timeoutMs;
     const tasks = runtimeOf(this.app).tasks;
     for (;;) {
-      if (!(await this.requestsIdle(deadline - performance.now()))) return false;
+      if (!(await this.inFlight.idle(deadline - performance.now()))) return false;
       if (!(await tasks.idle(Math.max(0, deadline - performance.now())))) return false;
       // A request that finished while the queue drained may have queued more.
-      if (this.inFlight === 0 && tasks.pending === 0) return true;
+      if (this.inFlight.value === 0 && tasks.pending === 0) return true;
     }
   }
 
@@ -176,11 +176,8 @@ export class ExecutorLifecycle {
       // Apps served through app.callback() without listen() start on their first request.
       const executor = this.current ?? (await this.begin());
       ctx.state['executor'] = executor;
-      this.inFlight++;
-      onResponseDone(ctx.res, () => {
-        this.inFlight--;
-        if (this.inFlight === 0) for (const wake of this.requestWaiters.splice(0)) wake();
-      });
+      this.inFlight.increment();
+      onResponseDone(ctx.res, () => this.inFlight.decrement());
       await next();
     };
   }
@@ -199,13 +196,13 @@ export class ExecutorLifecycle {
     const wasIdle = this.stateValue === 'idle';
     this.stateValue = 'draining';
     const tasks = runtimeOf(this.app).tasks;
-    this.logger.info({ msg: 'shutdown started', reason, in_flight_requests: this.inFlight, pending_tasks: tasks.pending });
+    this.logger.info({ msg: 'shutdown started', reason, in_flight_requests: this.inFlight.value, pending_tasks: tasks.pending });
     for (const server of this.servers) {
       if (server.listening) server.close();
       server.closeIdleConnections();
     }
     const deadline = started + (this.options.drainTimeoutMs ?? DEFAULT_DRAIN_MS);
-    const requestsDone = await this.requestsIdle(deadline - performance.now());
+    const requestsDone = await this.inFlight.idle(deadline - performance.now());
     const tasksDone = await tasks.idle(Math.max(0, deadline - performance.now()));
     tasks.close();
     let abandonedTasks = 0;
@@ -241,16 +238,7 @@ export class ExecutorLifecycle {
     return report;
   }
 
-  private requestsIdle(timeoutMs: number): Promise<boolean> {
-    if (this.inFlight === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), Number.isFinite(timeoutMs) ? Math.max(0, timeoutMs) : 2 ** 31 - 1);
-      this.requestWaiters.push(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-  }
+
 
   private installSignals(): void {
     const signals = this.options.signals === false ? [] : (this.options.signals ?? ['SIGTERM', 'SIGINT']);
