@@ -7,18 +7,7 @@
 
 override WG: u32 = 256u;
 
-struct Params {
-  count: u32,
-  workgroups: u32,
-  words: u32,
-  table_mask: u32,
-  // Always 0, but unknown to the shader compiler: see opaque().
-  opaque_zero: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> flags: array<atomic<u32>>;
-@group(0) @binding(2) var<storage, read> tables: array<i32>;
+//@include aggregate-params
 @group(0) @binding(3) var<storage, read_write> out_state: array<atomic<u32>>;
 //@splice DECLS
 //@include aggregate
