@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { col, DataFrameModel, lit, UnknownColumnError } from '../../src/index.js';
 import { optimize } from '../../src/plan/optimize.js';
-import type { PlanNode } from '../../src/plan/types.js';
+import { kinds } from './plan-helpers.js';
 
 const Readings = DataFrameModel({ id: z.int32().nullable(), f: z.float64(), v: z.float64().nullable(), tag: z.string() });
 const readings = Readings.fromColumns(
@@ -15,18 +15,6 @@ const readings = Readings.fromColumns(
   { trustedMode: 'shape_only' },
 );
 
-function kinds(node: PlanNode): string {
-  switch (node.kind) {
-    case 'source':
-      return `source(${node.schema.map((f) => f.name).join(',')})`;
-    case 'join':
-      return `join(${kinds(node.left)}, ${kinds(node.right)})`;
-    case 'groupHead':
-      return `groupHead${node.order.length > 0 ? '*' : ''}(${kinds(node.input)})`;
-    default:
-      return `${node.kind}(${kinds(node.input)})`;
-  }
-}
 
 const tags = (rows: readonly { tag?: unknown }[]): unknown[] => rows.map((r) => r.tag);
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { DataFrameModel, UnknownColumnError, col, lit } from '../../src/index.js';
 import { optimize } from '../../src/plan/optimize.js';
-import type { PlanNode } from '../../src/plan/types.js';
+import { kinds } from './plan-helpers.js';
 
 class Orders extends DataFrameModel({ id: z.int32(), user: z.int32(), amount: z.float64(), note: z.string().nullable() }) {}
 class Users extends DataFrameModel({ user: z.int32(), country: z.string(), age: z.int32() }) {}
@@ -11,16 +11,6 @@ class Users extends DataFrameModel({ user: z.int32(), country: z.string(), age: 
 const orders = Orders.fromColumns({ id: [1, 2, 3, 4], user: [1, 2, 1, 3], amount: [5, 7, 9, 1], note: ['a', null, 'b', 'c'] });
 const users = Users.fromColumns({ user: [1, 2, 3], country: ['NL', 'DE', 'NL'], age: [30, 40, 50] });
 
-function kinds(node: PlanNode): string {
-  switch (node.kind) {
-    case 'source':
-      return `source(${node.schema.map((f) => f.name).join(',')})`;
-    case 'join':
-      return `join(${kinds(node.left)}, ${kinds(node.right)})`;
-    default:
-      return `${node.kind}(${kinds(node.input)})`;
-  }
-}
 
 test('a filter moves below a projection, rewritten over its inputs', () => {
   const frame = orders.withColumns({ doubled: col('amount').mul(2) }).filter(col('doubled').gt(lit(10)));

@@ -64,18 +64,8 @@ export async function startService(overrides: Partial<ServiceConfig> = {}, optio
   };
 }
 
-/** xorshift32: deterministic batches without pulling in a generator library. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
+/** The benchmarks' seeded generator: deterministic batches. */
+export { rng } from '../../bench/data.js';
 
 export interface Batch {
   readonly userId: number[];

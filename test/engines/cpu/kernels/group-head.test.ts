@@ -8,28 +8,10 @@ import { groupHeadIndices, groupIds } from '../../../../src/engines/cpu/kernels/
 import { groupRows } from '../../../../src/engines/cpu/kernels/key-table.js';
 import type { ColumnBatch, DType } from '../../../../src/model/types.js';
 import type { SortKey } from '../../../../src/plan/types.js';
-import { buildColumn, cellArbitrary, cellIdentity, columnArbitrary, compareCells, dictionaryFor, DTYPES, type Cell, type TestColumn } from './kernel-helpers.js';
+import { buildColumn, cellArbitrary, cellIdentity, columnArbitrary, compareCells, dictionaryFor, DTYPES, referenceOrder, sortKey, type Cell, type TestColumn } from './kernel-helpers.js';
 
 const batchOf = (columns: readonly TestColumn[], length: number): ColumnBatch => ({ length, names: columns.map((_, c) => `c${c}`), columns: columns.map((c) => c.column) });
 
-/** Stable sort of `rows` by `keys` over JS cells (nulls first unless nullsLast, NaN above numbers). */
-function referenceOrder(columns: readonly TestColumn[], keys: readonly SortKey[], rows: readonly number[]): number[] {
-  const position = new Map(rows.map((row, p) => [row, p]));
-  return [...rows].sort((a, b) => {
-    for (const key of keys) {
-      const cells = columns[Number(key.column.slice(1))]!.cells;
-      const x = cells[a]!;
-      const y = cells[b]!;
-      if (x === null || y === null) {
-        if (x === y) continue;
-        return (x === null) === key.nullsLast ? 1 : -1;
-      }
-      const order = compareCells(x, y);
-      if (order !== 0) return key.descending ? -order : order;
-    }
-    return position.get(a)! - position.get(b)!;
-  });
-}
 
 /** The first n rows of each group met walking `rows`, groups by cell identity (NaN = NaN, -0 = 0). */
 function referenceHead(columns: readonly TestColumn[], keys: readonly number[], n: number, rows: readonly number[]): number[] {
@@ -55,7 +37,6 @@ function lowColumn(dtype: DType, length: number, poolSize: number): fc.Arbitrary
     );
 }
 
-const sortKey = (columns: number): fc.Arbitrary<SortKey> => fc.record({ column: fc.nat({ max: columns - 1 }).map((c) => `c${c}`), descending: fc.boolean(), nullsLast: fc.boolean() });
 
 /** Key columns first (low cardinality or not), then value columns of any dtype; sort keys over all of them. */
 function headCase(maxLength: number, lowKeys: boolean) {

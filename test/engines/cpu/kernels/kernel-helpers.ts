@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { allocBitmap, allocShared, makeColumn, valuesCtor } from '../../../../src/model/column.js';
 import type { Column, DType } from '../../../../src/model/types.js';
+import type { SortKey } from '../../../../src/plan/types.js';
 
 /** A cell as the references see it: int64 and date as bigint (epoch ms), others as their JS value. */
 export type Cell = number | bigint | boolean | string | null;
@@ -155,3 +156,25 @@ export function cellIdentity(c: Cell): string {
   if (typeof c === 'bigint') return `n${c}`;
   return `${typeof c}:${String(c)}`;
 }
+
+/** Stable sort of `rows` by `keys` over JS cells (nulls first unless nullsLast, NaN above numbers). */
+export function referenceOrder(columns: readonly TestColumn[], keys: readonly SortKey[], rows: readonly number[]): number[] {
+  const position = new Map(rows.map((row, p) => [row, p]));
+  return [...rows].sort((a, b) => {
+    for (const key of keys) {
+      const cells = columns[Number(key.column.slice(1))]!.cells;
+      const x = cells[a]!;
+      const y = cells[b]!;
+      if (x === null || y === null) {
+        if (x === y) continue;
+        return (x === null) === key.nullsLast ? 1 : -1;
+      }
+      const order = compareCells(x, y);
+      if (order !== 0) return key.descending ? -order : order;
+    }
+    return position.get(a)! - position.get(b)!;
+  });
+}
+
+/** A sort key over one of `columns` test columns named c0, c1, ... */
+export const sortKey = (columns: number): fc.Arbitrary<SortKey> => fc.record({ column: fc.nat({ max: columns - 1 }).map((c) => `c${c}`), descending: fc.boolean(), nullsLast: fc.boolean() });

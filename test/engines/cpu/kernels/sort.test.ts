@@ -7,29 +7,11 @@ import { sortIndices } from '../../../../src/engines/cpu/kernels/sort.js';
 import { UnknownColumnError } from '../../../../src/errors.js';
 import type { ColumnBatch, DType } from '../../../../src/model/types.js';
 import type { SortKey } from '../../../../src/plan/types.js';
-import { buildColumn, columnArbitrary, compareCells, DTYPES, type TestColumn } from './kernel-helpers.js';
+import { buildColumn, columnArbitrary, DTYPES, referenceOrder, sortKey, type TestColumn } from './kernel-helpers.js';
 
-function referenceSort(columns: readonly TestColumn[], keys: readonly SortKey[], rows: readonly number[]): number[] {
-  const position = new Map(rows.map((row, p) => [row, p]));
-  return [...rows].sort((a, b) => {
-    for (const key of keys) {
-      const cells = columns[Number(key.column.slice(1))]!.cells;
-      const x = cells[a]!;
-      const y = cells[b]!;
-      if (x === null || y === null) {
-        if (x === y) continue;
-        return (x === null) === key.nullsLast ? 1 : -1;
-      }
-      const order = compareCells(x, y);
-      if (order !== 0) return key.descending ? -order : order;
-    }
-    return position.get(a)! - position.get(b)!;
-  });
-}
 
 const batchOf = (columns: readonly TestColumn[], length: number): ColumnBatch => ({ length, names: columns.map((_, c) => `c${c}`), columns: columns.map((c) => c.column) });
 
-const sortKey = (columns: number): fc.Arbitrary<SortKey> => fc.record({ column: fc.nat({ max: columns - 1 }).map((c) => `c${c}`), descending: fc.boolean(), nullsLast: fc.boolean() });
 
 function sortCase(maxLength: number, wide: boolean, dtypes: readonly DType[] = DTYPES) {
   return fc
@@ -46,7 +28,7 @@ function sortCase(maxLength: number, wide: boolean, dtypes: readonly DType[] = D
 
 function checkSort({ length, columns, keys, rows }: { length: number; columns: TestColumn[]; keys: SortKey[]; rows: number[] | undefined }): void {
   const result = sortIndices(batchOf(columns, length), keys, rows === undefined ? undefined : Int32Array.from(rows));
-  const expected = referenceSort(columns, keys, rows ?? Array.from({ length }, (_, i) => i));
+  const expected = referenceOrder(columns, keys, rows ?? Array.from({ length }, (_, i) => i));
   assert.deepEqual(Array.from(result), expected);
 }
 
