@@ -123,13 +123,36 @@ export function arrowType(dtype: DType): arrow.DataType {
 
 const dictionaryIds = { next: 0 };
 
+// Dictionaries never change once built and many columns share one (every result of a group-by or filter
+// over a utf8 key), so each is encoded to Arrow once.
+const utf8Vectors = new WeakMap<readonly string[], arrow.Vector<arrow.Utf8>>();
+
+/** The strings as an Arrow Utf8 vector: offsets from each string's byte length, then one write per string. */
+export function utf8Vector(strings: readonly string[]): arrow.Vector<arrow.Utf8> {
+  const cached = utf8Vectors.get(strings);
+  if (cached) return cached;
+  const offsets = new Int32Array(strings.length + 1);
+  let total = 0;
+  for (let i = 0; i < strings.length; i++) {
+    total += Buffer.byteLength(strings[i]!, 'utf8');
+    if (total > 0x7fffffff) throw new RangeError('a dictionary of more than 2 GiB of UTF-8 does not fit Arrow Utf8 offsets');
+    offsets[i + 1] = total;
+  }
+  const bytes = Buffer.alloc(total);
+  for (let i = 0; i < strings.length; i++) bytes.write(strings[i]!, offsets[i]!, 'utf8');
+  const data = new Uint8Array(bytes.buffer, bytes.byteOffset, total);
+  const vector = arrow.makeVector(arrow.makeData({ type: new arrow.Utf8(), length: strings.length, nullCount: 0, valueOffsets: offsets, data }));
+  utf8Vectors.set(strings, vector);
+  return vector;
+}
+
 /** Wraps a column's buffers as Arrow Data without copying values or validity. */
 export function columnToArrowData(column: Column): arrow.Data {
   const type = arrowType(column.dtype);
   const nullBitmap = column.validity ?? undefined;
   if (column.dtype === 'utf8') {
     const dictType = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32(), dictionaryIds.next++);
-    const dictionary = arrow.vectorFromArray(column.dictionary ?? [], new arrow.Utf8());
+    const dictionary = utf8Vector(column.dictionary ?? []);
     return arrow.makeData({ type: dictType, length: column.length, nullCount: column.nullCount, data: column.values as Int32Array, ...(nullBitmap ? { nullBitmap } : {}), dictionary });
   }
   return arrow.makeData({

@@ -14,7 +14,7 @@ import type { OperatorTiming } from '../../plan/explain.js';
 import type { NamedExpr, PlanNode } from '../../plan/types.js';
 import { compileKernel } from './kernels/compile.js';
 import { gatherBatch, gatherColumn, sliceBatch } from './kernels/gather.js';
-import { chooseGroupMode, denseSlotLimit, hashWidth, mergeGroupPartials, prepareGroupBy, type GroupPartial, type PreparedGroupBy } from './kernels/group-by.js';
+import { chooseGroupMode, denseSlotLimit, hashWidth, mergeGroupPartials, packHashKeys, prepareGroupBy, type GroupPartial, type PreparedGroupBy } from './kernels/group-by.js';
 import { finalizeGroupBy, scanOutColumns } from './kernels/group-by-finalize.js';
 import { groupHeadIndices } from './kernels/group-head.js';
 import { hashJoin } from './kernels/join.js';
@@ -145,7 +145,7 @@ function sum(values: readonly number[]): number {
 
 export function* aggregateWork(batch: ColumnBatch, predicate: BoundExpr | null, node: Extract<PlanNode, { kind: 'aggregate' }>, options: CpuRunOptions): Work<ColumnBatch> {
   const columns = columnMap(batch);
-  const mode = chooseGroupMode(columns, node.keys, hashWidth(columns, node.keys), denseSlotLimit(morselSize(batch.length, options.morselRows)));
+  const mode = packHashKeys(columns, chooseGroupMode(columns, node.keys, hashWidth(columns, node.keys), denseSlotLimit(morselSize(batch.length, options.morselRows))));
   const holistic = node.aggs.some((a) => a.op === 'median' || a.op === 'nUnique');
   const rowGroups = holistic ? allocShared(Int32Array, batch.length).fill(-1) : null;
   const prepared = prepareGroupBy(columns, predicate, mode, node.aggs, holistic);
@@ -168,7 +168,7 @@ function relabelRowGroups(rowGroups: Int32Array, localToGlobal: readonly Int32Ar
 /** Row indices of the first row of each distinct key tuple, in order. */
 export function* firstRowsWork(batch: ColumnBatch, keys: readonly string[], options: CpuRunOptions): Work<Int32Array> {
   const columns = columnMap(batch);
-  const mode = chooseGroupMode(columns, keys, hashWidth(columns, keys), denseSlotLimit(morselSize(batch.length, options.morselRows)));
+  const mode = packHashKeys(columns, chooseGroupMode(columns, keys, hashWidth(columns, keys), denseSlotLimit(morselSize(batch.length, options.morselRows))));
   const prepared: PreparedGroupBy = prepareGroupBy(columns, null, mode.kind === 'global' ? { kind: 'dense', keys: [], slots: 1 } : mode, [], false);
   const partials = (yield* runMorsels(prepared, batch.length, () => null, options)) as GroupPartial[];
   const { merged } = mergeGroupPartials(prepared, partials);

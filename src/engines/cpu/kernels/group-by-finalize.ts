@@ -50,13 +50,14 @@ export function finalizeGroupBy(
   length: number,
 ): ColumnBatch {
   const global = prepared.mode.kind === 'global';
-  const present: number[] = [];
-  for (let g = 0; g < merged.groups; g++) if (merged.firstRow[g]! >= 0 || global) present.push(g);
-  present.sort((a, b) => merged.firstRow[a]! - merged.firstRow[b]!);
-  const order = Int32Array.from(present);
+  const order = global ? Int32Array.of(0) : groupsByFirstRow(merged.firstRow, merged.groups, length);
   const n = order.length;
-  const firstRows = Int32Array.from(order, (g) => merged.firstRow[g]!);
-  const lastRows = Int32Array.from(order, (g) => merged.lastRow[g]!);
+  const firstRows = new Int32Array(n);
+  const lastRows = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    firstRows[r] = merged.firstRow[order[r]!]!;
+    lastRows[r] = merged.lastRow[order[r]!]!;
+  }
   const empty = global && merged.firstRow[0]! < 0;
 
   const keyColumns = keys.length === 0 ? [] : evaluateAtRows(columns, keys.map((k) => ({ name: k, expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, nullable: columns.get(k)!.validity !== null } } })), firstRows);
@@ -68,6 +69,45 @@ export function finalizeGroupBy(
     out.push(aggColumn(acc, j, merged, exactInt[j]!, order, n, empty, columns, firstRows, lastRows, rowGroups, length));
   });
   return { length: n, names, columns: out };
+}
+
+/**
+ * The ids of the groups among [0, groups) that some row reached (firstRow ≥ 0), ordered by that first row.
+ * First rows are distinct rows below `length`, so many groups are placed by one pass over a row-indexed
+ * table instead of a comparison sort.
+ */
+export function groupsByFirstRow(firstRow: Int32Array, groups: number, length: number): Int32Array {
+  if (groups * 8 < length && groups <= GROUP_ID_RANGE) {
+    // Fewer groups: (first row, id) packed exactly into one double each, and a numeric sort of those.
+    let count = 0;
+    for (let g = 0; g < groups; g++) if (firstRow[g]! >= 0) count++;
+    const packed = new Float64Array(count);
+    for (let g = 0, k = 0; g < groups; g++) if (firstRow[g]! >= 0) packed[k++] = firstRow[g]! * GROUP_ID_RANGE + g;
+    packed.sort();
+    const order = new Int32Array(count);
+    for (let k = 0; k < count; k++) order[k] = packed[k]! % GROUP_ID_RANGE;
+    return order;
+  }
+  const atRow = new Int32Array(length).fill(-1);
+  let count = 0;
+  for (let g = 0; g < groups; g++) {
+    const row = firstRow[g]!;
+    if (row < 0) continue;
+    atRow[row] = g;
+    count++;
+  }
+  const order = new Int32Array(count);
+  for (let i = 0, k = 0; k < count; i++) if (atRow[i]! >= 0) order[k++] = atRow[i]!;
+  return order;
+}
+
+/** Group ids below this pack beside a first row (below 2^31) into one double exactly. */
+const GROUP_ID_RANGE = 2 ** 22;
+
+/** Writes a safe integer into a BigInt64Array's slot r without making a BigInt (two's-complement words). */
+function setSafeInt64(words: Int32Array, r: number, value: number): void {
+  words[2 * r] = value % 4294967296 | 0;
+  words[2 * r + 1] = Math.floor(value / 4294967296);
 }
 
 function aggColumn(
@@ -93,7 +133,8 @@ function aggColumn(
     case 'countAll':
     case 'count': {
       const values = allocShared(Int32Array, n);
-      order.forEach((g, r) => (values[r] = agg.op === 'countAll' ? merged.rows[g]! : f(0)[g]!));
+      const source = agg.op === 'countAll' ? merged.rows : f(0);
+      for (let r = 0; r < n; r++) values[r] = source[order[r]!]!;
       return makeColumn('int32', n, values, null);
     }
     case 'sum':
@@ -101,11 +142,14 @@ function aggColumn(
       const counts = f(1);
       if (acc.kind === 'sumFloat') {
         const values = allocShared(Float64Array, n);
-        order.forEach((g, r) => {
+        const sums = f(0);
+        const mean = agg.op === 'mean';
+        for (let r = 0; r < n; r++) {
+          const g = order[r]!;
           const c = counts[g]!;
           valid[r] = c > 0 ? 1 : 0;
-          values[r] = c > 0 ? (agg.op === 'mean' ? f(0)[g]! / c : f(0)[g]!) : 0;
-        });
+          values[r] = c > 0 ? (mean ? sums[g]! / c : sums[g]!) : 0;
+        }
         return makeColumn('float64', n, values, packBits(valid, n));
       }
       if (agg.op === 'mean') {
@@ -120,6 +164,17 @@ function aggColumn(
         return makeColumn('float64', n, values, packBits(valid, n));
       }
       const values = allocShared(BigInt64Array, n);
+      if (acc.kind === 'sumInt' && exact.length === 0) {
+        // Every sum is a safe integer: no BigInt per group.
+        const sums = f(0);
+        const words = new Int32Array(values.buffer, values.byteOffset, 2 * n);
+        for (let r = 0; r < n; r++) {
+          const g = order[r]!;
+          valid[r] = counts[g]! > 0 ? 1 : 0;
+          setSafeInt64(words, r, sums[g]!);
+        }
+        return makeColumn('int64', n, values, packBits(valid, n));
+      }
       order.forEach((g, r) => {
         valid[r] = counts[g]! > 0 ? 1 : 0;
         const total = acc.kind === 'sumBig' ? (states[0] as bigint[])[g]! : (exact[g] ?? BigInt(f(0)[g]!));

@@ -294,6 +294,11 @@ export class KeyTable {
     return this.keys.slice(id * this.width, (id + 1) * this.width);
   }
 
+  /** The words of every tuple, `width` per id in id order, copied in one piece. */
+  allWords(): Uint32Array {
+    return this.keys.slice(0, this.count * this.width);
+  }
+
   private growKeys(): void {
     const next = new Uint32Array(this.keys.length * 2);
     next.set(this.keys);

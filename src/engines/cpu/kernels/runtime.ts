@@ -8,21 +8,29 @@ export function overflow(op: string, dtype: string): never {
   throw new ArithmeticOverflowError(`${op} overflowed ${dtype}; cast to a wider type first`);
 }
 
-/** Typed array of the same kind, grown to `capacity`, contents kept. */
+/**
+ * A zeroed typed array over shared memory: a kernel's state arrays live there, so a worker hands its
+ * partial back to the main thread without the message copying them.
+ */
+export function shared<T extends Float64Array | Int32Array | Uint32Array>(ctor: { new (buffer: SharedArrayBuffer, offset: number, length: number): T; readonly BYTES_PER_ELEMENT: number }, length: number): T {
+  return new ctor(new SharedArrayBuffer(Math.max(8, length * ctor.BYTES_PER_ELEMENT)), 0, length);
+}
+
+/** Typed array of the same kind in shared memory, grown to `capacity`, contents kept. */
 export function grow<T extends Float64Array | Int32Array>(array: T, capacity: number, fill = 0): T {
-  const next = new (array.constructor as { new (n: number): T })(capacity);
+  const next = shared(array.constructor as unknown as { new (buffer: SharedArrayBuffer, offset: number, length: number): T; readonly BYTES_PER_ELEMENT: number }, capacity);
   next.set(array);
   if (fill !== 0) next.fill(fill, array.length);
   return next;
 }
 
-/** All key words of a table, `width` per group in id order (a partial's keys, sent back to merge). */
+/** All key words of a table, `width` per group in id order (a partial's keys, sent back to merge), in shared memory. */
 export function tableWords(table: KeyTable): Uint32Array {
-  const width = table.width;
-  const out = new Uint32Array(table.size * width);
-  for (let id = 0; id < table.size; id++) out.set(table.keyWords(id), id * width);
+  const words = table.allWords();
+  const out = shared(Uint32Array, words.length);
+  out.set(words);
   return out;
 }
 
-export const kernelLib = { overflow, grow, KeyTable, tableWords };
+export const kernelLib = { overflow, grow, shared, KeyTable, tableWords };
 export type KernelLib = typeof kernelLib;

@@ -32,6 +32,7 @@ describe('KeyTable', () => {
           words.set(tuple);
           assert.equal(table.find(words, 0), id);
         }
+        assert.deepEqual(Array.from(table.allWords()), [...reference.keys()].flatMap((key) => (key === '' ? [] : key.split(',').map(Number))));
         fill(41);
         if (width > 0 || reference.size === 0) assert.equal(table.find(words, 0), -1);
       }),
