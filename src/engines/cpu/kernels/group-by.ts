@@ -7,7 +7,7 @@
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, DType } from '../../../model/types.js';
 import { compileExpr, compileFilter, KernelBuilder, type Compiled } from '../codegen.js';
-import { KeyTable } from './key-table.js';
+import { hashWords, KeyTable } from './key-table.js';
 import type { PreparedKernel } from './types.js';
 
 /** Most dense slots (product of key cardinalities) before the hash path is used. */
@@ -447,14 +447,12 @@ const SAFE = Number.MAX_SAFE_INTEGER;
  */
 export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly GroupPartial[]): { merged: GroupPartial; exactInt: (bigint | undefined)[][]; localToGlobal: Int32Array[] } {
   const { mode, accs } = prepared;
-  let table: KeyTable | null = null;
   let cap = mode.kind === 'dense' ? mode.slots : 1;
   if (mode.kind === 'hash') {
     // Sized once for all partials' groups together, a bound on the distinct ones: nothing grows or rehashes.
     let total = 0;
     for (const p of partials) total += p.groups;
     cap = Math.max(1024, total);
-    table = new KeyTable(mode.width, cap);
   }
   const firstRow = new Int32Array(cap).fill(-1);
   const lastRow = new Int32Array(cap).fill(-1);
@@ -462,17 +460,30 @@ export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly
   const states = accs.map((acc) => Array.from({ length: stateArity(acc.kind) }, (_, k): Float64Array | bigint[] => (isBig(acc.kind, k) ? new Array<bigint>(cap).fill(0n) : new Float64Array(cap))));
   // Exact integer sums that left the safe-integer range continue as BigInt here.
   const exactInt: (bigint | undefined)[][] = accs.map(() => []);
-  const localToGlobal: Int32Array[] = [];
-  for (const p of partials) {
-    const map = new Int32Array(p.groups);
+  let groups = cap;
+  let maps: Int32Array[];
+  if (mode.kind !== 'hash') {
+    maps = partials.map((p) => {
+      const map = new Int32Array(p.groups);
+      for (let l = 0; l < map.length; l++) map[l] = p.firstRow[l]! < 0 ? -1 : l;
+      return map;
+    });
+  } else if (cap > PARTITIONED_MERGE_GROUPS) ({ maps, groups } = partitionedGroupIds(partials, mode.width, cap));
+  else {
+    const table = new KeyTable(mode.width, cap);
+    maps = partials.map((p) => {
+      const map = new Int32Array(p.groups);
+      const keys = p.keys!;
+      for (let l = 0; l < map.length; l++) map[l] = p.firstRow[l]! < 0 ? -1 : table.findOrInsert(keys, l * mode.width);
+      return map;
+    });
+    groups = table.size;
+  }
+  partials.forEach((p, m) => {
+    const map = maps[m]!;
     const partFirst = p.firstRow;
     const partLast = p.lastRow;
     const partRows = p.rows;
-    if (table) {
-      const width = table.width;
-      const keys = p.keys!;
-      for (let l = 0; l < map.length; l++) map[l] = partFirst[l]! < 0 ? -1 : table.findOrInsert(keys, l * width);
-    } else for (let l = 0; l < map.length; l++) map[l] = partFirst[l]! < 0 ? -1 : l;
     for (let l = 0; l < map.length; l++) {
       const g = map[l]!;
       if (g < 0) continue;
@@ -481,10 +492,66 @@ export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly
       rows[g] = rows[g]! + partRows[l]!;
     }
     accs.forEach((acc, j) => mergeStates(acc.kind, states[j]!, p.states[j]!, map, exactInt[j]!));
-    localToGlobal.push(map);
+  });
+  return { merged: { groups, firstRow, lastRow, rows, states, keys: null }, exactInt, localToGlobal: maps };
+}
+
+/** Above this many partial groups in all, hash partials merge partition by partition (partitionedGroupIds). */
+const PARTITIONED_MERGE_GROUPS = 1 << 18;
+/** About this many partial groups per partition: its table (4 words a slot for a 2-word key) stays in cache. */
+const PARTITION_GROUPS = 1 << 15;
+
+/**
+ * Global group ids for hash partials with many groups, found partition by partition: each partial group
+ * goes to a partition by the top bits of its key hash, its key words are copied into that partition's run,
+ * and one small table (in cache, where one table for every group would miss memory on nearly every probe)
+ * numbers each run's keys in turn. Ids run partition after partition; within a partition, partials and
+ * their groups keep their order. Output order comes from first rows (finalizeGroupBy), so ids need only
+ * be distinct per key.
+ */
+function partitionedGroupIds(partials: readonly GroupPartial[], width: number, total: number): { maps: Int32Array[]; groups: number } {
+  const bits = Math.min(16, Math.max(1, Math.ceil(Math.log2(total / PARTITION_GROUPS))));
+  const partitions = 1 << bits;
+  const shift = 32 - bits;
+  const starts = new Int32Array(partitions + 1);
+  // Per partial group: its partition, then (below) its place in the partition-ordered runs.
+  const places = partials.map((p) => {
+    const place = new Int32Array(p.groups);
+    const keys = p.keys!;
+    for (let l = 0; l < p.groups; l++) {
+      if (p.firstRow[l]! < 0) place[l] = -1;
+      else starts[(place[l] = hashWords(keys, l * width, width) >>> shift) + 1]!++;
+    }
+    return place;
+  });
+  let largest = 0;
+  for (let q = 0; q < partitions; q++) {
+    largest = Math.max(largest, starts[q + 1]!);
+    starts[q + 1]! += starts[q]!;
   }
-  const groups = table ? table.size : cap;
-  return { merged: { groups, firstRow, lastRow, rows, states, keys: null }, exactInt, localToGlobal };
+  const cursor = starts.slice(0, partitions);
+  const runWords = new Uint32Array(starts[partitions]! * width);
+  partials.forEach((p, m) => {
+    const place = places[m]!;
+    const keys = p.keys!;
+    for (let l = 0; l < place.length; l++) {
+      const q = place[l]!;
+      if (q < 0) continue;
+      const e = cursor[q]!++;
+      place[l] = e;
+      for (let k = 0; k < width; k++) runWords[e * width + k] = keys[l * width + k]!;
+    }
+  });
+  const ids = new Int32Array(starts[partitions]!);
+  const table = new KeyTable(width, Math.max(16, largest));
+  let groups = 0;
+  for (let q = 0; q < partitions; q++) {
+    for (let e = starts[q]!; e < starts[q + 1]!; e++) ids[e] = groups + table.findOrInsert(runWords, e * width);
+    groups += table.size;
+    table.clear();
+  }
+  for (const place of places) for (let l = 0; l < place.length; l++) if (place[l]! >= 0) place[l] = ids[place[l]!]!;
+  return { maps: places, groups };
 }
 
 /** Merges one accumulator's partial state `from` into `into`: local group l goes to group map[l] (skipped when -1). */

@@ -193,7 +193,7 @@ export function encodeKeys(keys: readonly KeyColumn[], row: number, out: Uint32A
 }
 
 /** murmur3's 32-bit mixing over the words of one tuple, as an unsigned value (slots store it as one). */
-function hashWords(words: Uint32Array, at: number, width: number): number {
+export function hashWords(words: Uint32Array, at: number, width: number): number {
   let h = 0x9747b28c;
   for (let k = 0; k < width; k++) {
     let w = Math.imul(words[at + k]!, 0xcc9e2d51);
@@ -292,6 +292,12 @@ export class KeyTable {
   keyWords(id: number): Uint32Array {
     if (id < 0 || id >= this.count) throw new RangeError(`no key with id ${id}`);
     return this.keys.slice(id * this.width, (id + 1) * this.width);
+  }
+
+  /** Empties the table, keeping its capacity: ids start at 0 again. */
+  clear(): void {
+    this.slots.fill(0);
+    this.count = 0;
   }
 
   /** The words of every tuple, `width` per id in id order, copied in one piece. */

@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { z } from 'zod';
 import { firstRowsWork, runSync } from '../../../../src/engines/cpu/engine.js';
 import { chooseGroupMode, hashWidth, packHashKeys } from '../../../../src/engines/cpu/kernels/group-by.js';
 import { groupRows } from '../../../../src/engines/cpu/kernels/key-table.js';
+import { col, countRows, createExecutor, DataFrameModel } from '../../../../src/index.js';
 import type { Column, ColumnBatch, DType } from '../../../../src/model/types.js';
 import { buildColumn, dictionaryFor, type Cell, type TestColumn } from './kernel-helpers.js';
 
@@ -75,5 +77,49 @@ describe('group-by over packed keys', () => {
       ),
       { numRuns: 400 },
     );
+  });
+});
+
+class Keyed extends DataFrameModel({ a: z.int32(), b: z.int32().nullable(), v: z.int32() }) {}
+
+describe('group-by with many groups (partitioned merge)', () => {
+  // 300,000 rows over about 260,000 key pairs in 19 morsels: more than 2^18 partial groups in all, so
+  // partials merge partition by partition. Sums are of small integers and exact in any order.
+  const rows = 300_000;
+  let state = 0x9e3779b9;
+  // An LCG's low bits repeat quickly: its top 20 bits only.
+  const next = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state >>> 12;
+  };
+  const a = Array.from({ length: rows }, () => next() % 1000);
+  const b = Array.from({ length: rows }, () => (next() % 1000 === 0 ? null : next() % 1000) as number | null);
+  const v = Array.from({ length: rows }, () => next() % 7);
+  const batch = batchOf([column('int32', a), column('int32', b)]);
+
+  it('finds every distinct key tuple at its first row, as the unpacked key table does', () => {
+    const expected = groupRows(batch.columns.map((c) => ({ column: c })), rows).firstRow;
+    assert.ok(expected.length > 250_000);
+    const actual = runSync(firstRowsWork(batch, batch.names, { pool: null, inlineThreshold: Infinity, morselRows: 1 << 14 }));
+    assert.deepEqual(actual, expected);
+  });
+
+  it('sums and counts every group exactly, groups in first-appearance order, inline and on two workers', async () => {
+    const reference = new Map<string, { a: number; b: number | null; sum: number; count: number }>();
+    for (let i = 0; i < rows; i++) {
+      const key = `${a[i]}|${b[i]}`;
+      const group = reference.get(key) ?? { a: a[i]!, b: b[i]!, sum: 0, count: 0 };
+      group.sum += v[i]!;
+      group.count++;
+      reference.set(key, group);
+    }
+    const frame = Keyed.fromColumns({ a, b, v }, { trustedMode: 'shape_only' });
+    const query = frame.groupBy('a', 'b').agg({ sum: col('v').sum(), count: countRows() });
+    const expected = [...reference.values()].map((g) => ({ a: g.a, b: g.b, sum: BigInt(g.sum), count: g.count }));
+    await using executor = createExecutor({ maxWorkers: 2, inlineThreshold: 0, morselRows: 1 << 14 });
+    for (const out of [query.collectSync(), await query.collect({ executor })]) {
+      assert.equal(out.length, expected.length);
+      assert.deepEqual(out, expected);
+    }
   });
 });
