@@ -14,7 +14,7 @@ import type { OperatorTiming } from '../../plan/explain.js';
 import type { NamedExpr, PlanNode } from '../../plan/types.js';
 import { compileKernel } from './kernels/compile.js';
 import { gatherBatch, gatherColumn, sliceBatch } from './kernels/gather.js';
-import { chooseGroupMode, denseSlotLimit, hashWidth, mergeGroupPartials, packHashKeys, prepareGroupBy, type GroupPartial, type PreparedGroupBy } from './kernels/group-by.js';
+import { chooseGroupMode, denseSlotLimit, groupByMorselRows, hashWidth, mergeGroupPartials, packHashKeys, prepareGroupBy, type GroupPartial, type PreparedGroupBy } from './kernels/group-by.js';
 import { finalizeGroupBy, scanOutColumns } from './kernels/group-by-finalize.js';
 import { groupHeadIndices } from './kernels/group-head.js';
 import { hashJoin } from './kernels/join.js';
@@ -143,9 +143,10 @@ function sum(values: readonly number[]): number {
   return total;
 }
 
-export function* aggregateWork(batch: ColumnBatch, predicate: BoundExpr | null, node: Extract<PlanNode, { kind: 'aggregate' }>, options: CpuRunOptions): Work<ColumnBatch> {
+export function* aggregateWork(batch: ColumnBatch, predicate: BoundExpr | null, node: Extract<PlanNode, { kind: 'aggregate' }>, runOptions: CpuRunOptions): Work<ColumnBatch> {
   const columns = columnMap(batch);
-  const mode = packHashKeys(columns, chooseGroupMode(columns, node.keys, hashWidth(columns, node.keys), denseSlotLimit(morselSize(batch.length, options.morselRows))));
+  const mode = packHashKeys(columns, chooseGroupMode(columns, node.keys, hashWidth(columns, node.keys), denseSlotLimit(morselSize(batch.length, runOptions.morselRows))));
+  const options = withMorselRows(runOptions, groupByMorselRows(columns, mode, batch.length, runOptions.morselRows));
   const holistic = node.aggs.some((a) => a.op === 'median' || a.op === 'nUnique');
   const rowGroups = holistic ? allocShared(Int32Array, batch.length).fill(-1) : null;
   const prepared = prepareGroupBy(columns, predicate, mode, node.aggs, holistic);
@@ -153,6 +154,10 @@ export function* aggregateWork(batch: ColumnBatch, predicate: BoundExpr | null, 
   const { merged, exactInt, localToGlobal } = mergeGroupPartials(prepared, partials);
   if (rowGroups && mode.kind === 'hash') relabelRowGroups(rowGroups, localToGlobal, batch.length, options.morselRows);
   return finalizeGroupBy(prepared, columns, node.keys, merged, exactInt, rowGroups, batch.length);
+}
+
+function withMorselRows(options: CpuRunOptions, morselRows: number | undefined): CpuRunOptions {
+  return morselRows === undefined || morselRows === options.morselRows ? options : { ...options, morselRows };
 }
 
 function relabelRowGroups(rowGroups: Int32Array, localToGlobal: readonly Int32Array[], length: number, morselRows: number | undefined): void {
@@ -166,9 +171,10 @@ function relabelRowGroups(rowGroups: Int32Array, localToGlobal: readonly Int32Ar
 }
 
 /** Row indices of the first row of each distinct key tuple, in order. */
-export function* firstRowsWork(batch: ColumnBatch, keys: readonly string[], options: CpuRunOptions): Work<Int32Array> {
+export function* firstRowsWork(batch: ColumnBatch, keys: readonly string[], runOptions: CpuRunOptions): Work<Int32Array> {
   const columns = columnMap(batch);
-  const mode = packHashKeys(columns, chooseGroupMode(columns, keys, hashWidth(columns, keys), denseSlotLimit(morselSize(batch.length, options.morselRows))));
+  const mode = packHashKeys(columns, chooseGroupMode(columns, keys, hashWidth(columns, keys), denseSlotLimit(morselSize(batch.length, runOptions.morselRows))));
+  const options = withMorselRows(runOptions, groupByMorselRows(columns, mode, batch.length, runOptions.morselRows));
   const prepared: PreparedGroupBy = prepareGroupBy(columns, null, mode.kind === 'global' ? { kind: 'dense', keys: [], slots: 1 } : mode, [], false);
   const partials = (yield* runMorsels(prepared, batch.length, () => null, options)) as GroupPartial[];
   const { merged } = mergeGroupPartials(prepared, partials);

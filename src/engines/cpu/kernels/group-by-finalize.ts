@@ -53,11 +53,9 @@ export function finalizeGroupBy(
   const order = global ? Int32Array.of(0) : groupsByFirstRow(merged.firstRow, merged.groups, length);
   const n = order.length;
   const firstRows = new Int32Array(n);
-  const lastRows = new Int32Array(n);
-  for (let r = 0; r < n; r++) {
-    firstRows[r] = merged.firstRow[order[r]!]!;
-    lastRows[r] = merged.lastRow[order[r]!]!;
-  }
+  for (let r = 0; r < n; r++) firstRows[r] = merged.firstRow[order[r]!]!;
+  const lastRows = new Int32Array(prepared.accs.some((a) => a.agg.op === 'last') ? n : 0);
+  for (let r = 0; r < lastRows.length; r++) lastRows[r] = merged.lastRow[order[r]!]!;
   const empty = global && merged.firstRow[0]! < 0;
 
   const keyColumns = keys.length === 0 ? [] : evaluateAtRows(columns, keys.map((k) => ({ name: k, expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, nullable: columns.get(k)!.validity !== null } } })), firstRows);

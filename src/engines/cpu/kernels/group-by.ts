@@ -7,7 +7,7 @@
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, DType } from '../../../model/types.js';
 import { compileExpr, compileFilter, KernelBuilder, type Compiled } from '../codegen.js';
-import { hashWords, KeyTable } from './key-table.js';
+import { encodeKeyBlock, hashWords, KeyTable, keyWidth } from './key-table.js';
 import type { PreparedKernel } from './types.js';
 
 /** Most dense slots (product of key cardinalities) before the hash path is used. */
@@ -164,6 +164,49 @@ function denseKey(column: Column, name: string): DenseKey | null {
   } else return null;
   const total = size + (column.validity !== null ? 1 : 0);
   return { name, offset, nullIndex: size, size: Math.max(total, 1) };
+}
+
+/** Rows sampled to estimate how many distinct keys a hash group-by has. */
+const DISTINCT_SAMPLE = 1 << 14;
+/** Rows per morsel for a group-by whose keys are mostly distinct: each morsel's table then stays in cache. */
+export const HIGH_CARDINALITY_MORSEL = 1 << 16;
+
+/**
+ * An estimate of the distinct key tuples among `length` rows: Chao1's (bias-corrected) from an evenly
+ * strided sample of rows, d + f1(f1 - 1) / 2(f2 + 1) with f1 and f2 the tuples seen once and twice. Keys
+ * compare as the group-by compares them (key-table encoding). Deterministic: the sample depends only on
+ * the length.
+ */
+export function estimateDistinct(columns: ReadonlyMap<string, Column>, keys: readonly string[], length: number): number {
+  const size = Math.min(length, DISTINCT_SAMPLE);
+  if (size === 0) return 0;
+  const rows = new Int32Array(size);
+  for (let k = 0; k < size; k++) rows[k] = Math.floor((k * length) / size);
+  const keyColumns = keys.map((name) => ({ column: columns.get(name)! }));
+  const width = keyWidth(keyColumns);
+  const words = new Uint32Array(Math.max(1, size * width));
+  encodeKeyBlock(keyColumns, rows, 0, size, words, 0, width, keyColumns.some((k) => k.column.validity !== null));
+  const table = new KeyTable(width, size);
+  const seen = new Int32Array(size);
+  for (let r = 0; r < size; r++) seen[table.findOrInsert(words, r * width)]!++;
+  let once = 0;
+  let twice = 0;
+  for (let g = 0; g < table.size; g++) {
+    if (seen[g] === 1) once++;
+    else if (seen[g] === 2) twice++;
+  }
+  return Math.min(length, table.size + (once * (once - 1)) / (2 * (twice + 1)));
+}
+
+/**
+ * Rows per morsel for a group-by in `mode`: the default, except for hash keys estimated mostly distinct
+ * (a quarter of the rows or more). Their morsels' tables hold about a group per row wherever the bounds
+ * fall, so smaller morsels cost the merge almost nothing and keep every probe in cache. An explicit
+ * `morselRows` always wins.
+ */
+export function groupByMorselRows(columns: ReadonlyMap<string, Column>, mode: GroupMode, length: number, morselRows: number | undefined): number | undefined {
+  if (morselRows !== undefined || mode.kind !== 'hash' || length <= HIGH_CARDINALITY_MORSEL * 4) return morselRows;
+  return estimateDistinct(columns, mode.keys, length) * 4 >= length ? HIGH_CARDINALITY_MORSEL : undefined;
 }
 
 /** Largest product of key domains one packed hash word holds. */
@@ -479,18 +522,21 @@ export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly
     });
     groups = table.size;
   }
+  // Kernels track last rows and row counts only for the aggregations that read them.
+  const tracksLast = accs.some((a) => a.agg.op === 'last');
+  const tracksRows = accs.some((a) => a.agg.op === 'countAll');
   partials.forEach((p, m) => {
     const map = maps[m]!;
     const partFirst = p.firstRow;
-    const partLast = p.lastRow;
-    const partRows = p.rows;
     for (let l = 0; l < map.length; l++) {
       const g = map[l]!;
-      if (g < 0) continue;
-      if (firstRow[g]! < 0) firstRow[g] = partFirst[l]!;
-      lastRow[g] = partLast[l]!;
-      rows[g] = rows[g]! + partRows[l]!;
+      if (g >= 0 && firstRow[g]! < 0) firstRow[g] = partFirst[l]!;
     }
+    if (tracksLast) {
+      const partLast = p.lastRow;
+      for (let l = 0; l < map.length; l++) if (map[l]! >= 0) lastRow[map[l]!] = partLast[l]!;
+    }
+    if (tracksRows) addMapped(rows, p.rows, map);
     accs.forEach((acc, j) => mergeStates(acc.kind, states[j]!, p.states[j]!, map, exactInt[j]!));
   });
   return { merged: { groups, firstRow, lastRow, rows, states, keys: null }, exactInt, localToGlobal: maps };

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { firstRowsWork, runSync } from '../../../../src/engines/cpu/engine.js';
-import { chooseGroupMode, hashWidth, packHashKeys } from '../../../../src/engines/cpu/kernels/group-by.js';
+import { chooseGroupMode, estimateDistinct, groupByMorselRows, hashWidth, HIGH_CARDINALITY_MORSEL, packHashKeys } from '../../../../src/engines/cpu/kernels/group-by.js';
 import { groupRows } from '../../../../src/engines/cpu/kernels/key-table.js';
 import { col, countRows, createExecutor, DataFrameModel } from '../../../../src/index.js';
 import type { Column, ColumnBatch, DType } from '../../../../src/model/types.js';
@@ -121,5 +121,34 @@ describe('group-by with many groups (partitioned merge)', () => {
       assert.equal(out.length, expected.length);
       assert.deepEqual(out, expected);
     }
+  });
+});
+
+describe('estimateDistinct and groupByMorselRows', () => {
+  const ints = (length: number, f: (i: number) => number | null): TestColumn => column('int32', Array.from({ length }, (_, i) => f(i)));
+
+  it('estimates distinct keys from a sample: mostly distinct, and a thousand groups in a million rows', () => {
+    const rows = 1_000_000;
+    const distinct = batchOf([ints(rows, (i) => (i * 7919) % rows)]);
+    const thousand = batchOf([ints(rows, (i) => ((i * 2654435761) >>> 7) % 1000), ints(rows, (i) => (i % 3 === 0 ? null : 1))]);
+    assert.ok(estimateDistinct(mapOf(distinct), distinct.names, rows) >= rows / 4);
+    const few = estimateDistinct(mapOf(thousand), thousand.names, rows);
+    // 1,000 values × (null, 1): about 2,000 tuples, every one seen several times in the sample.
+    assert.ok(few >= 1900 && few <= 2100, `estimate ${few}`);
+  });
+
+  it('picks small morsels only for mostly distinct hash keys, and never over an explicit morselRows', () => {
+    const rows = 1_000_000;
+    const distinct = batchOf([ints(rows, (i) => i), ints(rows, (i) => i % 5)]);
+    const hash = packHashKeys(mapOf(distinct), chooseGroupMode(mapOf(distinct), distinct.names, hashWidth(mapOf(distinct), distinct.names)));
+    assert.equal(hash.kind, 'hash');
+    assert.equal(groupByMorselRows(mapOf(distinct), hash, rows, undefined), HIGH_CARDINALITY_MORSEL);
+    assert.equal(groupByMorselRows(mapOf(distinct), hash, rows, 4096), 4096);
+    const repeated = batchOf([ints(rows, (i) => (i % 10_000) * 1000), ints(rows, (i) => i % 5)]);
+    const fewGroups = chooseGroupMode(mapOf(repeated), repeated.names, hashWidth(mapOf(repeated), repeated.names));
+    assert.equal(fewGroups.kind, 'hash');
+    assert.equal(groupByMorselRows(mapOf(repeated), fewGroups, rows, undefined), undefined);
+    const dense = chooseGroupMode(mapOf(repeated), ['c1'], 1);
+    assert.equal(groupByMorselRows(mapOf(repeated), dense, rows, undefined), undefined);
   });
 });
