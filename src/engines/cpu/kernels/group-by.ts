@@ -340,10 +340,13 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   const arrays: { name: string; big: boolean; init: string }[] = [];
   // Count arrays of non-null sums: filled from group presence once, after the loop.
   const presenceCounts: string[] = [];
+  // Count arrays of non-null means: a mean's count is its group's row count, copied after the loop.
+  const rowCounts: string[] = [];
   b.line('for (let i = start; i < end; i++) {');
   if (predicate) compileFilter(b, predicate);
   if (mode.kind === 'global') b.line('const g = 0;');
-  else if (mode.kind === 'dense') b.line(`const g = ${denseIndex(b, columns, mode.keys)};`); else if (mode.packed) {
+  else if (mode.kind === 'dense') b.line(`const g = ${denseIndex(b, columns, mode.keys)};`);
+  else if (mode.packed) {
     mode.packed.forEach((word, w) => b.line(`kw[${w}] = ${denseIndex(b, columns, word)};`));
     b.line('const g = table.findOrInsert(kw, 0);');
     b.line('if (g === cap) grow();');
@@ -356,7 +359,6 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   b.line('if (firstRow[g] < 0) firstRow[g] = i;');
   // Only what some aggregation reads is tracked per row: presence is firstRow >= 0.
   if (aggs.some((a) => a.op === 'last')) b.line('lastRow[g] = i;');
-  if (aggs.some((a) => a.op === 'countAll')) b.line('rowsN[g]++;');
   if (withRowGroups) b.line('gids[i] = g;');
   aggs.forEach((agg, j) => {
     const acc: { agg: BoundAgg; kind: AccKind; rankDictionary?: readonly string[] } = { agg, kind: accKind(agg) };
@@ -395,6 +397,9 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
             // A sum's count only decides null-ness; over non-null input, presence marks it after the loop.
             b.line(`${x}[g] += ${v};`);
             presenceCounts.push(y!);
+          } else if (a.n === 'false') {
+            b.line(`${x}[g] += ${v};`);
+            rowCounts.push(y!);
           } else b.line(`${guard}{ ${x}[g] += ${v}; ${y}[g]++; }`);
           break;
         case 'sumBig':
@@ -419,8 +424,18 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
     });
     lines.forEach((l) => b.line(l));
   });
+  // One row count per group serves countAll and every non-null mean.
+  if (aggs.some((a) => a.op === 'countAll') || rowCounts.length > 0) b.line('rowsN[g]++;');
   b.line('}');
-  const loop = b.takeBody();
+  // Per-group states side by side in one array (stride = their count): a row's update touches one or two
+  // cache lines instead of one per state array. Split back into arrays once the loop is done.
+  const rowLoop = b.takeBody();
+  const touched = (name: string): boolean => new RegExp(`\\b${name}\\[g\\]`).test(rowLoop);
+  const flat = mode.kind === 'global' ? [] : ['rowsN', ...arrays.filter((a) => !a.big).map((a) => a.name)].filter(touched);
+  const stride = flat.length;
+  const interleaved = stride >= 2;
+  const slotOf = new Map(interleaved ? flat.map((name, k) => [name, k]) : []);
+  const loop = interleaved ? rowLoop.replace(/\b(rowsN|s\d+_\d+)\[g\]/g, (whole, name: string) => (slotOf.has(name) ? `st[g * ${stride} + ${slotOf.get(name)!}]` : whole)) : rowLoop;
   const marker = 'if (firstRow[g] < 0) firstRow[g] = i;';
   // With a fixed slot count, once every slot has its first row the check leaves the hot loop: the
   // same loop body runs in two phases, discovering and then accumulating only.
@@ -438,8 +453,10 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   const setup = [
     // Only the hash path grows its arrays; elsewhere constant bindings let the JIT drop bounds checks.
     `${decl} cap = ${initial};`,
-    `${decl} firstRow = lib.shared(Int32Array, ${initial}).fill(-1), lastRow = lib.shared(Int32Array, ${initial}), rowsN = lib.shared(Float64Array, ${initial});`,
-    ...arrays.map((a) => `${decl} ${a.name} = ${alloc(a, String(initial))};`),
+    `${decl} firstRow = lib.shared(Int32Array, ${initial}).fill(-1), lastRow = lib.shared(Int32Array, ${initial});`,
+    slotOf.has('rowsN') ? '' : `${decl} rowsN = lib.shared(Float64Array, ${initial});`,
+    ...(interleaved ? [`${decl} st = lib.shared(Float64Array, ${initial * stride});`] : []),
+    ...arrays.filter((a) => !(interleaved && slotOf.has(a.name))).map((a) => `${decl} ${a.name} = ${alloc(a, String(initial))};`),
     withRowGroups ? 'const gids = out.gids;' : '',
   ];
   if (mode.kind === 'hash') {
@@ -448,16 +465,28 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
       'const scratch = new ArrayBuffer(8), sf64 = new Float64Array(scratch), sf32 = new Float32Array(scratch), su32 = new Uint32Array(scratch), si64 = new BigInt64Array(scratch);',
       'function grow() {',
       '  cap *= 2;',
-      '  firstRow = lib.grow(firstRow, cap, -1); lastRow = lib.grow(lastRow, cap); rowsN = lib.grow(rowsN, cap);',
-      ...arrays.map((a) => (a.big ? `  while (${a.name}.length < cap) ${a.name}.push(0n);` : `  ${a.name} = lib.grow(${a.name}, cap);`)),
+      '  firstRow = lib.grow(firstRow, cap, -1); lastRow = lib.grow(lastRow, cap);',
+      slotOf.has('rowsN') ? '' : '  rowsN = lib.grow(rowsN, cap);',
+      ...(interleaved ? [`  st = lib.grow(st, cap * ${stride});`] : []),
+      ...arrays.filter((a) => !(interleaved && slotOf.has(a.name))).map((a) => (a.big ? `  while (${a.name}.length < cap) ${a.name}.push(0n);` : `  ${a.name} = lib.grow(${a.name}, cap);`)),
       '}',
     );
   }
   const groups = mode.kind === 'hash' ? 'table.size' : 'cap';
   const states = accs.map((acc, j) => `[${Array.from({ length: stateArity(acc.kind) }, (_, k) => `s${j}_${k}`).join(', ')}]`);
   const ret = `return { groups: ${groups}, firstRow, lastRow, rows: rowsN, states: [${states.join(', ')}], keys: ${mode.kind === 'hash' ? 'lib.tableWords(table)' : 'null'} };`;
-  const post = presenceCounts.length === 0 ? '' : `for (let q = 0; q < firstRow.length; q++) if (firstRow[q] >= 0) { ${presenceCounts.map((y) => `${y}[q] = 1;`).join(' ')} }`;
-  const source = [b.headerText(), ...setup, body, post, ret].join('\n');
+  const post = [
+    `const groupCount = ${groups};`,
+    ...(interleaved
+      ? [
+          ...flat.map((name) => `const ${name} = lib.shared(Float64Array, groupCount);`),
+          `for (let q = 0, o = 0; q < groupCount; q++, o += ${stride}) { ${flat.map((name, k) => `${name}[q] = st[o + ${k}];`).join(' ')} }`,
+        ]
+      : []),
+    presenceCounts.length === 0 ? '' : `for (let q = 0; q < groupCount; q++) if (firstRow[q] >= 0) { ${presenceCounts.map((y) => `${y}[q] = 1;`).join(' ')} }`,
+    rowCounts.length === 0 ? '' : `for (let q = 0; q < groupCount; q++) { ${rowCounts.map((y) => `${y}[q] = rowsN[q];`).join(' ')} }`,
+  ];
+  const source = [b.headerText(), ...setup, body, ...post, ret].join('\n');
   return { source, params: b.params, inputs: b.slotColumns, mode, accs };
 }
 
