@@ -431,29 +431,33 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   // cache lines instead of one per state array. Split back into arrays once the loop is done.
   const rowLoop = b.takeBody();
   const touched = (name: string): boolean => new RegExp(`\\b${name}\\[g\\]`).test(rowLoop);
-  const flat = mode.kind === 'global' ? [] : ['rowsN', ...arrays.filter((a) => !a.big).map((a) => a.name)].filter(touched);
+  // The first row joins them, stored as row + 1 so that a zeroed slot means no row yet.
+  const flat = mode.kind === 'global' ? [] : ['firstRow', 'rowsN', ...arrays.filter((a) => !a.big).map((a) => a.name)].filter(touched);
   const stride = flat.length;
   const interleaved = stride >= 2;
   const slotOf = new Map(interleaved ? flat.map((name, k) => [name, k]) : []);
-  const loop = interleaved ? rowLoop.replace(/\b(rowsN|s\d+_\d+)\[g\]/g, (whole, name: string) => (slotOf.has(name) ? `st[g * ${stride} + ${slotOf.get(name)!}]` : whole)) : rowLoop;
+  const slot = (name: string): string => `st[g * ${stride} + ${slotOf.get(name)!}]`;
+  const loop = interleaved ? rowLoop.replace(/\b(rowsN|s\d+_\d+)\[g\]/g, (whole, name: string) => (slotOf.has(name) ? slot(name) : whole)) : rowLoop;
   const marker = 'if (firstRow[g] < 0) firstRow[g] = i;';
   // With a fixed slot count, once every slot has its first row the check leaves the hot loop: the
   // same loop body runs in two phases, discovering and then accumulating only.
   const twoPhase = mode.kind !== 'hash' && loop.split('firstRow').length === 3;
-  const body = twoPhase
+  const phased = twoPhase
     ? [
         'let seen = 0, i0 = start;',
         loop.replace('for (let i = start; i < end; i++) {', 'for (; i0 < end && seen < cap; i0++) { const i = i0;').replace(marker, 'if (firstRow[g] < 0) { firstRow[g] = i; seen++; }'),
         loop.replace('for (let i = start; i < end; i++) {', 'for (let i = i0; i < end; i++) {').replace(marker, ''),
       ].join('\n')
     : loop;
+  const body = interleaved ? phased.replaceAll('firstRow[g] < 0', `${slot('firstRow')} === 0`).replaceAll('firstRow[g] = i;', `${slot('firstRow')} = i + 1;`) : phased;
   const initial = mode.kind === 'hash' ? 1024 : mode.kind === 'dense' ? mode.slots : 1;
   const alloc = (a: { name: string; big: boolean }, size: string): string => (a.big ? `new Array(${size}).fill(0n)` : `lib.shared(Float64Array, ${size})`);
   const decl = mode.kind === 'hash' ? 'let' : 'const';
   const setup = [
     // Only the hash path grows its arrays; elsewhere constant bindings let the JIT drop bounds checks.
     `${decl} cap = ${initial};`,
-    `${decl} firstRow = lib.shared(Int32Array, ${initial}).fill(-1), lastRow = lib.shared(Int32Array, ${initial});`,
+    interleaved ? '' : `${decl} firstRow = lib.shared(Int32Array, ${initial}).fill(-1);`,
+    `${decl} lastRow = lib.shared(Int32Array, ${initial});`,
     slotOf.has('rowsN') ? '' : `${decl} rowsN = lib.shared(Float64Array, ${initial});`,
     ...(interleaved ? [`${decl} st = lib.shared(Float64Array, ${initial * stride});`] : []),
     ...arrays.filter((a) => !(interleaved && slotOf.has(a.name))).map((a) => `${decl} ${a.name} = ${alloc(a, String(initial))};`),
@@ -465,7 +469,8 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
       'const scratch = new ArrayBuffer(8), sf64 = new Float64Array(scratch), sf32 = new Float32Array(scratch), su32 = new Uint32Array(scratch), si64 = new BigInt64Array(scratch);',
       'function grow() {',
       '  cap *= 2;',
-      '  firstRow = lib.grow(firstRow, cap, -1); lastRow = lib.grow(lastRow, cap);',
+      interleaved ? '' : '  firstRow = lib.grow(firstRow, cap, -1);',
+      '  lastRow = lib.grow(lastRow, cap);',
       slotOf.has('rowsN') ? '' : '  rowsN = lib.grow(rowsN, cap);',
       ...(interleaved ? [`  st = lib.grow(st, cap * ${stride});`] : []),
       ...arrays.filter((a) => !(interleaved && slotOf.has(a.name))).map((a) => (a.big ? `  while (${a.name}.length < cap) ${a.name}.push(0n);` : `  ${a.name} = lib.grow(${a.name}, cap);`)),
@@ -479,8 +484,8 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
     `const groupCount = ${groups};`,
     ...(interleaved
       ? [
-          ...flat.map((name) => `const ${name} = lib.shared(Float64Array, groupCount);`),
-          `for (let q = 0, o = 0; q < groupCount; q++, o += ${stride}) { ${flat.map((name, k) => `${name}[q] = st[o + ${k}];`).join(' ')} }`,
+          ...flat.map((name) => `const ${name} = lib.shared(${name === 'firstRow' ? 'Int32Array' : 'Float64Array'}, groupCount);`),
+          `for (let q = 0, o = 0; q < groupCount; q++, o += ${stride}) { ${flat.map((name, k) => `${name}[q] = st[o + ${k}]${name === 'firstRow' ? ' - 1' : ''};`).join(' ')} }`,
         ]
       : []),
     presenceCounts.length === 0 ? '' : `for (let q = 0; q < groupCount; q++) if (firstRow[q] >= 0) { ${presenceCounts.map((y) => `${y}[q] = 1;`).join(' ')} }`,
