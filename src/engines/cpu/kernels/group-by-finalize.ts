@@ -75,16 +75,33 @@ export function finalizeGroupBy(
  * table instead of a comparison sort.
  */
 export function groupsByFirstRow(firstRow: Int32Array, groups: number, length: number): Int32Array {
-  if (groups * 8 < length && groups <= GROUP_ID_RANGE) {
-    // Fewer groups: (first row, id) packed exactly into one double each, and a numeric sort of those.
+  if (groups * 8 < length) {
+    // Fewer groups: their ids sorted by first row with a least-significant-digit radix sort, 16 bits a pass.
     let count = 0;
     for (let g = 0; g < groups; g++) if (firstRow[g]! >= 0) count++;
-    const packed = new Float64Array(count);
-    for (let g = 0, k = 0; g < groups; g++) if (firstRow[g]! >= 0) packed[k++] = firstRow[g]! * GROUP_ID_RANGE + g;
-    packed.sort();
-    const order = new Int32Array(count);
-    for (let k = 0; k < count; k++) order[k] = packed[k]! % GROUP_ID_RANGE;
-    return order;
+    let ids = new Int32Array(count);
+    let rows = new Int32Array(count);
+    for (let g = 0, k = 0; g < groups; g++) {
+      if (firstRow[g]! < 0) continue;
+      ids[k] = g;
+      rows[k++] = firstRow[g]!;
+    }
+    let nextIds = new Int32Array(count);
+    let nextRows = new Int32Array(count);
+    const buckets = new Int32Array(RADIX + 1);
+    for (let shift = 0; shift < 31 && length - 1 >= 2 ** shift; shift += RADIX_BITS) {
+      buckets.fill(0);
+      for (let k = 0; k < count; k++) buckets[((rows[k]! >>> shift) & (RADIX - 1)) + 1]!++;
+      for (let b = 0; b < RADIX; b++) buckets[b + 1]! += buckets[b]!;
+      for (let k = 0; k < count; k++) {
+        const at = buckets[(rows[k]! >>> shift) & (RADIX - 1)]!++;
+        nextIds[at] = ids[k]!;
+        nextRows[at] = rows[k]!;
+      }
+      [ids, nextIds] = [nextIds, ids];
+      [rows, nextRows] = [nextRows, rows];
+    }
+    return ids;
   }
   const atRow = new Int32Array(length).fill(-1);
   let count = 0;
@@ -99,8 +116,8 @@ export function groupsByFirstRow(firstRow: Int32Array, groups: number, length: n
   return order;
 }
 
-/** Group ids below this pack beside a first row (below 2^31) into one double exactly. */
-const GROUP_ID_RANGE = 2 ** 22;
+const RADIX_BITS = 12;
+const RADIX = 1 << RADIX_BITS;
 
 /** Writes a safe integer into a BigInt64Array's slot r without making a BigInt (two's-complement words). */
 function setSafeInt64(words: Int32Array, r: number, value: number): void {

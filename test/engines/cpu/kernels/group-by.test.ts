@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { firstRowsWork, runSync } from '../../../../src/engines/cpu/engine.js';
 import { chooseGroupMode, estimateDistinct, groupByMorselRows, hashWidth, HIGH_CARDINALITY_MORSEL, packHashKeys } from '../../../../src/engines/cpu/kernels/group-by.js';
+import { groupsByFirstRow } from '../../../../src/engines/cpu/kernels/group-by-finalize.js';
 import { groupRows } from '../../../../src/engines/cpu/kernels/key-table.js';
 import { col, countRows, createExecutor, DataFrameModel } from '../../../../src/index.js';
 import type { Column, ColumnBatch, DType } from '../../../../src/model/types.js';
@@ -150,5 +151,25 @@ describe('estimateDistinct and groupByMorselRows', () => {
     assert.equal(groupByMorselRows(mapOf(repeated), fewGroups, rows, undefined), undefined);
     const dense = chooseGroupMode(mapOf(repeated), ['c1'], 1);
     assert.equal(groupByMorselRows(mapOf(repeated), dense, rows, undefined), undefined);
+  });
+});
+
+describe('groupsByFirstRow', () => {
+  it('orders the groups that saw a row by that row, across both of its methods and any row range', () => {
+    fc.assert(
+      fc.property(
+        // Short lengths take the row-indexed table (8 or more rows per group is the sort), long ones the sort.
+        fc.oneof(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 2 ** 31 - 1 })).chain((length) =>
+          fc.tuple(fc.constant(length), fc.uniqueArray(fc.integer({ min: 0, max: Math.min(length, 2 ** 31) - 1 }), { maxLength: Math.min(length, 400) }), fc.array(fc.boolean(), { maxLength: 400 })),
+        ),
+        ([length, rows, absent]) => {
+          // Some ids saw no row (-1), as in a dense partial.
+          const firstRow = Int32Array.from(rows, (row, g) => (absent[g] ? -1 : row));
+          const expected = [...firstRow.keys()].filter((g) => firstRow[g]! >= 0).sort((a, b) => firstRow[a]! - firstRow[b]!);
+          assert.deepEqual(Array.from(groupsByFirstRow(firstRow, firstRow.length, length)), expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
