@@ -75,6 +75,17 @@ export function finalizeGroupBy(
  * table instead of a comparison sort.
  */
 export function groupsByFirstRow(firstRow: Int32Array, groups: number, length: number): Int32Array {
+  // Hash group-bys number their groups by first row already (mergeGroupPartials).
+  let ordered = true;
+  for (let g = 0, before = -1; g < groups && ordered; g++) {
+    ordered = firstRow[g]! > before;
+    before = firstRow[g]!;
+  }
+  if (ordered) {
+    const order = new Int32Array(groups);
+    for (let g = 0; g < groups; g++) order[g] = g;
+    return order;
+  }
   if (groups * 8 < length) {
     // Fewer groups: their ids sorted by first row with a least-significant-digit radix sort, 16 bits a pass.
     let count = 0;

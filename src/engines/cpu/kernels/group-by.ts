@@ -578,6 +578,7 @@ export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly
     });
     groups = table.size;
   }
+  if (mode.kind === 'hash') renumberByFirstRow(maps, groups);
   // Kernels track last rows and row counts only for the aggregations that read them.
   const tracksLast = accs.some((a) => a.agg.op === 'last');
   const tracksRows = accs.some((a) => a.agg.op === 'countAll');
@@ -596,6 +597,26 @@ export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly
     accs.forEach((acc, j) => mergeStates(acc.kind, states[j]!, p.states[j]!, map, exactInt[j]!));
   });
   return { merged: { groups, firstRow, lastRow, rows, states, keys: null }, exactInt, localToGlobal: maps };
+}
+
+/**
+ * Renumbers hash groups 0, 1, 2, ... in order of first row, in place in the maps. A morsel's table numbers
+ * its groups as its rows first reach them, and morsels hold rows in order, so the first (partial, local id)
+ * that maps to a group is its first row. The merged arrays are then already in output order and
+ * finalisation reads them front to back instead of at random.
+ */
+function renumberByFirstRow(maps: readonly Int32Array[], groups: number): void {
+  const rank = new Int32Array(groups).fill(-1);
+  let next = 0;
+  for (const map of maps) {
+    for (let l = 0; l < map.length; l++) {
+      const g = map[l]!;
+      if (g < 0) continue;
+      let r = rank[g]!;
+      if (r < 0) r = rank[g] = next++;
+      map[l] = r;
+    }
+  }
 }
 
 /** Above this many partial groups in all, hash partials merge partition by partition (partitionedGroupIds). */
