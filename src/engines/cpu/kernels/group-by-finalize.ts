@@ -87,18 +87,13 @@ export function groupsByFirstRow(firstRow: Int32Array, groups: number, length: n
     return order;
   }
   if (groups * 8 < length) {
-    // Fewer groups: their ids sorted by first row with a least-significant-digit radix sort, 16 bits a pass.
-    let count = 0;
-    for (let g = 0; g < groups; g++) if (firstRow[g]! >= 0) count++;
-    let ids = new Int32Array(count);
-    let rows = new Int32Array(count);
-    for (let g = 0, k = 0; g < groups; g++) {
-      if (firstRow[g]! < 0) continue;
-      ids[k] = g;
-      rows[k++] = firstRow[g]!;
-    }
-    let nextIds = new Int32Array(count);
-    let nextRows = new Int32Array(count);
+    // Fewer groups: their ids sorted by first row with a least-significant-digit radix sort, RADIX_BITS a pass.
+    const entries = nonNegativeEntries(firstRow, groups);
+    let ids: Int32Array = entries.at;
+    let rows: Int32Array = entries.values;
+    const count = ids.length;
+    let nextIds: Int32Array = new Int32Array(count);
+    let nextRows: Int32Array = new Int32Array(count);
     const buckets = new Int32Array(RADIX + 1);
     for (let shift = 0; shift < 31 && length - 1 >= 2 ** shift; shift += RADIX_BITS) {
       buckets.fill(0);
@@ -128,6 +123,20 @@ export function groupsByFirstRow(firstRow: Int32Array, groups: number, length: n
 }
 
 const RADIX_BITS = 12;
+
+/** The positions below `length` where `values` is non-negative, and the values there, in order. */
+function nonNegativeEntries(values: Int32Array, length: number): { at: Int32Array; values: Int32Array } {
+  let count = 0;
+  for (let i = 0; i < length; i++) if (values[i]! >= 0) count++;
+  const at = new Int32Array(count);
+  const kept = new Int32Array(count);
+  for (let i = 0, k = 0; i < length; i++) {
+    if (values[i]! < 0) continue;
+    at[k] = i;
+    kept[k++] = values[i]!;
+  }
+  return { at, values: kept };
+}
 const RADIX = 1 << RADIX_BITS;
 
 /** Writes a safe integer into a BigInt64Array's slot r without making a BigInt (two's-complement words). */
@@ -329,15 +338,7 @@ function ratioToNumber(p: bigint, q: bigint): number {
 function argumentAtGroupedRows(columns: ReadonlyMap<string, Column>, agg: BoundAgg, rowGroups: Int32Array, length: number): { arg: Column; groups: Int32Array } {
   const arg = agg.arg!;
   if (arg.kind === 'col') return { arg: columns.get(arg.name)!, groups: rowGroups };
-  let kept = 0;
-  for (let i = 0; i < length; i++) if (rowGroups[i]! >= 0) kept++;
-  const rows = new Int32Array(kept);
-  const groups = new Int32Array(kept);
-  for (let i = 0, k = 0; i < length; i++) {
-    if (rowGroups[i]! < 0) continue;
-    rows[k] = i;
-    groups[k++] = rowGroups[i]!;
-  }
+  const { at: rows, values: groups } = nonNegativeEntries(rowGroups, length);
   return { arg: evaluateAtRows(columns, [{ name: agg.name, expr: arg }], rows)[0]!, groups };
 }
 
