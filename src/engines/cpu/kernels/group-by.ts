@@ -593,8 +593,10 @@ export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly
       const partLast = p.lastRow;
       for (let l = 0; l < map.length; l++) if (map[l]! >= 0) lastRow[map[l]!] = partLast[l]!;
     }
-    if (tracksRows) addMapped(rows, p.rows, map);
-    accs.forEach((acc, j) => mergeStates(acc.kind, states[j]!, p.states[j]!, map, exactInt[j]!));
+    // Dense slots map to themselves, and a slot no row reached holds zero states: merged without the map.
+    const stateMap = mode.kind === 'hash' ? map : null;
+    if (tracksRows) addMapped(rows, p.rows, stateMap, p.groups);
+    accs.forEach((acc, j) => mergeStates(acc.kind, states[j]!, p.states[j]!, stateMap, p.groups, exactInt[j]!));
   });
   return { merged: { groups, firstRow, lastRow, rows, states, keys: null }, exactInt, localToGlobal: maps };
 }
@@ -677,45 +679,51 @@ function partitionedGroupIds(partials: readonly GroupPartial[], width: number, t
   return { maps: places, groups };
 }
 
-/** Merges one accumulator's partial state `from` into `into`: local group l goes to group map[l] (skipped when -1). */
-function mergeStates(kind: AccKind, into: readonly (Float64Array | bigint[])[], from: readonly (Float64Array | bigint[])[], map: Int32Array, exact: (bigint | undefined)[]): void {
+/**
+ * Merges one accumulator's partial state `from` (n local groups) into `into`: local group l goes to group
+ * map[l], skipped when -1; a null map sends l to l (dense slots, where a slot no row reached is all zeros
+ * and every merge below leaves its target unchanged).
+ */
+function mergeStates(kind: AccKind, into: readonly (Float64Array | bigint[])[], from: readonly (Float64Array | bigint[])[], map: Int32Array | null, n: number, exact: (bigint | undefined)[]): void {
   const f = (k: number): Float64Array => from[k] as Float64Array;
   const t = (k: number): Float64Array => into[k] as Float64Array;
-  const n = map.length;
   switch (kind) {
     case 'none':
       return;
     case 'count':
-      addMapped(t(0), f(0), map);
+      addMapped(t(0), f(0), map, n);
       return;
     case 'sumFloat':
-      addMapped(t(0), f(0), map);
-      addMapped(t(1), f(1), map);
+      addMapped(t(0), f(0), map, n);
+      addMapped(t(1), f(1), map, n);
       return;
     case 'sumInt': {
       const [sums, adds] = [t(0), f(0)];
-      for (let l = 0; l < n; l++) {
-        const g = map[l]!;
-        if (g < 0) continue;
-        const add = adds[l]!;
-        const sum = sums[g]! + add;
-        if (exact.length !== 0 && exact[g] !== undefined) exact[g] = exact[g]! + BigInt(add);
-        else if (Math.abs(sum) <= SAFE && Math.abs(sums[g]!) + Math.abs(add) <= SAFE) sums[g] = sum;
-        else exact[g] = BigInt(sums[g]!) + BigInt(add);
+      if (map === null && exact.length === 0 && maxAbs(sums, n) + maxAbs(adds, n) <= SAFE) addMapped(sums, adds, null, n);
+      else {
+        for (let l = 0; l < n; l++) {
+          const g = map === null ? l : map[l]!;
+          if (g < 0) continue;
+          const add = adds[l]!;
+          const sum = sums[g]! + add;
+          if (exact.length !== 0 && exact[g] !== undefined) exact[g] = exact[g]! + BigInt(add);
+          else if (Math.abs(sum) <= SAFE && Math.abs(sums[g]!) + Math.abs(add) <= SAFE) sums[g] = sum;
+          else exact[g] = BigInt(sums[g]!) + BigInt(add);
+        }
       }
-      addMapped(t(1), f(1), map);
+      addMapped(t(1), f(1), map, n);
       return;
     }
     case 'sumBig':
-      addBigMapped(into[0] as bigint[], from[0] as bigint[], map);
-      addMapped(t(1), f(1), map);
+      addBigMapped(into[0] as bigint[], from[0] as bigint[], map, n);
+      addMapped(t(1), f(1), map, n);
       return;
     case 'min':
     case 'max': {
       const [values, counts, candidates, seen] = [t(0), t(1), f(0), f(1)];
       const smaller = kind === 'min';
       for (let l = 0; l < n; l++) {
-        const g = map[l]!;
+        const g = map === null ? l : map[l]!;
         if (g < 0 || seen[l] === 0) continue;
         const candidate = candidates[l]!;
         const current = values[g]!;
@@ -734,7 +742,7 @@ function mergeStates(kind: AccKind, into: readonly (Float64Array | bigint[])[], 
       const [counts, seen] = [t(1), f(1)];
       const smaller = kind === 'minBig';
       for (let l = 0; l < n; l++) {
-        const g = map[l]!;
+        const g = map === null ? l : map[l]!;
         if (g < 0 || seen[l] === 0) continue;
         const candidate = candidates[l]!;
         if (counts[g] === 0 || (smaller ? candidate < values[g]! : candidate > values[g]!)) values[g] = candidate;
@@ -743,26 +751,26 @@ function mergeStates(kind: AccKind, into: readonly (Float64Array | bigint[])[], 
       return;
     }
     case 'momentsBig':
-      addBigMapped(into[0] as bigint[], from[0] as bigint[], map);
-      addBigMapped(into[1] as bigint[], from[1] as bigint[], map);
-      addMapped(t(2), f(2), map);
+      addBigMapped(into[0] as bigint[], from[0] as bigint[], map, n);
+      addBigMapped(into[1] as bigint[], from[1] as bigint[], map, n);
+      addMapped(t(2), f(2), map, n);
       return;
     case 'moments': {
       const [counts, means, m2s] = [f(0), f(1), f(2)];
       for (let l = 0; l < n; l++) {
-        const g = map[l]!;
+        const g = map === null ? l : map[l]!;
         if (g >= 0 && counts[l]! > 0) combineMoments(into as Float64Array[], g, counts[l]!, means[l]!, m2s[l]!);
       }
       return;
     }
     case 'comomentsBig':
-      for (let k = 0; k < 5; k++) addBigMapped(into[k] as bigint[], from[k] as bigint[], map);
-      addMapped(t(5), f(5), map);
+      for (let k = 0; k < 5; k++) addBigMapped(into[k] as bigint[], from[k] as bigint[], map, n);
+      addMapped(t(5), f(5), map, n);
       return;
     case 'comoments': {
       const counts = f(0);
       for (let l = 0; l < n; l++) {
-        const g = map[l]!;
+        const g = map === null ? l : map[l]!;
         if (g >= 0 && counts[l]! > 0) combineCoMoments(into as Float64Array[], g, from as Float64Array[], l);
       }
       return;
@@ -770,16 +778,27 @@ function mergeStates(kind: AccKind, into: readonly (Float64Array | bigint[])[], 
   }
 }
 
-function addMapped(into: Float64Array, from: Float64Array, map: Int32Array): void {
-  for (let l = 0; l < map.length; l++) {
+function maxAbs(values: Float64Array, n: number): number {
+  let max = 0;
+  for (let l = 0; l < n; l++) max = Math.max(max, Math.abs(values[l]!));
+  return max;
+}
+
+/** into[map[l]] += from[l] for the n local groups (map null: into[l] += from[l]). */
+function addMapped(into: Float64Array, from: Float64Array, map: Int32Array | null, n: number): void {
+  if (map === null) {
+    for (let l = 0; l < n; l++) into[l] = into[l]! + from[l]!;
+    return;
+  }
+  for (let l = 0; l < n; l++) {
     const g = map[l]!;
     if (g >= 0) into[g] = into[g]! + from[l]!;
   }
 }
 
-function addBigMapped(into: bigint[], from: bigint[], map: Int32Array): void {
-  for (let l = 0; l < map.length; l++) {
-    const g = map[l]!;
+function addBigMapped(into: bigint[], from: bigint[], map: Int32Array | null, n: number): void {
+  for (let l = 0; l < n; l++) {
+    const g = map === null ? l : map[l]!;
     if (g >= 0) into[g] = into[g]! + from[l]!;
   }
 }
