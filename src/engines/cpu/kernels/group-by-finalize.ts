@@ -355,17 +355,21 @@ function numericAt(column: Column): (i: number) => number {
 
 function medianColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, n: number): Column {
   const counts = new Int32Array(n + 1);
+  // Values gathered group after group: a counting pass, then a placing pass. Validity and plain numeric
+  // values are read inline; only bool and int64 values go through numericAt.
+  const validity = arg.validity;
+  const source = arg.values instanceof Float64Array || arg.values instanceof Float32Array || arg.values instanceof Int32Array ? arg.values : null;
   const read = numericAt(arg);
   for (let i = 0; i < rowGroups.length; i++) {
     const g = rowGroups[i]!;
-    if (g >= 0 && isValid(arg, i)) counts[groupOf[g]! + 1]!++;
+    if (g >= 0 && (validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1)) counts[groupOf[g]! + 1]!++;
   }
   for (let r = 0; r < n; r++) counts[r + 1]! += counts[r]!;
   const cursor = counts.slice(0, n);
   const sorted = new Float64Array(counts[n]!);
   for (let i = 0; i < rowGroups.length; i++) {
     const g = rowGroups[i]!;
-    if (g >= 0 && isValid(arg, i)) sorted[cursor[groupOf[g]!]!++] = read(i);
+    if (g >= 0 && (validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1)) sorted[cursor[groupOf[g]!]!++] = source !== null ? source[i]! : read(i);
   }
   const values = allocShared(Float64Array, n);
   const valid = new Uint8Array(n);
