@@ -540,63 +540,59 @@ function emitCoMoments(b: KernelBuilder, kind: 'comoments' | 'comomentsBig', x: 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
 /**
- * Merges partials in order into one state indexed by global group id. Also returns, per partial, the
- * map from its local group ids to global ids (-1 where no row reached a slot), used to relabel per-row
- * group ids. A partial is merged one state array at a time over that map, not one group at a time.
+ * Merges partials in order into one state indexed by global group id. In hash mode also returns, per
+ * partial, the map from its local group ids to global ids (-1 where no row reached a slot), used to relabel
+ * per-row group ids; dense and global slots are their own ids, and no maps are returned. A partial is
+ * merged one state array at a time, not one group at a time.
  */
 export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly GroupPartial[]): { merged: GroupPartial; exactInt: (bigint | undefined)[][]; localToGlobal: Int32Array[] } {
   const { mode, accs } = prepared;
-  let cap = mode.kind === 'dense' ? mode.slots : 1;
+  let groups = mode.kind === 'dense' ? mode.slots : 1;
+  let maps: Int32Array[] = [];
   if (mode.kind === 'hash') {
-    // Sized once for all partials' groups together, a bound on the distinct ones: nothing grows or rehashes.
     let total = 0;
     for (const p of partials) total += p.groups;
-    cap = Math.max(1024, total);
+    if (total > PARTITIONED_MERGE_GROUPS) ({ maps, groups } = partitionedGroupIds(partials, mode.width, total));
+    else {
+      // Sized once for all partials' groups together, a bound on the distinct ones: nothing rehashes.
+      const table = new KeyTable(mode.width, Math.max(1024, total));
+      maps = partials.map((p) => {
+        const map = new Int32Array(p.groups);
+        const keys = p.keys!;
+        for (let l = 0; l < map.length; l++) map[l] = p.firstRow[l]! < 0 ? -1 : table.findOrInsert(keys, l * mode.width);
+        return map;
+      });
+      groups = table.size;
+    }
+    renumberByFirstRow(maps, groups);
   }
-  const firstRow = new Int32Array(cap).fill(-1);
-  const lastRow = new Int32Array(cap).fill(-1);
-  const rows = new Float64Array(cap);
-  const states = accs.map((acc) => Array.from({ length: stateArity(acc.kind) }, (_, k): Float64Array | bigint[] => (isBig(acc.kind, k) ? new Array<bigint>(cap).fill(0n) : new Float64Array(cap))));
+  // Allocated once the group count is known.
+  const firstRow = new Int32Array(groups).fill(-1);
+  const lastRow = new Int32Array(groups).fill(-1);
+  const rows = new Float64Array(groups);
+  const states = accs.map((acc) => Array.from({ length: stateArity(acc.kind) }, (_, k): Float64Array | bigint[] => (isBig(acc.kind, k) ? new Array<bigint>(groups).fill(0n) : new Float64Array(groups))));
   // Exact integer sums that left the safe-integer range continue as BigInt here.
   const exactInt: (bigint | undefined)[][] = accs.map(() => []);
-  let groups = cap;
-  let maps: Int32Array[];
-  if (mode.kind !== 'hash') {
-    maps = partials.map((p) => {
-      const map = new Int32Array(p.groups);
-      for (let l = 0; l < map.length; l++) map[l] = p.firstRow[l]! < 0 ? -1 : l;
-      return map;
-    });
-  } else if (cap > PARTITIONED_MERGE_GROUPS) ({ maps, groups } = partitionedGroupIds(partials, mode.width, cap));
-  else {
-    const table = new KeyTable(mode.width, cap);
-    maps = partials.map((p) => {
-      const map = new Int32Array(p.groups);
-      const keys = p.keys!;
-      for (let l = 0; l < map.length; l++) map[l] = p.firstRow[l]! < 0 ? -1 : table.findOrInsert(keys, l * mode.width);
-      return map;
-    });
-    groups = table.size;
-  }
-  if (mode.kind === 'hash') renumberByFirstRow(maps, groups);
   // Kernels track last rows and row counts only for the aggregations that read them.
   const tracksLast = accs.some((a) => a.agg.op === 'last');
   const tracksRows = accs.some((a) => a.agg.op === 'countAll');
   partials.forEach((p, m) => {
-    const map = maps[m]!;
+    // Without a map, slot l is group l, and a slot no row reached holds zero states (first row -1).
+    const map = mode.kind === 'hash' ? maps[m]! : null;
     const partFirst = p.firstRow;
-    for (let l = 0; l < map.length; l++) {
-      const g = map[l]!;
+    for (let l = 0; l < p.groups; l++) {
+      const g = map === null ? l : map[l]!;
       if (g >= 0 && firstRow[g]! < 0) firstRow[g] = partFirst[l]!;
     }
     if (tracksLast) {
       const partLast = p.lastRow;
-      for (let l = 0; l < map.length; l++) if (map[l]! >= 0) lastRow[map[l]!] = partLast[l]!;
+      for (let l = 0; l < p.groups; l++) {
+        const g = map === null ? l : map[l]!;
+        if (g >= 0 && partFirst[l]! >= 0) lastRow[g] = partLast[l]!;
+      }
     }
-    // Dense slots map to themselves, and a slot no row reached holds zero states: merged without the map.
-    const stateMap = mode.kind === 'hash' ? map : null;
-    if (tracksRows) addMapped(rows, p.rows, stateMap, p.groups);
-    accs.forEach((acc, j) => mergeStates(acc.kind, states[j]!, p.states[j]!, stateMap, p.groups, exactInt[j]!));
+    if (tracksRows) addMapped(rows, p.rows, map, p.groups);
+    accs.forEach((acc, j) => mergeStates(acc.kind, states[j]!, p.states[j]!, map, p.groups, exactInt[j]!));
   });
   return { merged: { groups, firstRow, lastRow, rows, states, keys: null }, exactInt, localToGlobal: maps };
 }
@@ -631,8 +627,8 @@ const PARTITION_GROUPS = 1 << 15;
  * goes to a partition by the top bits of its key hash, its key words are copied into that partition's run,
  * and one small table (in cache, where one table for every group would miss memory on nearly every probe)
  * numbers each run's keys in turn. Ids run partition after partition; within a partition, partials and
- * their groups keep their order. Output order comes from first rows (finalizeGroupBy), so ids need only
- * be distinct per key.
+ * their groups keep their order. They need only be distinct per key: mergeGroupPartials then renumbers
+ * them in first-row order.
  */
 function partitionedGroupIds(partials: readonly GroupPartial[], width: number, total: number): { maps: Int32Array[]; groups: number } {
   const bits = Math.min(16, Math.max(1, Math.ceil(Math.log2(total / PARTITION_GROUPS))));
