@@ -2,15 +2,10 @@
 // columns and Arrow Data/Table. Everything that builds a Column goes through here.
 
 import * as arrow from 'apache-arrow';
+import { allocShared, type TypedCtor } from './shared-memory.js';
 import type { Column, ColumnBatch, DType, TypedValues } from './types.js';
 
-type TypedCtor<T> = { new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): T; BYTES_PER_ELEMENT: number };
-
-/** A typed array over a SharedArrayBuffer, padded to 8 bytes as Arrow wants. */
-export function allocShared<T>(ctor: TypedCtor<T>, length: number): T {
-  const bytes = Math.max(8, Math.ceil((length * ctor.BYTES_PER_ELEMENT) / 8) * 8);
-  return new ctor(new SharedArrayBuffer(bytes), 0, length);
-}
+export { allocShared };
 
 export function bitmapBytes(length: number): number {
   return Math.ceil(length / 8);
