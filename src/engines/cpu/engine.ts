@@ -14,7 +14,7 @@ import type { OperatorTiming } from '../../plan/explain.js';
 import type { NamedExpr, PlanNode } from '../../plan/types.js';
 import { compileKernel } from './kernels/compile.js';
 import { gatherBatch, gatherColumn, sliceBatch } from './kernels/gather.js';
-import { chooseGroupMode, denseSlotLimit, groupByMorselRows, hashWidth, mergeGroupPartials, packHashKeys, prepareGroupBy, type GroupPartial, type PreparedGroupBy } from './kernels/group-by.js';
+import { chooseGroupMode, denseSlotLimit, groupByMorselRows, hashWidth, mergeGroupPartials, packHashKeys, prepareGroupBy, type GroupMode, type GroupPartial, type PreparedGroupBy } from './kernels/group-by.js';
 import { finalizeGroupBy, scanOutColumns } from './kernels/group-by-finalize.js';
 import { groupHeadIndices } from './kernels/group-head.js';
 import { hashJoin } from './kernels/join.js';
@@ -145,8 +145,7 @@ function sum(values: readonly number[]): number {
 
 export function* aggregateWork(batch: ColumnBatch, predicate: BoundExpr | null, node: Extract<PlanNode, { kind: 'aggregate' }>, runOptions: CpuRunOptions): Work<ColumnBatch> {
   const columns = columnMap(batch);
-  const mode = packHashKeys(columns, chooseGroupMode(columns, node.keys, hashWidth(columns, node.keys), denseSlotLimit(morselSize(batch.length, runOptions.morselRows))));
-  const options = withMorselRows(runOptions, groupByMorselRows(columns, mode, batch.length, runOptions.morselRows));
+  const { mode, options } = groupBySetup(columns, node.keys, batch.length, runOptions);
   const holistic = node.aggs.some((a) => a.op === 'median' || a.op === 'nUnique');
   const rowGroups = holistic ? allocShared(Int32Array, batch.length).fill(-1) : null;
   const prepared = prepareGroupBy(columns, predicate, mode, node.aggs, holistic);
@@ -156,8 +155,11 @@ export function* aggregateWork(batch: ColumnBatch, predicate: BoundExpr | null, 
   return finalizeGroupBy(prepared, columns, node.keys, merged, exactInt, rowGroups, batch.length);
 }
 
-function withMorselRows(options: CpuRunOptions, morselRows: number | undefined): CpuRunOptions {
-  return morselRows === undefined || morselRows === options.morselRows ? options : { ...options, morselRows };
+/** The group mode for `keys` (hash keys packed where their domains allow) and the run options with its morsel size. */
+function groupBySetup(columns: ReadonlyMap<string, Column>, keys: readonly string[], length: number, options: CpuRunOptions): { mode: GroupMode; options: CpuRunOptions } {
+  const mode = packHashKeys(columns, chooseGroupMode(columns, keys, hashWidth(columns, keys), denseSlotLimit(morselSize(length, options.morselRows))));
+  const morselRows = groupByMorselRows(columns, mode, length, options.morselRows);
+  return { mode, options: morselRows === options.morselRows ? options : { ...options, morselRows: morselRows! } };
 }
 
 function relabelRowGroups(rowGroups: Int32Array, localToGlobal: readonly Int32Array[], length: number, morselRows: number | undefined): void {
@@ -173,8 +175,7 @@ function relabelRowGroups(rowGroups: Int32Array, localToGlobal: readonly Int32Ar
 /** Row indices of the first row of each distinct key tuple, in order. */
 export function* firstRowsWork(batch: ColumnBatch, keys: readonly string[], runOptions: CpuRunOptions): Work<Int32Array> {
   const columns = columnMap(batch);
-  const mode = packHashKeys(columns, chooseGroupMode(columns, keys, hashWidth(columns, keys), denseSlotLimit(morselSize(batch.length, runOptions.morselRows))));
-  const options = withMorselRows(runOptions, groupByMorselRows(columns, mode, batch.length, runOptions.morselRows));
+  const { mode, options } = groupBySetup(columns, keys, batch.length, runOptions);
   const prepared: PreparedGroupBy = prepareGroupBy(columns, null, mode.kind === 'global' ? { kind: 'dense', keys: [], slots: 1 } : mode, [], false);
   const partials = (yield* runMorsels(prepared, batch.length, () => null, options)) as GroupPartial[];
   const { merged } = mergeGroupPartials(prepared, partials);
