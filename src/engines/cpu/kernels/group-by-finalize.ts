@@ -71,11 +71,10 @@ export function finalizeGroupBy(
 
 /**
  * The ids of the groups among [0, groups) that some row reached (firstRow ≥ 0), ordered by that first row.
- * First rows are distinct rows below `length`, so many groups are placed by one pass over a row-indexed
- * table instead of a comparison sort.
+ * Hash group-bys come already in that order (mergeGroupPartials). Otherwise first rows are distinct rows
+ * below `length`: many groups are placed by one pass over a row-indexed table, fewer by a radix sort.
  */
 export function groupsByFirstRow(firstRow: Int32Array, groups: number, length: number): Int32Array {
-  // Hash group-bys number their groups by first row already (mergeGroupPartials).
   let ordered = true;
   for (let g = 0, before = -1; g < groups && ordered; g++) {
     ordered = firstRow[g]! > before;
@@ -86,29 +85,7 @@ export function groupsByFirstRow(firstRow: Int32Array, groups: number, length: n
     for (let g = 0; g < groups; g++) order[g] = g;
     return order;
   }
-  if (groups * 8 < length) {
-    // Fewer groups: their ids sorted by first row with a least-significant-digit radix sort, RADIX_BITS a pass.
-    const entries = nonNegativeEntries(firstRow, groups);
-    let ids: Int32Array = entries.at;
-    let rows: Int32Array = entries.values;
-    const count = ids.length;
-    let nextIds: Int32Array = new Int32Array(count);
-    let nextRows: Int32Array = new Int32Array(count);
-    const buckets = new Int32Array(RADIX + 1);
-    for (let shift = 0; shift < 31 && length - 1 >= 2 ** shift; shift += RADIX_BITS) {
-      buckets.fill(0);
-      for (let k = 0; k < count; k++) buckets[((rows[k]! >>> shift) & (RADIX - 1)) + 1]!++;
-      for (let b = 0; b < RADIX; b++) buckets[b + 1]! += buckets[b]!;
-      for (let k = 0; k < count; k++) {
-        const at = buckets[(rows[k]! >>> shift) & (RADIX - 1)]!++;
-        nextIds[at] = ids[k]!;
-        nextRows[at] = rows[k]!;
-      }
-      [ids, nextIds] = [nextIds, ids];
-      [rows, nextRows] = [nextRows, rows];
-    }
-    return ids;
-  }
+  if (groups * 8 < length) return radixOrder(nonNegativeEntries(firstRow, groups), length);
   const atRow = new Int32Array(length).fill(-1);
   let count = 0;
   for (let g = 0; g < groups; g++) {
@@ -123,6 +100,30 @@ export function groupsByFirstRow(firstRow: Int32Array, groups: number, length: n
 }
 
 const RADIX_BITS = 12;
+const RADIX = 1 << RADIX_BITS;
+
+/** `entries.at` ordered by `entries.values` (non-negative, below `limit`): least-significant digit first, RADIX_BITS a pass. */
+function radixOrder(entries: { at: Int32Array; values: Int32Array }, limit: number): Int32Array {
+  let ids = entries.at;
+  let keys = entries.values;
+  const count = ids.length;
+  let nextIds: Int32Array = new Int32Array(count);
+  let nextKeys: Int32Array = new Int32Array(count);
+  const buckets = new Int32Array(RADIX + 1);
+  for (let shift = 0; shift < 31 && limit - 1 >= 2 ** shift; shift += RADIX_BITS) {
+    buckets.fill(0);
+    for (let k = 0; k < count; k++) buckets[((keys[k]! >>> shift) & (RADIX - 1)) + 1]!++;
+    for (let b = 0; b < RADIX; b++) buckets[b + 1]! += buckets[b]!;
+    for (let k = 0; k < count; k++) {
+      const at = buckets[(keys[k]! >>> shift) & (RADIX - 1)]!++;
+      nextIds[at] = ids[k]!;
+      nextKeys[at] = keys[k]!;
+    }
+    [ids, nextIds] = [nextIds, ids];
+    [keys, nextKeys] = [nextKeys, keys];
+  }
+  return ids;
+}
 
 /** The positions below `length` where `values` is non-negative, and the values there, in order. */
 function nonNegativeEntries(values: Int32Array, length: number): { at: Int32Array; values: Int32Array } {
@@ -137,7 +138,6 @@ function nonNegativeEntries(values: Int32Array, length: number): { at: Int32Arra
   }
   return { at, values: kept };
 }
-const RADIX = 1 << RADIX_BITS;
 
 /** Writes a safe integer into a BigInt64Array's slot r without making a BigInt (two's-complement words). */
 function setSafeInt64(words: Int32Array, r: number, value: number): void {
@@ -342,8 +342,9 @@ function argumentAtGroupedRows(columns: ReadonlyMap<string, Column>, agg: BoundA
   return { arg: evaluateAtRows(columns, [{ name: agg.name, expr: arg }], rows)[0]!, groups };
 }
 
-function isValid(column: Column, i: number): boolean {
-  return column.validity === null || ((column.validity[i >> 3]! >> (i & 7)) & 1) === 1;
+/** Row i is valid under a validity bitmap (null: every row is). Takes the bitmap, not the column, so that row loops read it once. */
+function isValid(validity: Uint8Array | null, i: number): boolean {
+  return validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1;
 }
 
 function numericAt(column: Column): (i: number) => number {
@@ -355,21 +356,21 @@ function numericAt(column: Column): (i: number) => number {
 
 function medianColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, n: number): Column {
   const counts = new Int32Array(n + 1);
-  // Values gathered group after group: a counting pass, then a placing pass. Validity and plain numeric
-  // values are read inline; only bool and int64 values go through numericAt.
+  // Values gathered group after group: a counting pass, then a placing pass. Plain numeric values are read
+  // inline; only bool and int64 values go through numericAt.
   const validity = arg.validity;
   const source = arg.values instanceof Float64Array || arg.values instanceof Float32Array || arg.values instanceof Int32Array ? arg.values : null;
   const read = numericAt(arg);
   for (let i = 0; i < rowGroups.length; i++) {
     const g = rowGroups[i]!;
-    if (g >= 0 && (validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1)) counts[groupOf[g]! + 1]!++;
+    if (g >= 0 && isValid(validity, i)) counts[groupOf[g]! + 1]!++;
   }
   for (let r = 0; r < n; r++) counts[r + 1]! += counts[r]!;
   const cursor = counts.slice(0, n);
   const sorted = new Float64Array(counts[n]!);
   for (let i = 0; i < rowGroups.length; i++) {
     const g = rowGroups[i]!;
-    if (g >= 0 && (validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1)) sorted[cursor[groupOf[g]!]!++] = source !== null ? source[i]! : read(i);
+    if (g >= 0 && isValid(validity, i)) sorted[cursor[groupOf[g]!]!++] = source !== null ? source[i]! : read(i);
   }
   const values = allocShared(Float64Array, n);
   const valid = new Uint8Array(n);
@@ -464,9 +465,10 @@ function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, 
   const i64 = new BigInt64Array(scratch);
   const counts = allocShared(Int32Array, n);
   const values = arg.values;
+  const validity = arg.validity;
   for (let i = 0; i < rowGroups.length; i++) {
     const g = rowGroups[i]!;
-    if (g < 0 || !isValid(arg, i)) continue;
+    if (g < 0 || !isValid(validity, i)) continue;
     const r = groupOf[g]!;
     words[0] = r;
     switch (arg.dtype) {
