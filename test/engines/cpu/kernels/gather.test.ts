@@ -7,7 +7,7 @@ import { concatBatches, gatherBatch, gatherColumn, sliceBatch } from '../../../.
 import { ExecutionError } from '../../../../src/errors.js';
 import { countNulls } from '../../../../src/model/column.js';
 import type { Column, ColumnBatch, DType } from '../../../../src/model/types.js';
-import { buildColumn, cellsOf, columnArbitrary, DTYPES, type Cell, type TestColumn } from './kernel-helpers.js';
+import { buildColumn, cellsOf, columnArbitrary, DTYPES, testBatch, type Cell, type TestColumn } from './kernel-helpers.js';
 
 /** Cells compared so that NaN equals NaN and -0 differs from 0 (gather moves bits, it does not normalise). */
 const comparable = (cells: readonly Cell[]): unknown[] => cells.map((c) => (typeof c === 'number' ? (Object.is(c, -0) ? '-0' : Number.isNaN(c) ? 'NaN' : c) : c));
@@ -60,7 +60,7 @@ describe('sliceBatch', () => {
       fc.property(
         fc.nat({ max: 70 }).chain((length) => fc.tuple(fc.constant(length), fc.array(anyColumn(length), { maxLength: 3 }), fc.integer({ min: -5, max: 80 }), fc.oneof(fc.integer({ min: -5, max: 80 }), fc.constant(Infinity)))),
         ([length, columns, offset, count]) => {
-          const batch: ColumnBatch = { length, names: columns.map((_, c) => `c${c}`), columns: columns.map((c) => c.column) };
+          const batch = testBatch(columns, length);
           const out = sliceBatch(batch, offset, count);
           const start = Math.min(length, Math.max(0, offset));
           const end = Math.min(length, start + Math.max(0, count));
@@ -88,7 +88,7 @@ describe('concatBatches', () => {
           ),
         ),
         ([lengths, parts]) => {
-          const batches: ColumnBatch[] = parts.map((columns, b) => ({ length: lengths[b]!, names: columns.map((_, c) => `c${c}`), columns: columns.map((c) => c.column) }));
+          const batches = parts.map((columns, b) => testBatch(columns, lengths[b]!));
           const out = concatBatches(batches);
           const total = lengths.reduce((a, b) => a + b, 0);
           assert.equal(out.length, total);

@@ -1,5 +1,6 @@
-// Packed hash keys in the CPU group-by: the packing chosen for key domains, and distinct key tuples found
-// through packed words (across many morsels) against the unpacked key table's grouping.
+// The CPU group-by's mechanics against references: packed hash keys (the packing chosen, and distinct tuples
+// through packed words across many morsels against the unpacked key table), the partitioned merge of many
+// groups, the distinct-key estimate that picks morsel sizes, and the ordering of groups by first row.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -11,9 +12,8 @@ import { groupsByFirstRow } from '../../../../src/engines/cpu/kernels/group-by-f
 import { groupRows } from '../../../../src/engines/cpu/kernels/key-table.js';
 import { col, countRows, createExecutor, DataFrameModel } from '../../../../src/index.js';
 import type { Column, ColumnBatch, DType } from '../../../../src/model/types.js';
-import { buildColumn, dictionaryFor, type Cell, type TestColumn } from './kernel-helpers.js';
+import { buildColumn, dictionaryFor, testBatch, type Cell, type TestColumn } from './kernel-helpers.js';
 
-const batchOf = (columns: readonly TestColumn[]): ColumnBatch => ({ length: columns[0]!.cells.length, names: columns.map((_, c) => `c${c}`), columns: columns.map((c) => c.column) });
 const mapOf = (batch: ColumnBatch): Map<string, Column> => new Map(batch.names.map((n, k) => [n, batch.columns[k]!]));
 
 function column(dtype: DType, cells: readonly Cell[]): TestColumn {
@@ -30,7 +30,7 @@ describe('packHashKeys', () => {
     // id3's dictionary holds N/K = 100,000 labels, as at 1e7 rows.
     const id3Cells = labels(1000);
     const id3: TestColumn = { dtype: 'utf8', cells: id3Cells, column: buildColumn('utf8', id3Cells, Array.from({ length: 100_000 }, (_, i) => `id${i}`)) };
-    const batch = batchOf([column('utf8', labels(100)), column('utf8', labels(100)), id3, intSpan(1, 100, rows), intSpan(1, 100, rows), intSpan(1, 100_000, rows)]);
+    const batch = testBatch([column('utf8', labels(100)), column('utf8', labels(100)), id3, intSpan(1, 100, rows), intSpan(1, 100, rows), intSpan(1, 100_000, rows)]);
     const mode = packHashKeys(mapOf(batch), chooseGroupMode(mapOf(batch), batch.names, hashWidth(mapOf(batch), batch.names)));
     assert.equal(mode.kind, 'hash');
     assert.ok(mode.kind === 'hash' && mode.packed);
@@ -40,8 +40,8 @@ describe('packHashKeys', () => {
   });
 
   it('leaves keys unpacked when a domain needs more than a word or a key has no dense domain', () => {
-    const wide = batchOf([column('int32', [-(2 ** 31), 2 ** 31 - 1, null]), column('int32', [0, 1, 2])]);
-    const floats = batchOf([column('float64', [0.5, 1.5, 2.5]), column('int32', [0, 70_000, 2])]);
+    const wide = testBatch([column('int32', [-(2 ** 31), 2 ** 31 - 1, null]), column('int32', [0, 1, 2])]);
+    const floats = testBatch([column('float64', [0.5, 1.5, 2.5]), column('int32', [0, 70_000, 2])]);
     for (const batch of [wide, floats]) {
       const hash = { kind: 'hash' as const, keys: batch.names, width: hashWidth(mapOf(batch), batch.names) };
       assert.deepEqual(packHashKeys(mapOf(batch), hash), hash);
@@ -70,7 +70,7 @@ describe('group-by over packed keys', () => {
       fc.property(
         fc.integer({ min: 1, max: 300 }).chain((rows) => fc.tuple(fc.array(keyColumn(rows), { minLength: 2, maxLength: 5 }), fc.constantFrom(4, 16, 64))),
         ([columns, morselRows]) => {
-          const batch = batchOf(columns);
+          const batch = testBatch(columns);
           const expected = Array.from(groupRows(batch.columns.map((c) => ({ column: c })), batch.length).firstRow);
           const actual = Array.from(runSync(firstRowsWork(batch, batch.names, { pool: null, inlineThreshold: Infinity, morselRows })));
           assert.deepEqual(actual, expected);
@@ -96,7 +96,7 @@ describe('group-by with many groups (partitioned merge)', () => {
   const a = Array.from({ length: rows }, () => next() % 1000);
   const b = Array.from({ length: rows }, () => (next() % 1000 === 0 ? null : next() % 1000) as number | null);
   const v = Array.from({ length: rows }, () => next() % 7);
-  const batch = batchOf([column('int32', a), column('int32', b)]);
+  const batch = testBatch([column('int32', a), column('int32', b)]);
 
   it('finds every distinct key tuple at its first row, as the unpacked key table does', () => {
     const expected = groupRows(batch.columns.map((c) => ({ column: c })), rows).firstRow;
@@ -130,8 +130,8 @@ describe('estimateDistinct and groupByMorselRows', () => {
 
   it('estimates distinct keys from a sample: mostly distinct, and a thousand groups in a million rows', () => {
     const rows = 1_000_000;
-    const distinct = batchOf([ints(rows, (i) => (i * 7919) % rows)]);
-    const thousand = batchOf([ints(rows, (i) => ((i * 2654435761) >>> 7) % 1000), ints(rows, (i) => (i % 3 === 0 ? null : 1))]);
+    const distinct = testBatch([ints(rows, (i) => (i * 7919) % rows)]);
+    const thousand = testBatch([ints(rows, (i) => ((i * 2654435761) >>> 7) % 1000), ints(rows, (i) => (i % 3 === 0 ? null : 1))]);
     assert.ok(estimateDistinct(mapOf(distinct), distinct.names, rows) >= rows / 4);
     const few = estimateDistinct(mapOf(thousand), thousand.names, rows);
     // 1,000 values × (null, 1): about 2,000 tuples, every one seen several times in the sample.
@@ -140,12 +140,12 @@ describe('estimateDistinct and groupByMorselRows', () => {
 
   it('picks small morsels only for mostly distinct hash keys, and never over an explicit morselRows', () => {
     const rows = 1_000_000;
-    const distinct = batchOf([ints(rows, (i) => i), ints(rows, (i) => i % 5)]);
+    const distinct = testBatch([ints(rows, (i) => i), ints(rows, (i) => i % 5)]);
     const hash = packHashKeys(mapOf(distinct), chooseGroupMode(mapOf(distinct), distinct.names, hashWidth(mapOf(distinct), distinct.names)));
     assert.equal(hash.kind, 'hash');
     assert.equal(groupByMorselRows(mapOf(distinct), hash, rows, undefined), HIGH_CARDINALITY_MORSEL);
     assert.equal(groupByMorselRows(mapOf(distinct), hash, rows, 4096), 4096);
-    const repeated = batchOf([ints(rows, (i) => (i % 10_000) * 1000), ints(rows, (i) => i % 5)]);
+    const repeated = testBatch([ints(rows, (i) => (i % 10_000) * 1000), ints(rows, (i) => i % 5)]);
     const fewGroups = chooseGroupMode(mapOf(repeated), repeated.names, hashWidth(mapOf(repeated), repeated.names));
     assert.equal(fewGroups.kind, 'hash');
     assert.equal(groupByMorselRows(mapOf(repeated), fewGroups, rows, undefined), undefined);

@@ -8,9 +8,8 @@ import { groupHeadIndices, groupIds } from '../../../../src/engines/cpu/kernels/
 import { groupRows } from '../../../../src/engines/cpu/kernels/key-table.js';
 import type { ColumnBatch, DType } from '../../../../src/model/types.js';
 import type { SortKey } from '../../../../src/plan/types.js';
-import { buildColumn, cellArbitrary, cellIdentity, columnArbitrary, compareCells, dictionaryFor, DTYPES, referenceOrder, sortKey, type Cell, type TestColumn } from './kernel-helpers.js';
+import { buildColumn, cellArbitrary, cellIdentity, columnArbitrary, compareCells, dictionaryFor, DTYPES, referenceOrder, sortKey, testBatch, type Cell, type TestColumn } from './kernel-helpers.js';
 
-const batchOf = (columns: readonly TestColumn[], length: number): ColumnBatch => ({ length, names: columns.map((_, c) => `c${c}`), columns: columns.map((c) => c.column) });
 
 
 /** The first n rows of each group met walking `rows`, groups by cell identity (NaN = NaN, -0 = 0). */
@@ -73,7 +72,7 @@ describe('groupIds', () => {
             }),
           ),
         ({ length, columns, selection }) => {
-          const batch = batchOf(columns, length);
+          const batch = testBatch(columns, length);
           const keys = batch.names;
           const rows = selection === undefined ? undefined : Int32Array.from(selection);
           const expected = groupRows(columns.map((c) => ({ column: c.column })), length, rows);
@@ -99,7 +98,7 @@ describe('groupHeadIndices', () => {
   let topPathRuns = 0;
   type Case = { length: number; keyCount: number; columns: TestColumn[]; order: SortKey[]; n: number; selection: number[] | undefined };
   const check = ({ length, keyCount, columns, order, n, selection }: Case): void => {
-    const batch = batchOf(columns, length);
+    const batch = testBatch(columns, length);
     const keyIndexes = Array.from({ length: keyCount }, (_, k) => k);
     const actual = groupHeadIndices(batch, keyIndexes.map((k) => `c${k}`), n, order, selection === undefined ? null : Int32Array.from(selection));
     const taking = selection ?? Array.from({ length }, (_, i) => i);
@@ -163,11 +162,11 @@ describe('groupHeadIndices', () => {
     const order: SortKey[] = [{ column: 'c2', descending: true, nullsLast: true }];
     for (const keys of [[0], [1]]) {
       const all = Array.from({ length }, (_, i) => i);
-      const actual = groupHeadIndices(batchOf(columns, length), keys.map((k) => `c${k}`), 3, order, null);
+      const actual = groupHeadIndices(testBatch(columns, length), keys.map((k) => `c${k}`), 3, order, null);
       assert.deepEqual(Array.from(actual), referenceHead(columns, keys, 3, referenceOrder(columns, order, all)));
       // A filter's selection: every third row dropped.
       const kept = all.filter((row) => row % 3 !== 0);
-      const selected = groupHeadIndices(batchOf(columns, length), keys.map((k) => `c${k}`), 3, order, Int32Array.from(kept));
+      const selected = groupHeadIndices(testBatch(columns, length), keys.map((k) => `c${k}`), 3, order, Int32Array.from(kept));
       assert.deepEqual(Array.from(selected), referenceHead(columns, keys, 3, referenceOrder(columns, order, kept)));
     }
   });

@@ -4,7 +4,7 @@
 
 import fc from 'fast-check';
 import { allocBitmap, allocShared, makeColumn, valuesCtor } from '../../../../src/model/column.js';
-import type { Column, DType } from '../../../../src/model/types.js';
+import type { Column, ColumnBatch, DType } from '../../../../src/model/types.js';
 import type { SortKey } from '../../../../src/plan/types.js';
 
 /** A cell as the references see it: int64 and date as bigint (epoch ms), others as their JS value. */
@@ -178,3 +178,8 @@ export function referenceOrder(columns: readonly TestColumn[], keys: readonly So
 
 /** A sort key over one of `columns` test columns named c0, c1, ... */
 export const sortKey = (columns: number): fc.Arbitrary<SortKey> => fc.record({ column: fc.nat({ max: columns - 1 }).map((c) => `c${c}`), descending: fc.boolean(), nullsLast: fc.boolean() });
+
+/** A batch of the test columns, named c0, c1, ...; `length` defaults to the first column's. */
+export function testBatch(columns: readonly TestColumn[], length = columns[0]?.cells.length ?? 0): ColumnBatch {
+  return { length, names: columns.map((_, c) => `c${c}`), columns: columns.map((c) => c.column) };
+}

@@ -7,10 +7,9 @@ import { sortIndices } from '../../../../src/engines/cpu/kernels/sort.js';
 import { UnknownColumnError } from '../../../../src/errors.js';
 import type { ColumnBatch, DType } from '../../../../src/model/types.js';
 import type { SortKey } from '../../../../src/plan/types.js';
-import { buildColumn, columnArbitrary, DTYPES, referenceOrder, sortKey, type TestColumn } from './kernel-helpers.js';
+import { buildColumn, columnArbitrary, DTYPES, referenceOrder, sortKey, testBatch, type TestColumn } from './kernel-helpers.js';
 
 
-const batchOf = (columns: readonly TestColumn[], length: number): ColumnBatch => ({ length, names: columns.map((_, c) => `c${c}`), columns: columns.map((c) => c.column) });
 
 
 function sortCase(maxLength: number, wide: boolean, dtypes: readonly DType[] = DTYPES) {
@@ -27,7 +26,7 @@ function sortCase(maxLength: number, wide: boolean, dtypes: readonly DType[] = D
 }
 
 function checkSort({ length, columns, keys, rows }: { length: number; columns: TestColumn[]; keys: SortKey[]; rows: number[] | undefined }): void {
-  const result = sortIndices(batchOf(columns, length), keys, rows === undefined ? undefined : Int32Array.from(rows));
+  const result = sortIndices(testBatch(columns, length), keys, rows === undefined ? undefined : Int32Array.from(rows));
   const expected = referenceOrder(columns, keys, rows ?? Array.from({ length }, (_, i) => i));
   assert.deepEqual(Array.from(result), expected);
 }
