@@ -72,19 +72,47 @@ async function assertAllPersisted(dbPath: string, batches: readonly Batch[], bef
   }
 }
 
-test('SIGTERM with background writes in flight: all accepted work is persisted before the process exits', async () => {
+interface Load {
+  readonly seed: number;
+  readonly batches: number;
+  /** Rows per batch are `minRows` plus up to `extraRows` more. */
+  readonly minRows: number;
+  readonly extraRows: number;
+  readonly users: number;
+  readonly requestPrefix: string;
+}
+
+/**
+ * Starts the service on a fresh database with this shutdown deadline, posts the load's batches (every one
+ * must be accepted), sends SIGTERM at once and waits for the exit; then `check` runs and the process and
+ * folder are cleaned up whatever happened.
+ */
+async function ingestThenSigterm(
+  shutdownTimeoutMs: string,
+  load: Load,
+  check: (run: { child: Child; dbPath: string; batches: Batch[]; exit: Awaited<Child['exited']> }) => Promise<void>,
+): Promise<void> {
   const dir = await tempDir();
   const dbPath = `${dir}/billing.duckdb`;
-  const child = runService({ PORT: '0', HOST: '127.0.0.1', BILLING_DB_PATH: dbPath, GPUFRAME_BACKEND: 'cpu', GPUFRAME_WORKERS: '1', SHUTDOWN_TIMEOUT_MS: '60000', LOG_LEVEL: 'info' });
+  const child = runService({ PORT: '0', HOST: '127.0.0.1', BILLING_DB_PATH: dbPath, GPUFRAME_BACKEND: 'cpu', GPUFRAME_WORKERS: '1', SHUTDOWN_TIMEOUT_MS: shutdownTimeoutMs, LOG_LEVEL: 'info' });
   try {
     const listening = await child.waitFor((l) => l['msg'] === 'listening');
     const url = `http://127.0.0.1:${String(listening['port'])}`;
-    const next = rng(99);
-    const batches = Array.from({ length: 60 }, () => randomBatch(next, 5000 + Math.floor(next() * 15000), 5000));
-    const answers = await Promise.all(batches.map((b, i) => postJson(`${url}/ingest`, b, { 'x-request-id': `term-${i}` })));
+    const next = rng(load.seed);
+    const batches = Array.from({ length: load.batches }, () => randomBatch(next, load.minRows + Math.floor(next() * load.extraRows), load.users));
+    const answers = await Promise.all(batches.map((b, i) => postJson(`${url}/ingest`, b, { 'x-request-id': `${load.requestPrefix}-${i}` })));
     assert.ok(answers.every((a) => a.status === 202));
     child.process.kill('SIGTERM');
-    const exit = await child.exited;
+    await check({ child, dbPath, batches, exit: await child.exited });
+  } finally {
+    child.process.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('SIGTERM with background writes in flight: all accepted work is persisted before the process exits', async () => {
+  const load = { seed: 99, batches: 60, minRows: 5000, extraRows: 15000, users: 5000, requestPrefix: 'term' };
+  await ingestThenSigterm('60000', load, async ({ child, dbPath, batches, exit }) => {
     assert.deepEqual(exit, { code: 0, signal: null }, 'a drained shutdown exits 0');
     const started = child.lines.find((l) => l['msg'] === 'shutdown started');
     assert.equal(started?.['reason'], 'signal SIGTERM');
@@ -94,25 +122,12 @@ test('SIGTERM with background writes in flight: all accepted work is persisted b
     assert.equal(complete?.['abandoned_tasks'], 0);
 
     await assertAllPersisted(dbPath, batches);
-  } finally {
-    child.process.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('SIGTERM with a zero deadline: unwritten rollups go to the dead-letter folder, and the next start writes them all', async () => {
-  const dir = await tempDir();
-  const dbPath = `${dir}/billing.duckdb`;
-  const child = runService({ PORT: '0', HOST: '127.0.0.1', BILLING_DB_PATH: dbPath, GPUFRAME_BACKEND: 'cpu', GPUFRAME_WORKERS: '1', SHUTDOWN_TIMEOUT_MS: '0', LOG_LEVEL: 'info' });
-  try {
-    const listening = await child.waitFor((l) => l['msg'] === 'listening');
-    const url = `http://127.0.0.1:${String(listening['port'])}`;
-    const next = rng(7);
-    const batches = Array.from({ length: 40 }, () => randomBatch(next, 5000 + Math.floor(next() * 10000), 3000));
-    const answers = await Promise.all(batches.map((b, i) => postJson(`${url}/ingest`, b, { 'x-request-id': `cut-${i}` })));
-    assert.ok(answers.every((a) => a.status === 202));
-    child.process.kill('SIGTERM');
-    const exit = await child.exited;
+  const load = { seed: 7, batches: 40, minRows: 5000, extraRows: 10000, users: 3000, requestPrefix: 'cut' };
+  await ingestThenSigterm('0', load, async ({ child, dbPath, batches, exit }) => {
     assert.equal(exit.code, 1, 'a shutdown that missed its deadline exits 1');
     const cut = child.lines.find((l) => l['msg'] === 'shutdown deadline passed with background tasks pending');
     assert.ok(Number(cut?.['abandoned_tasks']) > 0, 'the deadline really cut background writes off');
@@ -125,10 +140,7 @@ test('SIGTERM with a zero deadline: unwritten rollups go to the dead-letter fold
       assert.equal(replay.failed, 0);
       assert.equal(replay.replayed + replay.duplicates, saved.length);
     });
-  } finally {
-    child.process.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a bad configuration stops the service at start, listing every problem', async () => {
