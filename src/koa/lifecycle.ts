@@ -18,6 +18,13 @@ const DEFAULT_DRAIN_MS = 30_000;
 const DEFAULT_ABANDON_GRACE_MS = 5_000;
 const DEFAULT_MAX_PENDING_TASKS = 10_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * The same signal again within this long of the last one counted is a duplicate, not a second request:
+ * signalling a process group (a terminal's Ctrl-C, a process manager) reaches the service directly and
+ * again through `npm start`, which forwards it. The cost: a deliberate second signal sent within 1 s of
+ * the first is ignored too; send it later.
+ */
+const DUPLICATE_SIGNAL_MS = 1_000;
 const mounted = new WeakMap<Koa, ExecutorLifecycle>();
 
 export interface LifecycleStats {
@@ -42,6 +49,7 @@ export class ExecutorLifecycle {
   private readonly hooks: { readonly name: string; readonly hook: () => unknown }[] = [];
   private shutdownPromise: Promise<ShutdownReport> | null = null;
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+  private lastSignal: { readonly signal: NodeJS.Signals; readonly at: number } | null = null;
 
   constructor(app: Koa, options: LifecycleOptions) {
     this.app = app;
@@ -244,6 +252,12 @@ export class ExecutorLifecycle {
     const signals = this.options.signals === false ? [] : (this.options.signals ?? ['SIGTERM', 'SIGINT']);
     for (const signal of signals) {
       const handler = (): void => {
+        const now = performance.now();
+        if (this.lastSignal?.signal === signal && now - this.lastSignal.at < DUPLICATE_SIGNAL_MS) {
+          this.logger.info({ msg: 'duplicate signal ignored', signal, ms_since_last: Math.round(now - this.lastSignal.at) });
+          return;
+        }
+        this.lastSignal = { signal, at: now };
         if (this.shutdownPromise) {
           this.logger.warn({ msg: 'second signal during shutdown: exiting now', signal });
           process.exit(1);

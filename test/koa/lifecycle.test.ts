@@ -368,6 +368,36 @@ describe('executorLifecycle: graceful shutdown', () => {
     }
   });
 
+  it('the same signal again within a second (a process group signalled, and npm forwarding it) is a duplicate: the drain goes on', async () => {
+    const s = setup({ signals: ['SIGUSR2'], exitOnSignal: false });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    s.router.get('/work', (ctx) => {
+      afterResponse(ctx, () => gate);
+      ctx.body = 'accepted';
+    });
+    mount(s);
+    const served = await listen(s.app);
+    try {
+      assert.equal((await request(served.port, { path: '/work' })).text, 'accepted');
+      process.kill(process.pid, 'SIGUSR2');
+      await waitFor(() => s.lifecycle.state === 'draining', 'the signal-initiated shutdown');
+      // Counted as a second signal, this would end the test process with exit code 1.
+      process.kill(process.pid, 'SIGUSR2');
+      await waitFor(() => s.records.some((r) => r.msg === 'duplicate signal ignored'), 'the duplicate logged');
+      assert.equal(s.lifecycle.state, 'draining', 'still draining, the background task still pending');
+      release();
+      await waitFor(() => s.lifecycle.state === 'closed', 'the drain');
+      const complete = s.records.find((r) => r.msg === 'shutdown complete');
+      assert.equal(complete?.['drained'], true);
+      assert.equal(s.records.filter((r) => r.msg === 'shutdown started').length, 1);
+    } finally {
+      release();
+      await s.lifecycle.shutdown();
+      await served.close();
+    }
+  });
+
   it('with signals: false no handler is installed', async () => {
     const before = { term: process.listenerCount('SIGTERM'), int: process.listenerCount('SIGINT') };
     const s = setup();
