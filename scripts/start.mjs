@@ -19,16 +19,22 @@ function log(level, record) {
 
 /**
  * `npm run build` (tsc between the stamp's prebuild and postbuild), its output on stderr so stdout stays
- * JSON lines. A SIGTERM or SIGINT meanwhile stops the build and then this process, by that signal.
+ * JSON lines. A SIGTERM or SIGINT meanwhile stops the build and then this process, by that signal. The
+ * build runs in a process group of its own and the signal goes to all of it: npm would pass it only to
+ * its shell, which dies and leaves tsc running.
  */
 function build() {
   const npm = process.env['npm_execpath'];
   const [command, args] = npm ? [process.execPath, [npm, 'run', 'build']] : ['npm', ['run', 'build']];
-  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 2, 2] });
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 2, 2], detached: true });
   let stoppedBy = null;
   const forward = (signal) => {
     stoppedBy ??= signal;
-    child.kill(signal);
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // The group has already gone.
+    }
   };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
   return new Promise((resolve, reject) => {
