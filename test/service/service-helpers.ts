@@ -1,12 +1,14 @@
 // Shared by the service tests: a service on an ephemeral loopback port with its own database file, a
 // capturing logger, a seeded generator of billing batches and the reference rollup they must add up to.
 
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createService, type Service, type ServiceOptions } from '../../src/service/app.js';
+import { BillingStore } from '../../src/service/store.js';
 import type { ServiceConfig } from '../../src/service/config.js';
 import type { Logger, LogRecord } from '../../src/koa/index.js';
 
@@ -113,4 +115,18 @@ export async function getJson(url: string, headers: Record<string, string> = {})
   const response = await fetch(url, { headers });
   const text = await response.text();
   return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: response.headers };
+}
+
+/** Every accepted batch is in the database once, after `before` (a replay, say) ran on the reopened store. */
+export async function assertAllPersisted(dbPath: string, batches: readonly Batch[], before?: (store: BillingStore) => Promise<void>): Promise<void> {
+  const store = await BillingStore.open(dbPath);
+  try {
+    await before?.(store);
+    const totals = await store.totals();
+    assert.equal(totals.batches, batches.length);
+    assert.equal(totals.rows, batches.reduce((n, b) => n + b.userId.length, 0));
+    assert.deepEqual(await store.rollups(), expectedRollups(batches));
+  } finally {
+    await store.close();
+  }
 }

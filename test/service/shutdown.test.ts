@@ -3,73 +3,17 @@
 // configuration stops the process at start with the problems listed.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BillingStore } from '../../src/service/store.js';
 import { ConfigError, loadConfig } from '../../src/service/config.js';
-import { expectedRollups, postJson, randomBatch, rng, tempDir, type Batch } from './service-helpers.js';
+import { spawnLogged, type LoggedProcess } from './child-process.js';
+import { assertAllPersisted, postJson, randomBatch, rng, tempDir, type Batch } from './service-helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/service/main.js', import.meta.url));
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly lines: Record<string, unknown>[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  waitFor(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
-function runService(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Record<string, unknown>[] = [];
-  const waiters: { predicate: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-  const onLine = (text: string): void => {
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      line = { msg: 'raw', text };
-    }
-    lines.push(line);
-    for (const w of [...waiters]) {
-      if (w.predicate(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  };
-  createInterface({ input: child.stdout! }).on('line', onLine);
-  createInterface({ input: child.stderr! }).on('line', onLine);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    process: child,
-    lines,
-    exited,
-    waitFor(predicate, timeoutMs = 30_000) {
-      const seen = lines.find(predicate);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for a log line; saw:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)), timeoutMs);
-        waiters.push({ predicate, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-      });
-    },
-  };
-}
-
-/** Every accepted batch is in the database once, after `before` (a replay, say) ran on the reopened store. */
-async function assertAllPersisted(dbPath: string, batches: readonly Batch[], before?: (store: BillingStore) => Promise<void>): Promise<void> {
-  const store = await BillingStore.open(dbPath);
-  try {
-    await before?.(store);
-    const totals = await store.totals();
-    assert.equal(totals.batches, batches.length);
-    assert.equal(totals.rows, batches.reduce((n, b) => n + b.userId.length, 0));
-    assert.deepEqual(await store.rollups(), expectedRollups(batches));
-  } finally {
-    await store.close();
-  }
+function runService(env: Record<string, string>): LoggedProcess {
+  return spawnLogged(process.execPath, [MAIN], { env: { ...process.env, ...env } });
 }
 
 interface Load {
@@ -90,7 +34,7 @@ interface Load {
 async function ingestThenSigterm(
   shutdownTimeoutMs: string,
   load: Load,
-  check: (run: { child: Child; dbPath: string; batches: Batch[]; exit: Awaited<Child['exited']> }) => Promise<void>,
+  check: (run: { child: LoggedProcess; dbPath: string; batches: Batch[]; exit: Awaited<LoggedProcess['exited']> }) => Promise<void>,
 ): Promise<void> {
   const dir = await tempDir();
   const dbPath = `${dir}/billing.duckdb`;
