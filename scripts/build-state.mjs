@@ -4,15 +4,16 @@
 // reaches postbuild, so it leaves no stamp, and a file edited while tsc ran no longer matches the snapshot.
 //
 // The inputs: the TypeScript sources under the directories tsconfig's `include` names (the ones
-// `tsc --watch` watches; new files there count), every config file tsc read (tsconfig.json and what it
-// extends), package.json (its `type` shapes the output) and the TypeScript version. Plain JavaScript,
-// because it runs before anything is compiled; only `begin` loads TypeScript (to read tsconfig, which
-// is JSONC), so checking a current build costs a walk and a hash of the sources, not a compiler start.
+// `tsc --watch` watches; new files there count), every config file tsc read (tsconfig.json, or the
+// projects the build names, and what they extend), package.json (its `type` shapes the output) and the
+// TypeScript version. Plain JavaScript, because it runs before anything is compiled; only `begin` loads
+// TypeScript (to read tsconfig, which is JSONC), so checking a current build costs a walk and a hash of
+// the sources, not a compiler start.
 
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The folder `npm start` runs from; fixed rather than read from tsconfig so that checking needs no parser. */
@@ -60,30 +61,32 @@ export async function buildState(root) {
   return { current: true };
 }
 
-/** prebuild: no stamp until this build succeeds, and a snapshot of the inputs it is about to read. */
-export async function beginBuild(root) {
+/**
+ * prebuild: no stamp until this build succeeds, and a snapshot of the inputs it is about to read.
+ * `projects`: the tsconfig files the build script passes to tsc.
+ */
+export async function beginBuild(root, projects = ['tsconfig.json']) {
   await rm(join(root, STAMP), { force: true });
-  const stamp = await snapshot(root);
+  const stamp = await snapshot(root, projects);
   await mkdir(join(root, OUT_DIR), { recursive: true });
   await writeFile(join(root, PENDING), `${JSON.stringify(stamp, null, 1)}\n`);
 }
 
 /** postbuild: the build succeeded, so the snapshot taken before it becomes the stamp. */
-export async function finishBuild(root) {
+export async function finishBuild(root, projects = ['tsconfig.json']) {
   try {
     await rename(join(root, PENDING), join(root, STAMP));
   } catch (error) {
     if (error?.code !== 'ENOENT') throw error;
     // tsc run without the prebuild step: the inputs now are the best record there is.
-    await writeFile(join(root, STAMP), `${JSON.stringify(await snapshot(root), null, 1)}\n`);
+    await writeFile(join(root, STAMP), `${JSON.stringify(await snapshot(root, projects), null, 1)}\n`);
   }
 }
 
-/** The inputs as they are now. Loads TypeScript to read tsconfig.json the way tsc does (comments, extends). */
-async function snapshot(root) {
+/** The inputs as they are now. Loads TypeScript to read each tsconfig the way tsc does (comments, extends). */
+async function snapshot(root, projects) {
   const require = createRequire(join(root, 'package.json'));
   const ts = require('typescript');
-  const configPath = join(root, 'tsconfig.json');
   const read = [];
   const host = {
     useCaseSensitiveFileNames: ts.sys.useCaseSensitiveFileNames,
@@ -94,25 +97,34 @@ async function snapshot(root) {
       return ts.sys.readFile(path);
     },
   };
-  const { config, error } = ts.readConfigFile(configPath, host.readFile);
-  if (error) throw new Error(`tsconfig.json: ${ts.flattenDiagnosticMessageText(error.messageText, '\n')}`);
-  const parsed = ts.parseJsonConfigFileContent(config, host, root, undefined, configPath);
-  if (parsed.errors.length > 0) throw new Error(`tsconfig.json: ${parsed.errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, '\n')).join('; ')}`);
-  const directories = Object.entries(parsed.wildcardDirectories ?? {}).map(([path, flags]) => ({
-    path: inside(root, path),
-    recursive: (flags & ts.WatchDirectoryFlags.Recursive) !== 0,
-  }));
+  const message = (diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+  /** Directory path to whether it is walked recursively. */
+  const directories = new Map();
+  const named = [];
+  for (const project of projects) {
+    const configPath = resolve(root, project);
+    const { config, error } = ts.readConfigFile(configPath, host.readFile);
+    if (error) throw new Error(`${project}: ${message(error)}`);
+    const parsed = ts.parseJsonConfigFileContent(config, host, dirname(configPath), undefined, configPath);
+    if (parsed.errors.length > 0) throw new Error(`${project}: ${parsed.errors.map(message).join('; ')}`);
+    for (const [path, flags] of Object.entries(parsed.wildcardDirectories ?? {})) {
+      const key = inside(root, path);
+      directories.set(key, directories.get(key) === true || (flags & ts.WatchDirectoryFlags.Recursive) !== 0);
+    }
+    named.push(...parsed.fileNames.map((path) => inside(root, path)));
+  }
+  const walkedDirectories = [...directories].map(([path, recursive]) => ({ path, recursive }));
   // Files named one by one (`files`, or an include without wildcards) that no directory walk finds.
-  const walked = new Set(await listSources(root, directories, []));
-  const files = parsed.fileNames.map((path) => inside(root, path)).filter((path) => !walked.has(path));
+  const walked = new Set(await listSources(root, walkedDirectories, []));
+  const files = [...new Set(named)].filter((path) => !walked.has(path)).sort();
   const configFiles = [...new Set([...read.map((path) => inside(root, path)), 'package.json'])];
   return {
     format: FORMAT,
     typescript: ts.version,
-    directories,
+    directories: walkedDirectories,
     files,
     configs: await hashFiles(root, configFiles),
-    sources: await hashFiles(root, await listSources(root, directories, files)),
+    sources: await hashFiles(root, await listSources(root, walkedDirectories, files)),
   };
 }
 
@@ -176,18 +188,20 @@ function inside(root, path) {
   return rel === '' ? '.' : rel.split(sep).join('/');
 }
 
-// `node scripts/build-state.mjs begin|finish|check` from package.json's prebuild and postbuild scripts.
+// `node scripts/build-state.mjs begin|finish [tsconfig...]` from package.json's prebuild and postbuild
+// scripts (name the tsconfig files the build passes to tsc, when not just tsconfig.json), or `check`.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const command = process.argv[2];
-  if (command === 'begin') await beginBuild(root);
-  else if (command === 'finish') await finishBuild(root);
+  const [command, ...named] = process.argv.slice(2);
+  const projects = named.length > 0 ? named : undefined;
+  if (command === 'begin') await beginBuild(root, projects);
+  else if (command === 'finish') await finishBuild(root, projects);
   else if (command === 'check') {
     const state = await buildState(root);
     process.stdout.write(state.current ? 'current\n' : `stale: ${state.reason}\n`);
     process.exitCode = state.current ? 0 : 1;
   } else {
-    process.stderr.write('usage: node scripts/build-state.mjs begin|finish|check\n');
+    process.stderr.write('usage: node scripts/build-state.mjs begin|finish [tsconfig...] | check\n');
     process.exitCode = 2;
   }
 }

@@ -23,15 +23,22 @@ const { buildState } = (await import(pathToFileURL(join(ROOT, 'scripts/build-sta
 
 const TSCONFIG = `{
   // JSONC, as tsc reads it: comments and trailing commas.
+  "extends": "./tsconfig.base.json",
+  "compilerOptions": {
+    "outDir": "dist",
+    "rootDir": ".", /* sources from src and test */
+  },
+  "include": ["src", "test/**/*.ts"],
+}
+`;
+
+const TSCONFIG_BASE = `{
   "compilerOptions": {
     "module": "nodenext",
     "target": "ES2022",
-    "outDir": "dist",
-    "rootDir": ".",
     "strict": true,
-    "types": [], /* nothing from @types */
+    "types": [], // nothing from @types
   },
-  "include": ["src", "test/**/*.ts"],
 }
 `;
 
@@ -51,6 +58,7 @@ async function fixture(build?: string): Promise<string> {
   const copied = { prebuild: scripts['prebuild'], build: build ?? scripts['build'], postbuild: scripts['postbuild'], start: scripts['start'] };
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'start-fixture', private: true, type: 'module', scripts: copied }, null, 2));
   await writeFile(join(dir, 'tsconfig.json'), TSCONFIG);
+  await writeFile(join(dir, 'tsconfig.base.json'), TSCONFIG_BASE);
   for (const [path, text] of Object.entries(SOURCES)) await put(dir, path, text);
   return dir;
 }
@@ -82,7 +90,7 @@ test('this repository after `npm run build` is current, so `npm start` starts wi
   assert.deepEqual(await buildState(ROOT), { current: true });
 });
 
-test('the build stamp follows the sources, new files under the include roots, and tsconfig.json (JSONC)', { timeout: 300_000 }, async () => {
+test('the build stamp follows the sources, new files under the include roots, tsconfig.json (JSONC) and the config it extends', { timeout: 300_000 }, async () => {
   const dir = await fixture();
   try {
     assertStale(await buildState(dir), /no build stamp/);
@@ -106,10 +114,13 @@ test('the build stamp follows the sources, new files under the include roots, an
     assertStale(await buildState(dir), /^src\/greeting\.ts changed$/);
     await put(dir, 'src/greeting.ts', original);
 
-    await writeFile(join(dir, 'tsconfig.json'), TSCONFIG.replace('"strict": true,', '"strict": true, "noUnusedLocals": true,'));
+    await writeFile(join(dir, 'tsconfig.json'), TSCONFIG.replace('"rootDir": ".",', '"rootDir": ".", "noUnusedLocals": true,'));
     assertStale(await buildState(dir), /^tsconfig\.json changed$/);
     await writeFile(join(dir, 'tsconfig.json'), TSCONFIG);
     assert.deepEqual(await buildState(dir), { current: true });
+    await writeFile(join(dir, 'tsconfig.base.json'), TSCONFIG_BASE.replace('"strict": true,', '"strict": false,'));
+    assertStale(await buildState(dir), /^tsconfig\.base\.json changed$/);
+    await writeFile(join(dir, 'tsconfig.base.json'), TSCONFIG_BASE);
 
     await rm(join(dir, 'dist/.build-stamp.json'));
     assertStale(await buildState(dir), /no build stamp/);
@@ -129,6 +140,16 @@ test('a failed build leaves no stamp, even where a good build left one, though t
     assert.match(run.output, /TS2322/);
     assert.ok(existsSync(join(dir, 'dist/src/greeting.js')), 'tsc emitted despite the error');
     assertStale(await buildState(dir), /no build stamp/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a source edited during the build, after tsc read it, leaves the build stale: the stamp records the inputs as the build began', { timeout: 300_000 }, async () => {
+  const dir = await fixture(`tsc -p tsconfig.json && node -e "require('fs').appendFileSync('src/greeting.ts', '// edited during the build\\n')"`);
+  try {
+    assertBuilt(dir);
+    assertStale(await buildState(dir), /^src\/greeting\.ts changed$/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
