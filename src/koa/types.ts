@@ -57,7 +57,11 @@ export interface LifecycleOptions extends Pick<ExecutorOptions, 'backend' | 'max
   readonly abandonGraceMs?: number;
   /** Requests other than GET/HEAD/OPTIONS are refused with 503 'overloaded' while this many after-response tasks are pending (default 10,000). */
   readonly maxPendingTasks?: number;
-  /** Signals that start a graceful shutdown (default SIGTERM and SIGINT); false installs no handler. */
+  /**
+   * Signals that start a graceful shutdown (default SIGTERM and SIGINT); false installs no handler. The same
+   * signal again within 1 s of the last one counted is a duplicate (a process group signalled while npm
+   * forwards the signal too) and is ignored.
+   */
   readonly signals?: readonly NodeJS.Signals[] | false;
   /** After a signal-initiated shutdown, end the process (default true): exit code 0 if everything drained, else 1. */
   readonly exitOnSignal?: boolean;
