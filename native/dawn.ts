@@ -3,21 +3,7 @@
 // reachable while a device made from it lives (dropping it segfaults the process at garbage
 // collection), and requests the adapter's real limits instead of WebGPU's small defaults.
 
-export interface DawnConfig {
-  /** Dawn toggles passed to `create()`, e.g. `backend=vulkan`, `adapter=llvmpipe`, `backend=opengles`. */
-  readonly options?: readonly string[];
-  /** `compatibility` for GLES backends; `core` (default) otherwise. */
-  readonly featureLevel?: 'core' | 'compatibility';
-  readonly powerPreference?: 'low-power' | 'high-performance';
-}
-
-export interface AdapterDescription {
-  readonly vendor: string;
-  readonly architecture: string;
-  readonly device: string;
-  readonly description: string;
-  readonly isFallbackAdapter: boolean;
-}
+import type { AdapterDescription, DawnConfig } from './types.js';
 
 export interface AcquiredDevice {
   readonly adapter: GPUAdapter;
