@@ -34,11 +34,19 @@ export function loadDawn(): Promise<Binding | null> {
       return module;
     },
     (error: unknown) => {
-      loadError = error;
+      loadError = isMissingPackage(error)
+        ? new Error("the optional package 'webgpu' (Dawn's binding) is not installed; add it with: npm install webgpu", { cause: error })
+        : error;
       return null;
     },
   );
   return binding;
+}
+
+/** `webgpu` is an optional dependency: installs with --omit=optional, or where it failed, have none. */
+function isMissingPackage(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === 'ERR_MODULE_NOT_FOUND' && typeof message === 'string' && message.includes("'webgpu'");
 }
 
 export function dawnLoadError(): unknown {

@@ -1,0 +1,185 @@
+// The package as a user gets it: `npm pack`, then the tarball installed into temporary projects with
+// `npm ci --offline` (the dependencies come from the npm cache the repository's own `npm ci` filled).
+// One project takes everything (webgpu, koa and their types) and type-checks and runs a consumer that
+// uses models, a join, group-by and the Koa helpers; one takes gpuframe alone without optional packages,
+// and still loads both entry points, runs queries on the CPU and gets a typed error for 'webgpu'.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { consumerProject, type ConsumerSpec, type Lockfile, type PackedManifest } from './consumer-lock.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const FIXTURES = join(ROOT, 'test/package/fixtures');
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+/** Per child process: generous, since packing and installing share a loaded machine with the suite. */
+const CHILD_TIMEOUT_MS = 5 * 60_000;
+
+const execFileAsync = promisify(execFile);
+
+/** The environment without the npm_* variables a running npm script sets (its prefix, its package). */
+function childEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('npm_')));
+}
+
+async function run(command: string, args: readonly string[], cwd: string): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(command, args, { cwd, env: childEnv(), timeout: CHILD_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  } catch (error) {
+    const { message, stdout, stderr } = error as { message: string; stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed: ${message}\n${stdout ?? ''}\n${stderr ?? ''}`);
+  }
+}
+
+/** The last line of a child's standard output, parsed. */
+function lastJsonLine(stdout: string): unknown {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(() => true, () => false);
+}
+
+async function treeBytes(path: string): Promise<number> {
+  const info = await lstat(path);
+  if (!info.isDirectory()) return info.size;
+  let total = 0;
+  for (const entry of await readdir(path)) total += await treeBytes(join(path, entry));
+  return total;
+}
+
+const MB = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+
+interface PackResult {
+  readonly filename: string;
+  readonly integrity: string;
+  readonly size: number;
+  readonly files: readonly { path: string }[];
+}
+
+/** Relative specifiers a compiled module imports at run time (static and dynamic). */
+function relativeImports(source: string): string[] {
+  const found: string[] = [];
+  for (const match of source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\1/g)) found.push(match[2]!);
+  return found;
+}
+
+async function installConsumer(dir: string, repoLock: Lockfile, spec: ConsumerSpec, fixture: string, npmArgs: readonly string[]): Promise<void> {
+  const { packageJson, lock } = consumerProject(repoLock, spec);
+  await cp(join(FIXTURES, fixture), dir, { recursive: true });
+  await writeFile(join(dir, 'package.json'), JSON.stringify(packageJson, null, 2));
+  await writeFile(join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2));
+  await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', ...npmArgs], dir);
+}
+
+test('the packed tarball installs, loads and type-checks in other projects', { timeout: 15 * 60_000 }, async (t) => {
+  const tmp = await mkdtemp(join(tmpdir(), 'gpuframe-pack-'));
+  t.after(() => rm(tmp, { recursive: true, force: true }));
+
+  // `npm pack` runs `prepare`, which builds lib/ from the sources.
+  const [packed] = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', tmp], ROOT)) as PackResult[];
+  assert.ok(packed);
+  const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as PackedManifest & { license: string };
+  const repoLock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
+  const registry = (await run('npm', ['config', 'get', 'registry'], ROOT)).trim();
+  const spec = (alsoInstall: readonly string[]): ConsumerSpec => ({
+    packed: { manifest, spec: `file:../${packed.filename}`, integrity: packed.integrity },
+    alsoInstall,
+    registry,
+  });
+  t.diagnostic(`tarball ${MB(packed.size)}, ${packed.files.length} files`);
+
+  await t.test('the tarball holds the library, its shaders and licence, and nothing of the tests, benchmarks or service', async () => {
+    const paths = new Set(packed.files.map((f) => f.path));
+    for (const needed of ['package.json', 'README.md', 'LICENSE', 'lib/src/index.js', 'lib/src/index.d.ts', 'lib/src/koa/index.js', 'lib/src/koa/index.d.ts', 'lib/native/dawn.js', 'shaders/group-by.wgsl']) {
+      assert.ok(paths.has(needed), `${needed} is packed`);
+    }
+    const stray = [...paths].filter((p) => /(^|\/)(test|bench|service|dist)\//.test(p) || p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')));
+    assert.deepEqual(stray, []);
+    // Every module a shipped module imports is shipped too (the bug was dist/native/dawn.js left out).
+    const missing: string[] = [];
+    for (const path of paths) {
+      if (!path.endsWith('.js')) continue;
+      for (const specifier of relativeImports(await readFile(join(ROOT, path), 'utf8'))) {
+        const target = posix.normalize(posix.join(posix.dirname(path), specifier));
+        if (!paths.has(target)) missing.push(`${path} -> ${target}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+    assert.equal(manifest.license, 'MIT');
+    assert.match(await readFile(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} /);
+  });
+
+  const full = join(tmp, 'full');
+  await installConsumer(full, repoLock, spec(['zod', 'koa', '@types/koa', '@types/node']), 'consumer', []);
+  t.diagnostic(`gpuframe with webgpu, koa and types: node_modules ${MB(await treeBytes(join(full, 'node_modules')))}`);
+
+  await t.test('both entry points load from the installed tarball, webgpu (optional) included by default', async () => {
+    const script = "const core = await import('gpuframe'); const koa = await import('gpuframe/koa'); console.log(JSON.stringify({ core: Object.keys(core), koa: Object.keys(koa) }));";
+    const { core, koa } = lastJsonLine(await run(process.execPath, ['--input-type=module', '-e', script], full)) as { core: string[]; koa: string[] };
+    for (const name of ['DataFrameModel', 'createExecutor', 'col', 'BackendUnavailableError']) assert.ok(core.includes(name), name);
+    for (const name of ['columnarBody', 'executorLifecycle', 'sendFrame', 'registerErrorHandlers']) assert.ok(koa.includes(name), name);
+    assert.ok(await exists(join(full, 'node_modules/webgpu/package.json')));
+    assert.ok(!(await exists(join(full, 'node_modules/@duckdb'))), 'the service database is not installed');
+    assert.ok(!(await exists(join(full, 'node_modules/@koa/router'))), 'the service router is not installed');
+  });
+
+  await t.test('a consumer of models, a join, group-by and the Koa helpers type-checks: strict, skipLibCheck false', async () => {
+    await run(process.execPath, [TSC, '-p', 'tsconfig.json'], full);
+  });
+
+  await t.test('the compiled consumer gets the right rows on the CPU and an answer from its Koa app over loopback', async () => {
+    const out = lastJsonLine(await run(process.execPath, ['out/consumer.js'], full));
+    const byCountry = [
+      { country: null, total: 14.5, n: 1 },
+      { country: 'DE', total: 40, n: 1 },
+      { country: 'NL', total: 19, n: 1 },
+    ];
+    assert.deepEqual(out, {
+      rows: byCountry,
+      collected: byCountry,
+      firstCountry: 'NL',
+      row: { order_id: 1, user_id: 1, amount: 1 },
+      status: 200,
+      answer: [{ user_id: 7, total: 4 }, { user_id: 8, total: 2 }],
+      unavailable: 'BackendUnavailableError',
+    });
+  });
+
+  const lean = join(tmp, 'lean');
+  await installConsumer(lean, repoLock, spec(['zod', '@types/node']), 'lean', ['--omit=optional']);
+  t.diagnostic(`gpuframe alone, --omit=optional: node_modules ${MB(await treeBytes(join(lean, 'node_modules')))}`);
+
+  await t.test('gpuframe alone with --omit=optional installs no webgpu, koa or service packages', async () => {
+    for (const absent of ['webgpu', 'koa', '@types/koa', '@duckdb', '@koa/router']) {
+      assert.ok(!(await exists(join(lean, 'node_modules', absent))), `${absent} is not installed`);
+    }
+    assert.ok(await exists(join(lean, 'node_modules/gpuframe/package.json')));
+  });
+
+  await t.test('without webgpu and koa: types check, queries run on the CPU, webgpu is a typed error naming the package', async () => {
+    await run(process.execPath, [TSC, '-p', 'tsconfig.json'], lean);
+    const out = lastJsonLine(await run(process.execPath, ['out/lean.js'], lean)) as Record<string, unknown>;
+    assert.deepEqual(out['totals'], [
+      { sensor: 'a', total: 5, n: 2 },
+      { sensor: 'b', total: 2, n: 1 },
+      { sensor: 'c', total: 0.5, n: 1 },
+    ]);
+    assert.deepEqual(out['onAuto'], [{ sensor: 'a', value: 4 }, { sensor: 'b', value: 2 }]);
+    const webgpu = out['webgpu'] as { name: string; code: string; status: number; message: string };
+    assert.equal(webgpu.name, 'BackendUnavailableError');
+    assert.equal(webgpu.code, 'backend_unavailable');
+    assert.equal(webgpu.status, 503);
+    assert.match(webgpu.message, /npm install webgpu/);
+    assert.equal(out['adapter'], null);
+    assert.match(String(out['gpuUnavailable']), /npm install webgpu/);
+    assert.equal(out['columnarBody'], 'function');
+  });
+});
