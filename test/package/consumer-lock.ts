@@ -31,8 +31,8 @@ export interface PackedManifest {
 }
 
 export interface ConsumerSpec {
-  /** The packed package: its manifest, `file:` spec relative to the consumer, and the tarball's integrity. */
-  readonly packed: { readonly manifest: PackedManifest; readonly spec: string; readonly integrity: string };
+  /** The package under test: its manifest, its spec (a `file:` tarball or a git URL) and, for a tarball, its integrity. */
+  readonly packed: { readonly manifest: PackedManifest; readonly spec: string; readonly integrity?: string };
   /** Further direct dependencies, by name, at the version the repository's lockfile holds. */
   readonly alsoInstall: readonly string[];
   readonly registry: string;
@@ -71,7 +71,7 @@ export function consumerProject(repoLock: Lockfile, spec: ConsumerSpec): { packa
     [packedLocation]: {
       version: manifest.version,
       resolved: spec.packed.spec,
-      integrity: spec.packed.integrity,
+      ...(spec.packed.integrity === undefined ? {} : { integrity: spec.packed.integrity }),
       ...(manifest.dependencies ? { dependencies: manifest.dependencies } : {}),
       ...(manifest.optionalDependencies ? { optionalDependencies: manifest.optionalDependencies } : {}),
       ...(manifest.peerDependencies ? { peerDependencies: manifest.peerDependencies } : {}),

@@ -6,11 +6,11 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { consumerProject, type ConsumerSpec, type Lockfile, type PackedManifest } from './consumer-lock.js';
 
@@ -79,6 +79,34 @@ async function installConsumer(dir: string, repoLock: Lockfile, spec: ConsumerSp
   await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', ...npmArgs], dir);
 }
 
+/** Imports `gpuframe` and `gpuframe/koa` in a child process run in `dir` and checks what they export. */
+async function checkEntryPoints(dir: string): Promise<void> {
+  const script = "const core = await import('gpuframe'); const koa = await import('gpuframe/koa'); console.log(JSON.stringify({ core: Object.keys(core), koa: Object.keys(koa) }));";
+  const { core, koa } = lastJsonLine(await run(process.execPath, ['--input-type=module', '-e', script], dir)) as { core: string[]; koa: string[] };
+  for (const name of ['DataFrameModel', 'createExecutor', 'col', 'BackendUnavailableError']) assert.ok(core.includes(name), name);
+  for (const name of ['columnarBody', 'executorLifecycle', 'sendFrame', 'registerErrorHandlers']) assert.ok(koa.includes(name), name);
+}
+
+/** Type-checks and runs the lean fixture in `dir`, installed without optional packages and without koa. */
+async function checkLean(dir: string): Promise<void> {
+  await run(process.execPath, [TSC, '-p', 'tsconfig.json'], dir);
+  const out = lastJsonLine(await run(process.execPath, ['out/lean.js'], dir)) as Record<string, unknown>;
+  assert.deepEqual(out['totals'], [
+    { sensor: 'a', total: 5, n: 2 },
+    { sensor: 'b', total: 2, n: 1 },
+    { sensor: 'c', total: 0.5, n: 1 },
+  ]);
+  assert.deepEqual(out['onAuto'], [{ sensor: 'a', value: 4 }, { sensor: 'b', value: 2 }]);
+  const webgpu = out['webgpu'] as { name: string; code: string; status: number; message: string };
+  assert.equal(webgpu.name, 'BackendUnavailableError');
+  assert.equal(webgpu.code, 'backend_unavailable');
+  assert.equal(webgpu.status, 503);
+  assert.match(webgpu.message, /npm install webgpu/);
+  assert.equal(out['adapter'], null);
+  assert.match(String(out['gpuUnavailable']), /npm install webgpu/);
+  assert.equal(out['columnarBody'], 'function');
+}
+
 test('the packed tarball installs, loads and type-checks in other projects', { timeout: 15 * 60_000 }, async (t) => {
   const tmp = await mkdtemp(join(tmpdir(), 'gpuframe-pack-'));
   t.after(() => rm(tmp, { recursive: true, force: true }));
@@ -122,10 +150,7 @@ test('the packed tarball installs, loads and type-checks in other projects', { t
   t.diagnostic(`gpuframe with webgpu, koa and types: node_modules ${MB(await treeBytes(join(full, 'node_modules')))}`);
 
   await t.test('both entry points load from the installed tarball, webgpu (optional) included by default', async () => {
-    const script = "const core = await import('gpuframe'); const koa = await import('gpuframe/koa'); console.log(JSON.stringify({ core: Object.keys(core), koa: Object.keys(koa) }));";
-    const { core, koa } = lastJsonLine(await run(process.execPath, ['--input-type=module', '-e', script], full)) as { core: string[]; koa: string[] };
-    for (const name of ['DataFrameModel', 'createExecutor', 'col', 'BackendUnavailableError']) assert.ok(core.includes(name), name);
-    for (const name of ['columnarBody', 'executorLifecycle', 'sendFrame', 'registerErrorHandlers']) assert.ok(koa.includes(name), name);
+    await checkEntryPoints(full);
     assert.ok(await exists(join(full, 'node_modules/webgpu/package.json')));
     assert.ok(!(await exists(join(full, 'node_modules/@duckdb'))), 'the service database is not installed');
     assert.ok(!(await exists(join(full, 'node_modules/@koa/router'))), 'the service router is not installed');
@@ -164,22 +189,28 @@ test('the packed tarball installs, loads and type-checks in other projects', { t
     assert.ok(await exists(join(lean, 'node_modules/gpuframe/package.json')));
   });
 
-  await t.test('without webgpu and koa: types check, queries run on the CPU, webgpu is a typed error naming the package', async () => {
-    await run(process.execPath, [TSC, '-p', 'tsconfig.json'], lean);
-    const out = lastJsonLine(await run(process.execPath, ['out/lean.js'], lean)) as Record<string, unknown>;
-    assert.deepEqual(out['totals'], [
-      { sensor: 'a', total: 5, n: 2 },
-      { sensor: 'b', total: 2, n: 1 },
-      { sensor: 'c', total: 0.5, n: 1 },
-    ]);
-    assert.deepEqual(out['onAuto'], [{ sensor: 'a', value: 4 }, { sensor: 'b', value: 2 }]);
-    const webgpu = out['webgpu'] as { name: string; code: string; status: number; message: string };
-    assert.equal(webgpu.name, 'BackendUnavailableError');
-    assert.equal(webgpu.code, 'backend_unavailable');
-    assert.equal(webgpu.status, 503);
-    assert.match(webgpu.message, /npm install webgpu/);
-    assert.equal(out['adapter'], null);
-    assert.match(String(out['gpuUnavailable']), /npm install webgpu/);
-    assert.equal(out['columnarBody'], 'function');
+  await t.test('without webgpu and koa: types check, queries run on the CPU, webgpu is a typed error naming the package', () => checkLean(lean));
+
+  // A folder install links the folder, whose own `npm ci` installed the dependencies, and runs its prepare.
+  await t.test('installed from the repository folder: prepare builds lib/ and both entry points load', async () => {
+    await rm(join(ROOT, 'lib'), { recursive: true, force: true });
+    const folder = join(tmp, 'folder');
+    await mkdir(folder);
+    await writeFile(join(folder, 'package.json'), JSON.stringify({ name: 'folder-consumer', private: true, type: 'module', dependencies: { gpuframe: `file:${ROOT}` } }));
+    await run('npm', ['install', '--offline', '--no-audit', '--no-fund'], folder);
+    assert.ok(await exists(join(ROOT, 'lib/src/index.js')), 'prepare rebuilt lib/');
+    await checkEntryPoints(folder);
+  });
+
+  // A git install clones the commit, installs its dependencies (dev ones too), runs prepare and packs the
+  // result: this checks HEAD, not uncommitted changes.
+  const head = await run('git', ['rev-parse', 'HEAD'], ROOT).then((out) => out.trim(), () => null);
+  await t.test('installed from git: the clone builds through prepare and works like the tarball', { skip: head === null ? 'the repository is not a git checkout' : false }, async () => {
+    const git = join(tmp, 'git');
+    const url = `git+${pathToFileURL(ROOT.replace(/\/$/, '')).href}#${head!}`;
+    await installConsumer(git, repoLock, { ...spec(['zod', '@types/node']), packed: { manifest, spec: url } }, 'lean', ['--omit=optional']);
+    assert.ok(await exists(join(git, 'node_modules/gpuframe/lib/src/koa/index.js')));
+    assert.ok(!(await exists(join(git, 'node_modules/gpuframe/src'))), 'only the packed files are installed');
+    await checkLean(git);
   });
 });
