@@ -35,7 +35,7 @@ export function loadDawn(): Promise<Binding | null> {
     },
     (error: unknown) => {
       loadError = isMissingPackage(error)
-        ? new Error("the optional package 'webgpu' (Dawn's binding) is not installed; add it with: npm install webgpu", { cause: error })
+        ? new Error("the optional package 'webgpu' is not installed (npm install webgpu)", { cause: error })
         : error;
       return null;
     },

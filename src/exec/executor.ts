@@ -141,7 +141,7 @@ export class Executor {
       });
       if (!acquired) {
         const loadError = dawnLoadError();
-        this.gpuFailure ??= loadError ? `Dawn's binding did not load: ${String(loadError)}` : 'no WebGPU adapter';
+        this.gpuFailure ??= loadError ? `Dawn's binding did not load: ${loadError instanceof Error ? loadError.message : String(loadError)}` : 'no WebGPU adapter';
         return null;
       }
       const ctx = new GpuContext(acquired, this.gpuOptions.maxBindingBytes === undefined ? {} : { maxBindingBytes: this.gpuOptions.maxBindingBytes });
