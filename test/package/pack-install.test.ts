@@ -2,7 +2,8 @@
 // `npm ci --offline` (the dependencies come from the npm cache the repository's own `npm ci` filled).
 // One project takes everything (webgpu, koa and their types) and type-checks and runs a consumer that
 // uses models, a join, group-by and the Koa helpers; one takes gpuframe alone without optional packages,
-// and still loads both entry points, runs queries on the CPU and gets a typed error for 'webgpu'.
+// and still loads both entry points, runs queries on the CPU and gets a typed error for 'webgpu'. Installs
+// from the repository folder and from git build the package through its prepare script.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,6 +13,7 @@ import { join, posix } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { gpuSkip } from '../engines/webgpu/device.js';
 import { consumerProject, type ConsumerSpec, type Lockfile, type PackedManifest } from './consumer-lock.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -176,6 +178,12 @@ test('the packed tarball installs, loads and type-checks in other projects', { t
       answer: [{ user_id: 7, total: 4 }, { user_id: 8, total: 2 }],
       unavailable: 'BackendUnavailableError',
     });
+  });
+
+  await t.test('the WebGPU engine runs from the installed package: Dawn loads and the kernels find their shaders', { skip: await gpuSkip() }, async () => {
+    const out = lastJsonLine(await run(process.execPath, ['out/gpu.js'], full)) as { adapter: string | null; rows: unknown; plan: string };
+    assert.deepEqual(out.rows, [{ store: 2, units: 6, n: 2 }, { store: 1, units: 3, n: 1 }]);
+    assert.match(out.plan, /^Aggregate .*\[webgpu/m);
   });
 
   const lean = join(tmp, 'lean');
