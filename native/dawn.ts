@@ -3,21 +3,7 @@
 // reachable while a device made from it lives (dropping it segfaults the process at garbage
 // collection), and requests the adapter's real limits instead of WebGPU's small defaults.
 
-export interface DawnConfig {
-  /** Dawn toggles passed to `create()`, e.g. `backend=vulkan`, `adapter=llvmpipe`, `backend=opengles`. */
-  readonly options?: readonly string[];
-  /** `compatibility` for GLES backends; `core` (default) otherwise. */
-  readonly featureLevel?: 'core' | 'compatibility';
-  readonly powerPreference?: 'low-power' | 'high-performance';
-}
-
-export interface AdapterDescription {
-  readonly vendor: string;
-  readonly architecture: string;
-  readonly device: string;
-  readonly description: string;
-  readonly isFallbackAdapter: boolean;
-}
+import type { AdapterDescription, DawnConfig } from './types.js';
 
 export interface AcquiredDevice {
   readonly adapter: GPUAdapter;
@@ -48,11 +34,19 @@ export function loadDawn(): Promise<Binding | null> {
       return module;
     },
     (error: unknown) => {
-      loadError = error;
+      loadError = isMissingPackage(error)
+        ? new Error("the optional package 'webgpu' is not installed (npm install webgpu)", { cause: error })
+        : error;
       return null;
     },
   );
   return binding;
+}
+
+/** `webgpu` is an optional dependency: installs with --omit=optional, or where it failed, have none. */
+function isMissingPackage(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === 'ERR_MODULE_NOT_FOUND' && typeof message === 'string' && message.includes("'webgpu'");
 }
 
 export function dawnLoadError(): unknown {

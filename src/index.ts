@@ -1,6 +1,7 @@
 // The public API of gpuframe: models, expressions, frames, executors and errors.
 
 export { DataFrameModel } from './frame/model.js';
+export type { ModelClass } from './frame/model.js';
 export { Frame, GroupBy } from './frame/frame.js';
 export type { RowOf, ExprValue, ExecuteOptions, StreamOptions, SortOptions, JoinOptions } from './frame/types.js';
 export { col, lit, when, coalesce, countRows, Expr } from './expr/expr.js';

@@ -1,7 +1,8 @@
 // The Executor owns the engines' resources (the CPU worker pool) and runs optimised plans on them.
 // Frames stay engine-agnostic: they hand a plan to an executor and get Arrow-layout columns back.
 
-import { acquireDevice, dawnConfigFromEnv, dawnLoadError, type AdapterDescription } from '../../native/dawn.js';
+import { acquireDevice, dawnConfigFromEnv, dawnLoadError } from '../../native/dawn.js';
+import type { AdapterDescription } from '../../native/types.js';
 import { BackendUnavailableError, CancelledError, ExecutorClosedError } from '../errors.js';
 import { executeNode, runAsync, runSync, type CpuRunOptions } from '../engines/cpu/engine.js';
 import { WorkerPool } from '../engines/cpu/pool.js';
@@ -74,7 +75,7 @@ export class Executor {
     return this.closing !== null;
   }
 
-  /** Engine settings for a run on this executor (used by streaming). */
+  /** @internal Engine settings for a run on this executor (used by streaming). */
   engineOptions(options: PlanRunOptions): CpuRunOptions {
     if (this.closing) throw new ExecutorClosedError();
     return {
@@ -140,7 +141,7 @@ export class Executor {
       });
       if (!acquired) {
         const loadError = dawnLoadError();
-        this.gpuFailure ??= loadError ? `Dawn's binding did not load: ${String(loadError)}` : 'no WebGPU adapter';
+        this.gpuFailure ??= loadError ? `Dawn's binding did not load: ${loadError instanceof Error ? loadError.message : String(loadError)}` : 'no WebGPU adapter';
         return null;
       }
       const ctx = new GpuContext(acquired, this.gpuOptions.maxBindingBytes === undefined ? {} : { maxBindingBytes: this.gpuOptions.maxBindingBytes });
@@ -173,7 +174,7 @@ export class Executor {
     this.reacquireMs = Math.min(60_000, this.reacquireMs * 2);
   }
 
-  /** The WebGPU device in use, if one was acquired (diagnostics and tests). */
+  /** @internal The WebGPU device in use, if one was acquired (diagnostics and tests). */
   gpuDevice(): GPUDevice | null {
     return this.gpuReady?.ctx.device ?? null;
   }

@@ -1,7 +1,7 @@
 // Public types of the execution layer.
 
-import type { AdapterDescription, DawnConfig } from '../../native/dawn.js';
-import type { ResidentStats } from '../engines/webgpu/resident.js';
+import type { AdapterDescription, DawnConfig } from '../../native/types.js';
+import type { ResidentStats } from '../engines/webgpu/types.js';
 
 export type BackendName = 'auto' | 'cpu' | 'webgpu';
 

@@ -11,11 +11,33 @@ import { sourceNode } from '../plan/source.js';
 import { Frame } from './frame.js';
 import type { RowOf } from './types.js';
 
-export function DataFrameModel<S extends Readonly<Record<string, z.ZodType>>>(shape: S) {
+type ModelShape = Readonly<Record<string, z.ZodType>>;
+
+/**
+ * The class DataFrameModel returns: a Frame over the model's rows with typed constructors. Declared
+ * rather than inferred, so that published declarations name it instead of spelling out (and losing
+ * parts of) an anonymous class type.
+ */
+export interface ModelClass<S extends ModelShape> {
+  new (plan: PlanNode): Frame<RowOf<S>>;
+  readonly shape: S;
+  readonly fields: readonly ModelField[];
+  readonly schema: readonly Field[];
+  /** From `{ column: values[] }`, keyed by alias or name as `inputKeyMode` says. */
+  fromColumns<T extends ModelClass<S>>(this: T, columns: unknown, options?: IngestOptions): InstanceType<T>;
+  /** From an array of row objects. */
+  fromRows<T extends ModelClass<S>>(this: T, rows: unknown, options?: IngestOptions): InstanceType<T>;
+  /** From newline-delimited JSON, one row object per line. */
+  fromNdjson<T extends ModelClass<S>>(this: T, text: string | Uint8Array, options?: IngestOptions): InstanceType<T>;
+  /** From an Arrow table or Arrow IPC bytes (stream or file format). */
+  fromArrow<T extends ModelClass<S>>(this: T, input: arrow.Table | Uint8Array | ArrayBuffer, options?: IngestOptions): InstanceType<T>;
+}
+
+export function DataFrameModel<S extends ModelShape>(shape: S): ModelClass<S> {
   const fields = fieldsFromShape(shape);
   const schema: Field[] = fields.map((f) => ({ name: f.name, dtype: f.dtype, nullable: f.nullable, ...(f.enumValues ? { enumValues: f.enumValues } : {}) }));
 
-  function wrap<T extends new (plan: PlanNode) => Frame<RowOf<S>>>(cls: T, batch: ColumnBatch): InstanceType<T> {
+  function wrap<T extends ModelClass<S>>(cls: T, batch: ColumnBatch): InstanceType<T> {
     return new cls(sourceNode(schema, batch, cls.name || 'Model')) as InstanceType<T>;
   }
 
@@ -24,23 +46,19 @@ export function DataFrameModel<S extends Readonly<Record<string, z.ZodType>>>(sh
     static readonly fields: readonly ModelField[] = fields;
     static readonly schema: readonly Field[] = schema;
 
-    /** From `{ column: values[] }`, keyed by alias or name as `inputKeyMode` says. */
-    static fromColumns<T extends typeof Model>(this: T, columns: unknown, options: IngestOptions = {}): InstanceType<T> {
+    static fromColumns<T extends ModelClass<S>>(this: T, columns: unknown, options: IngestOptions = {}): InstanceType<T> {
       return wrap(this, ingestColumns(fields, columns, options));
     }
 
-    /** From an array of row objects. */
-    static fromRows<T extends typeof Model>(this: T, rows: unknown, options: IngestOptions = {}): InstanceType<T> {
+    static fromRows<T extends ModelClass<S>>(this: T, rows: unknown, options: IngestOptions = {}): InstanceType<T> {
       return wrap(this, ingestRows(fields, rows, options));
     }
 
-    /** From newline-delimited JSON, one row object per line. */
-    static fromNdjson<T extends typeof Model>(this: T, text: string | Uint8Array, options: IngestOptions = {}): InstanceType<T> {
+    static fromNdjson<T extends ModelClass<S>>(this: T, text: string | Uint8Array, options: IngestOptions = {}): InstanceType<T> {
       return wrap(this, ingestNdjson(fields, text, options));
     }
 
-    /** From an Arrow table or Arrow IPC bytes (stream or file format). */
-    static fromArrow<T extends typeof Model>(this: T, input: arrow.Table | Uint8Array | ArrayBuffer, options: IngestOptions = {}): InstanceType<T> {
+    static fromArrow<T extends ModelClass<S>>(this: T, input: arrow.Table | Uint8Array | ArrayBuffer, options: IngestOptions = {}): InstanceType<T> {
       return wrap(this, ingestArrow(fields, input, options));
     }
   };

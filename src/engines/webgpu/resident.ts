@@ -6,6 +6,7 @@
 import { GpuMemoryError } from '../../errors.js';
 import type { Column, DType } from '../../model/types.js';
 import { roundUp, STORAGE, type GpuContext } from './context.js';
+import type { ResidentStats } from './types.js';
 
 /** The dtypes whose values live on the device in a 32-bit form the kernels read directly. */
 export const GPU_DTYPES: ReadonlySet<DType> = new Set<DType>(['int32', 'float32', 'bool', 'utf8']);
@@ -26,15 +27,6 @@ interface Entry {
   readonly gpu: GpuColumn;
   pins: number;
   lastUse: number;
-}
-
-export interface ResidentStats {
-  readonly bytes: number;
-  readonly budget: number;
-  readonly columns: number;
-  readonly uploads: number;
-  readonly hits: number;
-  readonly evictions: number;
 }
 
 /** Bytes a column takes on the device. */
