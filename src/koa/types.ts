@@ -48,6 +48,8 @@ export interface FrameState<F> extends GpuframeState {
 export interface BodyOptions extends IngestOptions {
   /** Most bytes read from the body, after decompression too (default 32 MiB). */
   readonly limit?: number;
+  /** When no bytes of the body arrive for this long, 408 request_timeout (default 30 s; 0 waits forever). */
+  readonly timeoutMs?: number;
 }
 
 export interface LifecycleOptions extends Pick<ExecutorOptions, 'backend' | 'maxWorkers' | 'threadNamePrefix' | 'gpu' | 'inlineThreshold' | 'morselRows'> {
