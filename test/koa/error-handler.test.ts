@@ -313,6 +313,7 @@ describe('errorHandler: one error shape for every status', () => {
 
 describe('errorHandler: a named code for every status', () => {
   let served: Served;
+  let servedThrowing: Served;
   before(async () => {
     const app = new Koa();
     app.use(requestId());
@@ -325,15 +326,21 @@ describe('errorHandler: a named code for every status', () => {
     plain.get('/conflict', (ctx) => {
       ctx.status = 409;
     });
-    const throwing = new Router<GpuframeState>({ prefix: '/throwing' });
+    app.use(plain.routes()).use(plain.allowedMethods());
+    served = await serve(app);
+    const throwingApp = new Koa();
+    registerErrorHandlers(throwingApp);
+    const throwing = new Router<GpuframeState>();
     throwing.post('/ingest', (ctx) => {
       ctx.body = { ok: true };
     });
-    app.use(plain.routes()).use(plain.allowedMethods());
-    app.use(throwing.routes()).use(throwing.allowedMethods({ throw: true }));
-    served = await serve(app);
+    throwingApp.use(throwing.routes()).use(throwing.allowedMethods({ throw: true }));
+    servedThrowing = await serve(throwingApp);
   });
-  after(() => served.close());
+  after(async () => {
+    await served.close();
+    await servedThrowing.close();
+  });
 
   it('codeForStatus names every status from 400 to 599 in snake case, never http_<n>', () => {
     const expected: Record<number, string> = {
@@ -345,7 +352,7 @@ describe('errorHandler: a named code for every status', () => {
     for (let status = 400; status < 600; status++) {
       const code = codeForStatus(status);
       assert.match(code, /^[a-z][a-z0-9_]*[a-z0-9]$/, `status ${status}: ${code}`);
-      assert.ok(!code.startsWith('http_'), `status ${status}: ${code}`);
+      assert.doesNotMatch(code, /^http_\d+$/, `status ${status}`);
     }
   });
 
@@ -358,15 +365,15 @@ describe('errorHandler: a named code for every status', () => {
   });
 
   it('a method no route implements (TRACE): 501 not_implemented, not an internal error', async () => {
-    for (const path of ['/ingest', '/throwing/ingest']) {
-      const reply = await request(served.port, { method: 'TRACE', path });
+    for (const port of [served.port, servedThrowing.port]) {
+      const reply = await request(port, { method: 'TRACE', path: '/ingest' });
       const body = assertErrorReply(reply, 501, 'not_implemented');
       assert.match(body.error.message, /not implemented/);
     }
   });
 
   it('allowedMethods({ throw: true }) answers 405 with a named code too', async () => {
-    const reply = await request(served.port, { method: 'PUT', path: '/throwing/ingest' });
+    const reply = await request(servedThrowing.port, { method: 'PUT', path: '/ingest' });
     assertErrorReply(reply, 405, 'method_not_allowed');
   });
 
