@@ -389,7 +389,7 @@ export class ExecutorLifecycle {
         }
         if (this.signalsSeen === 2) {
           // Shorter, not lost: what is pending still goes to its onAbandon (the dead-letter folder) first.
-          this.logger.warn({ msg: `second signal during shutdown: no more waiting; pending background tasks go to their onAbandon${exitOnSignal ? ', then the process exits 1' : ''}; a third signal exits at once`, signal });
+          this.logger.warn({ msg: 'second signal during shutdown: no more waiting; pending background tasks go to their onAbandon now, and a third signal exits at once', signal, exit_after_shutdown: exitOnSignal });
           this.hurry();
           return;
         }
