@@ -11,8 +11,8 @@ import { createExecutor, type Executor } from '../exec/executor.js';
 import { onResponseDone } from './after-response.js';
 import { abortBodyRead, checkTimeout } from './body.js';
 import { respondWithError } from './error-handler.js';
-import { bodyUnread } from './linger.js';
 import { ExecutorUnavailableError, LifecycleError, ServiceOverloadedError } from './errors.js';
+import { bodyUnread } from './linger.js';
 import { PendingCount } from './pending.js';
 import { runtimeOf } from './runtime.js';
 import type { LifecycleOptions, LifecycleState, Logger, ShutdownReport } from './types.js';
@@ -20,6 +20,9 @@ import type { LifecycleOptions, LifecycleState, Logger, ShutdownReport } from '.
 const DEFAULT_DRAIN_MS = 30_000;
 const DEFAULT_ABANDON_GRACE_MS = 5_000;
 const DEFAULT_UPLOAD_GRACE_MS = 5_000;
+const DEFAULT_MAX_PENDING_TASKS = 10_000;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const mounted = new WeakMap<Koa, ExecutorLifecycle>();
 
 /** The server timeouts the lifecycle sets, in milliseconds (0: none). */
 export interface ServerTimeouts {
@@ -31,17 +34,21 @@ export interface ServerTimeouts {
 
 export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000 };
 
+/** A timeout option: an integer from 0 to 2^31 - 1, else a LifecycleError naming it. */
+function timeoutOption(value: unknown, name: string): number {
+  try {
+    return checkTimeout(value, name);
+  } catch (error) {
+    throw new LifecycleError('lifecycle_invalid_option', (error as Error).message);
+  }
+}
+
 /** The options' timeouts with defaults filled in, each checked: an integer from 0 to 2^31 - 1, headers no longer than the request. */
 export function serverTimeouts(options: Partial<ServerTimeouts>): ServerTimeouts {
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS };
   for (const name of Object.keys(DEFAULT_SERVER_TIMEOUTS) as (keyof ServerTimeouts)[]) {
     const value = options[name];
-    if (value === undefined) continue;
-    try {
-      timeouts[name] = checkTimeout(value, name);
-    } catch (error) {
-      throw new LifecycleError('lifecycle_invalid_option', (error as Error).message);
-    }
+    if (value !== undefined) timeouts[name] = timeoutOption(value, name);
   }
   const { headersTimeoutMs, requestTimeoutMs } = timeouts;
   if (headersTimeoutMs > 0 && requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
@@ -59,9 +66,6 @@ function checkingInterval(timeouts: ServerTimeouts): number {
   if (set.length === 0) return 30_000;
   return Math.min(30_000, Math.max(100, Math.floor(Math.min(...set) / 4)));
 }
-const DEFAULT_MAX_PENDING_TASKS = 10_000;
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const mounted = new WeakMap<Koa, ExecutorLifecycle>();
 
 export interface LifecycleStats {
   readonly state: LifecycleState;
@@ -100,13 +104,7 @@ export class ExecutorLifecycle {
     this.options = options;
     this.timeouts = serverTimeouts(options);
     for (const name of ['drainTimeoutMs', 'abandonGraceMs', 'uploadGraceMs'] as const) {
-      const value = options[name];
-      if (value === undefined) continue;
-      try {
-        checkTimeout(value, name);
-      } catch (error) {
-        throw new LifecycleError('lifecycle_invalid_option', (error as Error).message);
-      }
+      if (options[name] !== undefined) timeoutOption(options[name], name);
     }
     this.hurried = new Promise((resolve) => (this.hurryNow = resolve));
     if (options.logger) runtimeOf(app).logger = options.logger;
@@ -118,8 +116,6 @@ export class ExecutorLifecycle {
    */
   applyTimeouts(server: Server): void {
     const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, idleTimeoutMs } = this.timeouts;
-    // Node refuses headersTimeout > requestTimeout at every assignment, so lower first what shrinks.
-    server.requestTimeout = 0;
     server.headersTimeout = headersTimeoutMs;
     server.requestTimeout = requestTimeoutMs;
     server.keepAliveTimeout = keepAliveTimeoutMs;
@@ -372,8 +368,6 @@ export class ExecutorLifecycle {
     this.logger.info({ msg: 'shutdown complete', reason, drained: report.drained, abandoned_tasks: abandonedTasks, ms: report.ms });
     return report;
   }
-
-
 
   private installSignals(): void {
     const signals = this.options.signals === false ? [] : (this.options.signals ?? ['SIGTERM', 'SIGINT']);
