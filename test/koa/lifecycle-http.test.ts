@@ -113,6 +113,26 @@ describe('executorLifecycle: server timeouts', () => {
     }
   });
 
+  it('a body that trickles in, never stalling, is cut at requestTimeoutMs with a 408', { timeout: 20_000 }, async () => {
+    const s = app({ headersTimeoutMs: 300, requestTimeoutMs: 600 });
+    const served = await listen(s.app);
+    try {
+      const socket = net.connect(served.port, '127.0.0.1');
+      const closed = untilClosed(socket);
+      socket.write('POST /columns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n');
+      // A byte every 20 ms: well inside the 30 s body timeout, so only the request timeout can end it.
+      const trickle = setInterval(() => socket.destroyed || socket.write(' '), 20);
+      try {
+        assert.match(await closed, /^HTTP\/1\.1 408 /);
+      } finally {
+        clearInterval(trickle);
+      }
+    } finally {
+      await s.lifecycle.shutdown('test');
+      await served.close();
+    }
+  });
+
   it('a connection silent past idleTimeoutMs is closed, even with a response still being computed', async () => {
     const s = app({ idleTimeoutMs: 200 }, (router) => {
       router.get('/slow', async (ctx) => {
