@@ -1,7 +1,7 @@
 // Body middleware: columnarBody(Model) and rowsBody(Model) read the request body as a stream under a byte
 // limit, decode it by Content-Type, validate it through the model and leave a typed frame on
 // ctx.state.frame. A body over the limit is refused as soon as the limit is passed (or at once, when
-// Content-Length says so), never buffered whole.
+// Content-Length says so), never buffered whole; a body that stops arriving is given up after a timeout.
 
 import type Koa from 'koa';
 import type { IncomingMessage } from 'node:http';
@@ -26,7 +26,7 @@ const ENCODINGS = ['identity', 'gzip', 'deflate', 'br'] as const;
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 /** Largest timer Node keeps (about 24.8 days); a longer one fires at once. */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export interface ReadBodyOptions {
   /** Most bytes accepted, on the wire and after decompression (default 32 MiB). */

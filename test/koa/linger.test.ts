@@ -109,6 +109,24 @@ describe('lingering close', () => {
     assert.equal(next.status, 200, next.text);
   });
 
+  it('a body arriving in pieces 100 ms apart, longer in all than the 300 ms timeout, is read: the timeout is per gap', async () => {
+    const body = JSON.stringify({ userId: [1, 2], amount: [1, 2], country: [null, 'NL'] });
+    const socket = net.connect(served.port, '127.0.0.1');
+    const closed = new Promise<string>((resolve) => {
+      const received: Buffer[] = [];
+      socket.on('data', (data: Buffer) => received.push(data));
+      socket.on('close', () => resolve(Buffer.concat(received).toString()));
+    });
+    socket.write(`POST /columns HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    for (let i = 0; i < body.length; i += 8) {
+      socket.write(body.slice(i, i + 8));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const text = await closed;
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    assert.ok(text.endsWith('{"rows":2}'), text);
+  });
+
   it('a body that stalls: 408 request_timeout in the error shape, then the connection closes within the linger time', async () => {
     const socket = net.connect(served.port, '127.0.0.1');
     const received: Buffer[] = [];
