@@ -2,6 +2,8 @@
 // with, and `expose` (whether the message is safe to show a client). Layers throw these early, where they
 // know what is wrong; the Koa layer maps them to responses without knowing each class.
 
+import { listForMessage } from './echo.js';
+
 const brand = Symbol.for('gpuframe.error');
 
 export interface ValidationIssue {
@@ -81,7 +83,8 @@ export class ColumnLengthMismatchError extends GpuframeError {
 export class UnknownColumnError extends GpuframeError {
   readonly columns: readonly string[];
   constructor(columns: readonly string[], available: readonly string[], context: string) {
-    super('unknown_column', `unknown column${columns.length === 1 ? '' : 's'} ${columns.map((c) => `'${c}'`).join(', ')} in ${context}; available: ${available.join(', ') || '(none)'}`, 400, true);
+    // The unknown names come from the caller (a body's keys): capped, so the answer stays small.
+    super('unknown_column', `unknown column${columns.length === 1 ? '' : 's'} ${listForMessage(columns)} in ${context}; available: ${available.join(', ') || '(none)'}`, 400, true);
     this.columns = columns;
   }
 }

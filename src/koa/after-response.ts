@@ -41,6 +41,7 @@ export interface AbandonReport {
 }
 
 const REGISTERED = Symbol('gpuframe.afterResponse');
+const RESERVED = Symbol('gpuframe.afterResponseReserved');
 
 export class TaskQueue {
   private readonly queue: QueuedTask[] = [];
@@ -49,6 +50,9 @@ export class TaskQueue {
   /** Registered but not yet finished: waiting for their response, queued, or running. */
   private readonly pendingCount = new PendingCount();
   private current: Promise<void> | null = null;
+  private currentAbort: AbortController | null = null;
+  /** Requests admitted that may still register a task: counted against the cap until they do or finish. */
+  private reservedCount = 0;
   private running = false;
   private closed = false;
   private failures = 0;
@@ -61,6 +65,31 @@ export class TaskQueue {
 
   get pending(): number {
     return this.pendingCount.value;
+  }
+
+  /** Requests admitted with a reserved slot that have not yet registered their task nor finished. */
+  get reserved(): number {
+    return this.reservedCount;
+  }
+
+  /**
+   * Holds one slot for a request admitted now, before its body is read, so that requests admitted
+   * together cannot together overshoot a cap on pending tasks. The slot becomes the request's first task
+   * when it registers one, or is released by release() when the request ends without one.
+   */
+  reserve(ctx: Koa.Context): void {
+    const state = ctx.state as Record<symbol, boolean | undefined>;
+    if (state[RESERVED]) return;
+    state[RESERVED] = true;
+    this.reservedCount++;
+  }
+
+  /** Releases the request's reserved slot, unless a task of the request already took it. */
+  release(ctx: Koa.Context): void {
+    const state = ctx.state as Record<symbol, boolean | undefined>;
+    if (!state[RESERVED]) return;
+    state[RESERVED] = false;
+    this.reservedCount--;
   }
 
   get stats(): { readonly pending: number; readonly completed: number; readonly failed: number } {
@@ -79,6 +108,8 @@ export class TaskQueue {
   register(ctx: Koa.Context, task: AfterResponseTask, options: AfterResponseOptions): void {
     if (this.closed) throw new ExecutorUnavailableError('the service is shut down and runs no more background work');
     const entry: QueuedTask = { task, name: options.name ?? (task.name || 'task'), requestId: requestIdOf(ctx), ctx: new WeakRef(ctx), onAbandon: options.onAbandon, abandoned: false };
+    // The request's reserved slot, if it has one, becomes this task.
+    this.release(ctx);
     this.pendingCount.increment();
     this.notStarted.add(entry);
     const state = ctx.state as Record<symbol, QueuedTask[] | undefined>;
@@ -105,12 +136,14 @@ export class TaskQueue {
 
   /**
    * Gives up on every task that has not started: each is dropped from the queue and its onAbandon runs
-   * (awaited, one at a time, failures logged). The task running now, if any, is left to finish.
+   * (awaited, one at a time, failures logged). The task running now, if any, is left to finish, with its
+   * signal aborted so that it stops retrying.
    */
   async abandon(): Promise<AbandonReport> {
     const entries = [...this.notStarted];
     this.notStarted.clear();
     const running = this.current ?? Promise.resolve();
+    this.currentAbort?.abort(new ExecutorUnavailableError('the service is shutting down and stopped waiting for this task'));
     for (const entry of entries) {
       entry.abandoned = true;
       const index = this.queue.indexOf(entry);
@@ -120,7 +153,7 @@ export class TaskQueue {
       this.safeLog('error', { msg: 'task abandoned at the shutdown deadline', task: entry.name, request_id: entry.requestId, saved: entry.onAbandon !== undefined });
       if (entry.onAbandon) {
         try {
-          await entry.onAbandon({ requestId: entry.requestId });
+          await entry.onAbandon({ requestId: entry.requestId, signal: AbortSignal.abort(new ExecutorUnavailableError('the task was abandoned at shutdown')) });
         } catch (error) {
           this.safeLog('error', { msg: 'onAbandon failed: the work of this task is lost', task: entry.name, request_id: entry.requestId, err: error });
         }
@@ -157,8 +190,10 @@ export class TaskQueue {
   /** Never throws: a task's failure, and a logger or listener that fails in turn, stay inside. */
   private async runOne(entry: QueuedTask): Promise<void> {
     const started = performance.now();
+    const abort = new AbortController();
+    this.currentAbort = abort;
     try {
-      await entry.task({ requestId: entry.requestId });
+      await entry.task({ requestId: entry.requestId, signal: abort.signal });
       this.completed++;
       this.safeLog('info', { msg: 'task', task: entry.name, request_id: entry.requestId, ok: true, ms: round(performance.now() - started) });
     } catch (error) {
@@ -173,6 +208,8 @@ export class TaskQueue {
           // A listener that throws must not stop the queue.
         }
       }
+    } finally {
+      this.currentAbort = null;
     }
   }
 

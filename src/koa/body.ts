@@ -1,14 +1,15 @@
 // Body middleware: columnarBody(Model) and rowsBody(Model) read the request body as a stream under a byte
 // limit, decode it by Content-Type, validate it through the model and leave a typed frame on
 // ctx.state.frame. A body over the limit is refused as soon as the limit is passed (or at once, when
-// Content-Length says so), never buffered whole.
+// Content-Length says so), never buffered whole; a body that stops arriving is given up after a timeout.
 
 import type Koa from 'koa';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { ValidationError } from '../errors.js';
 import type { Frame } from '../frame/frame.js';
-import { MalformedBodyError, PayloadTooLargeError, RequestAbortedError, UnsupportedMediaTypeError } from './errors.js';
+import { MalformedBodyError, PayloadTooLargeError, RequestAbortedError, RequestTimeoutError, UnsupportedMediaTypeError } from './errors.js';
 import type { BodyOptions, FrameModel, FrameState } from './types.js';
 
 /** Default body limit: 32 MiB. */
@@ -21,14 +22,44 @@ export const ARROW_FILE_TYPE = 'application/vnd.apache.arrow.file';
 
 const ENCODINGS = ['identity', 'gzip', 'deflate', 'br'] as const;
 
+/** Default longest wait for the next bytes of a body: 30 s. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+
+/** Largest timer Node keeps (about 24.8 days); a longer one fires at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export interface ReadBodyOptions {
   /** Most bytes accepted, on the wire and after decompression (default 32 MiB). */
   readonly limit?: number;
+  /** When no bytes of the body arrive for this long, 408 request_timeout (default 30 s; 0 waits forever). */
+  readonly timeoutMs?: number;
 }
 
 function checkLimit(limit: number): number {
   if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError(`body limit must be a positive integer of bytes, got ${limit}`);
   return limit;
+}
+
+/** A timeout in milliseconds: an integer from 0 (none) to 2^31 - 1. */
+export function checkTimeout(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMEOUT_MS) {
+    throw new RangeError(`${name} must be an integer number of milliseconds from 0 (none) to ${MAX_TIMEOUT_MS}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Body reads in progress, so a shutdown can end the uploads that outlast its grace. */
+const activeReads = new WeakMap<IncomingMessage, (error: Error) => void>();
+
+/**
+ * Ends the body read of `req` in progress with `error` (it answers in the error shape, with a lingering
+ * close). False when no readBody is reading that request.
+ */
+export function abortBodyRead(req: IncomingMessage, error: Error): boolean {
+  const abort = activeReads.get(req);
+  if (!abort) return false;
+  abort(error);
+  return true;
 }
 
 function decoder(encoding: string): Readable & NodeJS.WritableStream | null {
@@ -50,11 +81,13 @@ function decoder(encoding: string): Readable & NodeJS.WritableStream | null {
 
 /**
  * The request body as bytes, decompressed per Content-Encoding, at most `limit` bytes. Throws
- * PayloadTooLargeError as soon as more arrives (or at once from Content-Length), leaving the rest unread;
- * the error answer closes the connection.
+ * PayloadTooLargeError as soon as more arrives (or at once from Content-Length), and RequestTimeoutError
+ * when no bytes arrive for `timeoutMs`, leaving the rest unread; the error answer closes the connection
+ * after a lingering read (see linger.ts).
  */
 export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}): Promise<Buffer> {
   const limit = checkLimit(options.limit ?? DEFAULT_BODY_LIMIT);
+  const timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, 'timeoutMs');
   const declared = ctx.request.length;
   if (declared !== undefined && declared > limit) {
     ctx.req.pause();
@@ -64,45 +97,75 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
   const inflate = decoder(encoding);
   const req = ctx.req;
   if (req.destroyed && !req.complete) throw new RequestAbortedError();
+  // Read already (a second readBody): nothing more will arrive.
+  if (req.readableEnded) return Buffer.alloc(0);
   const source: Readable = inflate ? req.pipe(inflate) : req;
-  const chunks: Buffer[] = [];
-  let received = 0;
-  let wire = 0;
-  const countWire = (chunk: Buffer): void => {
-    wire += chunk.length;
-  };
-  // pipe() does not pass an aborted request on to the decompressor, which would then wait forever.
-  const abortInflate = (): void => {
-    if (!req.complete) inflate?.destroy(new RequestAbortedError());
-  };
-  if (inflate) {
-    req.on('data', countWire);
-    req.once('close', abortInflate);
-  }
-  try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let wire = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const armStallTimer = (): void => {
+      if (timeoutMs === 0) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(new RequestTimeoutError(timeoutMs)), timeoutMs);
+    };
+    const cleanup = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      activeReads.delete(req);
+      req.off('data', onWire);
+      req.off('close', onClose);
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onError);
+    };
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      cleanup();
+      if (inflate) {
+        req.unpipe(inflate);
+        inflate.destroy();
+      }
+      req.pause();
+      reject(error);
+    };
+    const onWire = (chunk: Buffer): void => {
+      wire += chunk.length;
+      armStallTimer();
+      if (wire > limit) fail(new PayloadTooLargeError(limit, null));
+    };
+    const onData = (chunk: Buffer): void => {
+      if (settled) return;
       received += chunk.length;
-      if (received > limit || wire > limit) throw new PayloadTooLargeError(limit, null);
-      chunks.push(chunk);
-    }
-  } catch (error) {
-    if (inflate) {
-      req.unpipe(inflate);
-      inflate.destroy();
-    }
-    req.pause();
-    if (error instanceof PayloadTooLargeError || error instanceof RequestAbortedError) throw error;
-    if (req.destroyed && !req.complete) throw new RequestAbortedError({ cause: error });
-    if (inflate) throw new MalformedBodyError(`the body is not valid ${encoding} data: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    throw error;
-  } finally {
-    if (inflate) {
-      req.off('data', countWire);
-      req.off('close', abortInflate);
-    }
-  }
-  if (!req.complete) throw new RequestAbortedError();
-  return Buffer.concat(chunks, received);
+      if (received > limit) fail(new PayloadTooLargeError(limit, null));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      if (settled) return;
+      if (!req.complete) return fail(new RequestAbortedError());
+      cleanup();
+      resolve(Buffer.concat(chunks, received));
+    };
+    const onError = (error: unknown): void => {
+      if (req.destroyed && !req.complete) return fail(new RequestAbortedError({ cause: error }));
+      if (inflate) return fail(new MalformedBodyError(`the body is not valid ${encoding} data: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      fail(error);
+    };
+    // pipe() does not pass an aborted request on to the decompressor, which would then wait forever.
+    const onClose = (): void => {
+      if (!req.complete) fail(new RequestAbortedError());
+    };
+    activeReads.set(req, fail);
+    req.on('data', onWire);
+    req.once('close', onClose);
+    if (inflate) source.on('data', onData);
+    else req.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', onError);
+    armStallTimer();
+  });
 }
 
 /**
@@ -145,16 +208,17 @@ function bodyMiddleware<F extends Frame<object>>(
   options: BodyOptions,
 ): Koa.Middleware<FrameState<F>> {
   const limit = checkLimit(options.limit ?? DEFAULT_BODY_LIMIT);
+  const timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, 'timeoutMs');
   return async function frameBodyMiddleware(ctx, next) {
     const type = requireMediaType(ctx as unknown as Koa.Context, accepted);
-    const bytes = await readBody(ctx as unknown as Koa.Context, { limit });
+    const bytes = await readBody(ctx as unknown as Koa.Context, { limit, timeoutMs });
     ctx.state.frame = decode(type, bytes);
     await next();
   };
 }
 
-function ingestOptions(options: BodyOptions): Omit<BodyOptions, 'limit'> {
-  const { limit: _limit, ...rest } = options;
+function ingestOptions(options: BodyOptions): Omit<BodyOptions, 'limit' | 'timeoutMs'> {
+  const { limit: _limit, timeoutMs: _timeoutMs, ...rest } = options;
   return rest;
 }
 

@@ -7,9 +7,12 @@
 // status outer middleware see, nginx's "client closed request"), and 503 when the server cancelled the
 // work (a shutdown), so a client that is still there knows to retry.
 
+import { STATUS_CODES } from 'node:http';
 import type Koa from 'koa';
+import { truncateForMessage } from '../echo.js';
 import { CancelledError, isGpuframeError, ValidationError } from '../errors.js';
-import { MalformedBodyError, RouteNotFoundError } from './errors.js';
+import { codeForStatus, MalformedBodyError, RouteNotFoundError } from './errors.js';
+import { bodyUnread, lingerAfterAnswer } from './linger.js';
 import { requestIdOf, runtimeOf } from './runtime.js';
 
 export interface ErrorBody {
@@ -74,7 +77,6 @@ function mapError(ctx: Koa.Context, error: unknown): Mapped {
           ? { code: error.code, message: error.message, issues: error.issues }
           : { code: error.code, message: error.expose ? error.message : 'internal server error' };
     const headers: Record<string, string> = {};
-    if (error.status === 413) headers['Connection'] = 'close';
     if (error.status === 503) headers['Retry-After'] = '1';
     return { status: error.status, body, headers };
   }
@@ -83,11 +85,16 @@ function mapError(ctx: Koa.Context, error: unknown): Mapped {
   if (status !== null) {
     const e = error as { expose?: unknown; code?: unknown; message?: unknown; headers?: unknown };
     const expose = typeof e.expose === 'boolean' ? e.expose : status < 500;
-    const code = typeof e.code === 'string' && /^[a-z0-9_]+$/i.test(e.code) ? e.code : `http_${status}`;
+    const code = typeof e.code === 'string' && /^[a-z0-9_]+$/i.test(e.code) ? e.code : codeForStatus(status);
     const headers = typeof e.headers === 'object' && e.headers !== null ? (e.headers as Record<string, string>) : {};
-    return { status, body: { code, message: expose && typeof e.message === 'string' ? e.message : 'internal server error' }, headers };
+    return { status, body: { code, message: expose && typeof e.message === 'string' ? e.message : hiddenMessage(status) }, headers };
   }
   return { status: 500, body: { code: 'internal_error', message: 'internal server error' }, headers: {} };
+}
+
+/** What an answer whose message is not exposed says: the status text (501 "not implemented"), never the error's own words. */
+function hiddenMessage(status: number): string {
+  return status === 500 ? 'internal server error' : (STATUS_CODES[status] ?? 'error').toLowerCase();
 }
 
 /** Answers the error on `ctx` in the shared shape, logs server errors and emits the error on the app. */
@@ -114,17 +121,23 @@ export function respondWithError(ctx: Koa.Context, error: unknown): void {
     ctx.res.destroy();
     return;
   }
-  const keep = (ctx.state as Record<symbol, Set<string> | undefined>)[KEEP_HEADERS];
-  for (const name of ctx.res.getHeaderNames()) if (!keep?.has(name)) ctx.res.removeHeader(name);
+  const keep = new Set((ctx.state as Record<symbol, Set<string> | undefined>)[KEEP_HEADERS]);
+  // RFC 9110: a 405 lists the methods the resource allows (the router sets Allow); a 501 may as well.
+  if (mapped.status === 405 || mapped.status === 501) keep.add('allow');
+  for (const name of ctx.res.getHeaderNames()) if (!keep.has(name)) ctx.res.removeHeader(name);
   ctx.set(mapped.headers);
   ctx.status = mapped.status;
+  // Answered before the body was read in full: close after a bounded lingering read, so the client reads this answer.
+  if (bodyUnread(ctx.req) || mapped.status === 413) lingerAfterAnswer(ctx);
   const body: ErrorBody = { error: mapped.body, request_id: requestId };
   ctx.body = body;
 }
 
 /**
  * Catches what later middleware throw and answers in the shared shape. Requests no route answered get
- * the same shape with 404. Mount it first (after requestId(), so the request id is known).
+ * the same shape with 404, and an error status set with no body (the router's 405 and 501, a route's
+ * bare `ctx.status = 409`) gets it with the status's named code. Mount it first (after requestId(), so
+ * the request id is known).
  */
 export function errorHandler(): Koa.Middleware {
   return async function errorHandlerMiddleware(ctx, next) {
@@ -133,7 +146,13 @@ export function errorHandler(): Koa.Middleware {
       if (ctx.status === 404 && ctx.body == null) {
         // A route that set 404 itself found no such resource; otherwise no route matched at all.
         const explicit = (ctx.response as { _explicitStatus?: boolean })._explicitStatus === true;
-        throw explicit ? new RouteNotFoundError(ctx.method, ctx.path, `${ctx.path} was not found`) : new RouteNotFoundError(ctx.method, ctx.path);
+        throw explicit ? new RouteNotFoundError(ctx.method, ctx.path, `${truncateForMessage(ctx.path)} was not found`) : new RouteNotFoundError(ctx.method, ctx.path);
+      }
+      if (ctx.status >= 400 && ctx.body == null) {
+        const status = ctx.status;
+        const allow = ctx.response.get('Allow');
+        const message = status === 405 && allow ? `${truncateForMessage(ctx.method)} is not allowed here; allowed: ${allow}` : status === 501 ? `the method ${truncateForMessage(ctx.method)} is not implemented` : (STATUS_CODES[status] ?? 'error').toLowerCase();
+        throw Object.assign(new Error(message), { status, expose: true });
       }
     } catch (error) {
       respondWithError(ctx, error);

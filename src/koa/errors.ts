@@ -1,7 +1,60 @@
 // Errors raised by the HTTP layer itself. They share the library's base class, so the error handler maps
 // them like every other GpuframeError: by `status`, `code` and `expose`.
 
+import { STATUS_CODES } from 'node:http';
+import { truncateForMessage } from '../echo.js';
 import { GpuframeError, type ErrorOptions, type ValidationIssue } from '../errors.js';
+
+/** The code of an error answer whose error names none (ctx.throw(405), a status set with no body). */
+const STATUS_CODE_NAMES: Readonly<Record<number, string>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  402: 'payment_required',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  407: 'proxy_authentication_required',
+  408: 'request_timeout',
+  409: 'conflict',
+  410: 'gone',
+  411: 'length_required',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  416: 'range_not_satisfiable',
+  417: 'expectation_failed',
+  421: 'misdirected_request',
+  422: 'unprocessable_entity',
+  423: 'locked',
+  424: 'failed_dependency',
+  425: 'too_early',
+  426: 'upgrade_required',
+  428: 'precondition_required',
+  429: 'too_many_requests',
+  431: 'request_header_fields_too_large',
+  451: 'unavailable_for_legal_reasons',
+  499: 'client_closed_request',
+  500: 'internal_error',
+  501: 'not_implemented',
+  502: 'bad_gateway',
+  503: 'service_unavailable',
+  504: 'gateway_timeout',
+  505: 'http_version_not_supported',
+  507: 'insufficient_storage',
+  508: 'loop_detected',
+  511: 'network_authentication_required',
+};
+
+/** A named code for any error status: the table above, else the status text in snake case, else `client_error` / `server_error`. */
+export function codeForStatus(status: number): string {
+  const named = STATUS_CODE_NAMES[status];
+  if (named !== undefined) return named;
+  const text = STATUS_CODES[status];
+  if (text !== undefined) return text.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+  return status < 500 ? 'client_error' : 'server_error';
+}
 
 /**
  * The body cannot be read as its type says: not valid JSON (or an NDJSON line is not), not UTF-8
@@ -29,7 +82,7 @@ export class PayloadTooLargeError extends GpuframeError {
 export class UnsupportedMediaTypeError extends GpuframeError {
   readonly accepted: readonly string[];
   constructor(received: string | null, accepted: readonly string[], what = 'content type') {
-    super('unsupported_media_type', `unsupported ${what} ${received === null ? '(none given)' : `'${received}'`}; accepted: ${accepted.join(', ')}`, 415, true);
+    super('unsupported_media_type', `unsupported ${what} ${received === null ? '(none given)' : `'${truncateForMessage(received)}'`}; accepted: ${accepted.join(', ')}`, 415, true);
     this.accepted = accepted;
   }
 }
@@ -38,7 +91,7 @@ export class UnsupportedMediaTypeError extends GpuframeError {
 export class NotAcceptableError extends GpuframeError {
   readonly available: readonly string[];
   constructor(accept: string, available: readonly string[]) {
-    super('not_acceptable', `cannot answer in any type of Accept '${accept}'; available: ${available.join(', ')}`, 406, true);
+    super('not_acceptable', `cannot answer in any type of Accept '${truncateForMessage(accept)}'; available: ${available.join(', ')}`, 406, true);
     this.available = available;
   }
 }
@@ -47,6 +100,18 @@ export class NotAcceptableError extends GpuframeError {
 export class RequestAbortedError extends GpuframeError {
   constructor(options: ErrorOptions = {}) {
     super('request_aborted', 'the client aborted the request before its body was complete', 400, true, options);
+  }
+}
+
+/**
+ * No bytes of the request body arrived for `timeoutMs`: the body reader gives up (408). The connection
+ * is closed after the answer.
+ */
+export class RequestTimeoutError extends GpuframeError {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super('request_timeout', `no bytes of the request body arrived for ${timeoutMs} ms`, 408, true);
+    this.timeoutMs = timeoutMs;
   }
 }
 
@@ -73,7 +138,7 @@ export class LifecycleError extends GpuframeError {
 
 /** No route answered. Produced by the error handler so 404s share the JSON error shape. */
 export class RouteNotFoundError extends GpuframeError {
-  constructor(method: string, path: string, message = `no route for ${method} ${path}`) {
+  constructor(method: string, path: string, message = `no route for ${truncateForMessage(method)} ${truncateForMessage(path)}`) {
     super('not_found', message, 404, true);
   }
 }

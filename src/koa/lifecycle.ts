@@ -2,20 +2,24 @@
 // way a FastAPI lifespan holds one. It is created when the app starts listening, handed to each request as
 // ctx.state.executor, and on shutdown (the server's close, SIGTERM, SIGINT) the app stops taking requests,
 // waits for those in flight and for the after-response queue up to a deadline, runs the shutdown hooks,
-// and disposes of the pool and the device.
+// and disposes of the pool and the device. It also sets the HTTP server's timeouts, so that slow or
+// stalled clients cannot hold connections open without bound.
 
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type Koa from 'koa';
 import { createExecutor, type Executor } from '../exec/executor.js';
 import { onResponseDone } from './after-response.js';
+import { abortBodyRead, checkTimeout } from './body.js';
 import { respondWithError } from './error-handler.js';
 import { ExecutorUnavailableError, LifecycleError, ServiceOverloadedError } from './errors.js';
+import { bodyUnread } from './linger.js';
 import { PendingCount } from './pending.js';
 import { runtimeOf } from './runtime.js';
 import type { LifecycleOptions, LifecycleState, Logger, ShutdownReport } from './types.js';
 
 const DEFAULT_DRAIN_MS = 30_000;
 const DEFAULT_ABANDON_GRACE_MS = 5_000;
+const DEFAULT_UPLOAD_GRACE_MS = 5_000;
 const DEFAULT_MAX_PENDING_TASKS = 10_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
@@ -26,6 +30,49 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 const DUPLICATE_SIGNAL_MS = 1_000;
 const mounted = new WeakMap<Koa, ExecutorLifecycle>();
+
+/** The server timeouts the lifecycle sets, in milliseconds (0: none). */
+export interface ServerTimeouts {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000 };
+
+/** A timeout option: an integer from 0 to 2^31 - 1, else a LifecycleError naming it. */
+function timeoutOption(value: unknown, name: string): number {
+  try {
+    return checkTimeout(value, name);
+  } catch (error) {
+    throw new LifecycleError('lifecycle_invalid_option', (error as Error).message);
+  }
+}
+
+/** The options' timeouts with defaults filled in, each checked: an integer from 0 to 2^31 - 1, headers no longer than the request. */
+export function serverTimeouts(options: Partial<ServerTimeouts>): ServerTimeouts {
+  const timeouts = { ...DEFAULT_SERVER_TIMEOUTS };
+  for (const name of Object.keys(DEFAULT_SERVER_TIMEOUTS) as (keyof ServerTimeouts)[]) {
+    const value = options[name];
+    if (value !== undefined) timeouts[name] = timeoutOption(value, name);
+  }
+  const { headersTimeoutMs, requestTimeoutMs } = timeouts;
+  if (headersTimeoutMs > 0 && requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
+    throw new LifecycleError('lifecycle_invalid_option', `headersTimeoutMs (${headersTimeoutMs}) must not exceed requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request`);
+  }
+  return timeouts;
+}
+
+/**
+ * How often Node checks for requests past headersTimeoutMs or requestTimeoutMs: a quarter of the shorter
+ * one (so a request is cut at most 25% late), within 100 ms and Node's default of 30 s.
+ */
+function checkingInterval(timeouts: ServerTimeouts): number {
+  const set = [timeouts.headersTimeoutMs, timeouts.requestTimeoutMs].filter((t) => t > 0);
+  if (set.length === 0) return 30_000;
+  return Math.min(30_000, Math.max(100, Math.floor(Math.min(...set) / 4)));
+}
 
 export interface LifecycleStats {
   readonly state: LifecycleState;
@@ -45,7 +92,16 @@ export class ExecutorLifecycle {
   private startedAt = 0;
   private starting: Promise<Executor> | null = null;
   private readonly inFlight = new PendingCount();
+  /** Requests in flight, so a shutdown can end the uploads that outlast its grace. */
+  private readonly requests = new Set<Koa.Context>();
   private readonly servers = new Set<Server>();
+  /** The server timeouts, checked when the lifecycle is made. */
+  readonly timeouts: ServerTimeouts;
+  /** Resolves when a second signal (or hurry()) asks the shutdown to stop waiting. */
+  private hurried: Promise<void>;
+  private hurryNow: () => void = () => undefined;
+  private isHurried = false;
+  private signalsSeen = 0;
   private readonly hooks: { readonly name: string; readonly hook: () => unknown }[] = [];
   private shutdownPromise: Promise<ShutdownReport> | null = null;
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
@@ -54,7 +110,32 @@ export class ExecutorLifecycle {
   constructor(app: Koa, options: LifecycleOptions) {
     this.app = app;
     this.options = options;
+    this.timeouts = serverTimeouts(options);
+    for (const name of ['drainTimeoutMs', 'abandonGraceMs', 'uploadGraceMs'] as const) {
+      if (options[name] !== undefined) timeoutOption(options[name], name);
+    }
+    this.hurried = new Promise((resolve) => (this.hurryNow = resolve));
     if (options.logger) runtimeOf(app).logger = options.logger;
+  }
+
+  /**
+   * Sets the lifecycle's timeouts on `server`. attach() does it; a server made by the lifecycle's listen()
+   * also checks them at the right interval (a server made elsewhere keeps its own, 30 s by default).
+   */
+  applyTimeouts(server: Server): void {
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, idleTimeoutMs } = this.timeouts;
+    server.headersTimeout = headersTimeoutMs;
+    server.requestTimeout = requestTimeoutMs;
+    server.keepAliveTimeout = keepAliveTimeoutMs;
+    // A socket with no bytes in either direction for this long is destroyed (a response being computed
+    // that long included: a route that computes longer must send something first, or raise the limit).
+    server.setTimeout(idleTimeoutMs);
+  }
+
+  /** A server for `app` whose timeouts are checked often enough to honour them (Koa's listen() makes a plain one). */
+  createServer(): Server {
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.timeouts;
+    return createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, keepAliveTimeout: keepAliveTimeoutMs, connectionsCheckingInterval: checkingInterval(this.timeouts) }, this.app.callback());
   }
 
   get state(): LifecycleState {
@@ -129,6 +210,7 @@ export class ExecutorLifecycle {
   attach(server: Server): void {
     if (this.stateValue === 'closed' || this.stateValue === 'draining') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down; it cannot serve a new server');
     this.servers.add(server);
+    this.applyTimeouts(server);
     server.once('close', () => void this.shutdown('server closed'));
     if (this.stateValue === 'idle') {
       this.begin().catch((error: unknown) => this.logger.error({ msg: 'executor start failed', err: error }));
@@ -175,24 +257,63 @@ export class ExecutorLifecycle {
         return;
       }
       const cap = this.options.maxPendingTasks ?? DEFAULT_MAX_PENDING_TASKS;
+      const tasks = runtimeOf(this.app).tasks;
       // Reads (GET, HEAD, OPTIONS) add no background work, and a health check must answer while busy.
-      if (!SAFE_METHODS.has(ctx.method) && runtimeOf(this.app).tasks.pending >= cap) {
-        // Refused before the body is read: a backlog of accepted work must not grow without bound.
-        respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending; retry shortly`));
-        return;
+      if (!SAFE_METHODS.has(ctx.method)) {
+        // Refused before the body is read: a backlog of accepted work must not grow without bound. The
+        // slot is held from now on, so requests admitted together cannot together pass the cap.
+        if (tasks.pending + tasks.reserved >= cap) {
+          respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending or being accepted; retry shortly`));
+          return;
+        }
+        tasks.reserve(ctx);
+        onResponseDone(ctx.res, () => tasks.release(ctx));
       }
       // Apps served through app.callback() without listen() start on their first request.
       const executor = this.current ?? (await this.begin());
       ctx.state['executor'] = executor;
       this.inFlight.increment();
-      onResponseDone(ctx.res, () => this.inFlight.decrement());
+      this.requests.add(ctx);
+      onResponseDone(ctx.res, () => {
+        this.requests.delete(ctx);
+        this.inFlight.decrement();
+      });
       await next();
     };
   }
 
   /**
+   * Shortens a shutdown under way (what a second signal does): it stops waiting for requests in flight and
+   * for background tasks; tasks not started go to their onAbandon (the service's dead-letter folder) and the
+   * running one's signal aborts. The hooks still run and the executor is still closed.
+   */
+  hurry(): void {
+    if (this.isHurried) return;
+    this.isHurried = true;
+    this.hurryNow();
+  }
+
+  /** Ends the uploads still in flight: their body read answers 503, or the connection closes. */
+  private endUploads(why: string): number {
+    let ended = 0;
+    for (const ctx of this.requests) {
+      if (!bodyUnread(ctx.req)) continue;
+      ended++;
+      if (!abortBodyRead(ctx.req, new ExecutorUnavailableError(`the service is shutting down: ${why}`))) ctx.req.socket?.destroy();
+    }
+    return ended;
+  }
+
+  /** Waits for `promise` until `deadline` (a performance.now() time) or a hurry, whichever is first. */
+  private async until(promise: (timeoutMs: number) => Promise<boolean>, deadline: number): Promise<boolean> {
+    if (this.isHurried) return promise(0);
+    return Promise.race([promise(Math.max(0, deadline - performance.now())), this.hurried.then(() => false)]);
+  }
+
+  /**
    * Graceful shutdown, once: stop accepting, wait (up to `drainTimeoutMs` in all) for requests in flight and
-   * the after-response queue, run the shutdown hooks, dispose of the executor. Later calls get the same report.
+   * the after-response queue, run the shutdown hooks, dispose of the executor. Uploads still arriving after
+   * `uploadGraceMs` are ended with 503. Later calls get the same report.
    */
   shutdown(reason = 'shutdown requested'): Promise<ShutdownReport> {
     this.shutdownPromise ??= this.drainAndClose(reason);
@@ -210,8 +331,17 @@ export class ExecutorLifecycle {
       server.closeIdleConnections();
     }
     const deadline = started + (this.options.drainTimeoutMs ?? DEFAULT_DRAIN_MS);
-    const requestsDone = await this.inFlight.idle(deadline - performance.now());
-    const tasksDone = await tasks.idle(Math.max(0, deadline - performance.now()));
+    // One slow upload must not hold the whole shutdown: past a short grace, uploads are ended (503).
+    const uploadGrace = this.options.uploadGraceMs ?? DEFAULT_UPLOAD_GRACE_MS;
+    const endUploads = (why: string): void => {
+      const ended = this.endUploads(why);
+      if (ended > 0) this.logger.warn({ msg: 'uploads ended at shutdown', uploads: ended, reason: why });
+    };
+    const uploadTimer = setTimeout(() => endUploads(`the upload did not finish within ${uploadGrace} ms`), uploadGrace);
+    void this.hurried.then(() => endUploads('a second signal asked to stop waiting'));
+    const requestsDone = await this.until((ms) => this.inFlight.idle(ms), deadline);
+    clearTimeout(uploadTimer);
+    const tasksDone = await this.until((ms) => tasks.idle(ms), deadline);
     tasks.close();
     let abandonedTasks = 0;
     if (!tasksDone) {
@@ -224,7 +354,8 @@ export class ExecutorLifecycle {
       const finished = await Promise.race([abandoned.running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), grace)))]);
       clearTimeout(timer);
       if (!finished) abandonedTasks++;
-      this.logger.error({ msg: 'shutdown deadline passed with background tasks pending', abandoned_tasks: abandonedTasks, request_ids: abandoned.requestIds, running_task_finished: finished });
+      const msg = this.isHurried ? 'shutdown shortened by a second signal with background tasks pending' : 'shutdown deadline passed with background tasks pending';
+      this.logger.error({ msg, abandoned_tasks: abandonedTasks, request_ids: abandoned.requestIds, running_task_finished: finished });
     }
     for (const { name, hook } of this.hooks.splice(0).reverse()) {
       try {
@@ -236,7 +367,7 @@ export class ExecutorLifecycle {
     if (!wasIdle) {
       await this.starting?.catch(() => undefined);
       // Jobs nobody awaits any more (a handle a route never read) are cancelled once the deadline is spent.
-      await this.current?.close({ cancelAfterMs: Math.max(0, deadline - performance.now()) });
+      await this.current?.close({ cancelAfterMs: this.isHurried ? 0 : Math.max(0, deadline - performance.now()) });
     }
     for (const server of this.servers) server.closeAllConnections();
     this.removeSignals();
@@ -246,11 +377,10 @@ export class ExecutorLifecycle {
     return report;
   }
 
-
-
   private installSignals(): void {
     const signals = this.options.signals === false ? [] : (this.options.signals ?? ['SIGTERM', 'SIGINT']);
     for (const signal of signals) {
+      const exitOnSignal = this.options.exitOnSignal ?? true;
       const handler = (): void => {
         const now = performance.now();
         if (this.lastSignal?.signal === signal && now - this.lastSignal.at < DUPLICATE_SIGNAL_MS) {
@@ -258,13 +388,22 @@ export class ExecutorLifecycle {
           return;
         }
         this.lastSignal = { signal, at: now };
-        if (this.shutdownPromise) {
-          this.logger.warn({ msg: 'second signal during shutdown: exiting now', signal });
-          process.exit(1);
+        this.signalsSeen++;
+        if (this.signalsSeen === 1 || !this.shutdownPromise) {
+          void this.shutdown(`signal ${signal}`).then((report) => {
+            if (exitOnSignal) process.exit(report.drained ? 0 : 1);
+          });
+          return;
         }
-        void this.shutdown(`signal ${signal}`).then((report) => {
-          if (this.options.exitOnSignal ?? true) process.exit(report.drained ? 0 : 1);
-        });
+        if (this.signalsSeen === 2) {
+          // Shorter, not lost: what is pending still goes to its onAbandon (the dead-letter folder) first.
+          this.logger.warn({ msg: 'second signal during shutdown: no more waiting; pending background tasks go to their onAbandon now, and a third signal exits at once', signal, exit_after_shutdown: exitOnSignal });
+          this.hurry();
+          return;
+        }
+        // The way out when even the shortened shutdown hangs (a hook that never returns).
+        this.logger.error({ msg: 'third signal during shutdown: exiting now; background tasks not yet saved are lost', signal });
+        process.exit(1);
       };
       this.signalHandlers.set(signal, handler);
       process.on(signal, handler);
@@ -286,11 +425,11 @@ export function executorLifecycle(app: Koa, options: LifecycleOptions = {}): Exe
   const lifecycle = new ExecutorLifecycle(app, options);
   mounted.set(app, lifecycle);
   app.use(lifecycle.middleware());
-  const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
+  // As Koa's listen(), with a server that carries the lifecycle's timeouts.
   (app as { listen: (...args: unknown[]) => Server }).listen = (...args: unknown[]) => {
-    const server = listen(...args);
+    const server = lifecycle.createServer();
     lifecycle.attach(server);
-    return server;
+    return (server.listen as (...listenArgs: unknown[]) => Server).apply(server, args);
   };
   return lifecycle;
 }

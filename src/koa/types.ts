@@ -48,6 +48,8 @@ export interface FrameState<F> extends GpuframeState {
 export interface BodyOptions extends IngestOptions {
   /** Most bytes read from the body, after decompression too (default 32 MiB). */
   readonly limit?: number;
+  /** When no bytes of the body arrive for this long, 408 request_timeout (default 30 s; 0 waits forever). */
+  readonly timeoutMs?: number;
 }
 
 export interface LifecycleOptions extends Pick<ExecutorOptions, 'backend' | 'maxWorkers' | 'threadNamePrefix' | 'gpu' | 'inlineThreshold' | 'morselRows'> {
@@ -55,6 +57,16 @@ export interface LifecycleOptions extends Pick<ExecutorOptions, 'backend' | 'max
   readonly drainTimeoutMs?: number;
   /** After the deadline, how long the task already running may still take (default 5 s); tasks not started are abandoned at once. */
   readonly abandonGraceMs?: number;
+  /** At shutdown, how long request bodies still arriving may take before they are ended with 503 (default 5 s). */
+  readonly uploadGraceMs?: number;
+  /** Most time from a connection's first byte to the end of the request headers (default 60 s; 0: none). Slow-header clients are disconnected. */
+  readonly headersTimeoutMs?: number;
+  /** Most time to receive a whole request, headers and body (default 300 s; 0: none). Node answers 408 and closes. */
+  readonly requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open for a next request (default 5 s). */
+  readonly keepAliveTimeoutMs?: number;
+  /** A connection with no bytes in either direction for this long is closed (default 120 s; 0: none). */
+  readonly idleTimeoutMs?: number;
   /** Requests other than GET/HEAD/OPTIONS are refused with 503 'overloaded' while this many after-response tasks are pending (default 10,000). */
   readonly maxPendingTasks?: number;
   /**
@@ -81,7 +93,11 @@ export interface ShutdownReport {
   readonly ms: number;
 }
 
-/** A task run after a response: `requestId` is the request's id, when requestId() is mounted. */
-export type AfterResponseTask = (info: { readonly requestId: string | null }) => unknown;
+/**
+ * A task run after a response: `requestId` is the request's id, when requestId() is mounted. `signal`
+ * aborts when a shutdown stops waiting for the task (its deadline passed, or a second signal came): a
+ * task that retries should stop retrying then and save its work instead.
+ */
+export type AfterResponseTask = (info: { readonly requestId: string | null; readonly signal: AbortSignal }) => unknown;
 
 export type ResponseFormat = 'json' | 'ndjson' | 'arrow';

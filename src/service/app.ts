@@ -31,6 +31,12 @@ export interface Service {
   listen(): Promise<Server>;
 }
 
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms: reachable from this machine only. */
+export function isLoopback(address: string): boolean {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1' || address === 'localhost';
+}
+
 export async function createService(config: ServiceConfig, options: ServiceOptions = {}): Promise<Service> {
   const logger = options.logger ?? jsonLogger({ level: config.logLevel, base: { service: 'billing-ingest' } });
   const store = options.store ?? (await BillingStore.open(config.dbPath));
@@ -43,6 +49,10 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
     ...(config.workers === undefined ? {} : { maxWorkers: config.workers }),
     threadNamePrefix: 'billing-ingest',
     drainTimeoutMs: config.shutdownTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
     maxPendingTasks: config.maxPendingWrites,
     signals: options.signals ?? ['SIGTERM', 'SIGINT'],
     exitOnSignal: options.exitOnSignal ?? true,
@@ -52,7 +62,8 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
   const service: ServiceContext = { config, store, lifecycle, logger };
   for (const router of [healthRouter(service), ingestRouter(service), rollupsRouter(service), queryRouter(service)]) {
     app.use(router.routes());
-    app.use(router.allowedMethods({ throw: true }));
+    // Not { throw: true }: the router then sets Allow on a 405, and the error handler keeps it.
+    app.use(router.allowedMethods());
   }
   const replay = await store.replayDeadLetters();
   if (replay.replayed + replay.duplicates + replay.failed > 0) logger.info({ msg: 'dead-letter replay', ...replay });
@@ -68,6 +79,9 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
         server.once('listening', () => {
           const address = server.address() as AddressInfo;
           logger.info({ msg: 'listening', host: address.address, port: address.port, db: config.dbPath, backend: config.backend });
+          if (!isLoopback(address.address)) {
+            logger.warn({ msg: 'listening beyond loopback with no authentication: anyone who can reach this port can ingest and query; set HOST=127.0.0.1, or put the service behind a proxy that authenticates', host: address.address, port: address.port });
+          }
           resolve(server);
         });
       }),

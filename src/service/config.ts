@@ -16,6 +16,9 @@ const byteSize = z
   })
   .pipe(z.number().int().positive().max(2 ** 31 - 1));
 
+/** Milliseconds for a timeout: 0 turns it off; Node keeps no timer longer than 2^31 - 1 ms. */
+const timeoutMs = z.coerce.number().int().min(0).max(2 ** 31 - 1);
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -29,6 +32,18 @@ const envSchema = z.object({
   /** Ingests are refused (503, Retry-After) while this many rollups wait to be written. */
   MAX_PENDING_WRITES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Slow-header (slowloris) connections are closed after this long without complete headers. */
+  HEADERS_TIMEOUT_MS: timeoutMs.default(60_000),
+  /** A whole request, headers and body, must arrive within this. */
+  REQUEST_TIMEOUT_MS: timeoutMs.default(300_000),
+  KEEP_ALIVE_TIMEOUT_MS: timeoutMs.default(5_000),
+  /** A connection with no bytes either way for this long is closed. */
+  IDLE_TIMEOUT_MS: timeoutMs.default(120_000),
+  /** A body with no new bytes for this long is answered 408. */
+  BODY_TIMEOUT_MS: timeoutMs.default(30_000),
+}).refine((env) => env.HEADERS_TIMEOUT_MS === 0 || env.REQUEST_TIMEOUT_MS === 0 || env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS, {
+  path: ['HEADERS_TIMEOUT_MS'],
+  message: 'must not exceed REQUEST_TIMEOUT_MS: the headers are part of the request',
 });
 
 export interface ServiceConfig {
@@ -41,6 +56,11 @@ export interface ServiceConfig {
   readonly shutdownTimeoutMs: number;
   readonly maxPendingWrites: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -68,5 +88,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     maxPendingWrites: c.MAX_PENDING_WRITES,
     logLevel: c.LOG_LEVEL,
+    headersTimeoutMs: c.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS,
+    idleTimeoutMs: c.IDLE_TIMEOUT_MS,
+    bodyTimeoutMs: c.BODY_TIMEOUT_MS,
   };
 }

@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { col, countRows, lit, type Expr, type Frame } from '../index.js';
+import { truncateForMessage } from '../echo.js';
 import { ValidationError, type ValidationIssue } from '../errors.js';
 
 const COLUMNS = ['user_id', 'amount', 'country'] as const;
@@ -36,22 +37,33 @@ export const queryPlanSchema = z
     const keys = new Set(plan.group_by);
     if (keys.size !== plan.group_by.length) ctx.addIssue({ code: 'custom', path: ['group_by'], message: 'group_by lists a column twice' });
     for (const name of Object.keys(plan.aggregations)) {
-      if (keys.has(name as (typeof COLUMNS)[number])) ctx.addIssue({ code: 'custom', path: ['aggregations', name], message: `'${name}' is also a group-by key` });
+      if (keys.has(name as (typeof COLUMNS)[number])) ctx.addIssue({ code: 'custom', path: ['aggregations', name], message: `'${truncateForMessage(name)}' is also a group-by key` });
     }
     const outputs = new Set([...plan.group_by, ...Object.keys(plan.aggregations)]);
     plan.sort.forEach((s, i) => {
-      if (!outputs.has(s.column)) ctx.addIssue({ code: 'custom', path: ['sort', i, 'column'], message: `'${s.column}' is not an output column (${[...outputs].join(', ')})` });
+      if (!outputs.has(s.column)) ctx.addIssue({ code: 'custom', path: ['sort', i, 'column'], message: `'${truncateForMessage(s.column)}' is not an output column (${[...outputs].map((o) => truncateForMessage(o)).join(', ')})` });
     });
   });
 
 export type QueryPlan = z.output<typeof queryPlanSchema>;
 
+/** Most plan issues a 422 lists; the rest are counted in `truncated_issues`. */
+const MAX_PLAN_ISSUES = 20;
+/** A plan issue's message repeats keys and values of the plan (zod's "Unrecognized key" does): capped. */
+const MAX_PLAN_MESSAGE_CHARS = 1000;
+
 /** Parses a plan; problems become a 422 ValidationError whose issues name the path in the plan. */
 export function parseQueryPlan(input: unknown): QueryPlan {
   const parsed = queryPlanSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issues: ValidationIssue[] = parsed.error.issues.map((i) => ({ column: null, row: null, code: `plan_${i.code}`, message: `plan${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}` }));
-  throw new ValidationError(issues);
+  const all = parsed.error.issues;
+  const issues: ValidationIssue[] = all.slice(0, MAX_PLAN_ISSUES).map((i) => ({
+    column: null,
+    row: null,
+    code: `plan_${i.code}`,
+    message: truncateForMessage(`plan${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${truncateForMessage(String(p))}`)).join('')}: ${i.message}`, MAX_PLAN_MESSAGE_CHARS),
+  }));
+  throw new ValidationError(issues, all.length - issues.length);
 }
 
 type AnyExpr = Expr<unknown>;

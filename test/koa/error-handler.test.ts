@@ -9,6 +9,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { CancelledError, createExecutor, ExecutionError, type Executor } from '../../src/index.js';
 import {
+  codeForStatus,
   columnarBody,
   errorHandler,
   getExecutor,
@@ -270,9 +271,9 @@ describe('errorHandler: one error shape for every status', () => {
     const execution = assertErrorReply(await get('/execution', 'exec-fail-1'), 500, 'execution_failed');
     assert.equal(execution.error.message, 'internal server error');
     const thrown500 = await get('/throw-500', 'throw-500-1');
-    assert.equal(assertErrorReply(thrown500, 500, 'http_500').error.message, 'internal server error');
+    assert.equal(assertErrorReply(thrown500, 500, 'internal_error').error.message, 'internal server error');
     assert.ok(!thrown500.text.includes('hunter2'));
-    const thrown400 = assertErrorReply(await get('/throw-400', 'throw-400-1'), 400, 'http_400');
+    const thrown400 = assertErrorReply(await get('/throw-400', 'throw-400-1'), 400, 'bad_request');
     assert.equal(thrown400.error.message, 'the cursor parameter is not a number');
     const thrownString = await get('/throw-string', 'throw-string-1');
     assert.equal(assertErrorReply(thrownString, 500, 'internal_error').error.message, 'internal server error');
@@ -288,6 +289,14 @@ describe('errorHandler: one error shape for every status', () => {
     emittedFor('nowhere-1');
   });
 
+  it('a path of 10 KB in a 404 is echoed capped, so the answer stays small', async () => {
+    const long = `/${'p'.repeat(10_000)}`;
+    const reply = await request(served.port, { path: long, headers: { 'x-request-id': 'long-path-1' } });
+    const body = assertErrorReply(reply, 404, 'not_found');
+    assert.ok(reply.body.length < 600, `the answer is ${reply.body.length} bytes`);
+    assert.match(body.error.message, /^no route for GET \/p+… \(10001 characters\)$/);
+  });
+
   it('a route that answers 404 itself gets the same shape, saying the resource was not found', async () => {
     const reply = await request(served.port, { path: '/missing-thing', headers: { 'x-request-id': 'missing-1' } });
     const body = assertErrorReply(reply, 404, 'not_found');
@@ -299,6 +308,78 @@ describe('errorHandler: one error shape for every status', () => {
     const failed = new Set(log.records.filter((r) => r.msg === 'request failed').map((r) => r['request_id']));
     for (const id of ['malformed-1', 'mismatch-1', 'large-1', 'type-1', 'invalid-1', 'no-exec-1', 'cancel-server-1', 'nowhere-1']) assert.ok(!failed.has(id), id);
     for (const id of ['boom-1', 'exec-fail-1', 'throw-500-1', 'throw-string-1']) assert.ok(failed.has(id), id);
+  });
+});
+
+describe('errorHandler: a named code for every status', () => {
+  let served: Served;
+  let servedThrowing: Served;
+  before(async () => {
+    const app = new Koa();
+    app.use(requestId());
+    registerErrorHandlers(app);
+    // allowedMethods() as the service mounts it (no throw: the router sets Allow), and with throw: true.
+    const plain = new Router<GpuframeState>();
+    plain.post('/ingest', (ctx) => {
+      ctx.body = { ok: true };
+    });
+    plain.get('/conflict', (ctx) => {
+      ctx.status = 409;
+    });
+    app.use(plain.routes()).use(plain.allowedMethods());
+    served = await serve(app);
+    const throwingApp = new Koa();
+    registerErrorHandlers(throwingApp);
+    const throwing = new Router<GpuframeState>();
+    throwing.post('/ingest', (ctx) => {
+      ctx.body = { ok: true };
+    });
+    throwingApp.use(throwing.routes()).use(throwing.allowedMethods({ throw: true }));
+    servedThrowing = await serve(throwingApp);
+  });
+  after(async () => {
+    await served.close();
+    await servedThrowing.close();
+  });
+
+  it('codeForStatus names every status from 400 to 599 in snake case, never http_<n>', () => {
+    const expected: Record<number, string> = {
+      400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 406: 'not_acceptable',
+      408: 'request_timeout', 409: 'conflict', 411: 'length_required', 413: 'payload_too_large', 415: 'unsupported_media_type',
+      422: 'unprocessable_entity', 429: 'too_many_requests', 500: 'internal_error', 501: 'not_implemented', 503: 'service_unavailable',
+    };
+    for (const [status, code] of Object.entries(expected)) assert.equal(codeForStatus(Number(status)), code, `status ${status}`);
+    for (let status = 400; status < 600; status++) {
+      const code = codeForStatus(status);
+      assert.match(code, /^[a-z][a-z0-9_]*[a-z0-9]$/, `status ${status}: ${code}`);
+      assert.doesNotMatch(code, /^http_\d+$/, `status ${status}`);
+    }
+  });
+
+  it('a method the route does not allow: 405 method_not_allowed in the shape, with Allow', async () => {
+    const reply = await request(served.port, { method: 'GET', path: '/ingest', headers: { 'x-request-id': 'get-ingest-1' } });
+    const body = assertErrorReply(reply, 405, 'method_not_allowed');
+    assert.equal(reply.headers['allow'], 'POST');
+    assert.match(body.error.message, /GET is not allowed here; allowed: POST/);
+    assert.equal(body.request_id, 'get-ingest-1');
+  });
+
+  it('a method no route implements (TRACE): 501 not_implemented, not an internal error', async () => {
+    for (const port of [served.port, servedThrowing.port]) {
+      const reply = await request(port, { method: 'TRACE', path: '/ingest' });
+      const body = assertErrorReply(reply, 501, 'not_implemented');
+      assert.match(body.error.message, /not implemented/);
+    }
+  });
+
+  it('allowedMethods({ throw: true }) answers 405 with a named code too', async () => {
+    const reply = await request(servedThrowing.port, { method: 'PUT', path: '/ingest' });
+    assertErrorReply(reply, 405, 'method_not_allowed');
+  });
+
+  it('a route that sets an error status and no body gets the shape with the named code', async () => {
+    const body = assertErrorReply(await request(served.port, { path: '/conflict' }), 409, 'conflict');
+    assert.equal(body.error.message, 'conflict');
   });
 });
 

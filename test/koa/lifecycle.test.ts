@@ -398,6 +398,48 @@ describe('executorLifecycle: graceful shutdown', () => {
     }
   });
 
+  it('a second signal shortens the drain: the running task is told to stop, tasks not started go to their onAbandon', async () => {
+    const s = setup({ signals: ['SIGUSR2'], exitOnSignal: false, drainTimeoutMs: 60_000 });
+    const seen: string[] = [];
+    let running = false;
+    s.router.post('/work', (ctx) => {
+      afterResponse(ctx, ({ signal }) => {
+        running = true;
+        // A write that would retry for a long time, unless the shutdown stops waiting.
+        return new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => {
+            seen.push('running task aborted');
+            resolve();
+          }),
+        );
+      }, 'long');
+      for (const name of ['second', 'third']) afterResponse(ctx, () => void seen.push(`${name} ran`), { name, onAbandon: () => void seen.push(`${name} saved`) });
+      ctx.body = 'accepted';
+    });
+    mount(s);
+    const served = await listen(s.app);
+    try {
+      assert.equal((await request(served.port, { method: 'POST', path: '/work' })).text, 'accepted');
+      await waitFor(() => running, 'the long task to start');
+      process.kill(process.pid, 'SIGUSR2');
+      await waitFor(() => s.lifecycle.state === 'draining', 'the drain');
+      // A repeat within a second may be taken for the same signal delivered twice: wait longer than that.
+      await delay(1200);
+      assert.equal(s.lifecycle.state, 'draining', 'the first signal alone waits for the task');
+      process.kill(process.pid, 'SIGUSR2');
+      await waitFor(() => s.lifecycle.state === 'closed', 'the shortened shutdown', 10_000);
+      assert.deepEqual(seen.sort(), ['running task aborted', 'second saved', 'third saved']);
+      const complete = s.records.find((r) => r.msg === 'shutdown complete');
+      assert.equal(complete?.['drained'], false);
+      assert.equal(complete?.['abandoned_tasks'], 2);
+      assert.ok(s.records.some((r) => r.msg === 'shutdown shortened by a second signal with background tasks pending'));
+      assert.ok(s.records.some((r) => r.level === 'warn' && String(r.msg).startsWith('second signal during shutdown') && r['exit_after_shutdown'] === false));
+    } finally {
+      await s.lifecycle.shutdown();
+      await served.close();
+    }
+  });
+
   it('with signals: false no handler is installed', async () => {
     const before = { term: process.listenerCount('SIGTERM'), int: process.listenerCount('SIGINT') };
     const s = setup();

@@ -80,7 +80,7 @@ describe('requestId()', () => {
 
   it('error answers carry the id in the body and keep the header', async () => {
     const given = await request(served.port, { path: '/fail', headers: { 'x-request-id': 'trace-abc.123' } });
-    assert.equal(assertErrorReply(given, 409, 'http_409').request_id, 'trace-abc.123');
+    assert.equal(assertErrorReply(given, 409, 'conflict').request_id, 'trace-abc.123');
     assert.equal(given.headers['x-request-id'], 'trace-abc.123');
     const made = await request(served.port, { path: '/missing', headers: { 'x-request-id': 'has space' } });
     const body: ErrorBody = assertErrorReply(made, 404, 'not_found');
@@ -102,7 +102,7 @@ describe('requestId({ header, generate })', () => {
       assert.deepEqual(ignored.json(), { id: 'corr-1' });
       assert.equal(ignored.headers['x-correlation-id'], 'corr-1');
       const failed = await request(served.port, { path: '/fail' });
-      assert.equal(assertErrorReply(failed, 409, 'http_409').request_id, 'corr-2');
+      assert.equal(assertErrorReply(failed, 409, 'conflict').request_id, 'corr-2');
       assert.equal(failed.headers['x-correlation-id'], 'corr-2');
     } finally {
       await served.close();

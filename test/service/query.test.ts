@@ -135,6 +135,7 @@ describe('POST /query', () => {
     assert.equal((missing.body as { error: { code: string } }).error.code, 'not_found');
     const wrongMethod = await fetch(`${running.url}/rollups`, { method: 'DELETE' });
     assert.equal(wrongMethod.status, 405);
-    assert.equal(((await wrongMethod.json()) as { error: { code: string } }).error.code, 'http_405');
+    assert.equal(((await wrongMethod.json()) as { error: { code: string } }).error.code, 'method_not_allowed');
+    assert.equal(wrongMethod.headers.get('allow'), 'HEAD, GET');
   });
 });

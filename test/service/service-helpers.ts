@@ -43,6 +43,11 @@ export async function startService(overrides: Partial<ServiceConfig> = {}, optio
     shutdownTimeoutMs: 20_000,
     maxPendingWrites: 1000,
     logLevel: 'debug',
+    headersTimeoutMs: 60_000,
+    requestTimeoutMs: 300_000,
+    keepAliveTimeoutMs: 5_000,
+    idleTimeoutMs: 120_000,
+    bodyTimeoutMs: 30_000,
     ...overrides,
   };
   const logs: LogRecord[] = [];

@@ -35,6 +35,7 @@ async function ingestThenSigterm(
   shutdownTimeoutMs: string,
   load: Load,
   check: (run: { child: LoggedProcess; dbPath: string; batches: Batch[]; exit: Awaited<LoggedProcess['exited']> }) => Promise<void>,
+  afterSigterm: (child: LoggedProcess) => Promise<void> = async () => undefined,
 ): Promise<void> {
   const dir = await tempDir();
   const dbPath = `${dir}/billing.duckdb`;
@@ -47,6 +48,7 @@ async function ingestThenSigterm(
     const answers = await Promise.all(batches.map((b, i) => postJson(`${url}/ingest`, b, { 'x-request-id': `${load.requestPrefix}-${i}` })));
     assert.ok(answers.every((a) => a.status === 202));
     child.process.kill('SIGTERM');
+    await afterSigterm(child);
     await check({ child, dbPath, batches, exit: await child.exited });
   } finally {
     child.process.kill('SIGKILL');
@@ -85,6 +87,42 @@ test('SIGTERM with a zero deadline: unwritten rollups go to the dead-letter fold
       assert.equal(replay.replayed + replay.duplicates, saved.length);
     });
   });
+});
+
+test('a second SIGTERM during the drain shortens it: writes not yet made go to the dead-letter folder first, so nothing accepted is lost', async () => {
+  const load = { seed: 11, batches: 80, minRows: 20000, extraRows: 20000, users: 60000, requestPrefix: 'twice' };
+  let exitedEarly = false;
+  await ingestThenSigterm(
+    '600000',
+    load,
+    async ({ child, dbPath, batches, exit }) => {
+      assert.equal(exitedEarly, false, 'the drain was still running when the second signal came (make the load heavier if not)');
+      assert.equal(exit.code, 1, 'a shortened shutdown exits 1');
+      assert.ok(child.lines.some((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('second signal during shutdown')));
+      const cut = child.lines.find((l) => l['msg'] === 'shutdown shortened by a second signal with background tasks pending');
+      assert.ok(Number(cut?.['abandoned_tasks']) > 0, 'the second signal really cut background writes off');
+      const complete = child.lines.find((l) => l['msg'] === 'shutdown complete');
+      assert.equal(complete?.['drained'], false);
+      const saved = await readdir(`${dbPath}.dead-letter`);
+      assert.ok(saved.length > 0, 'the writes not yet made were saved');
+      // Accepted = written before the signal + dead-lettered: the next start's replay makes the totals whole.
+      await assertAllPersisted(dbPath, batches, async (store) => {
+        const before = await store.totals();
+        assert.ok(before.batches < batches.length, 'some batches were not written before the exit');
+        assert.equal(before.batches + saved.length, batches.length, 'every accepted batch was either written or dead-lettered');
+        const replay = await store.replayDeadLetters();
+        assert.equal(replay.failed, 0);
+        assert.equal(replay.replayed + replay.duplicates, saved.length);
+      });
+    },
+    async (child) => {
+      await child.waitFor((l) => l['msg'] === 'shutdown started');
+      // More than a second after the first: a repeat within a second may be dropped as the same signal delivered twice.
+      const exited = await Promise.race([child.exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 1300))]);
+      exitedEarly = exited;
+      if (!exited) child.process.kill('SIGTERM');
+    },
+  );
 });
 
 test('a bad configuration stops the service at start, listing every problem', async () => {

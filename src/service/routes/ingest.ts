@@ -18,7 +18,7 @@ const RETRY_DELAYS_MS = [100, 500];
 
 export function ingestRouter(service: ServiceContext): Router<GpuframeState> {
   const router = new Router<GpuframeState>();
-  router.post<FrameState<BillingEvent>>('/ingest', columnarBody(BillingEvent, { trustedMode: 'strict', limit: service.config.bodyLimit }), (ctx) => {
+  router.post<FrameState<BillingEvent>>('/ingest', columnarBody(BillingEvent, { trustedMode: 'strict', limit: service.config.bodyLimit, timeoutMs: service.config.bodyTimeoutMs }), (ctx) => {
     const frame = ctx.state.frame;
     checkAmounts(frame);
     const executor = getExecutor(ctx);
@@ -48,7 +48,7 @@ export function ingestRouter(service: ServiceContext): Router<GpuframeState> {
         counts: rows.map((r) => Number(r.count)),
       };
     };
-    afterResponse(ctx, async () => persistWithRetry(service, await rollupBatch()), {
+    afterResponse(ctx, async ({ signal }) => persistWithRetry(service, await rollupBatch(), signal), {
       name: 'persist-rollup',
       onAbandon: async () => {
         const batch = await rollupBatch();
@@ -81,21 +81,31 @@ function checkAmounts(frame: BillingEvent): void {
   if (issues.length > 0) throw new ValidationError(issues, more);
 }
 
-async function persistWithRetry(service: ServiceContext, batch: RollupBatch): Promise<void> {
+/** Persists the batch, retrying after a failure; with retries spent, or once a shutdown stops waiting (`signal`), it goes to the dead-letter folder. */
+async function persistWithRetry(service: ServiceContext, batch: RollupBatch, signal: AbortSignal): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       const { duplicate } = await service.store.persist(batch);
       service.logger.debug({ msg: 'rollup persisted', request_id: batch.requestId, batch_id: batch.batchId, users: batch.userIds.length, rows: batch.acceptedRows, duplicate, attempt });
       return;
     } catch (error) {
-      const delay = error instanceof BillingStoreClosedError ? undefined : RETRY_DELAYS_MS[attempt];
+      const delay = error instanceof BillingStoreClosedError || signal.aborted ? undefined : RETRY_DELAYS_MS[attempt];
       if (delay === undefined) {
         const file = await service.store.deadLetter(batch, error);
         service.logger.error({ msg: 'rollup not persisted; kept in the dead-letter folder for replay at the next start', request_id: batch.requestId, batch_id: batch.batchId, file, err: error });
         throw error;
       }
       service.logger.warn({ msg: 'rollup persist failed; retrying', request_id: batch.requestId, batch_id: batch.batchId, attempt, err: error });
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      // A shutdown that stops waiting wakes the pause, and the next failure is the last.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delay);
+        function done(): void {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+        signal.addEventListener('abort', done, { once: true });
+      });
     }
   }
 }

@@ -16,7 +16,7 @@ export function queryRouter(service: ServiceContext): Router<GpuframeState> {
   router.post('/query', async (ctx) => {
     const type = requireMediaType(ctx, ACCEPTED);
     const format = negotiateFormat(ctx);
-    const bytes = await readBody(ctx, { limit: service.config.bodyLimit });
+    const bytes = await readBody(ctx, { limit: service.config.bodyLimit, timeoutMs: service.config.bodyTimeoutMs });
     let data: QueryEvent;
     let planInput: unknown;
     if (type === JSON_TYPE) {
