@@ -9,7 +9,10 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { ValidationError } from '../errors.js';
 import type { Frame } from '../frame/frame.js';
 import { MalformedBodyError, PayloadTooLargeError, RequestAbortedError, UnsupportedMediaTypeError } from './errors.js';
+import { arrayOf, fail, maxArguments, nonEmptyString } from '../options.js';
+import { bodyOptions, frameModel, koaContext, readBodyOptions } from './options.js';
 import type { BodyOptions, FrameModel, FrameState } from './types.js';
+import { ingestOptions as checkIngestOptions } from '../model/ingest.js';
 
 /** Default body limit: 32 MiB. */
 export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
@@ -24,11 +27,6 @@ const ENCODINGS = ['identity', 'gzip', 'deflate', 'br'] as const;
 export interface ReadBodyOptions {
   /** Most bytes accepted, on the wire and after decompression (default 32 MiB). */
   readonly limit?: number;
-}
-
-function checkLimit(limit: number): number {
-  if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError(`body limit must be a positive integer of bytes, got ${limit}`);
-  return limit;
 }
 
 function decoder(encoding: string): Readable & NodeJS.WritableStream | null {
@@ -54,7 +52,8 @@ function decoder(encoding: string): Readable & NodeJS.WritableStream | null {
  * the error answer closes the connection.
  */
 export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}): Promise<Buffer> {
-  const limit = checkLimit(options.limit ?? DEFAULT_BODY_LIMIT);
+  koaContext(ctx, 'readBody(ctx)');
+  const limit = readBodyOptions(options, 'readBody(options)').limit ?? DEFAULT_BODY_LIMIT;
   const declared = ctx.request.length;
   if (declared !== undefined && declared > limit) {
     ctx.req.pause();
@@ -110,6 +109,9 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
  * charset other than UTF-8 is refused too.
  */
 export function requireMediaType(ctx: Koa.Context, accepted: readonly string[]): string {
+  maxArguments('requireMediaType(ctx, accepted)', arguments, 2);
+  koaContext(ctx, 'requireMediaType(ctx)');
+  arrayOf(nonEmptyString, { min: 1 })(accepted, 'requireMediaType(accepted)');
   const header = ctx.get('Content-Type');
   if (!header) throw new UnsupportedMediaTypeError(null, accepted);
   const [type = '', ...params] = header.split(';').map((p) => p.trim().toLowerCase());
@@ -125,6 +127,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Parses a JSON body; the errors say where the text went wrong. */
 export function parseJson(bytes: Uint8Array): unknown {
+  maxArguments('parseJson(bytes)', arguments, 1);
+  if (!(bytes instanceof Uint8Array)) fail('parseJson(bytes)', bytes, 'a Uint8Array or Buffer');
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -144,7 +148,7 @@ function bodyMiddleware<F extends Frame<object>>(
   decode: (type: string, bytes: Buffer) => F,
   options: BodyOptions,
 ): Koa.Middleware<FrameState<F>> {
-  const limit = checkLimit(options.limit ?? DEFAULT_BODY_LIMIT);
+  const limit = options.limit ?? DEFAULT_BODY_LIMIT;
   return async function frameBodyMiddleware(ctx, next) {
     const type = requireMediaType(ctx as unknown as Koa.Context, accepted);
     const bytes = await readBody(ctx as unknown as Koa.Context, { limit });
@@ -166,6 +170,9 @@ function ingestOptions(options: BodyOptions): Omit<BodyOptions, 'limit'> {
  * that fail validation (with every issue's column, row and code).
  */
 export function columnarBody<F extends Frame<object>>(Model: FrameModel<F>, options: BodyOptions = {}): Koa.Middleware<FrameState<F>> {
+  maxArguments('columnarBody(Model, options)', arguments, 2);
+  frameModel(Model, 'columnarBody(Model)');
+  options = bodyOptions(options, 'columnarBody(options)') as BodyOptions;
   const ingest = ingestOptions(options);
   return bodyMiddleware(
     [JSON_TYPE, ARROW_STREAM_TYPE, ARROW_FILE_TYPE],
@@ -179,12 +186,19 @@ export function columnarBody<F extends Frame<object>>(Model: FrameModel<F>, opti
  * objects, or `application/x-ndjson` with one row object per line. Errors as for columnarBody.
  */
 export function rowsBody<F extends Frame<object>>(Model: FrameModel<F>, options: BodyOptions = {}): Koa.Middleware<FrameState<F>> {
+  maxArguments('rowsBody(Model, options)', arguments, 2);
+  frameModel(Model, 'rowsBody(Model)');
+  options = bodyOptions(options, 'rowsBody(options)') as BodyOptions;
   const ingest = ingestOptions(options);
   return bodyMiddleware([JSON_TYPE, NDJSON_TYPE], (type, bytes) => (type === JSON_TYPE ? Model.fromRows(parseJson(bytes), ingest) : ndjsonFrame(Model, bytes, ingest)), options);
 }
 
 /** Bytes that are not Arrow IPC make the body malformed (400 malformed_arrow); cell issues stay 422. */
-export function arrowFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Uint8Array, ingest: Omit<BodyOptions, 'limit'>): F {
+export function arrowFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Uint8Array, ingest: Omit<BodyOptions, 'limit'> = {}): F {
+  maxArguments('arrowFrame(Model, bytes, options)', arguments, 3);
+  frameModel(Model, 'arrowFrame(Model)', ['fromArrow']);
+  if (!(bytes instanceof Uint8Array)) fail('arrowFrame(bytes)', bytes, 'a Uint8Array or Buffer of Arrow IPC');
+  checkIngestOptions(ingest, 'arrowFrame(options)');
   try {
     return Model.fromArrow(bytes, ingest);
   } catch (error) {

@@ -10,6 +10,8 @@ import { createExecutor, type Executor } from '../exec/executor.js';
 import { onResponseDone } from './after-response.js';
 import { respondWithError } from './error-handler.js';
 import { ExecutorUnavailableError, LifecycleError, ServiceOverloadedError } from './errors.js';
+import { func, maxArguments, nonEmptyString, string, timeoutMs } from '../options.js';
+import { koaApp, koaContext, lifecycleOptions, server as checkServer } from './options.js';
 import { PendingCount } from './pending.js';
 import { runtimeOf } from './runtime.js';
 import type { LifecycleOptions, LifecycleState, Logger, ShutdownReport } from './types.js';
@@ -43,9 +45,11 @@ export class ExecutorLifecycle {
   private shutdownPromise: Promise<ShutdownReport> | null = null;
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
 
-  constructor(app: Koa, options: LifecycleOptions) {
+  constructor(app: Koa, options: LifecycleOptions = {}) {
+    koaApp(app, 'executorLifecycle(app)');
     this.app = app;
-    this.options = options;
+    // Checked now, not when the executor starts: a bad value must stop the service at start, not fail each request.
+    this.options = lifecycleOptions(options, 'executorLifecycle(options)') as LifecycleOptions;
     if (options.logger) runtimeOf(app).logger = options.logger;
   }
 
@@ -66,6 +70,7 @@ export class ExecutorLifecycle {
 
   /** Creates the executor and installs the signal handlers; resolves once the GPU is warmed up. Once only. */
   start(): Promise<Executor> {
+    maxArguments('start()', arguments, 0);
     if (this.stateValue === 'closed' || this.stateValue === 'draining') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down and cannot start again');
     if (this.stateValue !== 'idle') throw new LifecycleError('lifecycle_already_started', 'the executor lifecycle has already started');
     return this.begin();
@@ -119,6 +124,7 @@ export class ExecutorLifecycle {
 
   /** Starts (unless started) and ties shutdown to the server: its 'close' shuts down, and shutdown closes it. */
   attach(server: Server): void {
+    checkServer(server, 'attach(server)');
     if (this.stateValue === 'closed' || this.stateValue === 'draining') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down; it cannot serve a new server');
     this.servers.add(server);
     server.once('close', () => void this.shutdown('server closed'));
@@ -129,6 +135,9 @@ export class ExecutorLifecycle {
 
   /** Runs `hook` during shutdown, after requests and after-response tasks drained, before the executor goes. Hooks run last-registered first. */
   onShutdown(name: string, hook: () => unknown): void {
+    maxArguments('onShutdown(name, hook)', arguments, 2);
+    nonEmptyString(name, 'onShutdown(name)');
+    func(hook, 'onShutdown(hook)');
     if (this.stateValue === 'closed') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down');
     this.hooks.push({ name, hook });
   }
@@ -146,8 +155,9 @@ export class ExecutorLifecycle {
   }
 
   /** Resolves true once no request is in flight and no after-response task is pending (false at the timeout). */
-  async idle(timeoutMs = Infinity): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
+  async idle(timeout = Infinity): Promise<boolean> {
+    maxArguments('idle(timeoutMs)', arguments, 1);
+    const deadline = performance.now() + timeoutMs(timeout, 'idle(timeoutMs)');
     const tasks = runtimeOf(this.app).tasks;
     for (;;) {
       if (!(await this.inFlight.idle(deadline - performance.now()))) return false;
@@ -187,6 +197,8 @@ export class ExecutorLifecycle {
    * the after-response queue, run the shutdown hooks, dispose of the executor. Later calls get the same report.
    */
   shutdown(reason = 'shutdown requested'): Promise<ShutdownReport> {
+    maxArguments('shutdown(reason)', arguments, 1);
+    string({ maxLength: 1000 })(reason, 'shutdown(reason)');
     this.shutdownPromise ??= this.drainAndClose(reason);
     return this.shutdownPromise;
   }
@@ -268,6 +280,8 @@ export class ExecutorLifecycle {
  * and `app.listen()` starts it and ties shutdown to the server. Mounting twice on one app is an error.
  */
 export function executorLifecycle(app: Koa, options: LifecycleOptions = {}): ExecutorLifecycle {
+  maxArguments('executorLifecycle(app, options)', arguments, 2);
+  koaApp(app, 'executorLifecycle(app)');
   if (mounted.has(app)) throw new LifecycleError('lifecycle_already_mounted', 'executorLifecycle() is already mounted on this app');
   const lifecycle = new ExecutorLifecycle(app, options);
   mounted.set(app, lifecycle);
@@ -283,11 +297,13 @@ export function executorLifecycle(app: Koa, options: LifecycleOptions = {}): Exe
 
 /** The lifecycle mounted on `app`, or null. */
 export function lifecycleOf(app: Koa): ExecutorLifecycle | null {
+  koaApp(app, 'lifecycleOf(app)');
   return mounted.get(app) ?? null;
 }
 
 /** The shared executor of this request; 503 when no lifecycle is mounted or the service is shutting down. */
 export function getExecutor(ctx: Koa.Context): Executor {
+  koaContext(ctx, 'getExecutor(ctx)');
   const executor: unknown = (ctx.state as { executor?: unknown }).executor;
   if (executor === undefined || executor === null) throw new ExecutorUnavailableError('no executor on this request: mount executorLifecycle(app) before the routes');
   const typed = executor as Executor;
