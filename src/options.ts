@@ -48,8 +48,18 @@ export function integer(bounds: IntegerBounds): Check<number> {
 
 export const nonNegativeInteger = integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 export const positiveInteger = integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
-/** Milliseconds for a timer: what Node can wait for, or Infinity for "never". */
-export const timeoutMs = integer({ min: 0, max: MAX_TIMER_MS, infinite: true });
+/** Milliseconds for a timer, fractions allowed: at most what Node can wait for, and Infinity ("never") when `infinite`. */
+export function duration(options: { readonly infinite: boolean }): Check<number> {
+  const expected = `a number of milliseconds from 0 to ${MAX_TIMER_MS}${options.infinite ? ' (or Infinity)' : ''}`;
+  return (value, name) => {
+    if (typeof value !== 'number' || Number.isNaN(value)) return fail(name, value, expected);
+    if (options.infinite && value === Infinity) return value;
+    return value >= 0 && value <= MAX_TIMER_MS ? value : fail(name, value, expected);
+  };
+}
+
+/** A timeout that may be Infinity (no timeout). */
+export const timeoutMs = duration({ infinite: true });
 
 export const boolean: Check<boolean> = (value, name) => (typeof value === 'boolean' ? value : fail(name, value, 'true or false'));
 
@@ -97,7 +107,7 @@ export function arrayOf<T>(item: Check<T>, options: { readonly min?: number; rea
     if (distinct) {
       const seen = new Set<T>();
       out.forEach((v, i) => {
-        if (seen.has(v)) fail(`${name}[${i}]`, v, 'a value not already in the list');
+        if (seen.has(v)) fail(`${name}[${i}]`, v, 'distinct values (this one is given twice)');
         seen.add(v);
       });
     }
@@ -114,7 +124,7 @@ export function restColumnNames(names: readonly unknown[], where: string, option
   if (names.length < (options.min ?? 0)) fail(`${where}`, names.length, `at least ${options.min} column name${options.min === 1 ? '' : 's'}`);
   const out = names.map((n, i) => nonEmptyString(n, `${where}[${i}]`));
   out.forEach((n, i) => {
-    if (out.indexOf(n) !== i) fail(`${where}[${i}]`, n, 'a column not already named');
+    if (out.indexOf(n) !== i) fail(`${where}[${i}]`, n, 'distinct column names (this one is given twice)');
   });
   return out;
 }

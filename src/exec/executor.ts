@@ -4,7 +4,7 @@
 import { acquireDevice, dawnConfigFromEnv, dawnLoadError, type AdapterDescription } from '../../native/dawn.js';
 import { BackendUnavailableError, CancelledError, ExecutorClosedError } from '../errors.js';
 import { executeNode, MAX_MORSEL, runAsync, runSync, type CpuRunOptions } from '../engines/cpu/engine.js';
-import { abortSignal, arrayOf, fail, func, instanceOf, integer, maxArguments, MAX_TIMER_MS, nonNegativeInteger, oneOf, options as optionsOf, string, timeoutMs } from '../options.js';
+import { abortSignal, arrayOf, duration, fail, func, instanceOf, integer, maxArguments, nonNegativeInteger, oneOf, options as optionsOf, string, timeoutMs } from '../options.js';
 import { WorkerPool } from '../engines/cpu/pool.js';
 import { GpuContext } from '../engines/webgpu/context.js';
 import { executeGpu } from '../engines/webgpu/engine.js';
@@ -47,7 +47,7 @@ export const EXECUTOR_OPTIONS = {
     handoffRows: rowCount,
     // Below a few words a binding holds no chunk to work on.
     maxBindingBytes: integer({ min: 256, max: Number.MAX_SAFE_INTEGER }),
-    reacquireDelayMs: integer({ min: 0, max: MAX_TIMER_MS }),
+    reacquireDelayMs: duration({ infinite: false }),
   }),
   maxWorkers: integer({ min: 0, max: MAX_WORKERS }),
   threadNamePrefix: string({ maxLength: 64 }),

@@ -7,7 +7,7 @@ import { Server } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { EXECUTOR_OPTIONS } from '../exec/executor.js';
 import { INGEST_OPTIONS } from '../model/ingest.js';
-import { arrayOf, boolean, fail, func, integer, isPlainObject, MAX_TIMER_MS, oneOf, options, timeoutMs, type Check } from '../options.js';
+import { arrayOf, boolean, duration, fail, func, integer, isPlainObject, oneOf, options, timeoutMs, type Check } from '../options.js';
 import type { Logger, LogLevel, ResponseFormat } from './types.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -68,7 +68,7 @@ export const lifecycleOptions = options({
   morselRows: EXECUTOR_OPTIONS.morselRows,
   drainTimeoutMs: timeoutMs,
   // Waited for with a timer that must fire: no Infinity.
-  abandonGraceMs: integer({ min: 0, max: MAX_TIMER_MS }),
+  abandonGraceMs: duration({ infinite: false }),
   maxPendingTasks: integer({ min: 1, max: Number.MAX_SAFE_INTEGER, infinite: true }),
   signals: (value: unknown, name: string) => (value === false ? false : signalList(value, name)),
   exitOnSignal: boolean,
