@@ -106,7 +106,7 @@ export class Executor {
   }
 
   /** Engine settings for a run on this executor (used by streaming). */
-  engineOptions(options: PlanRunOptions): CpuRunOptions {
+  engineOptions(options: PlanRunOptions = {}): CpuRunOptions {
     runOptions(options, 'engineOptions(options)');
     if (this.closing) throw new ExecutorClosedError();
     return {

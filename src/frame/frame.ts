@@ -22,7 +22,7 @@ import { sortNode } from '../plan/sort.js';
 import type { PlanNode, SortKey } from '../plan/types.js';
 import { uniqueNode } from '../plan/unique.js';
 import { batchToArrow, batchToColumns, batchToRows } from './output.js';
-import { InvalidArgumentError } from '../errors.js';
+import { ExpressionTypeError, InvalidArgumentError } from '../errors.js';
 import {
   abortSignal,
   arrayOf,
@@ -321,7 +321,7 @@ export class GroupBy<Row extends object, K extends keyof Row & string> {
     for (const [name, e] of entries) {
       if (e.node.kind === 'agg') direct.push({ name, node: e.node });
       else if (containsAgg(e.node)) composite.push({ name, node: lift(e.node) });
-      else fail(`agg(aggs).${keyName(name)}`, e, "an aggregation such as col('x').sum(), or an expression over aggregations");
+      else throw new ExpressionTypeError(`agg(aggs).${keyName(name)}: expected an aggregation such as col('x').sum(), or an expression over aggregations`);
     }
     const aggregated = aggregateNode(this.plan, this.keys, direct);
     if (composite.length === 0) return new Frame(aggregated);
