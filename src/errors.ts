@@ -146,6 +146,16 @@ export class ExecutionError extends GpuframeError {
 // --- Invalid arguments: what TypeScript's types say, checked at run time for JavaScript callers ---
 
 const MAX_DESCRIBED = 40;
+const BUILT_INS: readonly (readonly [string, abstract new (...args: never[]) => unknown])[] = [
+  ['a Map', Map],
+  ['a Set', Set],
+  ['a Date', Date],
+  ['a RegExp', RegExp],
+  ['an Error', Error],
+  ['a Promise', Promise],
+  ['an ArrayBuffer', ArrayBuffer],
+  ['an AbortSignal', AbortSignal],
+];
 
 /**
  * A short, printable description of any value, safe to put in a message a client may see: strings and
@@ -171,9 +181,12 @@ export function describeArgument(value: unknown): string {
       if (value === null) return 'null';
       try {
         if (Array.isArray(value)) return `an array of length ${value.length}`;
-        const tag = Object.prototype.toString.call(value).slice(8, -1);
-        return tag === 'Object' ? 'an object' : `a ${tag}`;
+        if (ArrayBuffer.isView(value)) return 'a typed array';
+        // instanceof, not Object.prototype.toString: that would run a Symbol.toStringTag getter of the caller's.
+        for (const [kind, cls] of BUILT_INS) if (value instanceof cls) return kind;
+        return 'an object';
       } catch {
+        // A revoked Proxy throws on any inspection.
         return 'an object';
       }
   }

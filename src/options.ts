@@ -103,7 +103,9 @@ export function arrayOf<T>(item: Check<T>, options: { readonly min?: number; rea
   return (value, name) => {
     if (!Array.isArray(value)) return fail(name, value, `an array of ${size}`);
     if (value.length < min || value.length > max) return fail(name, value, `an array of ${size}`);
-    const out = value.map((v, i) => item(v, `${name}[${i}]`));
+    // An index loop, not map(): a sparse array's holes are read (as undefined) and refused, not skipped.
+    const out: T[] = [];
+    for (let i = 0; i < value.length; i++) out.push(item(value[i], `${name}[${i}]`));
     if (distinct) {
       const seen = new Set<T>();
       out.forEach((v, i) => {

@@ -33,7 +33,8 @@ const fn: Accepts = (v) => typeof v === 'function';
 const none: Accepts = () => false;
 const isExpr: Accepts = (v) => v instanceof Expr;
 const isLiteral: Accepts = (v) => v === null || ['number', 'bigint', 'string', 'boolean'].includes(typeof v) || (v instanceof Date && !Number.isNaN(v.getTime()));
-const arrayOf = (item: Accepts, min = 0, distinct = false): Accepts => (v) => Array.isArray(v) && v.length >= min && v.every(item) && (!distinct || new Set(v).size === v.length);
+// Array.from reads a sparse array's holes as undefined, where every() would skip them.
+const arrayOf = (item: Accepts, min = 0, distinct = false): Accepts => (v) => Array.isArray(v) && v.length >= min && Array.from(v).every(item) && (!distinct || new Set(v).size === v.length);
 const nameList: Accepts = (v) => nonEmpty(v) || arrayOf(nonEmpty, 1, true)(v);
 const orUndefined = (a: Accepts): Accepts => (v) => v === undefined || a(v);
 const record = (item: Accepts): Accepts => (v) => isPlain(v) && Object.entries(v).every(([k, x]) => k.length > 0 && item(x));
