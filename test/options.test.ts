@@ -212,6 +212,16 @@ describe('other verbs that answered wrongly from JavaScript', () => {
     refuses(() => col('amount').cast('float' as never), /^cast\(to\): expected one of 'int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'/);
   });
 
+  it("agg: an output the caller names like a hidden one ('__agg0') is computed, not refused with a plain TypeError", () => {
+    const out = orders.groupBy('id').agg({ __agg0: col('amount').sum(), range: col('amount').max().sub(col('amount').min()) });
+    assert.deepEqual(out.collectSync(), [
+      { id: 1, __agg0: 10, range: 0 },
+      { id: 2, __agg0: 41, range: 1 },
+      { id: 3, __agg0: 30, range: 0 },
+    ]);
+    refuses(() => orders.groupBy('id').agg({ id: col('amount').sum() }), /^agg\(aggs\): expected each output column named once, received "id"$/);
+  });
+
   it('an argument past the last is refused (collectSync({ executor }) ran inline, ignoring it)', () => {
     refuses(() => (orders.collectSync as (o: unknown) => unknown)({ executor: null }), /^collectSync\(\): expected at most 0 arguments/);
   });

@@ -309,7 +309,9 @@ export class GroupBy<Row extends object, K extends keyof Row & string> {
         const key = JSON.stringify(node, (_k, v: unknown) => (typeof v === 'bigint' ? { bigint: v.toString() } : v));
         let name = lifted.get(key);
         if (name === undefined) {
-          name = `__agg${hidden++}`;
+          // Not a name the caller gave an output.
+          do name = `__agg${hidden++}`;
+          while (Object.hasOwn(aggs, name) || (this.keys as readonly string[]).includes(name));
           lifted.set(key, name);
           direct.push({ name, node });
         }
