@@ -74,7 +74,7 @@ function perKey(flag: boolean | readonly boolean[] | undefined, index: number, c
   return flag[index]!;
 }
 
-/** The verbs' names are part of every message, so a caller finds the call that went wrong. */
+/** Two outputs under one name would make one of them unreachable: refused where the names are given. */
 function noDuplicateNames(names: readonly string[], where: string): void {
   const seen = new Set<string>();
   for (const name of names) {
