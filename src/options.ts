@@ -47,7 +47,6 @@ export function integer(bounds: IntegerBounds): Check<number> {
 }
 
 export const nonNegativeInteger = integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
-export const positiveInteger = integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
 /** Milliseconds for a timer, fractions allowed: at most what Node can wait for, and Infinity ("never") when `infinite`. */
 export function duration(options: { readonly infinite: boolean }): Check<number> {
   const expected = `a number of milliseconds from 0 to ${MAX_TIMER_MS}${options.infinite ? ' (or Infinity)' : ''}`;
@@ -92,7 +91,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   }
 }
 
-export function plainObject(value: unknown, name: string): Record<string, unknown> {
+function plainObject(value: unknown, name: string): Record<string, unknown> {
   return isPlainObject(value) ? value : fail(name, value, 'a plain object');
 }
 
@@ -122,8 +121,7 @@ export const columnNames: Check<readonly string[]> = (value, name) =>
   typeof value === 'string' ? (value.length > 0 ? [value] : fail(name, value, 'a column name or a non-empty array of them')) : arrayOf(nonEmptyString, { min: 1, distinct: true })(value, name);
 
 /** Column names passed as rest arguments (`groupBy('a', 'b')`, `drop('x')`). */
-export function restColumnNames(names: readonly unknown[], where: string, options: { readonly min?: number } = {}): string[] {
-  if (names.length < (options.min ?? 0)) fail(`${where}`, names.length, `at least ${options.min} column name${options.min === 1 ? '' : 's'}`);
+export function restColumnNames(names: readonly unknown[], where: string): string[] {
   const out = names.map((n, i) => nonEmptyString(n, `${where}[${i}]`));
   out.forEach((n, i) => {
     if (out.indexOf(n) !== i) fail(`${where}[${i}]`, n, 'distinct column names (this one is given twice)');
