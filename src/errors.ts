@@ -146,6 +146,83 @@ export class ExecutionError extends GpuframeError {
   }
 }
 
+// --- Invalid arguments: what TypeScript's types say, checked at run time for JavaScript callers ---
+
+const MAX_DESCRIBED = 40;
+const BUILT_INS: readonly (readonly [string, abstract new (...args: never[]) => unknown])[] = [
+  ['a Map', Map],
+  ['a Set', Set],
+  ['a Date', Date],
+  ['a RegExp', RegExp],
+  ['an Error', Error],
+  ['a Promise', Promise],
+  ['an ArrayBuffer', ArrayBuffer],
+  ['an AbortSignal', AbortSignal],
+];
+
+/**
+ * A short, printable description of any value, safe to put in a message a client may see: strings and
+ * keys are cut to 40 characters and quoted, objects are named by kind, and nothing user-defined runs
+ * (no toString, no getters, no Proxy traps beyond a type check).
+ */
+export function describeArgument(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.length > MAX_DESCRIBED ? `${value.slice(0, MAX_DESCRIBED)}…` : value);
+    case 'bigint':
+      return `${value}n`;
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'boolean':
+    case 'undefined':
+      return String(value);
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    case 'object':
+      if (value === null) return 'null';
+      try {
+        if (Array.isArray(value)) return `an array of length ${value.length}`;
+        if (ArrayBuffer.isView(value)) return 'a typed array';
+        // instanceof, not Object.prototype.toString: that would run a Symbol.toStringTag getter of the caller's.
+        for (const [kind, cls] of BUILT_INS) if (value instanceof cls) return kind;
+        return 'an object';
+      } catch {
+        // A revoked Proxy throws on any inspection.
+        return 'an object';
+      }
+  }
+}
+
+/**
+ * An argument or option a public function does not accept: the wrong type, a number out of range or not
+ * an integer, a string outside a closed set, an unknown option name. Thrown where the value enters the
+ * API, before any work; a TypeError, like the other errors about what the caller wrote.
+ */
+export class InvalidArgumentError extends GpuframeTypeError {
+  readonly code = 'invalid_argument';
+  /** The parameter, as the caller wrote it: `join(options).how`, `head(n)`. */
+  readonly argument: string;
+  /** What the parameter accepts, in words. */
+  readonly expected: string;
+  /** The accepted values, when they are a closed set. */
+  readonly allowed: readonly unknown[] | null;
+  constructor(argument: string, received: unknown, expected: string, allowed: readonly unknown[] | null = null) {
+    super(`${argument}: expected ${expected}, received ${describeArgument(received)}`, 400, true);
+    this.argument = argument;
+    this.expected = expected;
+    this.allowed = allowed;
+  }
+
+  /** An options object carries a key the function does not know (a typo, or an option of another function). */
+  static unknownOption(argument: string, key: string, known: readonly string[]): InvalidArgumentError {
+    const error = new InvalidArgumentError(argument, key, `only the options ${known.join(', ') || '(none)'}`, known);
+    error.message = `${argument}: unknown option ${describeArgument(key)}; known options: ${known.join(', ') || '(none)'}`;
+    return error;
+  }
+}
+
 export function isGpuframeError(value: unknown): value is GpuframeError {
   return value instanceof GpuframeError;
 }

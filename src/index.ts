@@ -23,6 +23,7 @@ export {
   BackendUnavailableError,
   GpuMemoryError,
   ExecutionError,
+  InvalidArgumentError,
   isGpuframeError,
 } from './errors.js';
 export type { ValidationIssue } from './errors.js';

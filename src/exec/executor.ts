@@ -4,7 +4,8 @@
 import { acquireDevice, dawnConfigFromEnv, dawnLoadError } from '../../native/dawn.js';
 import type { AdapterDescription } from '../../native/types.js';
 import { BackendUnavailableError, CancelledError, ExecutorClosedError } from '../errors.js';
-import { executeNode, runAsync, runSync, type CpuRunOptions } from '../engines/cpu/engine.js';
+import { executeNode, MAX_MORSEL, runAsync, runSync, type CpuRunOptions } from '../engines/cpu/engine.js';
+import { abortSignal, arrayOf, duration, fail, func, instanceOf, integer, maxArguments, nonNegativeInteger, oneOf, options as optionsOf, string, timeoutMs } from '../options.js';
 import { WorkerPool } from '../engines/cpu/pool.js';
 import { GpuContext } from '../engines/webgpu/context.js';
 import { executeGpu } from '../engines/webgpu/engine.js';
@@ -27,6 +28,37 @@ export const DEFAULT_INLINE_THRESHOLD = 2_097_152;
 export const DEFAULT_GPU_HANDOFF_ROWS = 1_000_000;
 /** Re-acquiring a lost device waits this long, doubling up to a minute. */
 const REACQUIRE_MS = 1000;
+
+export const BACKENDS: readonly BackendName[] = ['auto', 'cpu', 'webgpu'];
+/** Most worker threads a pool may have: each costs a thread and its heap, and 2^31 of them would exhaust memory. */
+export const MAX_WORKERS = 256;
+
+const rowCount = integer({ min: 0, max: Number.MAX_SAFE_INTEGER, infinite: true });
+
+/** Executor options, checked when the executor is made (and by the Koa lifecycle when it is mounted). */
+export const EXECUTOR_OPTIONS = {
+  backend: oneOf(BACKENDS),
+  gpu: optionsOf({
+    dawn: optionsOf({
+      options: arrayOf(string({ minLength: 1 })),
+      featureLevel: oneOf(['core', 'compatibility']),
+      powerPreference: oneOf(['low-power', 'high-performance']),
+    }),
+    memoryBudget: nonNegativeInteger,
+    handoffRows: rowCount,
+    // Below a few words a binding holds no chunk to work on.
+    maxBindingBytes: integer({ min: 256, max: Number.MAX_SAFE_INTEGER }),
+    reacquireDelayMs: duration({ infinite: false }),
+  }),
+  maxWorkers: integer({ min: 0, max: MAX_WORKERS }),
+  threadNamePrefix: string({ maxLength: 64 }),
+  inlineThreshold: rowCount,
+  morselRows: integer({ min: 1, max: MAX_MORSEL }),
+} as const;
+const executorOptions = optionsOf(EXECUTOR_OPTIONS);
+const runOptions = optionsOf({ signal: abortSignal, timings: instanceOf(Map, 'a Map') });
+const submitOptions = optionsOf({ signal: abortSignal });
+const closeOptions = optionsOf({ cancelAfterMs: timeoutMs });
 
 interface GpuState {
   readonly ctx: GpuContext;
@@ -57,14 +89,13 @@ export class Executor {
   private readonly stopAll = new AbortController();
   private nextId = 1;
 
-  constructor(options: ExecutorOptions = {}) {
-    const backend = options.backend ?? 'auto';
-    if (backend !== 'auto' && backend !== 'cpu' && backend !== 'webgpu') throw new TypeError(`unknown backend '${String(backend)}'`);
-    this.backend = backend;
+  constructor(given: ExecutorOptions = {}) {
+    maxArguments('createExecutor(options)', arguments, 1);
+    const options = executorOptions(given, 'createExecutor(options)') as ExecutorOptions;
+    this.backend = options.backend ?? 'auto';
     this.gpuOptions = options.gpu ?? {};
     this.reacquireMs = this.gpuOptions.reacquireDelayMs ?? REACQUIRE_MS;
     const workers = options.maxWorkers;
-    if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new RangeError('maxWorkers: a non-negative integer');
     this.pool = workers === 0 ? null : new WorkerPool({ ...(workers === undefined ? {} : { maxWorkers: workers }), ...(options.threadNamePrefix === undefined ? {} : { threadNamePrefix: options.threadNamePrefix }) });
     this.maxWorkers = this.pool?.size ?? 0;
     this.inlineThreshold = options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD;
@@ -76,7 +107,8 @@ export class Executor {
   }
 
   /** @internal Engine settings for a run on this executor (used by streaming). */
-  engineOptions(options: PlanRunOptions): CpuRunOptions {
+  engineOptions(options: PlanRunOptions = {}): CpuRunOptions {
+    runOptions(options, 'engineOptions(options)');
     if (this.closing) throw new ExecutorClosedError();
     return {
       pool: this.pool,
@@ -89,6 +121,9 @@ export class Executor {
 
   /** Runs an optimised plan to completion, on the GPU engine where the backend and the work size say so. */
   async execute(plan: PlanNode, options: PlanRunOptions = {}): Promise<ColumnBatch> {
+    maxArguments('execute(plan, options)', arguments, 2);
+    if (typeof plan !== 'object' || plan === null || !Array.isArray((plan as { schema?: unknown }).schema)) fail('execute(plan)', plan, "an optimised plan (run frames with frame.collect({ executor }))");
+    runOptions(options, 'execute(options)');
     if (this.closing) throw new ExecutorClosedError();
     const job = this.run(plan, { ...options, signal: this.withStop(options.signal) });
     this.track(job);
@@ -176,11 +211,13 @@ export class Executor {
 
   /** @internal The WebGPU device in use, if one was acquired (diagnostics and tests). */
   gpuDevice(): GPUDevice | null {
+    maxArguments('gpuDevice()', arguments, 0);
     return this.gpuReady?.ctx.device ?? null;
   }
 
   /** Acquires the device now rather than at the first large query; returns its adapter, or null. */
   async warmUp(): Promise<AdapterDescription | null> {
+    maxArguments('warmUp()', arguments, 0);
     if (this.backend === 'cpu') return null;
     const state = await this.acquire();
     if (!state && this.backend === 'webgpu') throw this.noDevice();
@@ -189,6 +226,9 @@ export class Executor {
 
   /** Wraps a job in a handle at once; the job runs on the next tick. */
   submit<R>(job: (signal: AbortSignal) => Promise<R>, options: RunOptions = {}): ExecutionHandle<R> {
+    maxArguments('submit(job, options)', arguments, 2);
+    func(job, 'submit(job)');
+    submitOptions(options, 'submit(options)');
     if (this.closing) throw new ExecutorClosedError();
     const handle = new ExecutionHandle(`job-${this.nextId++}`, job, this.withStop(options.signal));
     this.track(handle.result());
@@ -207,6 +247,7 @@ export class Executor {
   }
 
   stats(): ExecutorStats {
+    maxArguments('stats()', arguments, 0);
     const gpu = this.gpuReady;
     return {
       backend: this.backend,
@@ -224,6 +265,8 @@ export class Executor {
    * call's options hold). With `cancelAfterMs`, jobs still running after that long are cancelled.
    */
   close(options: { readonly cancelAfterMs?: number } = {}): Promise<void> {
+    maxArguments('close(options)', arguments, 1);
+    closeOptions(options, 'close(options)');
     this.closing ??= (async () => {
       const wait = options.cancelAfterMs;
       const timer = wait !== undefined && Number.isFinite(wait) ? setTimeout(() => this.stopAll.abort(new CancelledError('the executor closed before the job finished')), Math.max(0, wait)) : null;

@@ -2,6 +2,7 @@
 // cancelled; cancelling aborts the job's signal, which stops its in-flight morsels.
 
 import { CancelledError } from '../errors.js';
+import { abortSignal, func, optional, string } from '../options.js';
 import type { HandleStatus } from './types.js';
 
 export class ExecutionHandle<R> {
@@ -12,7 +13,9 @@ export class ExecutionHandle<R> {
 
   /** `start` runs the job with a signal that fires on cancel() or when `signal` aborts. */
   constructor(id: string, start: (signal: AbortSignal) => Promise<R>, signal?: AbortSignal) {
-    this.id = id;
+    this.id = string()(id, 'new ExecutionHandle(id)');
+    func(start, 'new ExecutionHandle(start)');
+    optional(abortSignal)(signal, 'new ExecutionHandle(signal)');
     const combined = signal ? AbortSignal.any([signal, this.controller.signal]) : this.controller.signal;
     this.promise = (async () => {
       await Promise.resolve();

@@ -2,13 +2,41 @@
 // returns a new Expr wrapping an IR node; nothing is checked until the expression meets a schema.
 
 import type { DType } from '../model/types.js';
+import { arrayOf, fail, integer, oneOf, string, type Check } from '../options.js';
 import type { AggOp, BinaryOp, ExprNode, LiteralValue, StringMatchOp, UnaryOp } from './types.js';
 
 type Operand = Expr<unknown> | LiteralValue;
 
-function nodeOf(value: Operand): ExprNode {
-  return value instanceof Expr ? value.node : { kind: 'lit', value };
+export const DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'];
+const LITERAL = 'a number, bigint, string, boolean, valid Date or null';
+
+function isLiteral(value: unknown): value is LiteralValue {
+  return (
+    value === null ||
+    typeof value === 'number' ||
+    typeof value === 'bigint' ||
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (value instanceof Date && !Number.isNaN(value.getTime()))
+  );
 }
+
+const literal: Check<LiteralValue> = (value, name) => (isLiteral(value) ? value : fail(name, value, LITERAL));
+const castTarget = oneOf(DTYPES);
+const decimalPlaces = integer({ min: 0, max: 15 });
+const pattern = string();
+
+/** An expression or a literal; anything else (undefined, an object, an array) is refused, not taken as a literal. */
+function nodeOf(value: unknown, name: string): ExprNode {
+  if (value instanceof Expr) return value.node;
+  return { kind: 'lit', value: isLiteral(value) ? value : fail(name, value, `an expression or a literal (${LITERAL})`) };
+}
+
+function exprArg(value: unknown, name: string): Expr<unknown> {
+  return value instanceof Expr ? value : fail(name, value, "an expression such as col('x')");
+}
+
+const NODE_KINDS: ReadonlySet<string> = new Set(['col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'agg']);
 
 /** An expression; `T` is the JS type of its values where TypeScript can know it (`unknown` otherwise). */
 export class Expr<T = unknown> {
@@ -16,11 +44,13 @@ export class Expr<T = unknown> {
   readonly node: ExprNode;
 
   constructor(node: ExprNode) {
+    const kind = typeof node === 'object' && node !== null ? (node as { kind?: unknown }).kind : undefined;
+    if (typeof kind !== 'string' || !NODE_KINDS.has(kind)) fail('new Expr(node)', node, "an expression node (build expressions with col(), lit(), when())");
     this.node = node;
   }
 
   private binary<R>(op: BinaryOp, other: Operand): Expr<R> {
-    return new Expr<R>({ kind: 'binary', op, left: this.node, right: nodeOf(other) });
+    return new Expr<R>({ kind: 'binary', op, left: this.node, right: nodeOf(other, `${op}(other)`) });
   }
   private unary<R>(op: UnaryOp): Expr<R> {
     return new Expr<R>({ kind: 'unary', op, arg: this.node });
@@ -54,21 +84,22 @@ export class Expr<T = unknown> {
   isNull(): Expr<boolean> { return this.unary('isNull'); }
   isNotNull(): Expr<boolean> { return this.unary('isNotNull'); }
   isIn(values: readonly LiteralValue[]): Expr<boolean | null> {
-    return new Expr({ kind: 'isIn', arg: this.node, values: [...values] });
+    return new Expr({ kind: 'isIn', arg: this.node, values: arrayOf(literal)(values, 'isIn(values)') });
   }
   /** Inclusive on both ends. */
   between(low: Operand, high: Operand): Expr<boolean | null> {
+    nodeOf(low, 'between(low)');
+    nodeOf(high, 'between(high)');
     return this.ge(low).and(this.le(high));
   }
 
-  cast<D extends DType>(to: D): Expr<unknown> { return new Expr({ kind: 'cast', arg: this.node, to }); }
+  cast<D extends DType>(to: D): Expr<unknown> { return new Expr({ kind: 'cast', arg: this.node, to: castTarget(to, 'cast(to)') }); }
   abs(): Expr<T> { return this.unary('abs'); }
   floor(): Expr<T> { return this.unary('floor'); }
   ceil(): Expr<T> { return this.unary('ceil'); }
   /** Round half away from zero to `decimals` places. */
   round(decimals = 0): Expr<T> {
-    if (!Number.isInteger(decimals) || decimals < 0 || decimals > 15) throw new RangeError('round(decimals): an integer in 0..15');
-    return new Expr({ kind: 'round', arg: this.node, decimals });
+    return new Expr({ kind: 'round', arg: this.node, decimals: decimalPlaces(decimals, 'round(decimals)') });
   }
 
   startsWith(prefix: string): Expr<boolean | null> { return this.match('startsWith', prefix); }
@@ -78,9 +109,8 @@ export class Expr<T = unknown> {
   upper(): Expr<T> { return this.unary('upper'); }
   /** Length in UTF-16 code units, as JS strings count it. */
   length(): Expr<number | null> { return this.unary('length'); }
-  private match(op: StringMatchOp, pattern: string): Expr<boolean | null> {
-    if (typeof pattern !== 'string') throw new TypeError(`${op}: pattern must be a string`);
-    return new Expr({ kind: 'match', op, arg: this.node, pattern });
+  private match(op: StringMatchOp, text: string): Expr<boolean | null> {
+    return new Expr({ kind: 'match', op, arg: this.node, pattern: pattern(text, `${op}(pattern)`) });
   }
 
   count(): Expr<number> { return this.aggregate('count'); }
@@ -106,26 +136,17 @@ export class Expr<T = unknown> {
    * with an integer is exact, int64 paired with a float is converted to float64 first.
    */
   corr(other: Expr<unknown>): Expr<number | null> {
-    if (!(other instanceof Expr)) throw new TypeError("corr(other): an expression such as col('y')");
-    return new Expr({ kind: 'agg', op: 'corr', arg: this.node, arg2: other.node });
+    return new Expr({ kind: 'agg', op: 'corr', arg: this.node, arg2: exprArg(other, 'corr(other)').node });
   }
 }
 
 export function col<T = unknown>(name: string): Expr<T> {
-  if (typeof name !== 'string' || name.length === 0) throw new TypeError('col(name): a non-empty string');
+  if (typeof name !== 'string' || name.length === 0) fail('col(name)', name, 'a non-empty string');
   return new Expr<T>({ kind: 'col', name });
 }
 
 export function lit<V extends LiteralValue>(value: V): Expr<V> {
-  const ok =
-    value === null ||
-    typeof value === 'number' ||
-    typeof value === 'bigint' ||
-    typeof value === 'string' ||
-    typeof value === 'boolean' ||
-    (value instanceof Date && !Number.isNaN(value.getTime()));
-  if (!ok) throw new TypeError(`lit(value): unsupported literal ${String(value)}`);
-  return new Expr<V>({ kind: 'lit', value });
+  return new Expr<V>({ kind: 'lit', value: literal(value, 'lit(value)') as V });
 }
 
 /** Number of rows in each group (or the frame): `countAll()` without a column. */
@@ -134,13 +155,13 @@ export function countRows(): Expr<number> {
 }
 
 export function coalesce<T>(...args: Expr<T>[]): Expr<T> {
-  if (args.length === 0) throw new TypeError('coalesce needs at least one expression');
-  return new Expr<T>({ kind: 'coalesce', args: args.map((a) => a.node) });
+  if (args.length === 0) fail('coalesce(...exprs)', args.length, 'at least one expression');
+  return new Expr<T>({ kind: 'coalesce', args: args.map((a, i) => exprArg(a, `coalesce(...exprs)[${i}]`).node) });
 }
 
 /** `when(cond).then(a).when(cond2).then(b).otherwise(c)`; without `otherwise` the result is null. */
 export function when(cond: Expr<unknown>): WhenBuilder {
-  return new WhenBuilder([], cond.node);
+  return new WhenBuilder([], exprArg(cond, 'when(condition)').node);
 }
 
 export class WhenBuilder {
@@ -149,7 +170,7 @@ export class WhenBuilder {
     private readonly pending: ExprNode,
   ) {}
   then(value: Operand): ChainedWhen {
-    return new ChainedWhen([...this.branches, { cond: this.pending, then: nodeOf(value) }]);
+    return new ChainedWhen([...this.branches, { cond: this.pending, then: nodeOf(value, 'when(...).then(value)') }]);
   }
 }
 
@@ -160,13 +181,13 @@ export class ChainedWhen extends Expr<unknown> {
     this.branches = branches;
   }
   when(cond: Expr<unknown>): WhenBuilder {
-    return new WhenBuilder(this.branches, cond.node);
+    return new WhenBuilder(this.branches, exprArg(cond, 'when(...).when(condition)').node);
   }
   otherwise(value: Operand): Expr<unknown> {
-    return new Expr({ kind: 'when', branches: this.branches, otherwise: nodeOf(value) });
+    return new Expr({ kind: 'when', branches: this.branches, otherwise: nodeOf(value, 'when(...).otherwise(value)') });
   }
 }
 
 export function toExprNode(value: Operand): ExprNode {
-  return nodeOf(value);
+  return nodeOf(value, 'expression');
 }

@@ -8,6 +8,7 @@ import { fieldsFromShape, type ModelField } from '../model/schema.js';
 import type { PlanNode } from '../plan/types.js';
 import type { ColumnBatch, Field, IngestOptions } from '../model/types.js';
 import { sourceNode } from '../plan/source.js';
+import { fail, isPlainObject, keyName, maxArguments } from '../options.js';
 import { Frame } from './frame.js';
 import type { RowOf } from './types.js';
 
@@ -33,7 +34,18 @@ export interface ModelClass<S extends ModelShape> {
   fromArrow<T extends ModelClass<S>>(this: T, input: arrow.Table | Uint8Array | ArrayBuffer, options?: IngestOptions): InstanceType<T>;
 }
 
+/** A zod schema, of any copy of zod 4: it carries `_zod.def.type`. */
+function isZodType(value: unknown): boolean {
+  const internals = typeof value === 'object' && value !== null ? (value as { _zod?: { def?: { type?: unknown } } })._zod : undefined;
+  return typeof internals?.def?.type === 'string';
+}
+
 export function DataFrameModel<S extends ModelShape>(shape: S): ModelClass<S> {
+  maxArguments('DataFrameModel(shape)', arguments, 1);
+  if (!isPlainObject(shape)) fail('DataFrameModel(shape)', shape, 'an object mapping column names to zod types, such as { id: z.int32() }');
+  for (const [name, type] of Object.entries(shape)) {
+    if (!isZodType(type)) fail(`DataFrameModel(shape).${keyName(name)}`, type, 'a zod type such as z.int32(), z.string() or z.date()');
+  }
   const fields = fieldsFromShape(shape);
   const schema: Field[] = fields.map((f) => ({ name: f.name, dtype: f.dtype, nullable: f.nullable, ...(f.enumValues ? { enumValues: f.enumValues } : {}) }));
 
@@ -46,19 +58,27 @@ export function DataFrameModel<S extends ModelShape>(shape: S): ModelClass<S> {
     static readonly fields: readonly ModelField[] = fields;
     static readonly schema: readonly Field[] = schema;
 
+    /** From `{ column: values[] }`, keyed by alias or name as `inputKeyMode` says. */
     static fromColumns<T extends ModelClass<S>>(this: T, columns: unknown, options: IngestOptions = {}): InstanceType<T> {
+      maxArguments('fromColumns(input, options)', arguments, 2);
       return wrap(this, ingestColumns(fields, columns, options));
     }
 
+    /** From an array of row objects. */
     static fromRows<T extends ModelClass<S>>(this: T, rows: unknown, options: IngestOptions = {}): InstanceType<T> {
+      maxArguments('fromRows(input, options)', arguments, 2);
       return wrap(this, ingestRows(fields, rows, options));
     }
 
+    /** From newline-delimited JSON, one row object per line. */
     static fromNdjson<T extends ModelClass<S>>(this: T, text: string | Uint8Array, options: IngestOptions = {}): InstanceType<T> {
+      maxArguments('fromNdjson(input, options)', arguments, 2);
       return wrap(this, ingestNdjson(fields, text, options));
     }
 
+    /** From an Arrow table or Arrow IPC bytes (stream or file format). */
     static fromArrow<T extends ModelClass<S>>(this: T, input: arrow.Table | Uint8Array | ArrayBuffer, options: IngestOptions = {}): InstanceType<T> {
+      maxArguments('fromArrow(input, options)', arguments, 2);
       return wrap(this, ingestArrow(fields, input, options));
     }
   };

@@ -7,6 +7,8 @@ import type Koa from 'koa';
 import type { ServerResponse } from 'node:http';
 import { markLogged } from './error-handler.js';
 import { ExecutorUnavailableError } from './errors.js';
+import { func, maxArguments } from '../options.js';
+import { afterResponseOptions, koaApp, koaContext } from './options.js';
 import { PendingCount } from './pending.js';
 import { requestIdOf, runtimeOf } from './runtime.js';
 import type { AfterResponseTask, Logger, LogRecord } from './types.js';
@@ -251,10 +253,15 @@ export function onResponseDone(res: ServerResponse, done: () => void): void {
  * nothing about the response, which is already sent.
  */
 export function afterResponse(ctx: Koa.Context, task: AfterResponseTask, options: string | AfterResponseOptions = {}): void {
-  runtimeOf(ctx.app).tasks.register(ctx, task, typeof options === 'string' ? { name: options } : options);
+  maxArguments('afterResponse(ctx, task, options)', arguments, 3);
+  koaContext(ctx, 'afterResponse(ctx)');
+  func(task, 'afterResponse(task)');
+  const checked = afterResponseOptions(typeof options === 'string' ? { name: options } : options, 'afterResponse(options)') as AfterResponseOptions;
+  runtimeOf(ctx.app).tasks.register(ctx, task, checked);
 }
 
 /** Tasks registered and not yet finished, app-wide. */
 export function pendingTasks(app: Koa): number {
+  koaApp(app, 'pendingTasks(app)');
   return runtimeOf(app).tasks.pending;
 }

@@ -10,7 +10,10 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { ValidationError } from '../errors.js';
 import type { Frame } from '../frame/frame.js';
 import { MalformedBodyError, PayloadTooLargeError, RequestAbortedError, RequestTimeoutError, UnsupportedMediaTypeError } from './errors.js';
+import { arrayOf, fail, maxArguments, nonEmptyString } from '../options.js';
+import { bodyOptions, frameModel, koaContext, readBodyOptions } from './options.js';
 import type { BodyOptions, FrameModel, FrameState } from './types.js';
+import { ingestOptions as checkIngestOptions } from '../model/ingest.js';
 
 /** Default body limit: 32 MiB. */
 export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
@@ -25,27 +28,11 @@ const ENCODINGS = ['identity', 'gzip', 'deflate', 'br'] as const;
 /** Default longest wait for the next bytes of a body: 30 s. */
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
-/** Largest timer Node keeps (about 24.8 days); a longer one fires at once. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
 export interface ReadBodyOptions {
   /** Most bytes accepted, on the wire and after decompression (default 32 MiB). */
   readonly limit?: number;
   /** When no bytes of the body arrive for this long, 408 request_timeout (default 30 s; 0 waits forever). */
   readonly timeoutMs?: number;
-}
-
-function checkLimit(limit: number): number {
-  if (!Number.isSafeInteger(limit) || limit <= 0) throw new RangeError(`body limit must be a positive integer of bytes, got ${limit}`);
-  return limit;
-}
-
-/** A timeout in milliseconds: an integer from 0 (none) to 2^31 - 1. */
-export function checkTimeout(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMEOUT_MS) {
-    throw new RangeError(`${name} must be an integer number of milliseconds from 0 (none) to ${MAX_TIMEOUT_MS}, got ${String(value)}`);
-  }
-  return value;
 }
 
 /** Body reads in progress, so a shutdown can end the uploads that outlast its grace. */
@@ -86,8 +73,10 @@ function decoder(encoding: string): Readable & NodeJS.WritableStream | null {
  * after a lingering read (see linger.ts).
  */
 export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}): Promise<Buffer> {
-  const limit = checkLimit(options.limit ?? DEFAULT_BODY_LIMIT);
-  const timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, 'timeoutMs');
+  koaContext(ctx, 'readBody(ctx)');
+  const checked = readBodyOptions(options, 'readBody(options)');
+  const limit = checked.limit ?? DEFAULT_BODY_LIMIT;
+  const timeoutMs = checked.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const declared = ctx.request.length;
   if (declared !== undefined && declared > limit) {
     ctx.req.pause();
@@ -173,6 +162,9 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
  * charset other than UTF-8 is refused too.
  */
 export function requireMediaType(ctx: Koa.Context, accepted: readonly string[]): string {
+  maxArguments('requireMediaType(ctx, accepted)', arguments, 2);
+  koaContext(ctx, 'requireMediaType(ctx)');
+  arrayOf(nonEmptyString, { min: 1 })(accepted, 'requireMediaType(accepted)');
   const header = ctx.get('Content-Type');
   if (!header) throw new UnsupportedMediaTypeError(null, accepted);
   const [type = '', ...params] = header.split(';').map((p) => p.trim().toLowerCase());
@@ -188,6 +180,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Parses a JSON body; the errors say where the text went wrong. */
 export function parseJson(bytes: Uint8Array): unknown {
+  maxArguments('parseJson(bytes)', arguments, 1);
+  if (!(bytes instanceof Uint8Array)) fail('parseJson(bytes)', bytes, 'a Uint8Array or Buffer');
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -207,8 +201,8 @@ function bodyMiddleware<F extends Frame<object>>(
   decode: (type: string, bytes: Buffer) => F,
   options: BodyOptions,
 ): Koa.Middleware<FrameState<F>> {
-  const limit = checkLimit(options.limit ?? DEFAULT_BODY_LIMIT);
-  const timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, 'timeoutMs');
+  const limit = options.limit ?? DEFAULT_BODY_LIMIT;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   return async function frameBodyMiddleware(ctx, next) {
     const type = requireMediaType(ctx as unknown as Koa.Context, accepted);
     const bytes = await readBody(ctx as unknown as Koa.Context, { limit, timeoutMs });
@@ -230,6 +224,9 @@ function ingestOptions(options: BodyOptions): Omit<BodyOptions, 'limit' | 'timeo
  * that fail validation (with every issue's column, row and code).
  */
 export function columnarBody<F extends Frame<object>>(Model: FrameModel<F>, options: BodyOptions = {}): Koa.Middleware<FrameState<F>> {
+  maxArguments('columnarBody(Model, options)', arguments, 2);
+  frameModel(Model, 'columnarBody(Model)');
+  options = bodyOptions(options, 'columnarBody(options)') as BodyOptions;
   const ingest = ingestOptions(options);
   return bodyMiddleware(
     [JSON_TYPE, ARROW_STREAM_TYPE, ARROW_FILE_TYPE],
@@ -243,12 +240,19 @@ export function columnarBody<F extends Frame<object>>(Model: FrameModel<F>, opti
  * objects, or `application/x-ndjson` with one row object per line. Errors as for columnarBody.
  */
 export function rowsBody<F extends Frame<object>>(Model: FrameModel<F>, options: BodyOptions = {}): Koa.Middleware<FrameState<F>> {
+  maxArguments('rowsBody(Model, options)', arguments, 2);
+  frameModel(Model, 'rowsBody(Model)');
+  options = bodyOptions(options, 'rowsBody(options)') as BodyOptions;
   const ingest = ingestOptions(options);
   return bodyMiddleware([JSON_TYPE, NDJSON_TYPE], (type, bytes) => (type === JSON_TYPE ? Model.fromRows(parseJson(bytes), ingest) : ndjsonFrame(Model, bytes, ingest)), options);
 }
 
 /** Bytes that are not Arrow IPC make the body malformed (400 malformed_arrow); cell issues stay 422. */
-export function arrowFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Uint8Array, ingest: Omit<BodyOptions, 'limit'>): F {
+export function arrowFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Uint8Array, ingest: Omit<BodyOptions, 'limit'> = {}): F {
+  maxArguments('arrowFrame(Model, bytes, options)', arguments, 3);
+  frameModel(Model, 'arrowFrame(Model)', ['fromArrow']);
+  if (!(bytes instanceof Uint8Array)) fail('arrowFrame(bytes)', bytes, 'a Uint8Array or Buffer of Arrow IPC');
+  checkIngestOptions(ingest, 'arrowFrame(options)');
   try {
     return Model.fromArrow(bytes, ingest);
   } catch (error) {

@@ -13,6 +13,8 @@ import { truncateForMessage } from '../echo.js';
 import { CancelledError, isGpuframeError, ValidationError } from '../errors.js';
 import { codeForStatus, MalformedBodyError, RouteNotFoundError } from './errors.js';
 import { bodyUnread, lingerAfterAnswer } from './linger.js';
+import { maxArguments } from '../options.js';
+import { koaApp, koaContext } from './options.js';
 import { requestIdOf, runtimeOf } from './runtime.js';
 
 export interface ErrorBody {
@@ -99,6 +101,7 @@ function hiddenMessage(status: number): string {
 
 /** Answers the error on `ctx` in the shared shape, logs server errors and emits the error on the app. */
 export function respondWithError(ctx: Koa.Context, error: unknown): void {
+  koaContext(ctx, 'respondWithError(ctx)');
   const mapped = mapError(ctx, error);
   const requestId = requestIdOf(ctx);
   const logger = runtimeOf(ctx.app).logger;
@@ -140,6 +143,7 @@ export function respondWithError(ctx: Koa.Context, error: unknown): void {
  * the request id is known).
  */
 export function errorHandler(): Koa.Middleware {
+  maxArguments('errorHandler()', arguments, 0);
   return async function errorHandlerMiddleware(ctx, next) {
     try {
       await next();
@@ -165,6 +169,8 @@ export function errorHandler(): Koa.Middleware {
  * that writes errors nobody logged yet as structured lines, in place of Koa's plain-text default.
  */
 export function registerErrorHandlers(app: Koa): void {
+  maxArguments('registerErrorHandlers(app)', arguments, 1);
+  koaApp(app, 'registerErrorHandlers(app)');
   app.use(errorHandler());
   app.on('error', (error: unknown, ctx?: Koa.Context) => {
     if (typeof error === 'object' && error !== null && logged.has(error)) return;

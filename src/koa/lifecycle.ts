@@ -9,10 +9,12 @@ import { createServer, type Server } from 'node:http';
 import type Koa from 'koa';
 import { createExecutor, type Executor } from '../exec/executor.js';
 import { onResponseDone } from './after-response.js';
-import { abortBodyRead, checkTimeout } from './body.js';
+import { abortBodyRead } from './body.js';
 import { respondWithError } from './error-handler.js';
 import { ExecutorUnavailableError, LifecycleError, ServiceOverloadedError } from './errors.js';
 import { bodyUnread } from './linger.js';
+import { fail, func, maxArguments, nonEmptyString, string, timeoutMs } from '../options.js';
+import { koaApp, koaContext, lifecycleOptions, server as checkServer } from './options.js';
 import { PendingCount } from './pending.js';
 import { runtimeOf } from './runtime.js';
 import type { LifecycleOptions, LifecycleState, Logger, ShutdownReport } from './types.js';
@@ -41,25 +43,16 @@ export interface ServerTimeouts {
 
 export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000 };
 
-/** A timeout option: an integer from 0 to 2^31 - 1, else a LifecycleError naming it. */
-function timeoutOption(value: unknown, name: string): number {
-  try {
-    return checkTimeout(value, name);
-  } catch (error) {
-    throw new LifecycleError('lifecycle_invalid_option', (error as Error).message);
-  }
-}
-
-/** The options' timeouts with defaults filled in, each checked: an integer from 0 to 2^31 - 1, headers no longer than the request. */
+/** The options' timeouts (each already checked by lifecycleOptions) with defaults filled in; the headers may not outlast the request. */
 export function serverTimeouts(options: Partial<ServerTimeouts>): ServerTimeouts {
   const timeouts = { ...DEFAULT_SERVER_TIMEOUTS };
   for (const name of Object.keys(DEFAULT_SERVER_TIMEOUTS) as (keyof ServerTimeouts)[]) {
     const value = options[name];
-    if (value !== undefined) timeouts[name] = timeoutOption(value, name);
+    if (value !== undefined) timeouts[name] = value;
   }
   const { headersTimeoutMs, requestTimeoutMs } = timeouts;
   if (headersTimeoutMs > 0 && requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
-    throw new LifecycleError('lifecycle_invalid_option', `headersTimeoutMs (${headersTimeoutMs}) must not exceed requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request`);
+    fail('executorLifecycle(options).headersTimeoutMs', headersTimeoutMs, `at most requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request`);
   }
   return timeouts;
 }
@@ -107,13 +100,12 @@ export class ExecutorLifecycle {
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
   private lastSignal: { readonly signal: NodeJS.Signals; readonly at: number } | null = null;
 
-  constructor(app: Koa, options: LifecycleOptions) {
+  constructor(app: Koa, options: LifecycleOptions = {}) {
+    koaApp(app, 'executorLifecycle(app)');
     this.app = app;
-    this.options = options;
-    this.timeouts = serverTimeouts(options);
-    for (const name of ['drainTimeoutMs', 'abandonGraceMs', 'uploadGraceMs'] as const) {
-      if (options[name] !== undefined) timeoutOption(options[name], name);
-    }
+    // Checked now, not when the executor starts: a bad value must stop the service at start, not fail each request.
+    this.options = lifecycleOptions(options, 'executorLifecycle(options)') as LifecycleOptions;
+    this.timeouts = serverTimeouts(this.options);
     this.hurried = new Promise((resolve) => (this.hurryNow = resolve));
     if (options.logger) runtimeOf(app).logger = options.logger;
   }
@@ -155,6 +147,7 @@ export class ExecutorLifecycle {
 
   /** Creates the executor and installs the signal handlers; resolves once the GPU is warmed up. Once only. */
   start(): Promise<Executor> {
+    maxArguments('start()', arguments, 0);
     if (this.stateValue === 'closed' || this.stateValue === 'draining') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down and cannot start again');
     if (this.stateValue !== 'idle') throw new LifecycleError('lifecycle_already_started', 'the executor lifecycle has already started');
     return this.begin();
@@ -208,6 +201,7 @@ export class ExecutorLifecycle {
 
   /** Starts (unless started) and ties shutdown to the server: its 'close' shuts down, and shutdown closes it. */
   attach(server: Server): void {
+    checkServer(server, 'attach(server)');
     if (this.stateValue === 'closed' || this.stateValue === 'draining') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down; it cannot serve a new server');
     this.servers.add(server);
     this.applyTimeouts(server);
@@ -219,6 +213,9 @@ export class ExecutorLifecycle {
 
   /** Runs `hook` during shutdown, after requests and after-response tasks drained, before the executor goes. Hooks run last-registered first. */
   onShutdown(name: string, hook: () => unknown): void {
+    maxArguments('onShutdown(name, hook)', arguments, 2);
+    nonEmptyString(name, 'onShutdown(name)');
+    func(hook, 'onShutdown(hook)');
     if (this.stateValue === 'closed') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down');
     this.hooks.push({ name, hook });
   }
@@ -236,8 +233,9 @@ export class ExecutorLifecycle {
   }
 
   /** Resolves true once no request is in flight and no after-response task is pending (false at the timeout). */
-  async idle(timeoutMs = Infinity): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
+  async idle(timeout = Infinity): Promise<boolean> {
+    maxArguments('idle(timeoutMs)', arguments, 1);
+    const deadline = performance.now() + timeoutMs(timeout, 'idle(timeoutMs)');
     const tasks = runtimeOf(this.app).tasks;
     for (;;) {
       if (!(await this.inFlight.idle(deadline - performance.now()))) return false;
@@ -316,6 +314,8 @@ export class ExecutorLifecycle {
    * `uploadGraceMs` are ended with 503. Later calls get the same report.
    */
   shutdown(reason = 'shutdown requested'): Promise<ShutdownReport> {
+    maxArguments('shutdown(reason)', arguments, 1);
+    string({ maxLength: 1000 })(reason, 'shutdown(reason)');
     this.shutdownPromise ??= this.drainAndClose(reason);
     return this.shutdownPromise;
   }
@@ -421,6 +421,8 @@ export class ExecutorLifecycle {
  * and `app.listen()` starts it and ties shutdown to the server. Mounting twice on one app is an error.
  */
 export function executorLifecycle(app: Koa, options: LifecycleOptions = {}): ExecutorLifecycle {
+  maxArguments('executorLifecycle(app, options)', arguments, 2);
+  koaApp(app, 'executorLifecycle(app)');
   if (mounted.has(app)) throw new LifecycleError('lifecycle_already_mounted', 'executorLifecycle() is already mounted on this app');
   const lifecycle = new ExecutorLifecycle(app, options);
   mounted.set(app, lifecycle);
@@ -436,11 +438,13 @@ export function executorLifecycle(app: Koa, options: LifecycleOptions = {}): Exe
 
 /** The lifecycle mounted on `app`, or null. */
 export function lifecycleOf(app: Koa): ExecutorLifecycle | null {
+  koaApp(app, 'lifecycleOf(app)');
   return mounted.get(app) ?? null;
 }
 
 /** The shared executor of this request; 503 when no lifecycle is mounted or the service is shutting down. */
 export function getExecutor(ctx: Koa.Context): Executor {
+  koaContext(ctx, 'getExecutor(ctx)');
   const executor: unknown = (ctx.state as { executor?: unknown }).executor;
   if (executor === undefined || executor === null) throw new ExecutorUnavailableError('no executor on this request: mount executorLifecycle(app) before the routes');
   const typed = executor as Executor;

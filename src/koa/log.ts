@@ -1,6 +1,8 @@
 // Structured logs: one JSON object per line. Services pass their own Logger (pino and friends fit the
 // shape); the default writes JSON lines to stdout, warnings and errors to stderr.
 
+import { maxArguments } from '../options.js';
+import { jsonLoggerOptions } from './options.js';
 import type { Logger, LogLevel, LogRecord } from './types.js';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -16,6 +18,8 @@ export interface JsonLoggerOptions {
 
 /** A JSON-lines logger. Values that JSON cannot hold (bigint, errors) are written readably. */
 export function jsonLogger(options: JsonLoggerOptions = {}): Logger {
+  maxArguments('jsonLogger(options)', arguments, 1);
+  options = jsonLoggerOptions(options, 'jsonLogger(options)') as JsonLoggerOptions;
   const threshold = ORDER[options.level ?? 'info'];
   const write = options.write ?? ((line: string, level: LogLevel) => (level === 'warn' || level === 'error' ? process.stderr : process.stdout).write(line));
   const base = options.base ?? {};

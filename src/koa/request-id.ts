@@ -4,7 +4,9 @@
 
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
+import { maxArguments } from '../options.js';
 import { keepHeaderOnError } from './error-handler.js';
+import { requestIdOptions } from './options.js';
 
 export interface RequestIdOptions {
   /** Header read and echoed (default 'X-Request-ID'). */
@@ -17,6 +19,8 @@ export interface RequestIdOptions {
 const USABLE = /^[\x21-\x7e]{1,200}$/;
 
 export function requestId(options: RequestIdOptions = {}): Koa.Middleware {
+  maxArguments('requestId(options)', arguments, 1);
+  options = requestIdOptions(options, 'requestId(options)') as RequestIdOptions;
   const header = options.header ?? 'X-Request-ID';
   const generate = options.generate ?? randomUUID;
   return async function requestIdMiddleware(ctx, next) {

@@ -2,10 +2,12 @@
 // went away), with the request id, the status actually sent and the time taken.
 
 import type Koa from 'koa';
+import { maxArguments } from '../options.js';
 import { onResponseDone } from './after-response.js';
 import { requestIdOf, runtimeOf } from './runtime.js';
 
 export function requestLog(): Koa.Middleware {
+  maxArguments('requestLog()', arguments, 0);
   return async function requestLogMiddleware(ctx, next) {
     const started = performance.now();
     onResponseDone(ctx.res, () => {

@@ -6,8 +6,10 @@
 import * as arrow from 'apache-arrow';
 import { Readable } from 'node:stream';
 import type Koa from 'koa';
-import type { Executor } from '../exec/executor.js';
-import { Frame } from '../frame/frame.js';
+import { Executor } from '../exec/executor.js';
+import { Frame, MAX_BATCH_SIZE } from '../frame/frame.js';
+import { fail, instanceOf, integer, maxArguments, oneOf, options as optionsOf } from '../options.js';
+import { formatList, koaContext, RESPONSE_FORMATS } from './options.js';
 import { arrowType } from '../model/column.js';
 import { onResponseDone } from './after-response.js';
 import { ARROW_STREAM_TYPE, JSON_TYPE, NDJSON_TYPE } from './body.js';
@@ -20,6 +22,9 @@ const ALL_FORMATS: readonly ResponseFormat[] = ['json', 'ndjson', 'arrow'];
 
 /** The format the client prefers among `available` (the first when Accept is absent or `*\/*`); 406 when none fits. */
 export function negotiateFormat(ctx: Koa.Context, available: readonly ResponseFormat[] = ALL_FORMATS): ResponseFormat {
+  maxArguments('negotiateFormat(ctx, available)', arguments, 2);
+  koaContext(ctx, 'negotiateFormat(ctx)');
+  formatList(available, 'negotiateFormat(available)');
   const types = available.map((f) => FORMAT_TYPES[f]);
   const chosen = ctx.accepts(types);
   const index = typeof chosen === 'string' ? types.indexOf(chosen) : -1;
@@ -39,6 +44,24 @@ export interface SendOptions {
   readonly status?: number;
 }
 
+const sendOptions = optionsOf({
+  executor: instanceOf(Executor, 'an Executor from createExecutor() or getExecutor(ctx)'),
+  format: oneOf(RESPONSE_FORMATS),
+  formats: formatList,
+  batchSize: integer({ min: 1, max: MAX_BATCH_SIZE }),
+  // A status whose answer has a body: 1xx, 204, 205 and 304 carry none.
+  status: (value: unknown, name: string) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= 200 && value <= 599 && value !== 204 && value !== 205 && value !== 304
+      ? value
+      : fail(name, value, 'an HTTP status from 200 to 599 whose answer has a body (not 204, 205 or 304)'),
+});
+
+function isBatchSource(value: unknown): value is BatchSource {
+  if (value instanceof Frame || arrow.util.isArrowTable(value)) return true;
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function';
+}
+
 export type BatchSource = Frame<object> | arrow.Table | AsyncIterable<arrow.RecordBatch> | Iterable<arrow.RecordBatch>;
 
 /**
@@ -47,6 +70,10 @@ export type BatchSource = Frame<object> | arrow.Table | AsyncIterable<arrow.Reco
  * the wire already) and is emitted on the app. The plan is cancelled if the client goes away.
  */
 export async function sendFrame(ctx: Koa.Context, source: BatchSource, options: SendOptions = {}): Promise<void> {
+  maxArguments('sendFrame(ctx, source, options)', arguments, 3);
+  koaContext(ctx, 'sendFrame(ctx)');
+  if (!isBatchSource(source)) fail('sendFrame(source)', source, 'a frame, an Arrow table, or an iterable of Arrow record batches');
+  options = sendOptions(options, 'sendFrame(options)') as SendOptions;
   const format = options.format ?? negotiateFormat(ctx, options.formats);
   const abort = new AbortController();
   onResponseDone(ctx.res, () => {
@@ -73,7 +100,7 @@ export async function sendFrame(ctx: Koa.Context, source: BatchSource, options: 
 
 function batchesOf(source: BatchSource, options: SendOptions, signal: AbortSignal): AsyncIterable<arrow.RecordBatch> {
   if (source instanceof Frame) {
-    return source.stream({ ...(options.executor ? { executor: options.executor } : {}), ...(options.batchSize ? { batchSize: options.batchSize } : {}), signal });
+    return source.stream({ ...(options.executor ? { executor: options.executor } : {}), ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }), signal });
   }
   if (arrow.util.isArrowTable(source)) return toAsync(source.batches);
   if (Symbol.asyncIterator in source) return source;

@@ -4,6 +4,8 @@
 import type Koa from 'koa';
 import { TaskQueue } from './after-response.js';
 import { jsonLogger } from './log.js';
+import { maxArguments } from '../options.js';
+import { koaApp, logger as checkLogger } from './options.js';
 import type { Logger } from './types.js';
 
 export interface AppRuntime {
@@ -25,7 +27,9 @@ export function runtimeOf(app: Koa): AppRuntime {
 
 /** Sets the logger gpuframe's middleware use for this app (request lines, task lines, errors). */
 export function setLogger(app: Koa, logger: Logger): void {
-  runtimeOf(app).logger = logger;
+  maxArguments('setLogger(app, logger)', arguments, 2);
+  koaApp(app, 'setLogger(app)');
+  runtimeOf(app).logger = checkLogger(logger, 'setLogger(logger)');
 }
 
 /** The request id of a context, when requestId() ran. */

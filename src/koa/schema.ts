@@ -2,7 +2,9 @@
 // own conversion, so a service can publish its contract (an OpenAPI document, a /schema route).
 
 import { z } from 'zod';
+import { INPUT_KEY_MODES } from '../model/ingest.js';
 import type { InputKeyMode } from '../model/types.js';
+import { fail, isPlainObject, maxArguments, oneOf, options as optionsOf } from '../options.js';
 import type { FrameModel } from './types.js';
 
 export interface JsonSchemaOptions {
@@ -13,6 +15,8 @@ export interface JsonSchemaOptions {
 interface ShapedModel extends Pick<FrameModel, 'fields' | 'name'> {
   readonly shape: Readonly<Record<string, z.ZodType>>;
 }
+
+const schemaOptions = optionsOf({ inputKeyMode: oneOf(INPUT_KEY_MODES) });
 
 function keysOf(name: string, alias: string | undefined, mode: InputKeyMode): string[] {
   if (alias === undefined || mode === 'names') return [name];
@@ -25,6 +29,12 @@ function keysOf(name: string, alias: string | undefined, mode: InputKeyMode): st
  * lists both as optional, since JSON Schema cannot say "exactly one of" per column without noise.
  */
 export function columnarJsonSchema(Model: ShapedModel, options: JsonSchemaOptions = {}): Record<string, unknown> {
+  maxArguments('columnarJsonSchema(Model, options)', arguments, 2);
+  const shaped = Model as Partial<ShapedModel> | null;
+  if ((typeof Model !== 'function' && typeof Model !== 'object') || shaped === null || !Array.isArray(shaped.fields) || !isPlainObject(shaped.shape)) {
+    fail('columnarJsonSchema(Model)', Model, 'a model class made by DataFrameModel({...})');
+  }
+  options = schemaOptions(options, 'columnarJsonSchema(options)') as JsonSchemaOptions;
   const mode = options.inputKeyMode ?? (Model.fields.some((f) => f.alias !== undefined) ? 'aliases' : 'names');
   const properties: Record<string, z.ZodType> = {};
   for (const field of Model.fields) {

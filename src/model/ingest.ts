@@ -7,7 +7,25 @@ import { ColumnLengthMismatchError, UnknownColumnError, ValidationError } from '
 import { allocBitmap, getBit, setBit } from './column.js';
 import type { ModelField } from './schema.js';
 import type { Column, ColumnBatch, DType, IngestOptions, InputKeyMode, RowFailure, TrustedMode } from './types.js';
+import { boolean, func, integer, oneOf, options as optionsOf } from '../options.js';
 import { buildColumn, describeValue, IssueCollector, keepRows, nullColumn, REPORTED, type CellSource } from './validate.js';
+
+export const TRUSTED_MODES: readonly TrustedMode[] = ['off', 'shape_only', 'strict'];
+export const INPUT_KEY_MODES: readonly InputKeyMode[] = ['aliases', 'names', 'both'];
+/** Issues kept on one ValidationError at most: each is an object a response carries. */
+export const MAX_ISSUES = 100_000;
+
+/** The options every ingest entry point takes, checked where they enter (a model's from* methods, the body middleware). */
+export const INGEST_OPTIONS = {
+  trustedMode: oneOf(TRUSTED_MODES),
+  inputKeyMode: oneOf(INPUT_KEY_MODES),
+  fillMissingOptional: boolean,
+  ignoreErrors: boolean,
+  onValidationErrors: func,
+  extraColumns: oneOf(['error', 'ignore']),
+  maxIssues: integer({ min: 0, max: MAX_ISSUES }),
+} as const;
+export const ingestOptions = optionsOf(INGEST_OPTIONS);
 
 interface Settings {
   readonly mode: TrustedMode;
@@ -20,8 +38,8 @@ interface Settings {
 }
 
 /** Columnar input: `{ key: array }`. A key whose value is undefined counts as absent, as JS optional properties do. */
-export function ingestColumns(fields: readonly ModelField[], input: unknown, options: IngestOptions = {}): ColumnBatch {
-  const settings = resolveSettings(fields, options);
+export function ingestColumns(fields: readonly ModelField[], input: unknown, options: IngestOptions = {}, where = 'fromColumns(options)'): ColumnBatch {
+  const settings = resolveSettings(fields, options, where);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw inputError(`expected an object mapping column names to arrays, received ${describeValue(input)}`);
   }
@@ -48,8 +66,8 @@ export function ingestColumns(fields: readonly ModelField[], input: unknown, opt
 }
 
 /** Row input: an array of objects. A key missing from a row is a null cell when the field allows it. */
-export function ingestRows(fields: readonly ModelField[], rows: unknown, options: IngestOptions = {}): ColumnBatch {
-  const settings = resolveSettings(fields, options);
+export function ingestRows(fields: readonly ModelField[], rows: unknown, options: IngestOptions = {}, where = 'fromRows(options)'): ColumnBatch {
+  const settings = resolveSettings(fields, options, where);
   if (!Array.isArray(rows)) throw inputError(`expected an array of row objects, received ${describeValue(rows)}`);
   return ingestRowArray(fields, rows, settings, new IssueCollector(settings.maxIssues, settings.ignoreErrors), 'input rows');
 }
@@ -58,8 +76,8 @@ export function ingestRows(fields: readonly ModelField[], rows: unknown, options
  * One JSON object per line; blank lines are skipped. `row` in issues counts records (non-blank lines), so it
  * matches the row index of the result; a message about a malformed line names its line number too.
  */
-export function ingestNdjson(fields: readonly ModelField[], text: string | Uint8Array, options: IngestOptions = {}): ColumnBatch {
-  const settings = resolveSettings(fields, options);
+export function ingestNdjson(fields: readonly ModelField[], text: string | Uint8Array, options: IngestOptions = {}, where = 'fromNdjson(options)'): ColumnBatch {
+  const settings = resolveSettings(fields, options, where);
   const issues = new IssueCollector(settings.maxIssues, settings.ignoreErrors);
   let source: string;
   if (typeof text === 'string') {
@@ -93,8 +111,8 @@ export function ingestNdjson(fields: readonly ModelField[], text: string | Uint8
  * Arrow type; the other modes convert any numeric type to a numeric column, any string type to utf8 and
  * any date or timestamp to date, checking cells as they would JSON cells.
  */
-export function ingestArrow(fields: readonly ModelField[], input: arrow.Table | Uint8Array | ArrayBuffer, options: IngestOptions = {}): ColumnBatch {
-  const settings = resolveSettings(fields, options);
+export function ingestArrow(fields: readonly ModelField[], input: arrow.Table | Uint8Array | ArrayBuffer, options: IngestOptions = {}, where = 'fromArrow(options)'): ColumnBatch {
+  const settings = resolveSettings(fields, options, where);
   const table = toTable(input);
   const issues = new IssueCollector(settings.maxIssues, settings.ignoreErrors);
   const keys = table.schema.fields.map((f) => f.name);
@@ -107,23 +125,16 @@ export function ingestArrow(fields: readonly ModelField[], input: arrow.Table | 
   return assemble(fields, table.numRows, sources, settings, issues);
 }
 
-function resolveSettings(fields: readonly ModelField[], options: IngestOptions): Settings {
-  const mode = options.trustedMode ?? 'off';
-  if (mode !== 'off' && mode !== 'shape_only' && mode !== 'strict') throw new RangeError(`unknown trustedMode '${String(mode)}'`);
-  const keyMode = options.inputKeyMode ?? (fields.some((f) => f.alias !== undefined) ? 'aliases' : 'names');
-  if (keyMode !== 'aliases' && keyMode !== 'names' && keyMode !== 'both') throw new RangeError(`unknown inputKeyMode '${String(keyMode)}'`);
-  const extraColumns = options.extraColumns ?? 'error';
-  if (extraColumns !== 'error' && extraColumns !== 'ignore') throw new RangeError(`unknown extraColumns '${String(extraColumns)}'`);
-  const maxIssues = options.maxIssues ?? 100;
-  if (!Number.isSafeInteger(maxIssues) || maxIssues < 0) throw new RangeError(`maxIssues must be a non-negative integer, got ${maxIssues}`);
+function resolveSettings(fields: readonly ModelField[], given: IngestOptions, where: string): Settings {
+  const options = ingestOptions(given, where);
   return {
-    mode,
-    keyMode,
+    mode: options.trustedMode ?? 'off',
+    keyMode: options.inputKeyMode ?? (fields.some((f) => f.alias !== undefined) ? 'aliases' : 'names'),
     fillMissingOptional: options.fillMissingOptional ?? true,
     ignoreErrors: options.ignoreErrors ?? false,
-    onValidationErrors: options.onValidationErrors,
-    extraColumns,
-    maxIssues,
+    onValidationErrors: options.onValidationErrors as Settings['onValidationErrors'],
+    extraColumns: options.extraColumns ?? 'error',
+    maxIssues: options.maxIssues ?? 100,
   };
 }
 

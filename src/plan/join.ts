@@ -7,6 +7,9 @@ import type { Field } from '../model/types.js';
 import { requireColumns } from './project.js';
 import type { JoinHow, PlanNode } from './types.js';
 
+/** The joins implemented; right, full and cross joins are not (yet), and are refused, never approximated. */
+export const JOIN_HOWS: readonly JoinHow[] = ['inner', 'left', 'semi', 'anti'];
+
 export interface JoinSpec {
   readonly leftOn: readonly string[];
   readonly rightOn: readonly string[];
@@ -17,6 +20,10 @@ export interface JoinSpec {
 export function joinNode(left: PlanNode, right: PlanNode, spec: JoinSpec): PlanNode {
   const { leftOn, rightOn, how, suffix } = spec;
   if (leftOn.length === 0 || leftOn.length !== rightOn.length) throw new TypeError('join needs the same non-zero number of left and right keys');
+  // Checked again here (the frame checks callers' options): any other value would run as an inner join.
+  if (!JOIN_HOWS.includes(how)) throw new TypeError(`join how '${String(how)}' is not one of ${JOIN_HOWS.join(', ')}`);
+  // An empty suffix would rename a clashing column to itself, forever.
+  if (suffix.length === 0) throw new TypeError('join suffix must not be empty');
   requireColumns(left, leftOn, 'join (left keys)');
   requireColumns(right, rightOn, 'join (right keys)');
   leftOn.forEach((l, i) => {

@@ -13,13 +13,13 @@ import {
   afterResponse,
   columnarBody,
   executorLifecycle,
-  LifecycleError,
   registerErrorHandlers,
   requestId,
   type FrameState,
   type GpuframeState,
   type LifecycleOptions,
 } from '../../src/koa/index.js';
+import { InvalidArgumentError } from '../../src/index.js';
 import { assertErrorReply, captureLogger, delay, Event, listen, request, waitFor, type Reply } from './koa-helpers.js';
 
 function app(options: LifecycleOptions, extra: (router: Router<GpuframeState>) => void = () => undefined): { app: Koa; lifecycle: ReturnType<typeof executorLifecycle>; records: ReturnType<typeof captureLogger>['records'] } {
@@ -64,10 +64,10 @@ function parseRaw(text: string): Reply {
 describe('executorLifecycle: server timeouts', () => {
   it('are checked where they enter: integers from 0 to 2^31 - 1, and headers no longer than the request', () => {
     for (const bad of [-1, 1.5, 2 ** 31, Number.NaN, '5000' as unknown as number]) {
-      assert.throws(() => executorLifecycle(new Koa(), { signals: false, idleTimeoutMs: bad }), (e: unknown) => e instanceof LifecycleError && e.code === 'lifecycle_invalid_option' && /idleTimeoutMs/.test(e.message), String(bad));
+      assert.throws(() => executorLifecycle(new Koa(), { signals: false, idleTimeoutMs: bad }), (e: unknown) => e instanceof InvalidArgumentError && e.code === 'invalid_argument' && /idleTimeoutMs/.test(e.message), String(bad));
     }
-    assert.throws(() => executorLifecycle(new Koa(), { signals: false, headersTimeoutMs: 10_000, requestTimeoutMs: 5_000 }), (e: unknown) => e instanceof LifecycleError && /must not exceed requestTimeoutMs/.test(e.message));
-    assert.throws(() => executorLifecycle(new Koa(), { signals: false, uploadGraceMs: -5 }), LifecycleError);
+    assert.throws(() => executorLifecycle(new Koa(), { signals: false, headersTimeoutMs: 10_000, requestTimeoutMs: 5_000 }), (e: unknown) => e instanceof InvalidArgumentError && /headersTimeoutMs.*at most requestTimeoutMs/.test(e.message));
+    assert.throws(() => executorLifecycle(new Koa(), { signals: false, uploadGraceMs: -5 }), InvalidArgumentError);
     // 0 turns a timeout off; then the headers may be given any bound.
     const zero = executorLifecycle(new Koa(), { signals: false, requestTimeoutMs: 0, headersTimeoutMs: 10_000, idleTimeoutMs: 0 });
     assert.deepEqual(zero.timeouts, { headersTimeoutMs: 10_000, requestTimeoutMs: 0, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 0 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { ColumnLengthMismatchError, UnknownColumnError, ValidationError } from '../../src/errors.js';
+import { ColumnLengthMismatchError, InvalidArgumentError, UnknownColumnError, ValidationError } from '../../src/errors.js';
 import { getBit } from '../../src/model/column.js';
 import { ingestColumns, ingestNdjson, ingestRows } from '../../src/model/ingest.js';
 import { fieldsFromShape } from '../../src/model/schema.js';
@@ -550,8 +550,8 @@ describe('issue cap', () => {
 describe('options', () => {
   it('rejects unknown option values', () => {
     const fields = fieldsFromShape({ a: z.int32() });
-    assert.throws(() => ingestColumns(fields, { a: [1] }, { trustedMode: 'lenient' as never }), RangeError);
-    assert.throws(() => ingestColumns(fields, { a: [1] }, { maxIssues: -1 }), RangeError);
+    assert.throws(() => ingestColumns(fields, { a: [1] }, { trustedMode: 'lenient' as never }), (error: unknown) => error instanceof InvalidArgumentError && /'off', 'shape_only', 'strict'/.test(error.message));
+    assert.throws(() => ingestColumns(fields, { a: [1] }, { maxIssues: -1 }), InvalidArgumentError);
   });
 });
 

@@ -40,7 +40,7 @@ export interface CpuRunOptions {
 }
 
 /** Exact integer partial sums need a morsel of at most 2^21 rows of int32 (|sum| < 2^52). */
-const MAX_MORSEL = 1 << 20;
+export const MAX_MORSEL = 1 << 20;
 const MIN_MORSEL = 1 << 14;
 
 /** Rows per morsel for an input of `length` rows. */
