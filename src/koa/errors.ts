@@ -3,6 +3,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import { truncateForMessage } from '../echo.js';
+import { integer } from '../options.js';
 import { GpuframeError, type ErrorOptions, type ValidationIssue } from '../errors.js';
 
 /** The code of an error answer whose error names none (ctx.throw(405), a status set with no body). */
@@ -49,6 +50,7 @@ const STATUS_CODE_NAMES: Readonly<Record<number, string>> = {
 
 /** A named code for any error status: the table above, else the status text in snake case, else `client_error` / `server_error`. */
 export function codeForStatus(status: number): string {
+  integer({ min: 100, max: 599 })(status, 'codeForStatus(status)');
   const named = STATUS_CODE_NAMES[status];
   if (named !== undefined) return named;
   const text = STATUS_CODES[status];

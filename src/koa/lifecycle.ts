@@ -43,18 +43,24 @@ export interface ServerTimeouts {
 
 export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000 };
 
-/** The options' timeouts (each already checked by lifecycleOptions) with defaults filled in; the headers may not outlast the request. */
+/**
+ * The options' timeouts (each already checked by lifecycleOptions) with defaults filled in. The headers
+ * are part of the request, so they may not outlast it: a pair given that way is refused, and a default
+ * gives way to the one given (requestTimeoutMs 10 s alone makes the headers' default 10 s too).
+ */
 export function serverTimeouts(options: Partial<ServerTimeouts>): ServerTimeouts {
-  const timeouts = { ...DEFAULT_SERVER_TIMEOUTS };
-  for (const name of Object.keys(DEFAULT_SERVER_TIMEOUTS) as (keyof ServerTimeouts)[]) {
-    const value = options[name];
-    if (value !== undefined) timeouts[name] = value;
-  }
-  const { headersTimeoutMs, requestTimeoutMs } = timeouts;
-  if (headersTimeoutMs > 0 && requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
+  const { headersTimeoutMs, requestTimeoutMs } = options;
+  if (headersTimeoutMs !== undefined && requestTimeoutMs !== undefined && headersTimeoutMs > 0 && requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
     fail('executorLifecycle(options).headersTimeoutMs', headersTimeoutMs, `at most requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request`);
   }
-  return timeouts;
+  const request = requestTimeoutMs ?? (headersTimeoutMs === 0 ? DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs : Math.max(DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs, headersTimeoutMs ?? 0));
+  const headers = headersTimeoutMs ?? (request === 0 ? DEFAULT_SERVER_TIMEOUTS.headersTimeoutMs : Math.min(DEFAULT_SERVER_TIMEOUTS.headersTimeoutMs, request));
+  return {
+    headersTimeoutMs: headers,
+    requestTimeoutMs: request,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_SERVER_TIMEOUTS.keepAliveTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_SERVER_TIMEOUTS.idleTimeoutMs,
+  };
 }
 
 /**
@@ -286,6 +292,7 @@ export class ExecutorLifecycle {
    * running one's signal aborts. The hooks still run and the executor is still closed.
    */
   hurry(): void {
+    maxArguments('hurry()', arguments, 0);
     if (this.isHurried) return;
     this.isHurried = true;
     this.hurryNow();

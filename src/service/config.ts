@@ -2,6 +2,7 @@
 // start with every problem listed, rather than surfacing as a strange failure later.
 
 import { z } from 'zod';
+import { serverTimeouts } from '../koa/lifecycle.js';
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
 
@@ -33,15 +34,15 @@ const envSchema = z.object({
   MAX_PENDING_WRITES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Slow-header (slowloris) connections are closed after this long without complete headers. */
-  HEADERS_TIMEOUT_MS: timeoutMs.default(60_000),
+  HEADERS_TIMEOUT_MS: timeoutMs.optional(),
   /** A whole request, headers and body, must arrive within this. */
-  REQUEST_TIMEOUT_MS: timeoutMs.default(300_000),
+  REQUEST_TIMEOUT_MS: timeoutMs.optional(),
   KEEP_ALIVE_TIMEOUT_MS: timeoutMs.default(5_000),
   /** A connection with no bytes either way for this long is closed. */
   IDLE_TIMEOUT_MS: timeoutMs.default(120_000),
   /** A body with no new bytes for this long is answered 408. */
   BODY_TIMEOUT_MS: timeoutMs.default(30_000),
-}).refine((env) => env.HEADERS_TIMEOUT_MS === 0 || env.REQUEST_TIMEOUT_MS === 0 || env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS, {
+}).refine((env) => env.HEADERS_TIMEOUT_MS === undefined || env.REQUEST_TIMEOUT_MS === undefined || env.HEADERS_TIMEOUT_MS === 0 || env.REQUEST_TIMEOUT_MS === 0 || env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS, {
   path: ['HEADERS_TIMEOUT_MS'],
   message: 'must not exceed REQUEST_TIMEOUT_MS: the headers are part of the request',
 });
@@ -78,6 +79,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   const c = parsed.data;
+  // Headers 60 s and request 300 s by default, but the default of one gives way to the other if given.
+  const pair = serverTimeouts({
+    ...(c.HEADERS_TIMEOUT_MS === undefined ? {} : { headersTimeoutMs: c.HEADERS_TIMEOUT_MS }),
+    ...(c.REQUEST_TIMEOUT_MS === undefined ? {} : { requestTimeoutMs: c.REQUEST_TIMEOUT_MS }),
+  });
   return {
     port: c.PORT,
     host: c.HOST,
@@ -88,8 +94,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     maxPendingWrites: c.MAX_PENDING_WRITES,
     logLevel: c.LOG_LEVEL,
-    headersTimeoutMs: c.HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: pair.headersTimeoutMs,
+    requestTimeoutMs: pair.requestTimeoutMs,
     keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS,
     idleTimeoutMs: c.IDLE_TIMEOUT_MS,
     bodyTimeoutMs: c.BODY_TIMEOUT_MS,

@@ -68,6 +68,10 @@ describe('executorLifecycle: server timeouts', () => {
     }
     assert.throws(() => executorLifecycle(new Koa(), { signals: false, headersTimeoutMs: 10_000, requestTimeoutMs: 5_000 }), (e: unknown) => e instanceof InvalidArgumentError && /headersTimeoutMs.*at most requestTimeoutMs/.test(e.message));
     assert.throws(() => executorLifecycle(new Koa(), { signals: false, uploadGraceMs: -5 }), InvalidArgumentError);
+    // One of the pair given alone: the other's default gives way instead of refusing a sensible setting.
+    assert.equal(executorLifecycle(new Koa(), { signals: false, requestTimeoutMs: 10_000 }).timeouts.headersTimeoutMs, 10_000);
+    assert.equal(executorLifecycle(new Koa(), { signals: false, headersTimeoutMs: 400_000 }).timeouts.requestTimeoutMs, 400_000);
+    assert.deepEqual(executorLifecycle(new Koa(), { signals: false }).timeouts, { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000 });
     // 0 turns a timeout off; then the headers may be given any bound.
     const zero = executorLifecycle(new Koa(), { signals: false, requestTimeoutMs: 0, headersTimeoutMs: 10_000, idleTimeoutMs: 0 });
     assert.deepEqual(zero.timeouts, { headersTimeoutMs: 10_000, requestTimeoutMs: 0, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 0 });

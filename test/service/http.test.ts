@@ -109,6 +109,8 @@ describe('billing-ingest service: HTTP behaviour', () => {
       () => loadConfig({ HEADERS_TIMEOUT_MS: '-1', IDLE_TIMEOUT_MS: '1.5', BODY_TIMEOUT_MS: String(2 ** 31), KEEP_ALIVE_TIMEOUT_MS: 'soon' }),
       (e: unknown) => e instanceof ConfigError && ['HEADERS_TIMEOUT_MS', 'IDLE_TIMEOUT_MS', 'BODY_TIMEOUT_MS', 'KEEP_ALIVE_TIMEOUT_MS'].every((v) => e.problems.some((p) => p.startsWith(v))),
     );
+    const requestOnly = loadConfig({ REQUEST_TIMEOUT_MS: '10000' });
+    assert.deepEqual([requestOnly.headersTimeoutMs, requestOnly.requestTimeoutMs], [10_000, 10_000], 'the headers default gives way to a shorter request timeout');
     assert.throws(() => loadConfig({ HEADERS_TIMEOUT_MS: '90000', REQUEST_TIMEOUT_MS: '60000' }), (e: unknown) => e instanceof ConfigError && /HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/.test(e.message));
   });
 
