@@ -11,8 +11,8 @@ import { STATUS_CODES } from 'node:http';
 import type Koa from 'koa';
 import { truncateForMessage } from '../echo.js';
 import { CancelledError, isGpuframeError, ValidationError } from '../errors.js';
-import { codeForStatus, MalformedBodyError, RouteNotFoundError } from './errors.js';
-import { bodyUnread, lingerAfterAnswer } from './linger.js';
+import { codeForStatus, ExecutorUnavailableError, MalformedBodyError, RouteNotFoundError } from './errors.js';
+import { bodyDiscardable, bodyUnread, lingerAfterAnswer } from './linger.js';
 import { maxArguments } from '../options.js';
 import { koaApp, koaContext } from './options.js';
 import { requestIdOf, runtimeOf } from './runtime.js';
@@ -130,8 +130,11 @@ export function respondWithError(ctx: Koa.Context, error: unknown): void {
   for (const name of ctx.res.getHeaderNames()) if (!keep.has(name)) ctx.res.removeHeader(name);
   ctx.set(mapped.headers);
   ctx.status = mapped.status;
-  // Answered before the body was read in full: close after a bounded lingering read, so the client reads this answer.
-  if (bodyUnread(ctx.req) || mapped.status === 413) lingerAfterAnswer(ctx);
+  // Answered before the body was read in full: close after a bounded lingering read, so the client reads
+  // this answer. A small body not yet touched is read and dropped instead, keeping the connection, unless
+  // the body is what was refused (413, 408) or the service is going away (a 503 at shutdown).
+  const refusedBody = mapped.status === 413 || mapped.status === 408 || error instanceof ExecutorUnavailableError;
+  if (mapped.status === 413 || (bodyUnread(ctx.req) && (refusedBody || !bodyDiscardable(ctx.req)))) lingerAfterAnswer(ctx);
   const body: ErrorBody = { error: mapped.body, request_id: requestId };
   ctx.body = body;
 }

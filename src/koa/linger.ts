@@ -1,5 +1,6 @@
 // Lingering close, as nginx does it: an error answered before the request body was read in full (413,
-// 408, a 503 at admission) goes out with `Connection: close`, and then the server does not destroy the
+// 408, a 503 at shutdown; any other when the body is large, of unknown length or partly read) goes out
+// with `Connection: close`, and then the server does not destroy the
 // socket at once. Destroying it with the client's body still arriving makes the kernel answer those bytes
 // with a reset, and a client still writing (Node's fetch, curl) then fails with EPIPE or ECONNRESET
 // before it has read the answer sitting in its receive buffer. Instead the server half-closes (the client
@@ -32,6 +33,21 @@ export function bodyUnread(req: IncomingMessage): boolean {
   if (req.complete) return false;
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * True when a request refused before any of its body was read can keep its connection: its declared
+ * body is small enough to read and throw away (Node's server does that itself when the answer ends,
+ * then reuses the connection). A keep-alive client that meets a shed 503 or a 415 then carries on
+ * without a new connection, and nothing it sent is left unanswered. Bodies without a length, larger
+ * ones, and bodies partly read already are closed with a lingering read instead.
+ */
+export function bodyDiscardable(req: IncomingMessage): boolean {
+  if (req.readableDidRead) return false;
+  const length = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined || length === undefined) return false;
+  const bytes = Number(length);
+  return Number.isSafeInteger(bytes) && bytes <= LINGER_BYTES;
 }
 
 /**

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +74,34 @@ describe('lingering close', () => {
     served = await serve(buildApp());
   });
   after(() => served.close());
+
+  it('a small body refused before it was read (415) keeps its keep-alive connection; one of unknown length closes', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (headers: http.OutgoingHttpHeaders, body: string, chunked = false): Promise<{ status: number; connection: string | undefined; reused: boolean }> =>
+      new Promise((resolve, reject) => {
+        const req = http.request({ port: served.port, host: '127.0.0.1', method: 'POST', path: '/columns', agent, headers }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        if (chunked) req.write(body);
+        req.end(chunked ? undefined : body);
+      });
+    try {
+      const good = JSON.stringify({ userId: [1], amount: [2.5], country: ['NL'] });
+      const refused = await send({ 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(good)) }, good);
+      assert.equal(refused.status, 415);
+      assert.notEqual(refused.connection, 'close');
+      const next = await send({ 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(good)) }, good);
+      assert.equal(next.status, 200);
+      assert.equal(next.reused, true, 'the request after the 415 went over the same connection');
+      const chunked = await send({ 'content-type': 'text/plain', 'transfer-encoding': 'chunked' }, good, true);
+      assert.equal(chunked.status, 415);
+      assert.equal(chunked.connection, 'close', 'a body of unknown length is not read to keep the connection');
+    } finally {
+      agent.destroy();
+    }
+  });
 
   it("Node's fetch in another process reads the 413 after keep-alive requests, 5 times of 5", async () => {
     const results: { small?: number[]; status?: number; code?: string; connection?: string; failed?: string }[] = [];
