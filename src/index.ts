@@ -14,6 +14,7 @@ export {
   ValidationError,
   ColumnLengthMismatchError,
   UnknownColumnError,
+  MalformedArrowError,
   SchemaDefinitionError,
   ExpressionTypeError,
   ArithmeticOverflowError,
