@@ -4,7 +4,7 @@
 // model). apache-arrow trusts all of these; what passes here it reads without any per-row loop of its own.
 
 import { MalformedArrowError } from '../errors.js';
-import { Flatbuffer, FlatbufferError, type FlatTable, type FlatVector } from './arrow-flatbuffer-verify.js';
+import { DEFAULT_FLATBUFFER_LIMITS, Flatbuffer, FlatbufferError, type FlatbufferLimits, type FlatTable, type FlatVector } from './arrow-flatbuffer-verify.js';
 
 export const ARROW_IPC_LIMITS = {
   /** Deepest nesting of fields (Arrow C++'s IPC reader: 64). */
@@ -32,6 +32,9 @@ export interface ArrowIpcSummary {
   /** Rows of all record batches apache-arrow will load. */
   readonly rows: number;
 }
+
+/** Tables nest a few levels deeper than fields: message, schema, then a field's type and dictionary encoding. */
+const FLATBUFFER_LIMITS: FlatbufferLimits = { maxDepth: ARROW_IPC_LIMITS.maxNestingDepth + 8, maxTables: DEFAULT_FLATBUFFER_LIMITS.maxTables };
 
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 const CONTINUATION = -1;
@@ -134,7 +137,7 @@ class Validation {
 
   /** Verifies the flatbuffer in bytes [start, end) and runs `read` on its root table. */
   flatbuffer<T>(what: string, start: number, end: number, read: (root: FlatTable) => T): T {
-    return this.guard(what, () => read(new Flatbuffer(this.bytes, start, end).root()));
+    return this.guard(what, () => read(new Flatbuffer(this.bytes, start, end, FLATBUFFER_LIMITS).root()));
   }
 
   addUnbacked(rows: number, what: string): void {
@@ -433,8 +436,8 @@ function readType(v: Validation, field: FlatTable, path: string, children: reado
     arity(0);
     return info({ kind: 'fixed', width }, name);
   };
-  const unit = (value: number, max: number): number => {
-    if (value < 0 || value > max) v.fail(`field ${path}: ${typeName} unit ${value} is unknown`);
+  const unit = (value: number, max: number, what = 'unit'): number => {
+    if (value < 0 || value > max) v.fail(`field ${path}: ${typeName} ${what} ${value} is unknown`);
     return value;
   };
   switch (typeName) {
@@ -452,7 +455,7 @@ function readType(v: Validation, field: FlatTable, path: string, children: reado
       return fixed(bitWidth / 8, `${signed ? 'Int' : 'Uint'}${bitWidth}`);
     }
     case 'FloatingPoint': {
-      const precision = unit(params().int16(0, 0), 2);
+      const precision = unit(params().int16(0, 0), 2, 'precision');
       return fixed(LEAF_WIDTHS.floatingPoint[precision]!, `Float${LEAF_WIDTHS.floatingPoint[precision]! * 8}`);
     }
     case 'Decimal': {
