@@ -740,13 +740,13 @@ class BatchWalk {
   visit(field: FieldInfo): NodeResult {
     const at = this.nodes.position + 16 * this.node++;
     const length = nonNegative(this.v, this.view.getBigInt64(at, true), `${this.what}: column ${field.path} length`);
-    const nullCount = nonNegative(this.v, this.view.getBigInt64(at + 8, true), `${this.what}: column ${field.path} null count`);
     if (length > ARROW_IPC_LIMITS.maxLength) this.fail(field, `declares ${length} rows, more than ${ARROW_IPC_LIMITS.maxLength}`);
-    if (nullCount > length) this.fail(field, `null count ${nullCount} exceeds its ${length} rows`);
     const { layout } = field;
+    // Every row of a Null array is null whatever its node says (apache-arrow writes -1 there; readers ignore it).
+    if (layout.kind === 'null') return { length, backed: 0 };
+    const nullCount = nonNegative(this.v, this.view.getBigInt64(at + 8, true), `${this.what}: column ${field.path} null count`);
+    if (nullCount > length) this.fail(field, `null count ${nullCount} exceeds its ${length} rows`);
     switch (layout.kind) {
-      case 'null':
-        return { length, backed: 0 };
       case 'bool':
       case 'fixed':
       case 'dictionary': {
