@@ -742,8 +742,13 @@ class BatchWalk {
     const length = nonNegative(this.v, this.view.getBigInt64(at, true), `${this.what}: column ${field.path} length`);
     if (length > ARROW_IPC_LIMITS.maxLength) this.fail(field, `declares ${length} rows, more than ${ARROW_IPC_LIMITS.maxLength}`);
     const { layout } = field;
-    // Every row of a Null array is null whatever its node says (apache-arrow writes -1 there; readers ignore it).
-    if (layout.kind === 'null') return { length, backed: 0 };
+    // Every row of a Null array is null whatever its node says (apache-arrow writes -1 there), but
+    // apache-arrow still converts the count to a number, which throws past 2^53.
+    if (layout.kind === 'null') {
+      const nullCount = this.view.getBigInt64(at + 8, true);
+      if (nullCount < BigInt(Number.MIN_SAFE_INTEGER) || nullCount > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(field, `null count ${nullCount} is out of range`);
+      return { length, backed: 0 };
+    }
     const nullCount = nonNegative(this.v, this.view.getBigInt64(at + 8, true), `${this.what}: column ${field.path} null count`);
     if (nullCount > length) this.fail(field, `null count ${nullCount} exceeds its ${length} rows`);
     switch (layout.kind) {

@@ -1,6 +1,7 @@
 // Fuzzing Model.fromArrow with thousands of mutated Arrow IPC bodies: each either ingests, and then holds
 // exactly what apache-arrow decodes from the same bytes, or throws a typed 4xx error (400 malformed_arrow or
-// unknown_column, 422 validation); nothing else, and none takes longer than a generous time per byte.
+// unknown_column, 422 validation); nothing else, none that the validator let through and apache-arrow then
+// threw on, and none takes longer than a generous time per byte.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -42,10 +43,12 @@ describe('Model.fromArrow fuzz', () => {
       const started = performance.now();
       let outcome: string;
       let rows: unknown[] | null = null;
+      let lastMessage = '';
       try {
         rows = FuzzEvent.fromArrow(bytes).collectSync();
         outcome = 'ingested';
       } catch (error) {
+        lastMessage = error instanceof Error ? error.message : String(error);
         outcome = isGpuframeError(error) && error.status >= 400 && error.status < 500 ? `${error.status} ${error.code}` : `untyped ${String(error)}`;
       }
       const first = performance.now() - started;
@@ -54,6 +57,8 @@ describe('Model.fromArrow fuzz', () => {
       worstFirstTry = Math.max(worstFirstTry, first);
       count(`${mutator}: ${outcome.startsWith('untyped') ? 'UNTYPED' : outcome}`);
       if (outcome.startsWith('untyped')) failures.push(`mutant ${index} (${mutator}): ${outcome}`);
+      // The typed net under apache-arrow: reaching it means the validator let through something apache-arrow cannot read.
+      if (lastMessage.includes('not readable by apache-arrow')) failures.push(`mutant ${index} (${mutator}) passed validation, then: ${lastMessage}`);
       if (ms > budgetMs(bytes.length)) failures.push(`mutant ${index} (${mutator}, ${bytes.length} bytes) took ${ms.toFixed(1)} ms`);
       if (rows !== null) {
         try {

@@ -321,6 +321,8 @@ describe('validateArrowIpc: rows no buffer holds', () => {
     const limit = ARROW_IPC_LIMITS.unbackedRowsBase + ARROW_IPC_LIMITS.unbackedRowsPerByte * twoThousand.length;
     rejects(twoThousand, new RegExp(`over the limit of ${limit} for ${twoThousand.length} bytes`));
     rejects(streamOf(nullSchema, ...Array<Uint8Array>(16).fill(nullBatch(ARROW_IPC_LIMITS.maxLength))), /over the limit/);
+    rejects(patch(streamOf(nullSchema, nullBatch(4)), 'null count', 2n ** 60n), /column 'a' \(Null\): null count 1152921504606846976 is out of range/);
+    assert.equal(accepts(patch(streamOf(nullSchema, nullBatch(4)), 'null count', -1)), 4);
     rejects(streamOf(new arrow.Schema([]), recordBatchMessage({ length: 1e6, nodes: [], buffers: [] })), /record batch of 1000000 rows brings the rows that no buffer holds \(Null columns, or no columns\) to 1000000/);
   });
 
