@@ -162,7 +162,7 @@ export function validateArrowIpc(bytes: Uint8Array): ArrowIpcSummary {
 function validateStream(v: Validation): ArrowIpcSummary {
   const { bytes } = v;
   if (bytes.length === 0) v.fail('the input is empty; expected an Arrow IPC stream or file');
-  const dictionaries = new Map<number, number>();
+  const dictionaries = new Set<number>();
   let schema: SchemaInfo | null = null;
   let position = 0;
   let index = 0;
@@ -201,16 +201,16 @@ function validateStream(v: Validation): ArrowIpcSummary {
  * Checks a dictionary batch and its place among the others: dictionaries its values use come first, a delta
  * needs a dictionary to extend, and a file replaces none.
  */
-function applyDictionary(v: Validation, framed: Framed, schema: SchemaInfo, seen: Map<number, number>, format: 'stream' | 'file'): void {
+function applyDictionary(v: Validation, framed: Framed, schema: SchemaInfo, seen: Set<number>, format: 'stream' | 'file'): void {
   const id = checkDictionaryBatch(v, framed, schema);
   requireDictionaries(v, nestedDictionaryIds(schema.dictionaries.get(id)!), seen, `dictionary ${id}`);
   const isDelta = v.guard('dictionary batch', () => framed.header.bool(2, false));
   if (isDelta && !seen.has(id)) v.fail(`dictionary ${id} is sent as a delta before any dictionary with that id`);
   if (!isDelta && seen.has(id) && format === 'file') v.fail(`dictionary ${id} is replaced; the file format allows deltas only`);
-  seen.set(id, (seen.get(id) ?? 0) + 1);
+  seen.add(id);
 }
 
-function requireDictionaries(v: Validation, ids: readonly number[], seen: ReadonlyMap<number, number>, user = 'a record batch'): void {
+function requireDictionaries(v: Validation, ids: readonly number[], seen: ReadonlySet<number>, user = 'a record batch'): void {
   for (const id of ids) if (!seen.has(id)) v.fail(`${user} uses dictionary ${id} before any dictionary batch with that id`);
 }
 
@@ -282,7 +282,7 @@ function validateFile(v: Validation): ArrowIpcSummary {
   const dictionaryBlocks = blocks(footer.dictionaries, HEADER_DICTIONARY_BATCH, 'dictionary');
   const batchBlocks = blocks(footer.recordBatches, HEADER_RECORD_BATCH, 'record batch');
 
-  const dictionaries = new Map<number, number>();
+  const dictionaries = new Set<number>();
   for (const framed of dictionaryBlocks) {
     v.where = { messageIndex: framed.index, byteOffset: framed.offset };
     applyDictionary(v, framed, schema, dictionaries, 'file');
