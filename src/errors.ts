@@ -89,6 +89,25 @@ export class UnknownColumnError extends GpuframeError {
   }
 }
 
+/** Most characters of a MalformedArrowError's message: input can make the reasons long (field names, counts). */
+const MALFORMED_ARROW_MESSAGE_MAX = 500;
+
+/**
+ * Bytes offered as Arrow IPC are not a well-formed stream or file: framing, metadata flatbuffers, schema,
+ * or buffers that do not hold what the declared lengths and types need. The message says what is wrong and
+ * where; `messageIndex` (the schema is message 0) and `byteOffset` locate it when known.
+ */
+export class MalformedArrowError extends GpuframeError {
+  readonly messageIndex: number | null;
+  readonly byteOffset: number | null;
+  constructor(message: string, where: { readonly messageIndex?: number | null; readonly byteOffset?: number | null } = {}, options: ErrorOptions = {}) {
+    const capped = message.length > MALFORMED_ARROW_MESSAGE_MAX ? `${message.slice(0, MALFORMED_ARROW_MESSAGE_MAX - 3)}...` : message;
+    super('malformed_arrow', capped, 400, true, options);
+    this.messageIndex = where.messageIndex ?? null;
+    this.byteOffset = where.byteOffset ?? null;
+  }
+}
+
 /** A model uses a zod type with no columnar representation, or a malformed alias. */
 export class SchemaDefinitionError extends GpuframeTypeError {
   readonly code = 'schema_definition';

@@ -15,6 +15,7 @@ export {
   ValidationError,
   ColumnLengthMismatchError,
   UnknownColumnError,
+  MalformedArrowError,
   SchemaDefinitionError,
   ExpressionTypeError,
   ArithmeticOverflowError,

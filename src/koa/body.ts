@@ -7,7 +7,7 @@ import type Koa from 'koa';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { ValidationError } from '../errors.js';
+import { isGpuframeError, MalformedArrowError, ValidationError } from '../errors.js';
 import type { Frame } from '../frame/frame.js';
 import { MalformedBodyError, PayloadTooLargeError, RequestAbortedError, RequestTimeoutError, UnsupportedMediaTypeError } from './errors.js';
 import { arrayOf, fail, maxArguments, nonEmptyString } from '../options.js';
@@ -247,8 +247,11 @@ export function rowsBody<F extends Frame<object>>(Model: FrameModel<F>, options:
   return bodyMiddleware([JSON_TYPE, NDJSON_TYPE], (type, bytes) => (type === JSON_TYPE ? Model.fromRows(parseJson(bytes), ingest) : ndjsonFrame(Model, bytes, ingest)), options);
 }
 
-/** Bytes that are not Arrow IPC make the body malformed (400 malformed_arrow); cell issues stay 422. */
-export function arrowFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Uint8Array, ingest: Omit<BodyOptions, 'limit'> = {}): F {
+/**
+ * Bytes that are not well-formed Arrow IPC make the body malformed (400 malformed_arrow, from the model's
+ * validation of the bytes, or from anything untyped a model's reader throws); cell issues stay 422.
+ */
+export function arrowFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Uint8Array, ingest: Omit<BodyOptions, 'limit' | 'timeoutMs'> = {}): F {
   maxArguments('arrowFrame(Model, bytes, options)', arguments, 3);
   frameModel(Model, 'arrowFrame(Model)', ['fromArrow']);
   if (!(bytes instanceof Uint8Array)) fail('arrowFrame(bytes)', bytes, 'a Uint8Array or Buffer of Arrow IPC');
@@ -256,6 +259,7 @@ export function arrowFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes:
   try {
     return Model.fromArrow(bytes, ingest);
   } catch (error) {
+    if (!isGpuframeError(error)) throw new MalformedArrowError(`Arrow IPC not readable: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
     const unreadable = error instanceof ValidationError ? error.issues.filter((i) => i.code === 'invalid_arrow') : [];
     if (unreadable.length > 0) throw new MalformedBodyError(unreadable[0]!.message, { cause: error, issues: unreadable, code: 'malformed_arrow' });
     throw error;
@@ -263,7 +267,7 @@ export function arrowFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes:
 }
 
 /** NDJSON lines that are not JSON make the body malformed (400, one issue per line); cell issues stay 422. */
-function ndjsonFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Buffer, ingest: Omit<BodyOptions, 'limit'>): F {
+function ndjsonFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Buffer, ingest: Omit<BodyOptions, 'limit' | 'timeoutMs'>): F {
   try {
     return Model.fromNdjson(bytes, ingest);
   } catch (error) {

@@ -3,7 +3,8 @@
 // extra columns, row shapes and Arrow types; validate.ts checks and stores the cells themselves.
 
 import * as arrow from 'apache-arrow';
-import { ColumnLengthMismatchError, UnknownColumnError, ValidationError } from '../errors.js';
+import { ColumnLengthMismatchError, isGpuframeError, MalformedArrowError, UnknownColumnError, ValidationError } from '../errors.js';
+import { validateArrowIpc } from './arrow-ipc-validate.js';
 import { allocBitmap, getBit, setBit } from './column.js';
 import type { ModelField } from './schema.js';
 import type { Column, ColumnBatch, DType, IngestOptions, InputKeyMode, RowFailure, TrustedMode } from './types.js';
@@ -109,20 +110,39 @@ export function ingestNdjson(fields: readonly ModelField[], text: string | Uint8
 /**
  * An Arrow table or IPC bytes (stream or file format). 'strict' wants each column in exactly its declared
  * Arrow type; the other modes convert any numeric type to a numeric column, any string type to utf8 and
- * any date or timestamp to date, checking cells as they would JSON cells.
+ * any date or timestamp to date, checking cells as they would JSON cells. Bytes are validated before
+ * apache-arrow reads them (MalformedArrowError, 400, for what is not well-formed Arrow IPC).
  */
 export function ingestArrow(fields: readonly ModelField[], input: arrow.Table | Uint8Array | ArrayBuffer, options: IngestOptions = {}, where = 'fromArrow(options)'): ColumnBatch {
   const settings = resolveSettings(fields, options, where);
-  const table = toTable(input);
   const issues = new IssueCollector(settings.maxIssues, settings.ignoreErrors);
+  // isArrowTable rather than instanceof: a table from another copy of apache-arrow is still a table.
+  if (arrow.util.isArrowTable(input)) return assemble(fields, input.numRows, arrowSources(fields, input, settings, issues), settings, issues);
+  if (!(input instanceof Uint8Array || input instanceof ArrayBuffer)) throw inputError(`expected an Arrow Table or Arrow IPC bytes, received ${describeValue(input)}`);
+  const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
+  validateArrowIpc(bytes);
+  let table: arrow.Table;
+  let sources: (CellSource | null)[];
+  try {
+    table = arrow.tableFromIPC(bytes);
+    sources = arrowSources(fields, table, settings, issues);
+  } catch (error) {
+    // The validator leaves apache-arrow nothing known to trip on; should it still throw, the input is at fault.
+    if (isGpuframeError(error)) throw error;
+    throw new MalformedArrowError(`Arrow IPC not readable by apache-arrow: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+  }
+  return assemble(fields, table.numRows, sources, settings, issues);
+}
+
+/** Each field's cells, read from the table's column that feeds it (null when none does or its type does not fit). */
+function arrowSources(fields: readonly ModelField[], table: arrow.Table, settings: Settings, issues: IssueCollector): (CellSource | null)[] {
   const keys = table.schema.fields.map((f) => f.name);
   const slots = matchColumns(fields, keys, settings, issues, 'Arrow input');
-  const sources = fields.map((field, f): CellSource | null => {
+  return fields.map((field, f): CellSource | null => {
     const slot = slots[f]!;
     if (slot < 0) return null;
     return arrowSource(field, table.getChildAt(slot)!, settings.mode, issues);
   });
-  return assemble(fields, table.numRows, sources, settings, issues);
 }
 
 function resolveSettings(fields: readonly ModelField[], given: IngestOptions, where: string): Settings {
@@ -276,20 +296,6 @@ function assemble(fields: readonly ModelField[], length: number, sources: readon
   const kept = columns.map((column, f) => keepRows(fields[f]!, column, keep, keptCount));
   settings.onValidationErrors?.(failures);
   return { length: keptCount, names, columns: kept };
-}
-
-function toTable(input: unknown): arrow.Table {
-  // isArrowTable rather than instanceof: a table from another copy of apache-arrow is still a table.
-  if (arrow.util.isArrowTable(input)) return input;
-  if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
-    try {
-      return arrow.tableFromIPC(input instanceof ArrayBuffer ? new Uint8Array(input) : input);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new ValidationError([{ column: null, row: null, code: 'invalid_arrow', message: `not readable as Arrow IPC: ${reason}` }], 0, { cause: error });
-    }
-  }
-  throw inputError(`expected an Arrow Table or Arrow IPC bytes, received ${describeValue(input)}`);
 }
 
 const EXACT_ARROW_TYPES: Record<DType, string> = {

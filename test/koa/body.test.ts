@@ -114,7 +114,7 @@ describe('columnarBody / rowsBody: decoding', () => {
     for (const type of ['application/vnd.apache.arrow.stream', 'application/vnd.apache.arrow.file']) {
       const reply = await post('/columns', type, new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8]));
       const body = assertErrorReply(reply, 400, 'malformed_arrow');
-      assert.equal(body.error.issues?.[0]?.code, 'invalid_arrow');
+      assert.match(body.error.message, /^Arrow IPC message 0 \(byte 0\): /);
     }
   });
 

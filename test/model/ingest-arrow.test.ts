@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as arrow from 'apache-arrow';
 import { z } from 'zod';
-import { UnknownColumnError } from '../../src/errors.js';
+import { MalformedArrowError, UnknownColumnError } from '../../src/errors.js';
 import { batchToArrowTable } from '../../src/model/column.js';
 import { ingestArrow, ingestColumns } from '../../src/model/ingest.js';
 import { fieldsFromShape } from '../../src/model/schema.js';
@@ -260,10 +260,12 @@ describe('Arrow input', () => {
     assert.deepEqual(issueKeys(error), [{ column: 'userId', row: null, code: 'duplicate_key' }]);
   });
 
-  it("rejects bytes that are not Arrow IPC with 'invalid_arrow', and other input with 'invalid_type'", () => {
+  it("rejects bytes that are not Arrow IPC with MalformedArrowError (400 'malformed_arrow'), and other input with 'invalid_type'", () => {
     const fields = fieldsFromShape({ a: z.int32() });
-    const error = validationError(() => ingestArrow(fields, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])));
-    assert.deepEqual(issueKeys(error), [{ column: null, row: null, code: 'invalid_arrow' }]);
+    assert.throws(
+      () => ingestArrow(fields, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])),
+      (error: unknown) => error instanceof MalformedArrowError && error.status === 400 && error.code === 'malformed_arrow' && error.messageIndex === 0 && /metadata of \d+ bytes runs past the end/.test(error.message),
+    );
     const wrong = validationError(() => ingestArrow(fields, { a: [1] } as never));
     assert.deepEqual(issueKeys(wrong), [{ column: null, row: null, code: 'invalid_type' }]);
   });
