@@ -20,6 +20,15 @@ export const ARROW_IPC_LIMITS = {
    */
   unbackedRowsBase: 65_536,
   unbackedRowsPerByte: 8,
+  /**
+   * A delta dictionary batch makes apache-arrow join the dictionary's chunks again (work that grows with the
+   * chunks so far), so a stream of many small deltas costs the square of their number while its bytes grow
+   * linearly. The chunks joined, summed over all deltas of one input, are capped: this many (about a quarter
+   * of a second of apache-arrow's work; some 700 deltas to one dictionary), plus one for each
+   * `deltaWorkBytesPer` bytes of the input.
+   */
+  deltaWorkBase: 262_144,
+  deltaWorkBytesPer: 64,
 } as const;
 
 export interface ArrowIpcSummary {
@@ -112,11 +121,27 @@ class Validation {
   readonly view: DataView;
   unbackedRows = 0;
   readonly unbackedLimit: number;
+  /** Chunks of each dictionary (one, plus one per delta), and the chunks joined by all deltas so far. */
+  readonly dictionaryChunks = new Map<number, number>();
+  deltaWork = 0;
+  readonly deltaWorkLimit: number;
   where: Location = { messageIndex: null, byteOffset: null };
 
   constructor(readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.unbackedLimit = ARROW_IPC_LIMITS.unbackedRowsBase + ARROW_IPC_LIMITS.unbackedRowsPerByte * bytes.length;
+    this.deltaWorkLimit = ARROW_IPC_LIMITS.deltaWorkBase + Math.floor(bytes.length / ARROW_IPC_LIMITS.deltaWorkBytesPer);
+  }
+
+  /** Counts what a dictionary batch with this id costs apache-arrow: a delta joins every chunk so far. */
+  addDictionary(id: number, isDelta: boolean): void {
+    const chunks = isDelta ? (this.dictionaryChunks.get(id) ?? 0) + 1 : 1;
+    this.dictionaryChunks.set(id, chunks);
+    if (!isDelta) return;
+    this.deltaWork += chunks;
+    if (this.deltaWork > this.deltaWorkLimit) {
+      this.fail(`dictionary ${id} has grown to ${chunks} chunks by delta batches; joining them costs ${this.deltaWork} chunk copies in all, over the limit of ${this.deltaWorkLimit} for ${this.bytes.length} bytes (send fewer, larger deltas)`);
+    }
   }
 
   fail(reason: string, byteOffset: number | null = this.where.byteOffset): never {
@@ -207,6 +232,7 @@ function applyDictionary(v: Validation, framed: Framed, schema: SchemaInfo, seen
   const isDelta = v.guard('dictionary batch', () => framed.header.bool(2, false));
   if (isDelta && !seen.has(id)) v.fail(`dictionary ${id} is sent as a delta before any dictionary with that id`);
   if (!isDelta && seen.has(id) && format === 'file') v.fail(`dictionary ${id} is replaced; the file format allows deltas only`);
+  v.addDictionary(id, isDelta);
   seen.add(id);
 }
 

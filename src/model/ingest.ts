@@ -416,25 +416,58 @@ function boolCells(vector: arrow.Vector): boolean[] {
   return cells;
 }
 
-/** Decodes each chunk's dictionary once and looks indices up in it, rather than decoding every cell. */
+/**
+ * Looks each index up in its chunk's dictionary, decoding every dictionary entry once per input. Batches
+ * share one dictionary, and a delta dictionary batch makes a new dictionary that is the old one's chunks
+ * plus its own: decoding each batch's dictionary whole would cost batches x dictionary size. So decoded
+ * entries are kept per dictionary lineage (keyed by its first chunk) and extended by the chunks a delta adds.
+ */
 function dictionaryCells(field: ModelField, vector: arrow.Vector, issues: IssueCollector): unknown[] {
   const cells = new Array<unknown>(vector.length);
+  const decoded = new Map<arrow.Data, DecodedDictionary>();
   let base = 0;
   for (const chunk of vector.data) {
-    const dictionary = chunk.dictionary === undefined ? [] : ([...chunk.dictionary] as unknown[]);
+    const dictionary = chunk.dictionary === undefined ? [] : decodedDictionary(chunk.dictionary, decoded);
+    const size = chunk.dictionary?.length ?? 0;
     const indices = chunk.values as ArrayLike<number | bigint>;
     for (let i = 0; i < chunk.length; i++) {
       const index = Number(indices[i]!);
-      if (index >= 0 && index < dictionary.length) {
+      if (index >= 0 && index < size) {
         cells[base + i] = dictionary[index];
       } else if (chunk.getValid(i)) {
-        issues.cell(field.name, base + i, 'invalid_arrow', `dictionary index ${index} is outside the dictionary of ${dictionary.length}`);
+        issues.cell(field.name, base + i, 'invalid_arrow', `dictionary index ${index} is outside the dictionary of ${size}`);
         cells[base + i] = REPORTED;
       }
     }
     base += chunk.length;
   }
   return cells;
+}
+
+/** Decoded entries of one dictionary lineage: its first `chunks` chunks, the last of which is `last`. */
+interface DecodedDictionary {
+  readonly values: unknown[];
+  chunks: number;
+  last: arrow.Data;
+}
+
+/** The entries of `dictionary`, decoding only the chunks its lineage has not decoded yet. */
+function decodedDictionary(dictionary: arrow.Vector, decoded: Map<arrow.Data, DecodedDictionary>): unknown[] {
+  const chunks = dictionary.data;
+  const first = chunks[0];
+  if (first === undefined) return [];
+  let entry = decoded.get(first);
+  // The lineage goes on only if this dictionary holds the chunks decoded so far; else it starts afresh.
+  if (entry === undefined || chunks.length < entry.chunks || chunks[entry.chunks - 1] !== entry.last) {
+    entry = { values: [], chunks: 0, last: first };
+    decoded.set(first, entry);
+  }
+  for (let c = entry.chunks; c < chunks.length; c++) {
+    for (const value of new arrow.Vector([chunks[c]!])) entry.values.push(value);
+    entry.last = chunks[c]!;
+    entry.chunks = c + 1;
+  }
+  return entry.values;
 }
 
 const MS_PER_DAY = 86400000;
