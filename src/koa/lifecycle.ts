@@ -263,15 +263,10 @@ export class ExecutorLifecycle {
       const cap = this.options.maxPendingTasks ?? DEFAULT_MAX_PENDING_TASKS;
       const tasks = runtimeOf(this.app).tasks;
       // Reads (GET, HEAD, OPTIONS) add no background work, and a health check must answer while busy.
-      if (!SAFE_METHODS.has(ctx.method)) {
-        // Refused before the body is read: a backlog of accepted work must not grow without bound. The
-        // slot is held from now on, so requests admitted together cannot together pass the cap.
-        if (tasks.pending + tasks.reserved >= cap) {
-          respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending or being accepted; retry shortly`));
-          return;
-        }
-        tasks.reserve(ctx);
-        onResponseDone(ctx.res, () => tasks.release(ctx));
+      // Refused before the body is read: a backlog of accepted work must not grow without bound.
+      if (!SAFE_METHODS.has(ctx.method) && tasks.pending + tasks.reserved >= cap) {
+        respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending or being accepted; retry shortly`));
+        return;
       }
       // Apps served through app.callback() without listen() start on their first request.
       const executor = this.current ?? (await this.begin());
@@ -282,6 +277,27 @@ export class ExecutorLifecycle {
         this.requests.delete(ctx);
         this.inFlight.decrement();
       });
+      await next();
+    };
+  }
+
+  /**
+   * Middleware for a route that registers after-response work (mount it before the body is read): it
+   * holds one pending-task slot from now until the route registers its task or the request ends, and
+   * answers 503 `overloaded` when `maxPendingTasks` slots are taken, so requests admitted together cannot
+   * together pass the cap. Routes without it (queries, say) hold no slot while they run.
+   */
+  reserveTask(): Koa.Middleware {
+    maxArguments('reserveTask()', arguments, 0);
+    return async (ctx, next) => {
+      const cap = this.options.maxPendingTasks ?? DEFAULT_MAX_PENDING_TASKS;
+      const tasks = runtimeOf(this.app).tasks;
+      if (tasks.pending + tasks.reserved >= cap) {
+        respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending or being accepted; retry shortly`));
+        return;
+      }
+      tasks.reserve(ctx);
+      onResponseDone(ctx.res, () => tasks.release(ctx));
       await next();
     };
   }

@@ -18,11 +18,12 @@ import {
   type FrameState,
   type GpuframeState,
   type LifecycleOptions,
+  type ExecutorLifecycle,
 } from '../../src/koa/index.js';
 import { InvalidArgumentError } from '../../src/index.js';
 import { assertErrorReply, captureLogger, delay, Event, listen, request, waitFor, type Reply } from './koa-helpers.js';
 
-function app(options: LifecycleOptions, extra: (router: Router<GpuframeState>) => void = () => undefined): { app: Koa; lifecycle: ReturnType<typeof executorLifecycle>; records: ReturnType<typeof captureLogger>['records'] } {
+function app(options: LifecycleOptions, extra: (router: Router<GpuframeState>, lifecycle: ExecutorLifecycle) => void = () => undefined): { app: Koa; lifecycle: ReturnType<typeof executorLifecycle>; records: ReturnType<typeof captureLogger>['records'] } {
   const { logger, records } = captureLogger();
   const koa = new Koa();
   koa.use(requestId());
@@ -35,7 +36,7 @@ function app(options: LifecycleOptions, extra: (router: Router<GpuframeState>) =
   router.post<FrameState<Event>>('/columns', columnarBody(Event), (ctx) => {
     ctx.body = { rows: ctx.state.frame.shape[0] };
   });
-  extra(router);
+  extra(router, lifecycle);
   koa.use(router.routes());
   return { app: koa, lifecycle, records };
 }
@@ -225,8 +226,8 @@ describe('executorLifecycle: the pending-task cap at admission', () => {
   it('30 requests admitted together with maxPendingTasks 5: exactly 5 accepted, the rest 503 overloaded with Retry-After', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const s = app({ maxPendingTasks: 5 }, (router) => {
-      router.post<FrameState<Event>>('/accept', columnarBody(Event), (ctx) => {
+    const s = app({ maxPendingTasks: 5 }, (router, lifecycle) => {
+      router.post<FrameState<Event>>('/accept', lifecycle.reserveTask(), columnarBody(Event), (ctx) => {
         afterResponse(ctx, () => gate, 'held');
         ctx.status = 202;
         ctx.body = { rows: ctx.state.frame.shape[0] };
@@ -259,9 +260,41 @@ describe('executorLifecycle: the pending-task cap at admission', () => {
     }
   });
 
+  it('a request on a route without reserveTask() (a query) holds no slot: with maxPendingTasks 1, an ingest beside it is accepted', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    const s = app({ maxPendingTasks: 1 }, (router, lifecycle) => {
+      router.post('/slow-query', async (ctx) => {
+        started = true;
+        await gate;
+        ctx.body = { ok: true };
+      });
+      router.post<FrameState<Event>>('/accept', lifecycle.reserveTask(), columnarBody(Event), (ctx) => {
+        afterResponse(ctx, () => undefined, 'write');
+        ctx.status = 202;
+        ctx.body = { rows: ctx.state.frame.shape[0] };
+      });
+    });
+    const served = await listen(s.app);
+    try {
+      const query = request(served.port, { method: 'POST', path: '/slow-query' });
+      await waitFor(() => started, 'the query in flight');
+      const body = JSON.stringify({ userId: [1], amount: [1], country: [null] });
+      const accepted = await request(served.port, { method: 'POST', path: '/accept', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(accepted.status, 202, accepted.text);
+      release();
+      assert.equal((await query).status, 200);
+    } finally {
+      release();
+      await s.lifecycle.shutdown('test');
+      await served.close();
+    }
+  });
+
   it('a request that fails before registering its task gives its slot back', async () => {
-    const s = app({ maxPendingTasks: 1 }, (router) => {
-      router.post<FrameState<Event>>('/accept', columnarBody(Event), (ctx) => {
+    const s = app({ maxPendingTasks: 1 }, (router, lifecycle) => {
+      router.post<FrameState<Event>>('/accept', lifecycle.reserveTask(), columnarBody(Event), (ctx) => {
         afterResponse(ctx, () => undefined, 'quick');
         ctx.status = 202;
         ctx.body = { rows: ctx.state.frame.shape[0] };

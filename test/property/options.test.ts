@@ -315,6 +315,7 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   ],
   'ExecutorLifecycle.idle': [{ name: 'idle(timeoutMs)', accepts: orUndefined(ms(true)), call: (v) => new ExecutorLifecycle(new Koa(), {}).idle(v as never) }],
   'ExecutorLifecycle.shutdown': [{ name: 'shutdown(reason)', accepts: orUndefined((v) => str(v) && (v as string).length <= 1000), call: (v) => new ExecutorLifecycle(new Koa(), { signals: false, logger }).shutdown(v as never) }],
+  'ExecutorLifecycle.reserveTask': [extra('reserveTask', (v) => (ExecutorLifecycle.prototype.reserveTask as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v))],
   'ExecutorLifecycle.hurry': [extra('hurry', (v) => (ExecutorLifecycle.prototype.hurry as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v))],
   'ExecutorLifecycle.start': [extra('start', (v) => (ExecutorLifecycle.prototype.start as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v))],
   getExecutor: [{ name: 'getExecutor(ctx)', accepts: none, call: (v) => gpuframeKoa.getExecutor(v as never) }],

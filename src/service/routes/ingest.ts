@@ -18,7 +18,8 @@ const RETRY_DELAYS_MS = [100, 500];
 
 export function ingestRouter(service: ServiceContext): Router<GpuframeState> {
   const router = new Router<GpuframeState>();
-  router.post<FrameState<BillingEvent>>('/ingest', columnarBody(BillingEvent, { trustedMode: 'strict', limit: service.config.bodyLimit, timeoutMs: service.config.bodyTimeoutMs }), (ctx) => {
+  // The write slot is held from admission, before the body is read: MAX_PENDING_WRITES is never overshot.
+  router.post<FrameState<BillingEvent>>('/ingest', service.lifecycle.reserveTask(), columnarBody(BillingEvent, { trustedMode: 'strict', limit: service.config.bodyLimit, timeoutMs: service.config.bodyTimeoutMs }), (ctx) => {
     const frame = ctx.state.frame;
     checkAmounts(frame);
     const executor = getExecutor(ctx);
