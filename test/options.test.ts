@@ -108,7 +108,7 @@ describe('checks', () => {
     refuses(() => names([], 'keys'), /at least 1 item/);
     refuses(() => names(['a', 'a'], 'keys'), /^keys\[1\]: expected distinct values/);
     refuses(() => names(['a', 1], 'keys'), /^keys\[1\]: expected a non-empty string, received 1$/);
-    // eslint-disable-next-line no-sparse-arrays
+    // A hole, not an undefined item: arrayOf must check what it reads there too.
     refuses(() => names(['a', , 'b'], 'keys'), /^keys\[1\]: .* received undefined$/);
     refuses(() => names('a', 'keys'), /an array/);
   });

@@ -413,7 +413,6 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
           return { dtype: 'bool', at: (row) => kleene(op, l.at(row), r.at(row)) };
       }
     }
-    // eslint-disable-next-line no-fallthrough
     case 'unary': {
       const a = compileExpr(node.arg, fields);
       const d = a.dtype;
@@ -460,7 +459,6 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
           return lift((v: string) => v.length, 'int32');
       }
     }
-    // eslint-disable-next-line no-fallthrough
     case 'round': {
       const a = compileExpr(node.arg, fields);
       if (!isNumeric(a.dtype)) typeError(`reference: round of ${a.dtype}`);

@@ -198,7 +198,6 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
           return { kind: 'binary', op: node.op, left: l, right: r, type: { dtype: 'bool', nullable } };
       }
     }
-    // eslint-disable-next-line no-fallthrough
     case 'unary': {
       const arg = bindExpr(node.arg, scope);
       const d = arg.type.dtype;
@@ -224,7 +223,6 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
           return { kind: 'unary', op: 'length', arg, type: { dtype: 'int32', nullable: arg.type.nullable } };
       }
     }
-    // eslint-disable-next-line no-fallthrough
     case 'round': {
       const arg = bindExpr(node.arg, scope);
       if (!isNumeric(arg.type.dtype)) fail(scope, node, `round needs a number, got ${arg.type.dtype}`);

@@ -187,7 +187,3 @@ export class ChainedWhen extends Expr<unknown> {
     return new Expr({ kind: 'when', branches: this.branches, otherwise: nodeOf(value, 'when(...).otherwise(value)') });
   }
 }
-
-export function toExprNode(value: Operand): ExprNode {
-  return nodeOf(value, 'expression');
-}

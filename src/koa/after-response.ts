@@ -224,6 +224,18 @@ export class TaskQueue {
   }
 }
 
+const queues = new WeakMap<Koa, TaskQueue>();
+
+/** The app's after-response queue, made on first use; keyed by the app, so two apps never share a queue. */
+export function taskQueueOf(app: Koa): TaskQueue {
+  let queue = queues.get(app);
+  if (!queue) {
+    queue = new TaskQueue(app, () => runtimeOf(app).logger);
+    queues.set(app, queue);
+  }
+  return queue;
+}
+
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
@@ -257,11 +269,11 @@ export function afterResponse(ctx: Koa.Context, task: AfterResponseTask, options
   koaContext(ctx, 'afterResponse(ctx)');
   func(task, 'afterResponse(task)');
   const checked = afterResponseOptions(typeof options === 'string' ? { name: options } : options, 'afterResponse(options)') as AfterResponseOptions;
-  runtimeOf(ctx.app).tasks.register(ctx, task, checked);
+  taskQueueOf(ctx.app).register(ctx, task, checked);
 }
 
 /** Tasks registered and not yet finished, app-wide. */
 export function pendingTasks(app: Koa): number {
   koaApp(app, 'pendingTasks(app)');
-  return runtimeOf(app).tasks.pending;
+  return taskQueueOf(app).pending;
 }

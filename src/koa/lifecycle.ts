@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type Koa from 'koa';
 import { createExecutor, type Executor } from '../exec/executor.js';
-import { onResponseDone } from './after-response.js';
+import { onResponseDone, taskQueueOf } from './after-response.js';
 import { abortBodyRead } from './body.js';
 import { respondWithError } from './error-handler.js';
 import { ExecutorUnavailableError, LifecycleError, ServiceOverloadedError } from './errors.js';
@@ -227,7 +227,7 @@ export class ExecutorLifecycle {
   }
 
   stats(): LifecycleStats {
-    const tasks = runtimeOf(this.app).tasks.stats;
+    const tasks = taskQueueOf(this.app).stats;
     return {
       state: this.stateValue,
       inFlightRequests: this.inFlight.value,
@@ -242,7 +242,7 @@ export class ExecutorLifecycle {
   async idle(timeout = Infinity): Promise<boolean> {
     maxArguments('idle(timeoutMs)', arguments, 1);
     const deadline = performance.now() + timeoutMs(timeout, 'idle(timeoutMs)');
-    const tasks = runtimeOf(this.app).tasks;
+    const tasks = taskQueueOf(this.app);
     for (;;) {
       if (!(await this.inFlight.idle(deadline - performance.now()))) return false;
       if (!(await tasks.idle(Math.max(0, deadline - performance.now())))) return false;
@@ -261,7 +261,7 @@ export class ExecutorLifecycle {
         return;
       }
       const cap = this.options.maxPendingTasks ?? DEFAULT_MAX_PENDING_TASKS;
-      const tasks = runtimeOf(this.app).tasks;
+      const tasks = taskQueueOf(this.app);
       // Reads (GET, HEAD, OPTIONS) add no background work, and a health check must answer while busy.
       // Refused before the body is read: a backlog of accepted work must not grow without bound.
       if (!SAFE_METHODS.has(ctx.method) && tasks.pending + tasks.reserved >= cap) {
@@ -347,7 +347,7 @@ export class ExecutorLifecycle {
     const started = performance.now();
     const wasIdle = this.stateValue === 'idle';
     this.stateValue = 'draining';
-    const tasks = runtimeOf(this.app).tasks;
+    const tasks = taskQueueOf(this.app);
     this.logger.info({ msg: 'shutdown started', reason, in_flight_requests: this.inFlight.value, pending_tasks: tasks.pending });
     for (const server of this.servers) {
       if (server.listening) server.close();

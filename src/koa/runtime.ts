@@ -1,8 +1,8 @@
-// Per-application state shared by the middleware: the logger and the after-response queue. Kept in a
-// WeakMap keyed by the Koa application, so two apps in one process never share a queue.
+// Per-application state shared by the middleware: the logger, kept in a WeakMap keyed by the Koa
+// application so two apps in one process never share one, and the request id of a context. A leaf of
+// koa/: the after-response queue and the error handler read it, and it imports neither.
 
 import type Koa from 'koa';
-import { TaskQueue } from './after-response.js';
 import { jsonLogger } from './log.js';
 import { maxArguments } from '../options.js';
 import { koaApp, logger as checkLogger } from './options.js';
@@ -10,7 +10,6 @@ import type { Logger } from './types.js';
 
 export interface AppRuntime {
   logger: Logger;
-  readonly tasks: TaskQueue;
 }
 
 const runtimes = new WeakMap<Koa, AppRuntime>();
@@ -18,8 +17,7 @@ const runtimes = new WeakMap<Koa, AppRuntime>();
 export function runtimeOf(app: Koa): AppRuntime {
   let runtime = runtimes.get(app);
   if (!runtime) {
-    const created: AppRuntime = { logger: jsonLogger(), tasks: new TaskQueue(app, () => created.logger) };
-    runtime = created;
+    runtime = { logger: jsonLogger() };
     runtimes.set(app, runtime);
   }
   return runtime;

@@ -1,4 +1,4 @@
-// Public types of the model layer: column dtypes, fields and schemas, and the storage of one column.
+// Public types of the model layer: column dtypes, fields, and the storage of one column.
 // Every layer above reads these; nothing here knows about plans or engines.
 
 export type DType = 'int32' | 'int64' | 'float32' | 'float64' | 'bool' | 'utf8' | 'date';
@@ -10,8 +10,6 @@ export interface Field {
   /** Fixed category set of a z.enum column; its dictionary is exactly these values in this order. */
   readonly enumValues?: readonly string[];
 }
-
-export type Schema = readonly Field[];
 
 export type TypedValues = Int32Array | Float64Array | Float32Array | BigInt64Array | Uint8Array;
 

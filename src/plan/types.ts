@@ -54,5 +54,3 @@ export type PlanNode =
        */
       readonly order: readonly SortKey[];
     };
-
-export type PlanKind = PlanNode['kind'];

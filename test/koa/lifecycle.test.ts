@@ -21,7 +21,7 @@ import {
   type GpuframeState,
   type LifecycleOptions,
 } from '../../src/koa/index.js';
-import { assertErrorReply, captureLogger, delay, Event, listen, request, serve, waitFor, type CapturedLog, type Served } from './koa-helpers.js';
+import { assertErrorReply, captureLogger, delay, Event, listen, request, serve, waitFor, type CapturedLog } from './koa-helpers.js';
 
 interface Setup {
   readonly app: Koa;
