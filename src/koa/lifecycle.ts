@@ -291,7 +291,7 @@ export class ExecutorLifecycle {
     maxArguments('reserveTask()', arguments, 0);
     return async (ctx, next) => {
       const cap = this.options.maxPendingTasks ?? DEFAULT_MAX_PENDING_TASKS;
-      const tasks = runtimeOf(this.app).tasks;
+      const tasks = taskQueueOf(this.app);
       if (tasks.pending + tasks.reserved >= cap) {
         respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending or being accepted; retry shortly`));
         return;
