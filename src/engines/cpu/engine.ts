@@ -13,7 +13,7 @@ import { allocShared } from '../../model/column.js';
 import type { OperatorTiming } from '../../plan/explain.js';
 import type { NamedExpr, PlanNode } from '../../plan/types.js';
 import { compileKernel } from './kernels/compile.js';
-import { gatherBatch, gatherColumn, sliceBatch } from './kernels/gather.js';
+import { gatherBatch, gatherColumn, sliceBatch } from '../shared/gather.js';
 import { chooseGroupMode, denseSlotLimit, groupByMorselRows, hashWidth, mergeGroupPartials, packHashKeys, prepareGroupBy, type GroupMode, type GroupPartial, type PreparedGroupBy } from './kernels/group-by.js';
 import { finalizeGroupBy, scanOutColumns } from './kernels/group-by-finalize.js';
 import { groupHeadIndices } from './kernels/group-head.js';

@@ -9,7 +9,7 @@ import type { ColumnBatch } from '../../model/types.js';
 import type { OperatorTiming } from '../../plan/explain.js';
 import type { PlanNode } from '../../plan/types.js';
 import { columnsNamed, executeNode, joinedBatch, runAsync, scanShape, type CpuRunOptions } from '../cpu/engine.js';
-import { gatherBatch, sliceBatch } from '../cpu/kernels/gather.js';
+import { gatherBatch, sliceBatch } from '../shared/gather.js';
 import { GpuUnsupportedError, type GpuContext } from './context.js';
 import { filterProjectUnsupported, gpuFilterProject } from './kernels/filter-project.js';
 import { F32OverflowError, gpuGroupBy, groupByFits, groupByUnsupported } from './kernels/group-by.js';

@@ -8,7 +8,7 @@ import type { Column, ColumnBatch, DType } from '../../../model/types.js';
 import { ArithmeticOverflowError } from '../../../errors.js';
 import { compileKernel } from './compile.js';
 import { CO_NON_FINITE, CO_VARIES_X, CO_VARIES_Y, type GroupPartial, type PreparedGroupBy } from './group-by.js';
-import { KeyTable } from './key-table.js';
+import { KeyTable } from '../../shared/key-table.js';
 import { kernelLib } from './runtime.js';
 import { allocScanOut, prepareScan } from './scan.js';
 import { kernelColumns, type OutputSpec, type ScanOut } from './types.js';

@@ -7,7 +7,7 @@
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, DType } from '../../../model/types.js';
 import { compileExpr, compileFilter, KernelBuilder, type Compiled } from '../codegen.js';
-import { encodeKeyBlock, hashWords, KeyTable, keyWidth } from './key-table.js';
+import { encodeKeyBlock, hashWords, KeyTable, keyWidth } from '../../shared/key-table.js';
 import type { PreparedKernel } from './types.js';
 
 /** Most dense slots (product of key cardinalities) before the hash path is used. */

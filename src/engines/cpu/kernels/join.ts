@@ -4,7 +4,7 @@
 import { ExpressionTypeError } from '../../../errors.js';
 import type { Column } from '../../../model/types.js';
 import type { JoinHow } from '../../../plan/types.js';
-import { encodeKeyBlock, KeyTable, valueWidth, type KeyColumn } from './key-table.js';
+import { encodeKeyBlock, KeyTable, valueWidth, type KeyColumn } from '../../shared/key-table.js';
 
 const BLOCK_ROWS = 4096;
 const MAX_OUTPUT_ROWS = 2 ** 31 - 1;

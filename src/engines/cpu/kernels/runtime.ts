@@ -3,7 +3,7 @@
 
 import { ArithmeticOverflowError } from '../../../errors.js';
 import { allocShared, type TypedCtor } from '../../../model/shared-memory.js';
-import { KeyTable } from './key-table.js';
+import { KeyTable } from '../../shared/key-table.js';
 
 export function overflow(op: string, dtype: string): never {
   throw new ArithmeticOverflowError(`${op} overflowed ${dtype}; cast to a wider type first`);

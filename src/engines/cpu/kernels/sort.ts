@@ -5,7 +5,7 @@
 import { UnknownColumnError } from '../../../errors.js';
 import type { Column, ColumnBatch } from '../../../model/types.js';
 import type { SortKey } from '../../../plan/types.js';
-import { uint32Words } from './key-table.js';
+import { uint32Words } from '../../shared/key-table.js';
 
 /** 11-bit digits: the 2048 counters stay in L1, and a word takes three passes (11 + 11 + 10 bits). */
 const DIGIT_BITS = 11;

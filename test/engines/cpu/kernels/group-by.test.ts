@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { firstRowsWork, runSync } from '../../../../src/engines/cpu/engine.js';
 import { chooseGroupMode, estimateDistinct, groupByMorselRows, hashWidth, HIGH_CARDINALITY_MORSEL, packHashKeys } from '../../../../src/engines/cpu/kernels/group-by.js';
 import { groupsByFirstRow } from '../../../../src/engines/cpu/kernels/group-by-finalize.js';
-import { groupRows } from '../../../../src/engines/cpu/kernels/key-table.js';
+import { groupRows } from '../../../../src/engines/shared/key-table.js';
 import { col, countRows, createExecutor, DataFrameModel } from '../../../../src/index.js';
 import type { Column, ColumnBatch, DType } from '../../../../src/model/types.js';
 import { buildColumn, dictionaryFor, testBatch, type Cell, type TestColumn } from './kernel-helpers.js';
