@@ -7,6 +7,7 @@
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, DType } from '../../../model/types.js';
 import { compileExpr, compileFilter, KernelBuilder, type Compiled } from '../codegen.js';
+import { stringRanks } from '../../shared/dictionaries.js';
 import { encodeKeyBlock, hashWords, KeyTable, keyWidth } from '../../shared/key-table.js';
 import type { PreparedKernel } from './types.js';
 
@@ -847,10 +848,3 @@ export function combineCoMoments(state: readonly Float64Array[], g: number, from
   counts[g] = n;
 }
 
-/** Rank of each dictionary code in string order, and the dictionary in that order: utf8 min/max work on ranks. */
-export function stringRanks(dictionary: readonly string[]): { rank: Int32Array; sorted: string[] } {
-  const order = [...dictionary].map((s, code) => [s, code] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const rank = new Int32Array(dictionary.length);
-  order.forEach(([, code], r) => (rank[code] = r));
-  return { rank, sorted: order.map(([text]) => text) };
-}

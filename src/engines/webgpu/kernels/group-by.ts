@@ -5,8 +5,9 @@
 
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, ColumnBatch } from '../../../model/types.js';
-import { chooseGroupMode, combineMoments, hashWidth, prepareGroupBy, stateArity, stringRanks, type GroupMode, type GroupPartial, type PreparedGroupBy } from '../../cpu/kernels/group-by.js';
+import { chooseGroupMode, combineMoments, hashWidth, prepareGroupBy, stateArity, type GroupMode, type GroupPartial, type PreparedGroupBy } from '../../cpu/kernels/group-by.js';
 import { finalizeGroupBy } from '../../cpu/kernels/group-by-finalize.js';
+import { stringRanks } from '../../shared/dictionaries.js';
 import type { Binding, BindingType, GpuContext, Recorder } from '../context.js';
 import type { ResidentColumns } from '../resident.js';
 import { bindInputs, tablesBuffer } from './inputs.js';
