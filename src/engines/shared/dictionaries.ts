@@ -1,6 +1,9 @@
 // Dictionary arithmetic both engines share: utf8 values are codes into a dictionary, so ordering,
 // comparing across dictionaries and merging branches become tables computed here once per dictionary.
 
+import type { BoundExpr } from '../../expr/types.js';
+import type { Column } from '../../model/types.js';
+
 /**
  * Unifies branch dictionaries: the merged dictionary and, per branch, the table mapping its codes into
  * it (null where the branch already uses it). Shared with the WGSL compiler.
@@ -52,4 +55,32 @@ export function stringRanks(dictionary: readonly string[]): { rank: Int32Array; 
   const rank = new Int32Array(dictionary.length);
   order.forEach(([, code], r) => (rank[code] = r));
   return { rank, sorted: order.map(([text]) => text) };
+}
+
+/**
+ * The dictionary a utf8 expression's codes index, derived as both expression compilers derive it while
+ * compiling: a column's own, a literal's one string, lower and upper mapped, branches merged (only a
+ * utf8-to-utf8 cast compiles, and it keeps its argument's codes). Lets the plan's metadata be read
+ * without compiling a kernel.
+ */
+export function utf8Dictionary(columns: ReadonlyMap<string, Column>, expr: BoundExpr): readonly string[] {
+  switch (expr.kind) {
+    case 'col':
+      return columns.get(expr.name)?.dictionary ?? [];
+    case 'lit':
+      return expr.value === null ? [] : [expr.value as string];
+    case 'unary': {
+      if (expr.op !== 'lower' && expr.op !== 'upper') return [];
+      const mapped = utf8Dictionary(columns, expr.arg).map((s) => (expr.op === 'lower' ? s.toLowerCase() : s.toUpperCase()));
+      return [...new Set(mapped)];
+    }
+    case 'cast':
+      return utf8Dictionary(columns, expr.arg);
+    case 'when':
+      return mergeDictionaries([...expr.branches.map((branch) => utf8Dictionary(columns, branch.then)), utf8Dictionary(columns, expr.otherwise)]).dictionary;
+    case 'coalesce':
+      return mergeDictionaries(expr.args.map((arg) => utf8Dictionary(columns, arg))).dictionary;
+    default:
+      return [];
+  }
 }
