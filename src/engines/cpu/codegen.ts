@@ -7,6 +7,8 @@
 import type { BoundExpr } from '../../expr/types.js';
 import { conjuncts } from '../../expr/visit.js';
 import type { Column, DType } from '../../model/types.js';
+import { mergeDictionaries, rankTables } from '../shared/dictionaries.js';
+import { orNull } from '../shared/null-flags.js';
 
 /** The JS value held by a generated value variable for each dtype. */
 export type JsRepr = 'number' | 'bigint' | 'boolean';
@@ -182,27 +184,12 @@ function compileLiteral(b: KernelBuilder, value: number | bigint | string | bool
   return { v: `(${text})`, n: 'false', dtype };
 }
 
-/** The null flag of a value null when either input is: constant-folds `false` and `true`. Shared with the WGSL compiler. */
-export function orNull(a: string, c: string): string {
-  if (a === 'false') return c;
-  if (c === 'false') return a;
-  if (a === 'true' || c === 'true') return 'true';
-  return `(${a} || ${c})`;
-}
-
 /** Declares a null flag variable for a composite expression. */
 function nullVar(b: KernelBuilder, text: string): string {
   if (text === 'false' || text === 'true') return text;
   const n = b.tmp('n');
   b.line(`const ${n} = ${text};`);
   return n;
-}
-
-/** Rank of each code of each dictionary within their sorted union, for ordering and cross-dictionary equality. */
-export function rankTables(dicts: readonly (readonly string[])[]): Int32Array[] {
-  const all = [...new Set(dicts.flat())].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-  const rank = new Map(all.map((s, k) => [s, k]));
-  return dicts.map((d) => Int32Array.from(d, (s) => rank.get(s)!));
 }
 
 const COMPARE: Record<string, string> = { eq: '===', ne: '!==', gt: '>', ge: '>=', lt: '<', le: '<=' };
@@ -353,18 +340,6 @@ function compileIsIn(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'isIn' }
     b.line(`const ${v} = ${set}.has(${a.v});`);
   }
   return { v, n: a.n, dtype: 'bool' };
-}
-
-/**
- * Unifies branch dictionaries: the merged dictionary and, per branch, the table mapping its codes into
- * it (null where the branch already uses it). Shared with the WGSL compiler.
- */
-export function mergeDictionaries(dicts: readonly (readonly string[])[]): { dictionary: readonly string[]; remaps: (Int32Array | null)[] } {
-  const first = dicts.find((d) => d.length > 0) ?? [];
-  if (dicts.every((d) => d === first || d.length === 0)) return { dictionary: first, remaps: dicts.map(() => null) };
-  const dictionary = [...new Set(dicts.flat())];
-  const index = new Map(dictionary.map((s, k) => [s, k]));
-  return { dictionary, remaps: dicts.map((d) => (d === dictionary ? null : Int32Array.from(d, (s) => index.get(s)!))) };
 }
 
 /** mergeDictionaries with each remap table passed to the kernel as a parameter. */

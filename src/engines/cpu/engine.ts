@@ -13,13 +13,15 @@ import { allocShared } from '../../model/column.js';
 import type { OperatorTiming } from '../../plan/explain.js';
 import type { NamedExpr, PlanNode } from '../../plan/types.js';
 import { compileKernel } from './kernels/compile.js';
-import { gatherBatch, gatherColumn, sliceBatch } from './kernels/gather.js';
-import { chooseGroupMode, denseSlotLimit, groupByMorselRows, hashWidth, mergeGroupPartials, packHashKeys, prepareGroupBy, type GroupMode, type GroupPartial, type PreparedGroupBy } from './kernels/group-by.js';
-import { finalizeGroupBy, scanOutColumns } from './kernels/group-by-finalize.js';
+import { gatherBatch, gatherColumn, sliceBatch } from '../shared/gather.js';
+import type { GroupPartial } from '../shared/accumulators.js';
+import { finalizeGroupBy } from '../shared/group-by-finalize.js';
+import { chooseGroupMode, denseSlotLimit, groupByMorselRows, hashWidth, packHashKeys, type GroupMode } from '../shared/group-mode.js';
+import { mergeGroupPartials, prepareGroupBy, type PreparedGroupBy } from './kernels/group-by.js';
 import { groupHeadIndices } from './kernels/group-head.js';
 import { hashJoin } from './kernels/join.js';
 import { kernelLib } from './kernels/runtime.js';
-import { allocScanOut, prepareScan, prepareSelection } from './kernels/scan.js';
+import { allocScanOut, evaluateAtRows, prepareScan, prepareSelection, scanOutColumns } from './kernels/scan.js';
 import { sortIndices } from './kernels/sort.js';
 import { kernelColumns, type PreparedKernel, type ScanOut } from './kernels/types.js';
 import type { WorkerPool } from './pool.js';
@@ -152,7 +154,7 @@ export function* aggregateWork(batch: ColumnBatch, predicate: BoundExpr | null, 
   const partials = (yield* runMorsels(prepared, batch.length, () => ({ gids: rowGroups }), options)) as GroupPartial[];
   const { merged, exactInt, localToGlobal } = mergeGroupPartials(prepared, partials);
   if (rowGroups && mode.kind === 'hash') relabelRowGroups(rowGroups, localToGlobal, batch.length, options.morselRows);
-  return finalizeGroupBy(prepared, columns, node.keys, merged, exactInt, rowGroups, batch.length);
+  return finalizeGroupBy(prepared, columns, node.keys, merged, exactInt, rowGroups, batch.length, evaluateAtRows);
 }
 
 /** The group mode for `keys` (hash keys packed where their domains allow) and the run options with its morsel size. */

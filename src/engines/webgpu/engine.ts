@@ -9,7 +9,8 @@ import type { ColumnBatch } from '../../model/types.js';
 import type { OperatorTiming } from '../../plan/explain.js';
 import type { PlanNode } from '../../plan/types.js';
 import { columnsNamed, executeNode, joinedBatch, runAsync, scanShape, type CpuRunOptions } from '../cpu/engine.js';
-import { gatherBatch, sliceBatch } from '../cpu/kernels/gather.js';
+import { evaluateAtRows } from '../cpu/kernels/scan.js';
+import { gatherBatch, sliceBatch } from '../shared/gather.js';
 import { GpuUnsupportedError, type GpuContext } from './context.js';
 import { filterProjectUnsupported, gpuFilterProject } from './kernels/filter-project.js';
 import { F32OverflowError, gpuGroupBy, groupByFits, groupByUnsupported } from './kernels/group-by.js';
@@ -109,7 +110,7 @@ export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promis
       const predicate: BoundExpr | null = fused ? fused.predicate : null;
       const columns = new Map(input.names.map((n, k) => [n, input.columns[k]!]));
       const ok = groupByUnsupported(columns, node.keys, node.aggs, predicate) === null && groupByFits(ctx, input, node.keys, node.aggs);
-      return step(node, options, [[below, input]], input.length, ok ? () => gpuGroupBy(ctx, resident, input, { predicate, keys: node.keys, aggs: node.aggs }) : null);
+      return step(node, options, [[below, input]], input.length, ok ? () => gpuGroupBy(ctx, resident, input, { predicate, keys: node.keys, aggs: node.aggs }, evaluateAtRows) : null);
     }
     case 'sort': {
       const input = await executeGpu(node.input, options);

@@ -7,8 +7,9 @@
 import type { BoundExpr } from '../../expr/types.js';
 import { conjuncts } from '../../expr/visit.js';
 import type { Column, DType } from '../../model/types.js';
-import { mergeDictionaries, orNull, rankTables } from '../cpu/codegen.js';
-import { overflow } from '../cpu/kernels/runtime.js';
+import { mergeDictionaries, rankTables } from '../shared/dictionaries.js';
+import { orNull } from '../shared/null-flags.js';
+import { overflow } from '../shared/overflow.js';
 import { GPU_DTYPES } from './resident.js';
 
 export interface WgslValue {

@@ -3,281 +3,20 @@
 // table over key words otherwise), the main thread merges partials in morsel order and finalises.
 // Merging in morsel order with morsel bounds that depend only on the row count makes results identical
 // whether morsels ran inline or on any number of workers.
+// The group mode, the accumulator model, moment merging and finalisation both engines share live in
+// engines/shared; this file is the CPU's part: the JS kernel and the merge of its morsels' partials.
 
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
-import type { Column, DType } from '../../../model/types.js';
+import type { Column } from '../../../model/types.js';
 import { compileExpr, compileFilter, KernelBuilder, type Compiled } from '../codegen.js';
-import { encodeKeyBlock, hashWords, KeyTable, keyWidth } from './key-table.js';
+import { CO_NON_FINITE, CO_VARIES_X, CO_VARIES_Y, groupByAccumulators, isBig, stateArity, type AccKind, type GroupByLayout, type GroupPartial } from '../../shared/accumulators.js';
+import { stringRanks } from '../../shared/dictionaries.js';
+import type { DenseKey, GroupMode } from '../../shared/group-mode.js';
+import { hashWords, KeyTable } from '../../shared/key-table.js';
+import { combineCoMoments, combineMoments } from '../../shared/moments.js';
 import type { PreparedKernel } from './types.js';
 
-/** Most dense slots (product of key cardinalities) before the hash path is used. */
-export const DENSE_SLOT_LIMIT = 1 << 16;
-
-export interface DenseKey {
-  readonly name: string;
-  /** Value subtracted from the key to get its index (integer keys), else 0. */
-  readonly offset: number;
-  /** Index used for null. */
-  readonly nullIndex: number;
-  readonly size: number;
-}
-
-export type GroupMode =
-  | { readonly kind: 'global' }
-  | { readonly kind: 'dense'; readonly keys: readonly DenseKey[]; readonly slots: number }
-  | {
-      readonly kind: 'hash';
-      readonly keys: readonly string[];
-      readonly width: number;
-      /**
-       * Keys packed into fewer hash words (CPU engine only, see packHashKeys): word w holds its keys' dense
-       * indices in mixed radix, first key lowest. Without it each key takes its own words (emitKeyWords).
-       */
-      readonly packed?: readonly (readonly DenseKey[])[];
-    };
-
-/** Per-aggregation partial state, by kind of accumulator. */
-export type AccKind = 'count' | 'sumFloat' | 'sumInt' | 'sumBig' | 'min' | 'max' | 'minBig' | 'maxBig' | 'moments' | 'momentsBig' | 'comoments' | 'comomentsBig' | 'none';
-
-export interface AccSpec {
-  readonly agg: BoundAgg;
-  readonly kind: AccKind;
-  /** utf8 min/max track ranks; this is the sorted dictionary those ranks index. */
-  readonly rankDictionary?: readonly string[];
-}
-
-export interface PreparedGroupBy extends PreparedKernel {
-  readonly mode: GroupMode;
-  readonly accs: readonly AccSpec[];
-}
-
-/** Partial state of one morsel (or the merged state): arrays indexed by group id. */
-export interface GroupPartial {
-  readonly groups: number;
-  readonly firstRow: Int32Array;
-  readonly lastRow: Int32Array;
-  readonly rows: Float64Array;
-  /** Per aggregation, its state arrays (see stateArity). */
-  readonly states: readonly (readonly (Float64Array | bigint[])[])[];
-  /** Hash mode: key words of each group, `width` words per group. */
-  readonly keys: Uint32Array | null;
-}
-
-function accKind(agg: BoundAgg): AccKind {
-  const d = agg.arg?.type.dtype;
-  switch (agg.op) {
-    case 'count':
-      return 'count';
-    case 'sum':
-      return d === 'int64' ? 'sumBig' : d === 'float32' || d === 'float64' ? 'sumFloat' : 'sumInt';
-    case 'mean':
-      // Integer means divide an exact sum, so they stay exact near 2^53 and never depend on morsels.
-      return d === 'int64' ? 'sumBig' : d === 'float32' || d === 'float64' ? 'sumFloat' : 'sumInt';
-    case 'min':
-    case 'max':
-      return d === 'int64' ? (agg.op === 'min' ? 'minBig' : 'maxBig') : agg.op;
-    case 'var':
-    case 'std':
-      // int64 values past 2^53 lose their spread as doubles: their moments are exact BigInt sums instead.
-      return d === 'int64' ? 'momentsBig' : 'moments';
-    case 'corr': {
-      // An int64 side paired with an integer keeps exact BigInt sums, as int64 var does; anything else is
-      // Welford in f64 (an int64 paired with a float is converted).
-      const d2 = agg.arg2?.type.dtype;
-      const integer = (t: DType | undefined): boolean => t === 'int32' || t === 'int64';
-      return (d === 'int64' || d2 === 'int64') && integer(d) && integer(d2) ? 'comomentsBig' : 'comoments';
-    }
-    default:
-      return 'none';
-  }
-}
-
-/**
- * Number of state arrays per accumulator kind: [value..., count]; moments are [count, mean, M2]. The
- * co-moments of corr are [count, mean x, mean y, M2 x, M2 y, C xy, flags] (CO_VARIES_X | CO_VARIES_Y |
- * CO_NON_FINITE), or exactly [Σx, Σy, Σx², Σy², Σxy, count] over integers.
- */
-export function stateArity(kind: AccKind): number {
-  switch (kind) {
-    case 'none':
-      return 0;
-    case 'count':
-      return 1;
-    case 'moments':
-    case 'momentsBig':
-      return 3;
-    case 'comoments':
-      return 7;
-    case 'comomentsBig':
-      return 6;
-    default:
-      return 2;
-  }
-}
-
-/** Co-moment flags: x took two distinct values, y did, a value was NaN or ±Infinity. */
-export const CO_VARIES_X = 1;
-export const CO_VARIES_Y = 2;
-export const CO_NON_FINITE = 4;
-
-/** momentsBig keeps [Σv, Σv², count] and comomentsBig five sums and a count: those sums are BigInt arrays. */
-const isBig = (kind: AccKind, k: number): boolean =>
-  (k === 0 && (kind === 'sumBig' || kind === 'minBig' || kind === 'maxBig')) || (kind === 'momentsBig' && k < 2) || (kind === 'comomentsBig' && k < 5);
-
-/**
- * Most dense slots for morsels of `morselRows` rows: DENSE_SLOT_LIMIT, or up to a quarter of a morsel
- * (at most 2^18) when morsels are large. A slot array much longer than a morsel costs more to allocate
- * and merge than hashing saves, but 100,000 groups over 1M-row morsels are far cheaper dense than hashed.
- */
-export function denseSlotLimit(morselRows: number): number {
-  return Math.max(DENSE_SLOT_LIMIT, Math.min(1 << 18, Math.floor(morselRows / 4)));
-}
-
-/** Chooses dense slots when every key is a column with a small domain. */
-export function chooseGroupMode(columns: ReadonlyMap<string, Column>, keys: readonly string[], hashWidth: number, slotLimit = DENSE_SLOT_LIMIT): GroupMode {
-  if (keys.length === 0) return { kind: 'global' };
-  const dense: DenseKey[] = [];
-  let slots = 1;
-  for (const name of keys) {
-    const key = denseKey(columns.get(name)!, name);
-    if (key === null) return { kind: 'hash', keys, width: hashWidth };
-    dense.push(key);
-    slots *= key.size;
-    if (slots > slotLimit) return { kind: 'hash', keys, width: hashWidth };
-  }
-  return { kind: 'dense', keys: dense, slots };
-}
-
-/** The dense domain of a key column (dictionary codes, booleans, an int32 range, plus a null index), or null. */
-function denseKey(column: Column, name: string): DenseKey | null {
-  let size: number;
-  let offset = 0;
-  if (column.dtype === 'utf8') size = column.dictionary!.length;
-  else if (column.dtype === 'bool') size = 2;
-  else if (column.dtype === 'int32') {
-    const [min, max] = int32Range(column);
-    if (max < min) size = 0;
-    else {
-      offset = min;
-      size = max - min + 1;
-    }
-  } else return null;
-  const total = size + (column.validity !== null ? 1 : 0);
-  return { name, offset, nullIndex: size, size: Math.max(total, 1) };
-}
-
-/** Rows sampled to estimate how many distinct keys a hash group-by has. */
-const DISTINCT_SAMPLE = 1 << 14;
-/** Rows per morsel for a group-by whose keys are mostly distinct: each morsel's table then stays in cache. */
-export const HIGH_CARDINALITY_MORSEL = 1 << 16;
-
-/**
- * An estimate of the distinct key tuples among `length` rows: Chao1's (bias-corrected) from an evenly
- * strided sample of rows, d + f1(f1 - 1) / 2(f2 + 1) with f1 and f2 the tuples seen once and twice. Keys
- * compare as the group-by compares them (key-table encoding). Deterministic: the sample depends only on
- * the length.
- */
-export function estimateDistinct(columns: ReadonlyMap<string, Column>, keys: readonly string[], length: number): number {
-  const size = Math.min(length, DISTINCT_SAMPLE);
-  if (size === 0) return 0;
-  const rows = new Int32Array(size);
-  for (let k = 0; k < size; k++) rows[k] = Math.floor((k * length) / size);
-  const keyColumns = keys.map((name) => ({ column: columns.get(name)! }));
-  const width = keyWidth(keyColumns);
-  const words = new Uint32Array(Math.max(1, size * width));
-  encodeKeyBlock(keyColumns, rows, 0, size, words, 0, width, keyColumns.some((k) => k.column.validity !== null));
-  const table = new KeyTable(width, size);
-  const seen = new Int32Array(size);
-  for (let r = 0; r < size; r++) seen[table.findOrInsert(words, r * width)]!++;
-  let once = 0;
-  let twice = 0;
-  for (let g = 0; g < table.size; g++) {
-    if (seen[g] === 1) once++;
-    else if (seen[g] === 2) twice++;
-  }
-  return Math.min(length, table.size + (once * (once - 1)) / (2 * (twice + 1)));
-}
-
-/**
- * Rows per morsel for a group-by in `mode`: the default, except for hash keys estimated mostly distinct
- * (a quarter of the rows or more). Their morsels' tables hold about a group per row wherever the bounds
- * fall, so smaller morsels cost the merge almost nothing and keep every probe in cache. An explicit
- * `morselRows` always wins.
- */
-export function groupByMorselRows(columns: ReadonlyMap<string, Column>, mode: GroupMode, length: number, morselRows: number | undefined): number | undefined {
-  if (morselRows !== undefined || mode.kind !== 'hash' || length <= HIGH_CARDINALITY_MORSEL * 4) return morselRows;
-  return estimateDistinct(columns, mode.keys, length) * 4 >= length ? HIGH_CARDINALITY_MORSEL : undefined;
-}
-
-/** Largest product of key domains one packed hash word holds. */
-const PACKED_WORD_RANGE = 2 ** 32;
-
-/**
- * A hash mode whose keys all have dense domains (too many slots together to go dense), packed into as few
- * 32-bit words as their domains allow: keys fill a word in order while the product of their sizes fits.
- * Fewer words per key hash faster and make the tables smaller: six db-benchmark ids take 2 words, not 6.
- * Any other mode is returned as it is. The packing is the same for every morsel of one group-by.
- */
-export function packHashKeys(columns: ReadonlyMap<string, Column>, mode: GroupMode): GroupMode {
-  if (mode.kind !== 'hash' || mode.packed) return mode;
-  const words: DenseKey[][] = [];
-  let range = PACKED_WORD_RANGE + 1;
-  for (const name of mode.keys) {
-    const key = denseKey(columns.get(name)!, name);
-    // An int32 range with a null index can need more than one word: such a key keeps its own words.
-    if (key === null || key.size > PACKED_WORD_RANGE) return mode;
-    if (range * key.size > PACKED_WORD_RANGE) {
-      words.push([]);
-      range = 1;
-    }
-    words[words.length - 1]!.push(key);
-    range *= key.size;
-  }
-  return words.length < mode.width ? { ...mode, width: words.length, packed: words } : mode;
-}
-
-// Columns never change once built, so the range of a key column without nulls is scanned once, not by
-// every query over it. Keyed by the values array and checked against the length the column reads.
-const int32Ranges = new WeakMap<object, { readonly length: number; readonly range: [number, number] }>();
-
-function int32Range(column: Column): [number, number] {
-  if (column.validity !== null) return scanInt32Range(column);
-  const cached = int32Ranges.get(column.values);
-  if (cached && cached.length === column.length) return cached.range;
-  const range = scanInt32Range(column);
-  int32Ranges.set(column.values, { length: column.length, range });
-  return range;
-}
-
-function scanInt32Range(column: Column): [number, number] {
-  const values = column.values as Int32Array;
-  const validity = column.validity;
-  let min = 2147483647;
-  let max = -2147483648;
-  for (let i = 0; i < column.length; i++) {
-    if (validity !== null && ((validity[i >> 3]! >> (i & 7)) & 1) === 0) continue;
-    const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return [min, max];
-}
-
-/** Words one key column takes in hash mode. */
-export function hashKeyWords(dtype: DType): number {
-  return dtype === 'int64' || dtype === 'float64' || dtype === 'date' ? 2 : 1;
-}
-
-export function hashWidth(columns: ReadonlyMap<string, Column>, keys: readonly string[]): number {
-  let width = 0;
-  let nullable = false;
-  for (const k of keys) {
-    const c = columns.get(k)!;
-    width += hashKeyWords(c.dtype);
-    nullable ||= c.validity !== null;
-  }
-  return width + (nullable ? 1 : 0);
-}
+export interface PreparedGroupBy extends PreparedKernel, GroupByLayout {}
 
 /** Emits the key words of one row into `kw` (hash mode); nulls write 0 words and set a mask bit. */
 function emitKeyWords(b: KernelBuilder, keys: readonly Compiled[]): void {
@@ -336,7 +75,7 @@ function lessThan(kind: AccKind, a: string, b: string): string {
 
 export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, mode: GroupMode, aggs: readonly BoundAgg[], withRowGroups: boolean): PreparedGroupBy {
   const b = new KernelBuilder(columns);
-  const accs: AccSpec[] = [];
+  const accs = groupByAccumulators(columns, aggs);
   const arrays: { name: string; big: boolean; init: string }[] = [];
   // Count arrays of non-null sums: filled from group presence once, after the loop.
   const presenceCounts: string[] = [];
@@ -361,8 +100,7 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   if (aggs.some((a) => a.op === 'last')) b.line('lastRow[g] = i;');
   if (withRowGroups) b.line('gids[i] = g;');
   aggs.forEach((agg, j) => {
-    const acc: { agg: BoundAgg; kind: AccKind; rankDictionary?: readonly string[] } = { agg, kind: accKind(agg) };
-    accs.push(acc);
+    const acc = accs[j]!;
     const arity = stateArity(acc.kind);
     const names = Array.from({ length: arity }, (_, k) => {
       const name = `s${j}_${k}`;
@@ -381,8 +119,7 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
       if (a.dtype === 'bool') v = `(${a.v} ? 1 : 0)`;
       if (a.dtype === 'int64' && (acc.kind === 'sumFloat' || acc.kind === 'moments')) v = `Number(${a.v})`;
       if (a.dtype === 'utf8' && (acc.kind === 'min' || acc.kind === 'max')) {
-        const { rank, sorted } = stringRanks(a.dictionary ?? []);
-        acc.rankDictionary = sorted;
+        const { rank } = stringRanks(a.dictionary ?? []);
         v = `${b.param(rank)}[${a.v}]`;
       }
       const guard = a.n === 'false' ? '' : `if (!${a.n}) `;
@@ -799,58 +536,3 @@ function addBigMapped(into: bigint[], from: bigint[], map: Int32Array | null, n:
   }
 }
 
-/**
- * Chan et al.'s pairwise combination of a partial (count nb > 0, mean, M2) into the moments state
- * [count, mean, M2] of group g. Both engines merge their partials with it.
- */
-export function combineMoments(state: readonly Float64Array[], g: number, nb: number, meanB: number, m2B: number): void {
-  const [counts, means, m2s] = state as [Float64Array, Float64Array, Float64Array];
-  const na = counts[g]!;
-  if (na === 0) {
-    counts[g] = nb;
-    means[g] = meanB;
-    m2s[g] = m2B;
-    return;
-  }
-  const n = na + nb;
-  const delta = meanB - means[g]!;
-  means[g] = means[g]! + (delta * nb) / n;
-  m2s[g] = m2s[g]! + m2B + (delta * delta * na * nb) / n;
-  counts[g] = n;
-}
-
-/**
- * combineMoments for corr's co-moments: partial l of `from` merged into group g of `state` (layouts in
- * stateArity), x and y exactly as combineMoments merges one variable, the co-moment by the same rule.
- * A side varies when it varied in either partial or the partials' means differ: a side that has held
- * one value has exactly that value as its mean.
- */
-export function combineCoMoments(state: readonly Float64Array[], g: number, from: readonly Float64Array[], l: number): void {
-  const [counts, meansX, meansY, m2X, m2Y, cXY, flags] = state as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-  const nb = from[0]![l]!;
-  const meanXB = from[1]![l]!;
-  const meanYB = from[2]![l]!;
-  const na = counts[g]!;
-  if (na === 0) {
-    for (let k = 0; k < 7; k++) state[k]![g] = from[k]![l]!;
-    return;
-  }
-  flags[g] = flags[g]! | from[6]![l]! | (meanXB !== meansX[g]! ? CO_VARIES_X : 0) | (meanYB !== meansY[g]! ? CO_VARIES_Y : 0);
-  const n = na + nb;
-  const deltaX = meanXB - meansX[g]!;
-  const deltaY = meanYB - meansY[g]!;
-  meansX[g] = meansX[g]! + (deltaX * nb) / n;
-  meansY[g] = meansY[g]! + (deltaY * nb) / n;
-  m2X[g] = m2X[g]! + from[3]![l]! + (deltaX * deltaX * na * nb) / n;
-  m2Y[g] = m2Y[g]! + from[4]![l]! + (deltaY * deltaY * na * nb) / n;
-  cXY[g] = cXY[g]! + from[5]![l]! + (deltaX * deltaY * na * nb) / n;
-  counts[g] = n;
-}
-
-/** Rank of each dictionary code in string order, and the dictionary in that order: utf8 min/max work on ranks. */
-export function stringRanks(dictionary: readonly string[]): { rank: Int32Array; sorted: string[] } {
-  const order = [...dictionary].map((s, code) => [s, code] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const rank = new Int32Array(dictionary.length);
-  order.forEach(([, code], r) => (rank[code] = r));
-  return { rank, sorted: order.map(([text]) => text) };
-}

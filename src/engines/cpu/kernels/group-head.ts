@@ -5,9 +5,9 @@
 
 import type { Column, ColumnBatch } from '../../../model/types.js';
 import type { SortKey } from '../../../plan/types.js';
-import { gatherBatch } from './gather.js';
-import { chooseGroupMode, DENSE_SLOT_LIMIT } from './group-by.js';
-import { groupRows } from './key-table.js';
+import { gatherBatch } from '../../shared/gather.js';
+import { chooseGroupMode, DENSE_SLOT_LIMIT } from '../../shared/group-mode.js';
+import { groupRows } from '../../shared/key-table.js';
 import { grow } from './runtime.js';
 import { gatherWord, sortIndices, sortWords } from './sort.js';
 

@@ -4,7 +4,8 @@
 import { ExpressionTypeError } from '../../../errors.js';
 import type { Column } from '../../../model/types.js';
 import type { JoinHow } from '../../../plan/types.js';
-import { encodeKeyBlock, KeyTable, valueWidth, type KeyColumn } from './key-table.js';
+import { dictionaryRemap } from '../../shared/dictionaries.js';
+import { encodeKeyBlock, KeyTable, valueWidth, type KeyColumn } from '../../shared/key-table.js';
 
 const BLOCK_ROWS = 4096;
 const MAX_OUTPUT_ROWS = 2 ** 31 - 1;
@@ -47,16 +48,6 @@ function joinKeys(left: readonly Column[], right: readonly Column[]): { leftKeys
     }
   });
   return { leftKeys, rightKeys };
-}
-
-/** Code of each `from` string in `to` (-1 where absent), or null when the dictionaries are the same. */
-export function dictionaryRemap(from: readonly string[], to: readonly string[]): Int32Array | null {
-  if (from === to || (from.length === to.length && from.every((s, code) => s === to[code]))) return null;
-  const codeOf = new Map<string, number>();
-  to.forEach((s, code) => {
-    if (!codeOf.has(s)) codeOf.set(s, code);
-  });
-  return Int32Array.from(from, (s) => codeOf.get(s) ?? -1);
 }
 
 interface RightBuild {

@@ -1,13 +1,9 @@
 // Helpers that generated kernels call through their `lib` argument, identical on the main thread and in
 // workers. Kept tiny: anything a kernel calls per row belongs in generated code instead.
 
-import { ArithmeticOverflowError } from '../../../errors.js';
 import { allocShared, type TypedCtor } from '../../../model/shared-memory.js';
-import { KeyTable } from './key-table.js';
-
-export function overflow(op: string, dtype: string): never {
-  throw new ArithmeticOverflowError(`${op} overflowed ${dtype}; cast to a wider type first`);
-}
+import { KeyTable } from '../../shared/key-table.js';
+import { overflow } from '../../shared/overflow.js';
 
 /** Typed array of the same kind in shared memory (as every kernel state is), grown to `capacity`, contents kept. */
 export function grow<T extends Float64Array | Int32Array>(array: T, capacity: number, fill = 0): T {

@@ -5,10 +5,13 @@
 
 import type { NamedExpr } from '../../../plan/types.js';
 import type { BoundExpr } from '../../../expr/types.js';
-import type { Column, DType, TypedValues } from '../../../model/types.js';
-import { allocShared } from '../../../model/column.js';
+import type { Column, DType } from '../../../model/types.js';
+import { allocShared, makeColumn, packBits } from '../../../model/column.js';
+import { outputArray } from '../../shared/output-values.js';
 import { compileExpr, compileFilter, KernelBuilder } from '../codegen.js';
-import type { OutputSpec, PreparedKernel, ScanOut } from './types.js';
+import { compileKernel } from './compile.js';
+import { kernelLib } from './runtime.js';
+import { kernelColumns, type OutputSpec, type PreparedKernel, type ScanOut } from './types.js';
 
 export interface PreparedScan extends PreparedKernel {
   readonly outputs: readonly OutputSpec[];
@@ -63,23 +66,6 @@ function storeValue(dtype: DType, v: string, n: string): string {
   return v;
 }
 
-export function outputArray(dtype: DType, length: number): TypedValues {
-  switch (dtype) {
-    case 'int32':
-    case 'utf8':
-      return allocShared(Int32Array, length);
-    case 'float32':
-      return allocShared(Float32Array, length);
-    case 'float64':
-      return allocShared(Float64Array, length);
-    case 'int64':
-    case 'date':
-      return allocShared(BigInt64Array, length);
-    case 'bool':
-      return allocShared(Uint8Array, length);
-  }
-}
-
 /** Output buffers for `capacity` rows. */
 export function allocScanOut(outputs: readonly OutputSpec[], capacity: number, base: number, rows: Int32Array | null): ScanOut {
   return {
@@ -88,4 +74,22 @@ export function allocScanOut(outputs: readonly OutputSpec[], capacity: number, b
     base,
     rows,
   };
+}
+
+/** Evaluates expressions at the given rows on this thread (small row counts: one per group). */
+export function evaluateAtRows(columns: ReadonlyMap<string, Column>, exprs: readonly { name: string; expr: BoundExpr }[], rows: Int32Array): Column[] {
+  const prepared = prepareScan(columns, null, exprs, 'gather');
+  const out = allocScanOut(prepared.outputs, rows.length, 0, rows);
+  const count = compileKernel(prepared.source)(kernelColumns(prepared.inputs), prepared.params, 0, rows.length, out, kernelLib) as number;
+  return scanOutColumns(prepared.outputs, out, count);
+}
+
+/** Columns over the first `count` rows of scan output buffers (bools and validity packed to bitmaps). */
+export function scanOutColumns(outputs: readonly OutputSpec[], out: ScanOut, count: number): Column[] {
+  return outputs.map((o, k) => {
+    const raw = out.values[k]!;
+    const values = o.dtype === 'bool' ? packBits(raw as Uint8Array, count) : raw.subarray(0, count);
+    const valid = out.valid[k];
+    return makeColumn(o.dtype, count, values, valid ? packBits(valid, count) : null, o.dictionary);
+  });
 }

@@ -5,7 +5,8 @@
 import { UnknownColumnError } from '../../../errors.js';
 import type { Column, ColumnBatch } from '../../../model/types.js';
 import type { SortKey } from '../../../plan/types.js';
-import { uint32Words } from './key-table.js';
+import { dictionaryRanks } from '../../shared/dictionaries.js';
+import { uint32Words } from '../../shared/key-table.js';
 
 /** 11-bit digits: the 2048 counters stay in L1, and a word takes three passes (11 + 11 + 10 bits). */
 const DIGIT_BITS = 11;
@@ -97,22 +98,6 @@ export function sortWords(batch: ColumnBatch, key: SortKey): SortWord[] {
   words.push(word('high'));
   if (column.dtype === 'int64' || column.dtype === 'date' || column.dtype === 'float64') words.push(word('low'));
   return words;
-}
-
-/** Rank of each dictionary code in JS string order (UTF-16 code units), computed once per dictionary. */
-export function dictionaryRanks(dictionary: readonly string[]): Int32Array {
-  const codes = Array.from(dictionary, (_, code) => code).sort((a, b) => {
-    const x = dictionary[a]!;
-    const y = dictionary[b]!;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
-  const rank = new Int32Array(dictionary.length);
-  let current = 0;
-  codes.forEach((code, position) => {
-    if (position > 0 && dictionary[code] !== dictionary[codes[position - 1]!]) current = position;
-    rank[code] = current;
-  });
-  return rank;
 }
 
 /**

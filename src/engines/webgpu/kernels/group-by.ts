@@ -1,12 +1,16 @@
 // Group-by on the device (shaders/group-by.wgsl). The kernel text is generated from the plan: the
 // filter, the group slot computation and one state update per aggregation are spliced in. The result
-// is decoded into the CPU engine's merged group state, so the CPU's finalisation (output order by first
-// appearance, key columns, means, variances, nulls) is shared and both engines agree by construction.
+// is decoded into the engines' shared merged group state (engines/shared/accumulators.ts), so one
+// finalisation (output order by first appearance, key columns, means, variances, nulls) serves both
+// engines and they agree by construction.
 
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, ColumnBatch } from '../../../model/types.js';
-import { chooseGroupMode, combineMoments, hashWidth, prepareGroupBy, stateArity, stringRanks, type GroupMode, type GroupPartial, type PreparedGroupBy } from '../../cpu/kernels/group-by.js';
-import { finalizeGroupBy } from '../../cpu/kernels/group-by-finalize.js';
+import { groupByAccumulators, stateArity, type GroupByLayout, type GroupPartial } from '../../shared/accumulators.js';
+import { stringRanks } from '../../shared/dictionaries.js';
+import { finalizeGroupBy, type RowEvaluator } from '../../shared/group-by-finalize.js';
+import { chooseGroupMode, hashWidth, type GroupMode } from '../../shared/group-mode.js';
+import { combineMoments } from '../../shared/moments.js';
 import type { Binding, BindingType, GpuContext, Recorder } from '../context.js';
 import type { ResidentColumns } from '../resident.js';
 import { bindInputs, tablesBuffer } from './inputs.js';
@@ -124,12 +128,15 @@ interface ChunkState {
   readonly slots: number;
 }
 
-/** Runs the aggregation on the device over `batch` (chunked by the binding size) and finalises on the host. */
-export async function gpuGroupBy(ctx: GpuContext, resident: ResidentColumns, batch: ColumnBatch, options: GpuGroupByOptions): Promise<ColumnBatch> {
+/**
+ * Runs the aggregation on the device over `batch` (chunked by the binding size) and finalises on the host,
+ * where `evaluateAtRows` computes key columns and first/last arguments at their groups' rows.
+ */
+export async function gpuGroupBy(ctx: GpuContext, resident: ResidentColumns, batch: ColumnBatch, options: GpuGroupByOptions, evaluateAtRows: RowEvaluator): Promise<ColumnBatch> {
   const columns = new Map(batch.names.map((name, k) => [name, batch.columns[k]!]));
   const mode = chooseGroupMode(columns, options.keys, hashWidth(columns, options.keys));
-  // The CPU's preparation gives the accumulator kinds and utf8 rank dictionaries finalisation expects.
-  const prepared = prepareGroupBy(columns, options.predicate, mode, options.aggs, false);
+  // The accumulator kinds and utf8 rank dictionaries finalisation expects, read from the plan.
+  const groupBy: GroupByLayout = { mode, accs: groupByAccumulators(columns, options.aggs) };
   const layout = layoutOf(options.aggs);
   const slots = mode.kind === 'global' ? 1 : mode.kind === 'dense' ? mode.slots : tableSize(batch.length);
   // A hash table comes back compacted to its occupied slots, so its group count is known only then.
@@ -141,12 +148,12 @@ export async function gpuGroupBy(ctx: GpuContext, resident: ResidentColumns, bat
   for (let start = 0; start < batch.length; start += rowsPerChunk) {
     const count = Math.min(rowsPerChunk, batch.length - start);
     const result = await runChunk(ctx, resident, columns, mode, options, layout, slots, start, count);
-    merged ??= emptyMerged(prepared, result.slots);
+    merged ??= emptyMerged(groupBy, result.slots);
     mergeChunk(result, layout, merged, exact, zeros, start);
   }
-  merged ??= emptyMerged(prepared, mode.kind === 'hash' ? 0 : slots);
+  merged ??= emptyMerged(groupBy, mode.kind === 'hash' ? 0 : slots);
   signZeros(merged, zeros);
-  return finalizeGroupBy(prepared, columns, options.keys, merged, exact, null, batch.length);
+  return finalizeGroupBy(groupBy, columns, options.keys, merged, exact, null, batch.length, evaluateAtRows);
 }
 
 /** A float min or max that came out zero takes the sign of the group's first zero, as on the CPU. */
@@ -179,13 +186,13 @@ export function groupByFits(ctx: GpuContext, batch: ColumnBatch, keys: readonly 
   return slots * layoutOf(aggs).words * 4 <= ctx.bindingBytes && (mode.kind !== 'hash' || batch.length <= Math.floor(ctx.bindingBytes / 4));
 }
 
-function emptyMerged(prepared: PreparedGroupBy, slots: number): GroupPartial {
+function emptyMerged(groupBy: GroupByLayout, slots: number): GroupPartial {
   return {
     groups: slots,
     firstRow: new Int32Array(slots).fill(-1),
     lastRow: new Int32Array(slots).fill(-1),
     rows: new Float64Array(slots),
-    states: prepared.accs.map((acc) => {
+    states: groupBy.accs.map((acc) => {
       return Array.from({ length: stateArity(acc.kind) }, () => new Float64Array(slots));
     }),
     keys: null,

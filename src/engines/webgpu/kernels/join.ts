@@ -4,7 +4,7 @@
 
 import type { Column, DType } from '../../../model/types.js';
 import type { JoinHow } from '../../../plan/types.js';
-import { dictionaryRemap } from '../../cpu/kernels/join.js';
+import { dictionaryRemap } from '../../shared/dictionaries.js';
 import { GpuUnsupportedError, type GpuContext, type Recorder } from '../context.js';
 import type { GpuColumn, ResidentColumns } from '../resident.js';
 import { encodeExclusiveScan } from './prefix-sum.js';

@@ -8,7 +8,7 @@
 import { UnknownColumnError } from '../../../errors.js';
 import type { Column, ColumnBatch, DType } from '../../../model/types.js';
 import type { SortKey } from '../../../plan/types.js';
-import { dictionaryRanks } from '../../cpu/kernels/sort.js';
+import { dictionaryRanks } from '../../shared/dictionaries.js';
 import { GpuUnsupportedError, type GpuContext, type Recorder } from '../context.js';
 import type { GpuColumn, ResidentColumns } from '../resident.js';
 import { encodeExclusiveScan } from './prefix-sum.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { groupHeadIndices, groupIds } from '../../../../src/engines/cpu/kernels/group-head.js';
-import { groupRows } from '../../../../src/engines/cpu/kernels/key-table.js';
+import { groupRows } from '../../../../src/engines/shared/key-table.js';
 import type { ColumnBatch, DType } from '../../../../src/model/types.js';
 import type { SortKey } from '../../../../src/plan/types.js';
 import { buildColumn, cellArbitrary, cellIdentity, columnArbitrary, compareCells, dictionaryFor, DTYPES, referenceOrder, sortKey, testBatch, type Cell, type TestColumn } from './kernel-helpers.js';

@@ -1,60 +1,44 @@
 // Turns merged group-by state into output columns: groups ordered by first appearance, keys and
 // first/last gathered at each group's first/last row, and the holistic aggregations (median, nUnique)
-// computed from per-row group ids.
+// computed from per-row group ids. Shared by both engines: each fills the merged state its own way and
+// passes the evaluator that computes expressions at chosen rows (keys, first/last, holistic arguments).
 
-import type { BoundAgg } from '../../../expr/types.js';
-import { allocShared, makeColumn, packBits } from '../../../model/column.js';
-import type { Column, ColumnBatch, DType } from '../../../model/types.js';
-import { ArithmeticOverflowError } from '../../../errors.js';
-import { compileKernel } from './compile.js';
-import { CO_NON_FINITE, CO_VARIES_X, CO_VARIES_Y, type GroupPartial, type PreparedGroupBy } from './group-by.js';
+import type { BoundAgg, BoundExpr } from '../../expr/types.js';
+import { allocShared, makeColumn, packBits } from '../../model/column.js';
+import type { Column, ColumnBatch, DType } from '../../model/types.js';
+import { ArithmeticOverflowError } from '../../errors.js';
+import { CO_NON_FINITE, CO_VARIES_X, CO_VARIES_Y, type AccSpec, type GroupByLayout, type GroupPartial } from './accumulators.js';
 import { KeyTable } from './key-table.js';
-import { kernelLib } from './runtime.js';
-import { allocScanOut, prepareScan } from './scan.js';
-import { kernelColumns, type OutputSpec, type ScanOut } from './types.js';
+import { outputArray } from './output-values.js';
 
 export interface GroupByResult {
   readonly batch: ColumnBatch;
 }
 
-/** Evaluates expressions at the given rows on this thread (small row counts: one per group). */
-export function evaluateAtRows(columns: ReadonlyMap<string, Column>, exprs: readonly { name: string; expr: BoundAgg['arg'] & object }[], rows: Int32Array): Column[] {
-  const prepared = prepareScan(columns, null, exprs, 'gather');
-  const out = allocScanOut(prepared.outputs, rows.length, 0, rows);
-  const count = compileKernel(prepared.source)(kernelColumns(prepared.inputs), prepared.params, 0, rows.length, out, kernelLib) as number;
-  return scanOutColumns(prepared.outputs, out, count);
-}
-
-/** Columns over the first `count` rows of scan output buffers (bools and validity packed to bitmaps). */
-export function scanOutColumns(outputs: readonly OutputSpec[], out: ScanOut, count: number): Column[] {
-  return outputs.map((o, k) => {
-    const raw = out.values[k]!;
-    const values = o.dtype === 'bool' ? packBits(raw as Uint8Array, count) : raw.subarray(0, count);
-    const valid = out.valid[k];
-    return makeColumn(o.dtype, count, values, valid ? packBits(valid, count) : null, o.dictionary);
-  });
-}
+/** Evaluates expressions at the given rows (one per group, or the rows that reached a group), one column each. */
+export type RowEvaluator = (columns: ReadonlyMap<string, Column>, exprs: readonly { name: string; expr: BoundExpr }[], rows: Int32Array) => Column[];
 
 function nullColumn(dtype: DType, length: number, dictionary: readonly string[] | null): Column {
-  const values = dtype === 'bool' ? allocShared(Uint8Array, Math.ceil(length / 8)) : allocScanOut([{ name: '', dtype, nullable: false, dictionary }], length, 0, null).values[0]!;
+  const values = dtype === 'bool' ? allocShared(Uint8Array, Math.ceil(length / 8)) : outputArray(dtype, length);
   return makeColumn(dtype, length, values, length === 0 ? null : allocShared(Uint8Array, Math.ceil(length / 8)), dtype === 'utf8' ? (dictionary ?? []) : null);
 }
 
 export function finalizeGroupBy(
-  prepared: PreparedGroupBy,
+  layout: GroupByLayout,
   columns: ReadonlyMap<string, Column>,
   keys: readonly string[],
   merged: GroupPartial,
   exactInt: readonly (readonly (bigint | undefined)[])[],
   rowGroups: Int32Array | null,
   length: number,
+  evaluateAtRows: RowEvaluator,
 ): ColumnBatch {
-  const global = prepared.mode.kind === 'global';
+  const global = layout.mode.kind === 'global';
   const order = global ? Int32Array.of(0) : groupsByFirstRow(merged.firstRow, merged.groups, length);
   const n = order.length;
   const firstRows = new Int32Array(n);
   for (let r = 0; r < n; r++) firstRows[r] = merged.firstRow[order[r]!]!;
-  const lastRows = new Int32Array(prepared.accs.some((a) => a.agg.op === 'last') ? n : 0);
+  const lastRows = new Int32Array(layout.accs.some((a) => a.agg.op === 'last') ? n : 0);
   for (let r = 0; r < lastRows.length; r++) lastRows[r] = merged.lastRow[order[r]!]!;
   const empty = global && merged.firstRow[0]! < 0;
 
@@ -62,9 +46,9 @@ export function finalizeGroupBy(
   const names: string[] = [...keys];
   const out: Column[] = [...keyColumns];
 
-  prepared.accs.forEach((acc, j) => {
+  layout.accs.forEach((acc, j) => {
     names.push(acc.agg.name);
-    out.push(aggColumn(acc, j, merged, exactInt[j]!, order, n, empty, columns, firstRows, lastRows, rowGroups, length));
+    out.push(aggColumn(acc, j, merged, exactInt[j]!, order, n, empty, columns, firstRows, lastRows, rowGroups, length, evaluateAtRows));
   });
   return { length: n, names, columns: out };
 }
@@ -146,7 +130,7 @@ function setSafeInt64(words: Int32Array, r: number, value: number): void {
 }
 
 function aggColumn(
-  acc: PreparedGroupBy['accs'][number],
+  acc: AccSpec,
   j: number,
   merged: GroupPartial,
   exact: readonly (bigint | undefined)[],
@@ -158,6 +142,7 @@ function aggColumn(
   lastRows: Int32Array,
   rowGroups: Int32Array | null,
   length: number,
+  evaluateAtRows: RowEvaluator,
 ): Column {
   const { agg } = acc;
   const dtype = agg.type.dtype;
@@ -228,7 +213,7 @@ function aggColumn(
         order.forEach((g, r) => (values[r] = valid[r] ? (source as Float64Array)[g]! : 0));
         return makeColumn('utf8', n, values, packBits(valid, n), acc.rankDictionary ?? []);
       }
-      const values = allocScanOut([{ name: '', dtype, nullable: false, dictionary: null }], n, 0, null).values[0]!;
+      const values = outputArray(dtype, n);
       order.forEach((g, r) => {
         const v = source[g]!;
         if (dtype === 'int64') (values as BigInt64Array)[r] = valid[r] ? (v as bigint) : 0n;
@@ -279,7 +264,7 @@ function aggColumn(
     }
     case 'median':
     case 'nUnique': {
-      const { arg, groups } = argumentAtGroupedRows(columns, agg, rowGroups!, length);
+      const { arg, groups } = argumentAtGroupedRows(columns, agg, rowGroups!, length, evaluateAtRows);
       const groupOf = new Int32Array(merged.groups).fill(-1);
       order.forEach((g, r) => (groupOf[g] = r));
       return agg.op === 'median' ? medianColumn(arg, groups, groupOf, n) : nUniqueColumn(arg, groups, groupOf, n);
@@ -335,7 +320,7 @@ function ratioToNumber(p: bigint, q: bigint): number {
  * The aggregation's argument at the rows that reached a group, with those rows' group ids: the column itself
  * when it is one, else evaluated only there, so a row a fused filter dropped cannot raise an overflow.
  */
-function argumentAtGroupedRows(columns: ReadonlyMap<string, Column>, agg: BoundAgg, rowGroups: Int32Array, length: number): { arg: Column; groups: Int32Array } {
+function argumentAtGroupedRows(columns: ReadonlyMap<string, Column>, agg: BoundAgg, rowGroups: Int32Array, length: number, evaluateAtRows: RowEvaluator): { arg: Column; groups: Int32Array } {
   const arg = agg.arg!;
   if (arg.kind === 'col') return { arg: columns.get(arg.name)!, groups: rowGroups };
   const { at: rows, values: groups } = nonNegativeEntries(rowGroups, length);

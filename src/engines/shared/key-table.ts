@@ -2,7 +2,7 @@
 // open-addressing table serves group-by, unique, join and distinct counting. Pure typed-array code that
 // runs the same on the main thread and in workers (generated kernels reach KeyTable through `lib`).
 
-import type { Column } from '../../../model/types.js';
+import type { Column } from '../../model/types.js';
 
 /**
  * How to encode one key column. `as` lets a join encode int32 keys as int64 words to meet an int64 side;

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { concatBatches, gatherBatch, gatherColumn, sliceBatch } from '../../../../src/engines/cpu/kernels/gather.js';
-import { ExecutionError } from '../../../../src/errors.js';
-import { countNulls } from '../../../../src/model/column.js';
-import type { Column, ColumnBatch, DType } from '../../../../src/model/types.js';
-import { buildColumn, cellsOf, columnArbitrary, DTYPES, testBatch, type Cell, type TestColumn } from './kernel-helpers.js';
+import { concatBatches, gatherBatch, gatherColumn, sliceBatch } from '../../../src/engines/shared/gather.js';
+import { ExecutionError } from '../../../src/errors.js';
+import { countNulls } from '../../../src/model/column.js';
+import type { Column, ColumnBatch, DType } from '../../../src/model/types.js';
+import { buildColumn, cellsOf, columnArbitrary, DTYPES, testBatch, type Cell, type TestColumn } from '../cpu/kernels/kernel-helpers.js';
 
 /** Cells compared so that NaN equals NaN and -0 differs from 0 (gather moves bits, it does not normalise). */
 const comparable = (cells: readonly Cell[]): unknown[] => cells.map((c) => (typeof c === 'number' ? (Object.is(c, -0) ? '-0' : Number.isNaN(c) ? 'NaN' : c) : c));

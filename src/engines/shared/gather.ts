@@ -2,9 +2,9 @@
 // concatenation. Results live in shared memory like every column; bools stay bit-packed and utf8 keeps
 // dictionary codes (concatenation merges differing dictionaries once, never per row).
 
-import { ExecutionError } from '../../../errors.js';
-import { allocBitmap, allocShared, emptyBatch, makeColumn, valuesCtor } from '../../../model/column.js';
-import type { Column, ColumnBatch, DType, TypedValues } from '../../../model/types.js';
+import { ExecutionError } from '../../errors.js';
+import { allocBitmap, allocShared, emptyBatch, makeColumn, valuesCtor } from '../../model/column.js';
+import type { Column, ColumnBatch, DType, TypedValues } from '../../model/types.js';
 import { uint32Words } from './key-table.js';
 
 type WordValues = Int32Array | Float32Array | Float64Array | BigInt64Array;

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { encodeKeys, groupRows, KeyTable, keyWidth, type KeyColumn } from '../../../../src/engines/cpu/kernels/key-table.js';
-import type { DType } from '../../../../src/model/types.js';
-import { buildColumn, cellIdentity, columnArbitrary, DTYPES, type Cell, type TestColumn } from './kernel-helpers.js';
+import { encodeKeys, groupRows, KeyTable, keyWidth, type KeyColumn } from '../../../src/engines/shared/key-table.js';
+import type { DType } from '../../../src/model/types.js';
+import { buildColumn, cellIdentity, columnArbitrary, DTYPES, type Cell, type TestColumn } from '../cpu/kernels/kernel-helpers.js';
 
 describe('KeyTable', () => {
   it('assigns dense ids in insertion order and finds them again across growth', () => {
