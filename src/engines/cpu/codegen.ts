@@ -10,15 +10,6 @@ import type { Column, DType } from '../../model/types.js';
 import { mergeDictionaries, rankTables } from '../shared/dictionaries.js';
 import { orNull } from '../shared/null-flags.js';
 
-/** The JS value held by a generated value variable for each dtype. */
-export type JsRepr = 'number' | 'bigint' | 'boolean';
-
-export function jsRepr(dtype: DType): JsRepr {
-  if (dtype === 'int64') return 'bigint';
-  if (dtype === 'bool') return 'boolean';
-  return 'number';
-}
-
 /** A compiled value: `v` and `n` are JS expressions (usually variable names); `n === 'false'` when never null. */
 export interface Compiled {
   readonly v: string;
@@ -119,7 +110,7 @@ export function compileExpr(b: KernelBuilder, expr: BoundExpr, i = 'i'): Compile
       return dtype === 'utf8' ? { v, n, dtype, dictionary: column.dictionary ?? [] } : { v, n, dtype };
     }
     case 'lit':
-      return compileLiteral(b, expr.value, dtype);
+      return compileLiteral(expr.value, dtype);
     case 'binary':
       return compileBinary(b, expr, i);
     case 'unary':
@@ -169,7 +160,7 @@ export function compileFilter(b: KernelBuilder, predicate: BoundExpr, i = 'i'): 
   }
 }
 
-function compileLiteral(b: KernelBuilder, value: number | bigint | string | boolean | null, dtype: DType): Compiled {
+function compileLiteral(value: number | bigint | string | boolean | null, dtype: DType): Compiled {
   if (value === null) {
     const zero = dtype === 'int64' ? '0n' : dtype === 'bool' ? 'false' : '0';
     return dtype === 'utf8' ? { v: zero, n: 'true', dtype, dictionary: [] } : { v: zero, n: 'true', dtype };
@@ -331,7 +322,7 @@ function compileIsIn(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'isIn' }
     b.line(`const ${v} = ${t}[${a.v}] === 1;`);
   } else if (expr.values.length <= 8) {
     const terms = expr.values.map((x) => {
-      const lit = compileLiteral(b, x as number | bigint | boolean, a.dtype);
+      const lit = compileLiteral(x as number | bigint | boolean, a.dtype);
       return Number.isNaN(x) ? `${a.v} !== ${a.v}` : `${a.v} === ${lit.v}`;
     });
     b.line(`const ${v} = ${terms.length === 0 ? 'false' : terms.join(' || ')};`);

@@ -11,10 +11,6 @@ import { CO_NON_FINITE, CO_VARIES_X, CO_VARIES_Y, type AccSpec, type GroupByLayo
 import { KeyTable } from './key-table.js';
 import { outputArray } from './output-values.js';
 
-export interface GroupByResult {
-  readonly batch: ColumnBatch;
-}
-
 /** Evaluates expressions at the given rows (one per group, or the rows that reached a group), one column each. */
 export type RowEvaluator = (columns: ReadonlyMap<string, Column>, exprs: readonly { name: string; expr: BoundExpr }[], rows: Int32Array) => Column[];
 

@@ -99,7 +99,7 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   // Only what some aggregation reads is tracked per row: presence is firstRow >= 0.
   if (aggs.some((a) => a.op === 'last')) b.line('lastRow[g] = i;');
   if (withRowGroups) b.line('gids[i] = g;');
-  aggs.forEach((agg, j) => {
+  aggs.forEach((_agg, j) => {
     const acc = accs[j]!;
     const arity = stateArity(acc.kind);
     const names = Array.from({ length: arity }, (_, k) => {

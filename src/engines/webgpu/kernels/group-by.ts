@@ -144,7 +144,7 @@ export async function gpuGroupBy(ctx: GpuContext, resident: ResidentColumns, bat
   const exact: (bigint | undefined)[][] = options.aggs.map(() => []);
   /** Per float min/max: each group's first zero as row × 2 + sign bit. */
   const zeros: (Float64Array | undefined)[] = [];
-  const rowsPerChunk = chunkRows(ctx, columns, batch.length);
+  const rowsPerChunk = chunkRows(ctx, batch.length);
   for (let start = 0; start < batch.length; start += rowsPerChunk) {
     const count = Math.min(rowsPerChunk, batch.length - start);
     const result = await runChunk(ctx, resident, columns, mode, options, layout, slots, start, count);
@@ -172,7 +172,7 @@ function tableSize(rows: number): number {
 }
 
 /** Rows per chunk: whole columns when they fit a binding; else a multiple of 2048 rows (256-byte offsets). */
-function chunkRows(ctx: GpuContext, columns: ReadonlyMap<string, Column>, length: number): number {
+function chunkRows(ctx: GpuContext, length: number): number {
   const perBinding = Math.floor(ctx.bindingBytes / 4);
   if (length <= perBinding) return Math.max(1, length);
   return Math.max(2048, Math.floor(perBinding / 2048) * 2048);

@@ -8,7 +8,7 @@ import { groupHeadIndices, groupIds } from '../../../../src/engines/cpu/kernels/
 import { groupRows } from '../../../../src/engines/shared/key-table.js';
 import type { ColumnBatch, DType } from '../../../../src/model/types.js';
 import type { SortKey } from '../../../../src/plan/types.js';
-import { buildColumn, cellArbitrary, cellIdentity, columnArbitrary, compareCells, dictionaryFor, DTYPES, referenceOrder, sortKey, testBatch, type Cell, type TestColumn } from './kernel-helpers.js';
+import { buildColumn, cellArbitrary, cellIdentity, columnArbitrary, dictionaryFor, DTYPES, referenceOrder, sortKey, testBatch, type Cell, type TestColumn } from './kernel-helpers.js';
 
 
 
