@@ -11,6 +11,7 @@
 // the sources, not a compiler start.
 
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -69,7 +70,29 @@ export async function beginBuild(root, projects = ['tsconfig.json']) {
   await rm(join(root, STAMP), { force: true });
   const stamp = await snapshot(root, projects);
   await mkdir(join(root, OUT_DIR), { recursive: true });
+  await pruneOrphans(root);
   await writeFile(join(root, PENDING), `${JSON.stringify(stamp, null, 1)}\n`);
+}
+
+const OUTPUT = /\.(js|d\.ts)(\.map)?$/;
+
+/**
+ * tsc never deletes what it emitted, so a source moved or deleted would leave its old output in dist/,
+ * where `npm test` would still run a test that no longer exists (against modules that moved). Removes
+ * every output under dist/ whose source (the same path, .ts) is gone.
+ */
+async function pruneOrphans(root) {
+  const walk = async (dir) => {
+    for (const entry of await readdir(join(root, OUT_DIR, dir), { withFileTypes: true })) {
+      const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        await walk(path);
+      } else if (OUTPUT.test(path) && !existsSync(join(root, path.replace(OUTPUT, '.ts')))) {
+        await rm(join(root, OUT_DIR, path), { force: true });
+      }
+    }
+  };
+  await walk('');
 }
 
 /** postbuild: the build succeeded, so the snapshot taken before it becomes the stamp. */

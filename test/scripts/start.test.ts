@@ -129,6 +129,22 @@ test('the build stamp follows the sources, new files under the include roots, ts
   }
 });
 
+test('a build removes the output of a source that was deleted or moved, so no stale test or module is left in dist/', { timeout: 300_000 }, async () => {
+  const dir = await fixture();
+  try {
+    await put(dir, 'test/old.test.ts', "export const old = 1;\n");
+    assertBuilt(dir);
+    assert.ok(existsSync(join(dir, 'dist/test/old.test.js')));
+    await rm(join(dir, 'test/old.test.ts'));
+    assertBuilt(dir);
+    assert.equal(existsSync(join(dir, 'dist/test/old.test.js')), false, 'the deleted test is gone from dist/');
+    assert.ok(existsSync(join(dir, 'dist/test/greeting.test.js')), 'outputs of sources still there are kept');
+    assert.ok(existsSync(join(dir, 'dist/src/service/main.js')));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a failed build leaves no stamp, even where a good build left one, though tsc wrote its output', { timeout: 300_000 }, async () => {
   const dir = await fixture();
   try {
