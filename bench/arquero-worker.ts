@@ -36,7 +36,10 @@ function serve(port: NonNullable<typeof parentPort>, data: ArqueroWorkerData): v
         if (!last) throw new Error('no answer to read: run a question first');
         const result = last;
         const columns = result.columnNames().map((name) => [name, numbersFrom(result.array(name) as ArrayLike<unknown>)] as const);
-        post({ kind: 'answer', rows: result.numRows(), columns }, columns.map(([, values]) => values.buffer as ArrayBuffer));
+        post(
+          { kind: 'answer', rows: result.numRows(), columns },
+          columns.map(([, values]) => values.buffer as ArrayBuffer),
+        );
       }
     } catch (error) {
       post({ kind: 'error', message: (error as Error).stack ?? String(error) });

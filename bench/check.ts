@@ -184,7 +184,8 @@ export function compareChecksums(expected: AnswerChecksum, actual: AnswerChecksu
   if (expected.rows !== actual.rows) out.push({ column: '*', measure: 'rows', expected: expected.rows, actual: actual.rows, relative: Infinity, tolerance: 0 });
   const wanted = [...shape.keys, ...Object.keys(shape.values)];
   const names = (c: AnswerChecksum): string => Object.keys(c.columns).sort().join(',');
-  if (names(actual) !== [...wanted].sort().join(',')) out.push({ column: '*', measure: 'columns', expected: wanted.join(','), actual: Object.keys(actual.columns).join(','), relative: Infinity, tolerance: 0 });
+  if (names(actual) !== [...wanted].sort().join(','))
+    out.push({ column: '*', measure: 'columns', expected: wanted.join(','), actual: Object.keys(actual.columns).join(','), relative: Infinity, tolerance: 0 });
   for (const name of wanted) {
     const e = expected.columns[name];
     const a = actual.columns[name];

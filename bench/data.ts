@@ -13,7 +13,11 @@ export function rng(seed: number): () => number {
 }
 
 /** `rows` rows: `key` one of `keys` strings (id001..), `v` an int32 in 1..100, `x` a float in [0, 100). */
-export function groupByData(rows: number, keys: number, seed = 42): { key: string[]; keyCodes: Int32Array; v: Int32Array; x: Float64Array; dictionary: string[] } {
+export function groupByData(
+  rows: number,
+  keys: number,
+  seed = 42,
+): { key: string[]; keyCodes: Int32Array; v: Int32Array; x: Float64Array; dictionary: string[] } {
   const random = rng(seed);
   const dictionary = Array.from({ length: keys }, (_, k) => `id${String(k + 1).padStart(3, '0')}`);
   const keyCodes = new Int32Array(rows);

@@ -76,7 +76,11 @@ class GpuframeEngine implements Engine {
       const adapter = await executor.warmUp();
       if (!adapter) throw new Error('no WebGPU adapter');
       const software = adapter.architecture === 'software' || adapter.isFallbackAdapter ? ', software adapter' : '';
-      return new GpuframeEngine('gpuframe-webgpu', executor, `gpuframe WebGPU engine on ${adapter.description || adapter.device} (${adapter.vendor}${software}); CPU fallback ${threads} workers`);
+      return new GpuframeEngine(
+        'gpuframe-webgpu',
+        executor,
+        `gpuframe WebGPU engine on ${adapter.description || adapter.device} (${adapter.vendor}${software}); CPU fallback ${threads} workers`,
+      );
     } catch (error) {
       await executor.close();
       return { name: 'gpuframe-webgpu', unavailable: (error as Error).message };
@@ -193,7 +197,13 @@ const APPEND_CHUNK_ROWS = 2048;
 /** Appends every row of an Arrow table (dictionary strings, int32, float64) through DuckDB's appender. */
 async function appendArrowTable(connection: DuckDBConnection, table: string, data: arrow.Table): Promise<void> {
   const fields = data.schema.fields;
-  const types = fields.map((f) => (arrow.DataType.isDictionary(f.type) || arrow.DataType.isUtf8(f.type) ? DuckDBVarCharType.instance : arrow.DataType.isFloat(f.type) ? DuckDBDoubleType.instance : DuckDBIntegerType.instance));
+  const types = fields.map((f) =>
+    arrow.DataType.isDictionary(f.type) || arrow.DataType.isUtf8(f.type)
+      ? DuckDBVarCharType.instance
+      : arrow.DataType.isFloat(f.type)
+        ? DuckDBDoubleType.instance
+        : DuckDBIntegerType.instance,
+  );
   // Flattened once: every column as values indexed by row (strings through their dictionary).
   const columns = fields.map((f) => flatColumn(data.getChild(f.name)!));
   const appender = await connection.createAppender(table);

@@ -12,7 +12,10 @@ class GpuBench extends DataFrameModel({ key: z.string(), v: z.int32(), f: z.floa
 type Data = ReturnType<typeof groupByData>;
 
 function frameOf(data: Data, rows: number): Frame<{ key: string; v: number; f: number }> {
-  return GpuBench.fromColumns({ key: data.key.slice(0, rows), v: data.v.subarray(0, rows), f: Float32Array.from(data.x.subarray(0, rows)) }, { trustedMode: 'strict' });
+  return GpuBench.fromColumns(
+    { key: data.key.slice(0, rows), v: data.v.subarray(0, rows), f: Float32Array.from(data.x.subarray(0, rows)) },
+    { trustedMode: 'strict' },
+  );
 }
 
 export async function benchGpu(data: Data, rows: number, reps: number, cpu: Executor): Promise<void> {
@@ -26,7 +29,14 @@ export async function benchGpu(data: Data, rows: number, reps: number, cpu: Exec
     console.log(`\nGPU: ${adapter.description} (${adapter.vendor}, ${adapter.architecture}${adapter.isFallbackAdapter ? ', fallback adapter' : ''})`);
     const queries: [string, (f: Frame<{ key: string; v: number; f: number }>) => Frame][] = [
       ['group-by sum int32 by 100 keys', (f) => f.groupBy('key').agg({ total: col('v').sum() })],
-      ['filter f < 50, sum and mean', (f) => f.filter(col('f').lt(lit(50))).groupBy().agg({ total: col('v').sum(), mean: col('f').mean() })],
+      [
+        'filter f < 50, sum and mean',
+        (f) =>
+          f
+            .filter(col('f').lt(lit(50)))
+            .groupBy()
+            .agg({ total: col('v').sum(), mean: col('f').mean() }),
+      ],
       ['sort by v descending, head 10', (f) => f.sort('v', { descending: true }).head(10)],
     ];
     const small = frameOf(data, Math.min(rows, 4096));
@@ -46,10 +56,15 @@ export async function benchGpu(data: Data, rows: number, reps: number, cpu: Exec
         .filter((m) => m !== null)
         .map((m) => `${m[1]} on ${m[2]}`)
         .join(', ');
-      console.log(`  ${name}: first run ${first.toFixed(1)} ms (upload ≈ ${Math.max(0, first - resident).toFixed(1)} ms), gpu/cpu ${(resident / onCpu).toFixed(2)}x (${where})`);
+      console.log(
+        `  ${name}: first run ${first.toFixed(1)} ms (upload ≈ ${Math.max(0, first - resident).toFixed(1)} ms), gpu/cpu ${(resident / onCpu).toFixed(2)}x (${where})`,
+      );
     }
     const stats = gpu.stats().gpu;
-    if (stats) console.log(`  resident: ${(stats.resident.bytes / 2 ** 20).toFixed(1)} MiB in ${stats.resident.columns} columns (${stats.resident.uploads} uploads, ${stats.resident.hits} hits); ${stats.pipelines} pipelines; input ${(bytes / 2 ** 20).toFixed(1)} MiB`);
+    if (stats)
+      console.log(
+        `  resident: ${(stats.resident.bytes / 2 ** 20).toFixed(1)} MiB in ${stats.resident.columns} columns (${stats.resident.uploads} uploads, ${stats.resident.hits} hits); ${stats.pipelines} pipelines; input ${(bytes / 2 ** 20).toFixed(1)} MiB`,
+      );
   } finally {
     await gpu.close();
   }

@@ -114,14 +114,7 @@ export const QUERIES: readonly GroupByQuery[] = [
     // Its `slice(reverse(array_sort(l)), 0, 2)` no longer binds in DuckDB 1.5 (`slice` is gone, `reverse`
     // takes strings only); list_reverse_sort + list_slice is the same largest two, 1-based.
     sql: 'SELECT id6, unnest(list_slice(list_reverse_sort(array_agg(v3)), 1, 2)) AS v3 FROM (SELECT id6, v3 FROM x WHERE v3 IS NOT NULL) AS subq GROUP BY id6',
-    arquero: (dt) =>
-      dt
-        .select('id6', 'v3')
-        .filter('d => d.v3 != null')
-        .groupby('id6')
-        .orderby(aq.desc('v3'))
-        .filter('() => op.row_number() <= 2')
-        .ungroup(),
+    arquero: (dt) => dt.select('id6', 'v3').filter('d => d.v3 != null').groupby('id6').orderby(aq.desc('v3')).filter('() => op.row_number() <= 2').ungroup(),
   },
   {
     id: 'q9',

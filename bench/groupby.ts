@@ -62,7 +62,11 @@ type Progress = (line: string) => void;
  * Runs every selected engine over the data. DuckDB always runs first, whether selected or not: its
  * answers are the reference every other answer is checked against.
  */
-export async function runBenchmark(options: BenchOptions, data: LoadedTable, log: Progress = console.log): Promise<{ engines: EngineResult[]; failures: number }> {
+export async function runBenchmark(
+  options: BenchOptions,
+  data: LoadedTable,
+  log: Progress = console.log,
+): Promise<{ engines: EngineResult[]; failures: number }> {
   const order: EngineName[] = ['duckdb', ...ENGINE_NAMES.filter((n) => n !== 'duckdb' && options.engines.includes(n))];
   const reference = new Map<QueryId, AnswerChecksum>();
   const results: EngineResult[] = [];
@@ -174,7 +178,10 @@ function hostInfo(): Record<string, string | number> {
 }
 
 function fileStem(record: BenchRecord): string {
-  const engines = record.engines.filter((e) => !e.unavailable).map((e) => e.name).join('+');
+  const engines = record.engines
+    .filter((e) => !e.unavailable)
+    .map((e) => e.name)
+    .join('+');
   const host = String(record.host['hostname']).replace(/[^\w.-]+/g, '_');
   const stamp = record.date.slice(0, 16).replace(/:/g, '');
   return `groupby-${rowsLabel(record.rows)}-${host}-${engines}-${stamp}`;
@@ -183,7 +190,9 @@ function fileStem(record: BenchRecord): string {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const host = hostInfo();
-  console.log(`db-benchmark group-by: N = ${options.rows.toLocaleString()}, K = ${K}, seed ${options.seed}; ${host['cores']} cores (${host['cpu']}), node ${process.version}`);
+  console.log(
+    `db-benchmark group-by: N = ${options.rows.toLocaleString()}, K = ${K}, seed ${options.seed}; ${host['cores']} cores (${host['cpu']}), node ${process.version}`,
+  );
   const data = loadGroupByTable(options.rows, options.seed);
   console.log(`data: ${data.cached ? 'read from' : 'generated into'} ${data.path} in ${data.ms.toFixed(0)} ms`);
   const { engines, failures } = await runBenchmark(options, data);

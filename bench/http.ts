@@ -42,7 +42,13 @@ export interface HttpBenchResult {
   readonly node: string;
   readonly cpus: number;
   readonly cpu_model: string;
-  readonly options: { readonly duration_s: number; readonly connections: number; readonly rows_per_request: number; readonly users: number; readonly bodies: number };
+  readonly options: {
+    readonly duration_s: number;
+    readonly connections: number;
+    readonly rows_per_request: number;
+    readonly users: number;
+    readonly bodies: number;
+  };
   readonly service: { readonly backend: string; readonly adapter: string | null; readonly workers: number };
   readonly requests: {
     readonly sent: number;
@@ -180,12 +186,15 @@ async function startService(dir: string, env: Readonly<Record<string, string>>):
     stdio: ['ignore', log.fd, log.fd],
   });
   await log.close();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const deadline = Date.now() + 60_000;
   for (;;) {
     const port = listeningPort(await readFile(logPath, 'utf8'));
     if (port !== null) return { child, url: `http://127.0.0.1:${port}`, logPath, exited };
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the service exited before listening (${describeExit(await exited)}):\n${await logTail(logPath)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the service exited before listening (${describeExit(await exited)}):\n${await logTail(logPath)}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the service did not log 'listening' within 60 s:\n${await logTail(logPath)}`);
@@ -319,7 +328,8 @@ async function drain(url: string, timeoutMs: number): Promise<Health> {
       throw error;
     });
     if (state?.tasks.pending === 0) return state;
-    if (Date.now() > deadline) throw new Error(`background writes did not drain within ${timeoutMs} ms (${state ? state.tasks.pending : 'over MAX_PENDING_WRITES'} pending)`);
+    if (Date.now() > deadline)
+      throw new Error(`background writes did not drain within ${timeoutMs} ms (${state ? state.tasks.pending : 'over MAX_PENDING_WRITES'} pending)`);
     await sleep(100);
   }
 }
@@ -331,7 +341,11 @@ interface RollupRow {
 }
 
 /** Compares /rollups with what the accepted bodies add up to; returns the problems found. */
-function checkRollups(rollups: readonly RollupRow[], bodies: readonly IngestBody[], acceptedPerBody: readonly number[]): { problems: string[]; expectedUsers: number; mismatched: number } {
+function checkRollups(
+  rollups: readonly RollupRow[],
+  bodies: readonly IngestBody[],
+  acceptedPerBody: readonly number[],
+): { problems: string[]; expectedUsers: number; mismatched: number } {
   const expected = new Map<number, Totals>();
   bodies.forEach((body, index) => {
     const times = acceptedPerBody[index]!;
@@ -351,7 +365,10 @@ function checkRollups(rollups: readonly RollupRow[], bodies: readonly IngestBody
     const want = expected.get(row.user_id);
     if (want && want.total === row.total && want.count === row.count) continue;
     mismatched++;
-    if (problems.length < 10) problems.push(`user ${row.user_id}: persisted total ${row.total} over ${row.count} rows, expected ${want ? `${want.total} over ${want.count}` : 'no rows'}`);
+    if (problems.length < 10)
+      problems.push(
+        `user ${row.user_id}: persisted total ${row.total} over ${row.count} rows, expected ${want ? `${want.total} over ${want.count}` : 'no rows'}`,
+      );
   }
   for (const [user, want] of expected) {
     if (seen.has(user)) continue;
@@ -380,7 +397,13 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   const users = options.users ?? 100;
   const bodyCount = options.bodies ?? 4;
   const progress = options.progress ?? (() => undefined);
-  for (const [name, value] of [['durationS', options.durationS], ['connections', options.connections], ['rowsPerRequest', options.rowsPerRequest], ['users', users], ['bodies', bodyCount]] as const) {
+  for (const [name, value] of [
+    ['durationS', options.durationS],
+    ['connections', options.connections],
+    ['rowsPerRequest', options.rowsPerRequest],
+    ['users', users],
+    ['bodies', bodyCount],
+  ] as const) {
     if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number, got ${value}`);
   }
   const bodies = makeBodies(bodyCount, options.rowsPerRequest, users);
@@ -389,14 +412,17 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
     const service = await startService(dir, options.serviceEnv ?? {});
     try {
       const before = await health(service.url);
-      progress(`service at ${service.url} (${before.backend.in_use}, ${before.pool.workers} workers); ${options.connections} connections for ${options.durationS} s, ${options.rowsPerRequest} rows per request`);
+      progress(
+        `service at ${service.url} (${before.backend.in_use}, ${before.pool.workers} workers); ${options.connections} connections for ${options.durationS} s, ${options.rowsPerRequest} rows per request`,
+      );
       const outcome = await load(service.url, bodies, options);
       progress(`load done: ${outcome.answered} answered; waiting for the background writes`);
       const drainStarted = performance.now();
       const after = await drain(service.url, options.drainTimeoutMs ?? 120_000);
       const drainMs = Math.round(performance.now() - drainStarted);
       const rollups = await getJson(`${service.url}/rollups`);
-      if (rollups.status !== 200 || !Array.isArray(rollups.body)) throw new Error(`GET /rollups answered ${rollups.status}: ${JSON.stringify(rollups.body).slice(0, 500)}`);
+      if (rollups.status !== 200 || !Array.isArray(rollups.body))
+        throw new Error(`GET /rollups answered ${rollups.status}: ${JSON.stringify(rollups.body).slice(0, 500)}`);
       const rows = rollups.body as RollupRow[];
       const persistedRows = rows.reduce((sum, row) => sum + row.count, 0);
       const check = checkRollups(rows, bodies, outcome.acceptedPerBody);
@@ -405,7 +431,10 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
       const { result } = outcome;
       const problems = [...outcome.problems];
       const unanswered = outcome.sent - outcome.answered;
-      if (unanswered !== 0) problems.push(`${unanswered} requests were never answered (${result.errors} errors, ${result.timeouts} timeouts): the service may hold rows nobody saw accepted`);
+      if (unanswered !== 0)
+        problems.push(
+          `${unanswered} requests were never answered (${result.errors} errors, ${result.timeouts} timeouts): the service may hold rows nobody saw accepted`,
+        );
       if (persistedRows !== outcome.acceptedRows) problems.push(`rows persisted (${persistedRows}) != rows accepted (${outcome.acceptedRows})`);
       problems.push(...check.problems);
       if (after.tasks.failed > 0) problems.push(`${after.tasks.failed} background writes failed (their rollups are in the dead-letter folder)`);
@@ -478,7 +507,10 @@ export function formatSummary(result: HttpBenchResult): string {
   const { requests, latency_ms: latency, rows } = result;
   const lines: [string, string][] = [
     ['requests/s (all / 202)', `${requests.per_s} / ${requests.accepted_per_s}`],
-    ['requests answered', `${requests.answered} (202: ${requests.accepted}, non-2xx: ${requests.non_2xx}, errors: ${requests.errors}, timeouts: ${requests.timeouts})`],
+    [
+      'requests answered',
+      `${requests.answered} (202: ${requests.accepted}, non-2xx: ${requests.non_2xx}, errors: ${requests.errors}, timeouts: ${requests.timeouts})`,
+    ],
     ['202 latency p50/p90/p99/max', `${latency.p50} / ${latency.p90} / ${latency.p99} / ${latency.max} ms`],
     ['rows accepted / persisted', `${rows.accepted} / ${rows.persisted}`],
     ['rows/s accepted (load)', `${rows.accepted_per_s}`],

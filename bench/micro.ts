@@ -45,7 +45,10 @@ const inline = await best('gpuframe inline (collectSync)', () => query.collectSy
 const executor = createExecutor({ maxWorkers: 2 });
 const pooled = await best('gpuframe 2 workers (collect)', () => query.collect({ executor }));
 
-const filtered = df.filter(col('x').lt(lit(50))).groupBy('key').agg({ total: col('v').sum(), mean: col('x').mean() });
+const filtered = df
+  .filter(col('x').lt(lit(50)))
+  .groupBy('key')
+  .agg({ total: col('v').sum(), mean: col('x').mean() });
 const baselineFiltered = await best('baseline: filter x<50, sum v and mean x', () => {
   const sums = new Float64Array(100);
   const xs = new Float64Array(100);

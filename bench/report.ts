@@ -133,8 +133,12 @@ export function svgChart(record: BenchRecord): string {
   const height = top + plotH + 70;
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
-  out.push(`<text x="${left}" y="22" font-size="15" font-weight="bold">${escapeXml(`db-benchmark group-by, N = ${rowsLabel(record.rows)}, K = ${record.k}: best of two runs (ms, log scale)`)}</text>`);
-  out.push(`<text x="${left}" y="40" fill="#555">${escapeXml(`${record.host['hostname']}, ${record.host['cores']} cores, ${record.host['cpu']}; ${record.date}`)}</text>`);
+  out.push(
+    `<text x="${left}" y="22" font-size="15" font-weight="bold">${escapeXml(`db-benchmark group-by, N = ${rowsLabel(record.rows)}, K = ${record.k}: best of two runs (ms, log scale)`)}</text>`,
+  );
+  out.push(
+    `<text x="${left}" y="40" fill="#555">${escapeXml(`${record.host['hostname']}, ${record.host['cores']} cores, ${record.host['cpu']}; ${record.date}`)}</text>`,
+  );
   for (let exponent = lowExp; exponent <= highExp; exponent++) {
     const decade = 10 ** exponent;
     const yy = y(decade).toFixed(1);
@@ -148,12 +152,17 @@ export function svgChart(record: BenchRecord): string {
       const best = bestMs(q);
       if (best === null || best <= 0) {
         // No timed run (skipped or failed to run): say so where the bar would stand.
-        if (q) out.push(`<text x="${(x0 + k * barW + barW / 2).toFixed(1)}" y="${top + plotH - 4}" font-size="9" text-anchor="start" fill="${COLORS[e.name]}" transform="rotate(-90 ${(x0 + k * barW + barW / 2).toFixed(1)} ${top + plotH - 4})">${q.runs.some((r) => r.check === 'error') ? 'error' : 'skipped'}</text>`);
+        if (q)
+          out.push(
+            `<text x="${(x0 + k * barW + barW / 2).toFixed(1)}" y="${top + plotH - 4}" font-size="9" text-anchor="start" fill="${COLORS[e.name]}" transform="rotate(-90 ${(x0 + k * barW + barW / 2).toFixed(1)} ${top + plotH - 4})">${q.runs.some((r) => r.check === 'error') ? 'error' : 'skipped'}</text>`,
+          );
         return;
       }
       const failed = q?.runs.some((r) => r.check === 'failed' || r.check === 'error');
       const yy = y(best);
-      out.push(`<rect x="${(x0 + k * barW).toFixed(1)}" y="${yy.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(top + plotH - yy).toFixed(1)}" fill="${COLORS[e.name]}"${failed ? ' stroke="red" stroke-width="2"' : ''}><title>${escapeXml(`${e.name} ${id}: ${formatMs(best)} ms`)}</title></rect>`);
+      out.push(
+        `<rect x="${(x0 + k * barW).toFixed(1)}" y="${yy.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(top + plotH - yy).toFixed(1)}" fill="${COLORS[e.name]}"${failed ? ' stroke="red" stroke-width="2"' : ''}><title>${escapeXml(`${e.name} ${id}: ${formatMs(best)} ms`)}</title></rect>`,
+      );
     });
     out.push(`<text x="${(left + g * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 16}" text-anchor="middle">${id}</text>`);
   });

@@ -34,9 +34,7 @@ export function loadDawn(): Promise<Binding | null> {
       return module;
     },
     (error: unknown) => {
-      loadError = isMissingPackage(error)
-        ? new Error("the optional package 'webgpu' is not installed (npm install webgpu)", { cause: error })
-        : error;
+      loadError = isMissingPackage(error) ? new Error("the optional package 'webgpu' is not installed (npm install webgpu)", { cause: error }) : error;
       return null;
     },
   );
@@ -55,9 +53,13 @@ export function dawnLoadError(): unknown {
 
 /** Dawn configuration from the environment: GPUFRAME_DAWN_OPTIONS (comma separated) and GPUFRAME_FEATURE_LEVEL. */
 export function dawnConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DawnConfig {
-  const options = (env['GPUFRAME_DAWN_OPTIONS'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const options = (env['GPUFRAME_DAWN_OPTIONS'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const level = env['GPUFRAME_FEATURE_LEVEL'];
-  if (level !== undefined && level !== 'core' && level !== 'compatibility') throw new RangeError(`GPUFRAME_FEATURE_LEVEL: 'core' or 'compatibility', got '${level}'`);
+  if (level !== undefined && level !== 'core' && level !== 'compatibility')
+    throw new RangeError(`GPUFRAME_FEATURE_LEVEL: 'core' or 'compatibility', got '${level}'`);
   return { options, ...(level ? { featureLevel: level } : {}) };
 }
 

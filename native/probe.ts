@@ -7,7 +7,9 @@ const config = dawnConfigFromEnv();
 const acquired = await acquireDevice(config);
 if (!acquired) {
   const reason = dawnLoadError();
-  console.error(reason ? `probe: Dawn's binding did not load: ${String(reason)}` : 'probe: no WebGPU adapter (see native/setup-software-gpu.sh for a software one)');
+  console.error(
+    reason ? `probe: Dawn's binding did not load: ${String(reason)}` : 'probe: no WebGPU adapter (see native/setup-software-gpu.sh for a software one)',
+  );
   process.exit(1);
 }
 const { info, features, limits } = acquired;

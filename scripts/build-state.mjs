@@ -52,7 +52,8 @@ export async function buildState(root) {
   if (stamp?.format !== FORMAT) return { current: false, reason: 'build stamp from another version of this script' };
   const typescript = await typescriptVersion(root);
   // Without TypeScript (a production install) nothing could be rebuilt anyway; the sources still count.
-  if (typescript !== null && typescript !== stamp.typescript) return { current: false, reason: `TypeScript ${typescript} differs from the ${stamp.typescript} that built it` };
+  if (typescript !== null && typescript !== stamp.typescript)
+    return { current: false, reason: `TypeScript ${typescript} differs from the ${stamp.typescript} that built it` };
   const configs = await hashFiles(root, Object.keys(stamp.configs));
   const config = differences(stamp.configs, configs)[0];
   if (config !== undefined) return { current: false, reason: `${config} changed` };
@@ -189,7 +190,9 @@ async function hashFiles(root, paths) {
   const hashes = await Promise.all(
     paths.map(async (path) => {
       try {
-        return createHash('sha256').update(await readFile(resolve(root, path))).digest('hex');
+        return createHash('sha256')
+          .update(await readFile(resolve(root, path)))
+          .digest('hex');
       } catch (error) {
         if (error?.code === 'ENOENT') return 'missing';
         throw error;

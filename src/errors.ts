@@ -74,7 +74,9 @@ export class ValidationError extends GpuframeError {
 export class ColumnLengthMismatchError extends GpuframeError {
   readonly lengths: Readonly<Record<string, number>>;
   constructor(lengths: Readonly<Record<string, number>>) {
-    const text = Object.entries(lengths).map(([name, n]) => `${name}=${n}`).join(', ');
+    const text = Object.entries(lengths)
+      .map(([name, n]) => `${name}=${n}`)
+      .join(', ');
     super('column_length_mismatch', `columns have different lengths: ${text}`, 400, true);
     this.lengths = lengths;
   }
@@ -84,7 +86,12 @@ export class UnknownColumnError extends GpuframeError {
   readonly columns: readonly string[];
   constructor(columns: readonly string[], available: readonly string[], context: string) {
     // The unknown names come from the caller (a body's keys): capped, so the answer stays small.
-    super('unknown_column', `unknown column${columns.length === 1 ? '' : 's'} ${listForMessage(columns)} in ${context}; available: ${available.join(', ') || '(none)'}`, 400, true);
+    super(
+      'unknown_column',
+      `unknown column${columns.length === 1 ? '' : 's'} ${listForMessage(columns)} in ${context}; available: ${available.join(', ') || '(none)'}`,
+      400,
+      true,
+    );
     this.columns = columns;
   }
 }

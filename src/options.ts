@@ -98,7 +98,14 @@ function plainObject(value: unknown, name: string): Record<string, unknown> {
 /** An array whose every item passes `item`, with at least `min` items and, when `distinct`, no repeats. */
 export function arrayOf<T>(item: Check<T>, options: { readonly min?: number; readonly max?: number; readonly distinct?: boolean } = {}): Check<T[]> {
   const { min = 0, max = Infinity, distinct = false } = options;
-  const size = min > 0 ? (Number.isFinite(max) ? `${min} to ${max} items` : `at least ${min} item${min === 1 ? '' : 's'}`) : Number.isFinite(max) ? `at most ${max} items` : 'items';
+  const size =
+    min > 0
+      ? Number.isFinite(max)
+        ? `${min} to ${max} items`
+        : `at least ${min} item${min === 1 ? '' : 's'}`
+      : Number.isFinite(max)
+        ? `at most ${max} items`
+        : 'items';
   return (value, name) => {
     if (!Array.isArray(value)) return fail(name, value, `an array of ${size}`);
     if (value.length < min || value.length > max) return fail(name, value, `an array of ${size}`);
@@ -118,7 +125,11 @@ export function arrayOf<T>(item: Check<T>, options: { readonly min?: number; rea
 
 /** A column name, or a non-empty list of distinct ones (join `on`, sort `by`). */
 export const columnNames: Check<readonly string[]> = (value, name) =>
-  typeof value === 'string' ? (value.length > 0 ? [value] : fail(name, value, 'a column name or a non-empty array of them')) : arrayOf(nonEmptyString, { min: 1, distinct: true })(value, name);
+  typeof value === 'string'
+    ? value.length > 0
+      ? [value]
+      : fail(name, value, 'a column name or a non-empty array of them')
+    : arrayOf(nonEmptyString, { min: 1, distinct: true })(value, name);
 
 /** Column names passed as rest arguments (`groupBy('a', 'b')`, `drop('x')`). */
 export function restColumnNames(names: readonly unknown[], where: string): string[] {

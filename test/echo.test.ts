@@ -29,7 +29,10 @@ describe('listForMessage', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ maxLength: 300 }), { maxLength: 40 }), (names) => {
         const out = listForMessage(names);
-        const shown = names.slice(0, MAX_ECHOED_NAMES).map((n) => `'${truncateForMessage(n)}'`).join(', ');
+        const shown = names
+          .slice(0, MAX_ECHOED_NAMES)
+          .map((n) => `'${truncateForMessage(n)}'`)
+          .join(', ');
         assert.equal(out, names.length > MAX_ECHOED_NAMES ? `${shown} and ${names.length - MAX_ECHOED_NAMES} more` : shown);
         assert.ok(out.length <= MAX_ECHOED_NAMES * (MAX_ECHOED_CHARS + 30) + 20);
       }),

@@ -42,7 +42,10 @@ describe('InvalidArgumentError', () => {
     assert.equal(describeArgument(Number.NaN), 'NaN');
     assert.equal(describeArgument(10n), '10n');
     assert.equal(describeArgument(Symbol('secret')), 'a symbol');
-    assert.equal(describeArgument(() => 1), 'a function');
+    assert.equal(
+      describeArgument(() => 1),
+      'a function',
+    );
     assert.equal(describeArgument([1, 2, 3]), 'an array of length 3');
     assert.equal(describeArgument(new Map()), 'a Map');
     assert.equal(describeArgument(Object.create(null)), 'an object');
@@ -84,7 +87,7 @@ describe('checks', () => {
     refuses(() => limit(2 ** 53, 'limit'));
   });
 
-  it("duration: fractions allowed, nothing above 2^31-1 ms (Node would fire it after 1 ms)", () => {
+  it('duration: fractions allowed, nothing above 2^31-1 ms (Node would fire it after 1 ms)', () => {
     const ms = duration({ infinite: false });
     assert.equal(ms(1.5, 'ms'), 1.5);
     assert.equal(ms(MAX_TIMER_MS, 'ms'), MAX_TIMER_MS);
@@ -144,9 +147,13 @@ const orders = Orders.fromColumns({ id: [1, 2, 2, 3], amount: [10, 20, 21, 30] }
 const users = Users.fromColumns({ id: [2, 3, 4], name: ['b', 'c', 'd'] });
 
 describe('join how', () => {
-  it("refuses right, full, outer, cross and typos, naming the allowed values (they ran as an inner join, left columns only)", () => {
+  it('refuses right, full, outer, cross and typos, naming the allowed values (they ran as an inner join, left columns only)', () => {
     for (const how of ['right', 'full', 'outer', 'cross', 'Inner', 'left_outer', '', 'inner ']) {
-      const error = refuses(() => orders.join(users, { on: 'id', how } as never), /^join\(options\)\.how: expected one of 'inner', 'left', 'semi', 'anti'/, /right, full and cross joins are not implemented/);
+      const error = refuses(
+        () => orders.join(users, { on: 'id', how } as never),
+        /^join\(options\)\.how: expected one of 'inner', 'left', 'semi', 'anti'/,
+        /right, full and cross joins are not implemented/,
+      );
       assert.deepEqual(error.allowed, ['inner', 'left', 'semi', 'anti']);
     }
     for (const how of [null, 1, true, ['inner'], {}]) refuses(() => orders.join(users, { on: 'id', how } as never), /join\(options\)\.how/);
@@ -172,7 +179,7 @@ describe('join how', () => {
     assert.deepEqual(await orders.join(users, { leftOn: 'id', rightOn: 'id', how: 'anti' }).collect(), [{ id: 1, amount: 10 }]);
   });
 
-  it("refuses an empty suffix (a clashing column was renamed to itself forever: the call hung)", () => {
+  it('refuses an empty suffix (a clashing column was renamed to itself forever: the call hung)', () => {
     refuses(() => orders.join(orders, { on: 'id', suffix: '' }), /^join\(options\)\.suffix: expected a non-empty string, received ""$/);
     assert.deepEqual(orders.join(orders, { on: 'id', suffix: '_2' }).columns, ['id', 'amount', 'amount_2']);
   });
@@ -191,7 +198,13 @@ describe('other verbs that answered wrongly from JavaScript', () => {
     refuses(() => orders.sort(['id', 'amount'], { descending: 'no' } as never), /^sort\(options\)\.descending: expected true, false or an array/);
     refuses(() => orders.sort(['id', 'amount'], { descending: [true] }), /one flag per sort key \(2\)/);
     refuses(() => orders.sort(['id'], { descnding: true } as never), /unknown option "descnding"; known options: descending, nullsLast/);
-    assert.deepEqual(orders.sort(['id', 'amount'], { descending: [true, false] }).collectSync().map((r) => r.amount), [30, 20, 21, 10]);
+    assert.deepEqual(
+      orders
+        .sort(['id', 'amount'], { descending: [true, false] })
+        .collectSync()
+        .map((r) => r.amount),
+      [30, 20, 21, 10],
+    );
   });
 
   it('unique: an empty subset is refused (every row was a duplicate of the first: one row came back)', () => {
@@ -226,7 +239,7 @@ describe('other verbs that answered wrongly from JavaScript', () => {
     refuses(() => (orders.collectSync as (o: unknown) => unknown)({ executor: null }), /^collectSync\(\): expected at most 0 arguments/);
   });
 
-  it("stream: batchSize is checked at the call, not at the first batch", () => {
+  it('stream: batchSize is checked at the call, not at the first batch', () => {
     refuses(() => orders.stream({ batchSize: 0 }), /^stream\(options\)\.batchSize: expected an integer in 1\.\.16777216, received 0$/);
   });
 
@@ -235,7 +248,7 @@ describe('other verbs that answered wrongly from JavaScript', () => {
     refuses(() => DataFrameModel(null as never), /^DataFrameModel\(shape\): expected an object mapping column names to zod types/);
   });
 
-  it("ingest options are checked by every model entry point", () => {
+  it('ingest options are checked by every model entry point', () => {
     refuses(() => Orders.fromRows([], { trustedMode: 'lenient' } as never), /^fromRows\(options\)\.trustedMode: expected one of 'off', 'shape_only', 'strict'/);
     refuses(() => Orders.fromColumns({}, { maxIssues: Number.NaN }), /^fromColumns\(options\)\.maxIssues/);
     refuses(() => Orders.fromNdjson('', { ignoreErrors: 'yes' } as never), /^fromNdjson\(options\)\.ignoreErrors: expected true or false/);
@@ -261,7 +274,10 @@ describe('executor options', () => {
   it('close({ cancelAfterMs }) above 2^31-1 is refused (Node fired the timer after 1 ms, cancelling jobs at once)', async () => {
     const executor = createExecutor({ maxWorkers: 0 });
     executors.push(executor);
-    refuses(() => executor.close({ cancelAfterMs: 2 ** 31 }), /^close\(options\)\.cancelAfterMs: expected a number of milliseconds from 0 to 2147483647 \(or Infinity\)/);
+    refuses(
+      () => executor.close({ cancelAfterMs: 2 ** 31 }),
+      /^close\(options\)\.cancelAfterMs: expected a number of milliseconds from 0 to 2147483647 \(or Infinity\)/,
+    );
     const job = executor.submit(() => new Promise((resolve) => setTimeout(resolve, 50, 'done')));
     await executor.close({ cancelAfterMs: 2 ** 31 - 1 });
     assert.equal(await job.result(), 'done');
@@ -272,11 +288,14 @@ describe('Koa helper options are checked when the helper is made', () => {
   class Tagged extends DataFrameModel({ user_id: z.int32().meta({ alias: 'userId' }) }) {}
 
   it("columnarJsonSchema: an inputKeyMode typo is refused (it gave the schema of 'both')", () => {
-    refuses(() => columnarJsonSchema(Tagged, { inputKeyMode: 'alias' } as never), /^columnarJsonSchema\(options\)\.inputKeyMode: expected one of 'aliases', 'names', 'both'/);
+    refuses(
+      () => columnarJsonSchema(Tagged, { inputKeyMode: 'alias' } as never),
+      /^columnarJsonSchema\(options\)\.inputKeyMode: expected one of 'aliases', 'names', 'both'/,
+    );
     assert.deepEqual(Object.keys((columnarJsonSchema(Tagged, { inputKeyMode: 'aliases' }) as { properties: object }).properties), ['userId']);
   });
 
-  it("jsonLogger: a level typo is refused (it logged every level)", () => {
+  it('jsonLogger: a level typo is refused (it logged every level)', () => {
     refuses(() => jsonLogger({ level: 'warning' } as never), /^jsonLogger\(options\)\.level: expected one of 'debug', 'info', 'warn', 'error'/);
   });
 

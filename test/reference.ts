@@ -108,7 +108,8 @@ function int64(v: bigint): bigint {
 /** Converts a non-null value of dtype `from` to dtype `to` (promotions and explicit casts). */
 function convert(v: RefValue, from: DType, to: DType): RefValue {
   if (v === null || from === to) return v;
-  const asNumber = (x: RefValue): number => (typeof x === 'bigint' ? Number(x) : typeof x === 'boolean' ? (x ? 1 : 0) : x instanceof Date ? x.getTime() : (x as number));
+  const asNumber = (x: RefValue): number =>
+    typeof x === 'bigint' ? Number(x) : typeof x === 'boolean' ? (x ? 1 : 0) : x instanceof Date ? x.getTime() : (x as number);
   switch (to) {
     case 'float64':
       return asNumber(v);
@@ -356,7 +357,12 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
   switch (node.kind) {
     case 'col': {
       const field = fields.find((f) => f.name === node.name);
-      if (!field) throw new UnknownColumnError([node.name], fields.map((f) => f.name), 'reference');
+      if (!field)
+        throw new UnknownColumnError(
+          [node.name],
+          fields.map((f) => f.name),
+          'reference',
+        );
       const name = node.name;
       return { dtype: field.dtype, at: (row) => row[name] ?? null };
     }
@@ -710,7 +716,7 @@ function exactVariance(values: readonly bigint[], scaleBits: number): number {
     sum += v;
     squares += v * v;
   }
-  return ratioToNumber(n * squares - sum * sum, n * (n - 1n) << BigInt(2 * scaleBits));
+  return ratioToNumber(n * squares - sum * sum, (n * (n - 1n)) << BigInt(2 * scaleBits));
 }
 
 function bitLength(b: bigint): number {
@@ -810,14 +816,20 @@ function compileAgg(node: Extract<ExprNode, { kind: 'agg' }>, fields: readonly R
   const argType = arg?.dtype ?? null;
   const exactCorr = arg2 !== null && argType !== null && exactIntegerPair(argType, arg2.dtype);
   const orderDependent =
-    ((op === 'sum' || op === 'mean') && argType !== null && isFloat(argType)) || ((op === 'var' || op === 'std') && argType !== 'int64') || (op === 'corr' && !exactCorr);
+    ((op === 'sum' || op === 'mean') && argType !== null && isFloat(argType)) ||
+    ((op === 'var' || op === 'std') && argType !== 'int64') ||
+    (op === 'corr' && !exactCorr);
   return {
     dtype: aggType(op, arg?.dtype ?? null),
     inexact: orderDependent || readsInexact(reads, fields),
     over: (rows) => {
       const result =
         arg !== null && arg2 !== null
-          ? correlation(rows.map((r) => arg.at(r)), rows.map((r) => arg2.at(r)), exactCorr)
+          ? correlation(
+              rows.map((r) => arg.at(r)),
+              rows.map((r) => arg2.at(r)),
+              exactCorr,
+            )
           : aggregate(op, arg ? rows.map((r) => arg.at(r)) : [], rows.length, arg?.dtype ?? null);
       const inherited = node.arg ? Math.max(0, ...rows.map((r) => derivedSlack(r, reads))) : 0;
       return { value: result.value, slack: Math.max(result.slack, inherited) };
@@ -839,7 +851,10 @@ function compileAggOutput(node: ExprNode, fields: readonly RefField[]): Compiled
   };
   const lifted = lift(node);
   if (inner.length === 0) throw new TypeError('reference: agg() output without an aggregation');
-  const outer = compileExpr(lifted, inner.map((i) => ({ name: i.name, dtype: i.agg.dtype })));
+  const outer = compileExpr(
+    lifted,
+    inner.map((i) => ({ name: i.name, dtype: i.agg.dtype })),
+  );
   return {
     dtype: outer.dtype,
     inexact: inner.some((i) => i.agg.inexact),
@@ -934,7 +949,9 @@ export class RefFrame {
   }
 
   select(...items: (string | Record<string, HasNode>)[]): RefFrame {
-    const outputs = items.flatMap((item) => (typeof item === 'string' ? [this.passThrough(item)] : Object.entries(item).map(([name, e]) => this.output(name, e.node))));
+    const outputs = items.flatMap((item) =>
+      typeof item === 'string' ? [this.passThrough(item)] : Object.entries(item).map(([name, e]) => this.output(name, e.node)),
+    );
     return this.project(outputs);
   }
 
@@ -948,14 +965,21 @@ export class RefFrame {
   filter(predicate: HasNode): RefFrame {
     const p = compileExpr(predicate.node, this.fields);
     if (p.dtype !== 'bool') typeError(`reference: filter predicate of ${p.dtype}`);
-    return new RefFrame(this.fields, this.rows.filter((row) => p.at(row) === true));
+    return new RefFrame(
+      this.fields,
+      this.rows.filter((row) => p.at(row) === true),
+    );
   }
 
   sort(by: string | readonly string[], options: RefSortOptions = {}): RefFrame {
     const names = asList(by);
     if (names.length === 0) throw new TypeError('reference: sort needs a key');
     this.require(names);
-    const keys = names.map((column, i) => ({ column, descending: flag(options.descending, i, names.length), nullsLast: flag(options.nullsLast, i, names.length) }));
+    const keys = names.map((column, i) => ({
+      column,
+      descending: flag(options.descending, i, names.length),
+      nullsLast: flag(options.nullsLast, i, names.length),
+    }));
     const indexed = this.rows.map((row, index) => ({ row, index }));
     indexed.sort((x, y) => {
       for (const k of keys) {
@@ -969,7 +993,10 @@ export class RefFrame {
       }
       return x.index - y.index;
     });
-    return new RefFrame(this.fields, indexed.map((e) => e.row));
+    return new RefFrame(
+      this.fields,
+      indexed.map((e) => e.row),
+    );
   }
 
   head(n = 5): RefFrame {
@@ -1080,7 +1107,10 @@ export class RefFrame {
     for (const row of this.rows) {
       const key = keyOf(row, leftOn);
       const matches = key === null ? [] : (index.get(key) ?? []);
-      const extend = (right: RefRow | null): RefRow => ({ ...row, ...Object.fromEntries(rightOutput.map((r) => [r.as, right === null ? null : (right[r.from] ?? null)])) });
+      const extend = (right: RefRow | null): RefRow => ({
+        ...row,
+        ...Object.fromEntries(rightOutput.map((r) => [r.as, right === null ? null : (right[r.from] ?? null)])),
+      });
       if (how === 'semi') {
         if (matches.length > 0) rows.push(row);
       } else if (how === 'anti') {

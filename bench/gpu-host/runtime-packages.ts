@@ -55,7 +55,8 @@ function runtimePackages(root: string): string[] {
   const manifest = readPackage(root);
   const sources = ['src', 'native', 'bench'].flatMap((part) => compiledSources(join(root, 'dist', part)));
   // A devDependency counts when compiled code names it in an import, a dynamic import or a require.
-  const imported = (name: string): boolean => sources.some((text) => [`'${name}'`, `"${name}"`, `'${name}/`, `"${name}/`].some((quoted) => text.includes(quoted)));
+  const imported = (name: string): boolean =>
+    sources.some((text) => [`'${name}'`, `"${name}"`, `'${name}/`, `"${name}/`].some((quoted) => text.includes(quoted)));
   const roots = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.devDependencies ?? {}).filter(imported)];
   const found = new Set<string>();
   const queue: [string, string][] = roots.map((name) => [name, root]);

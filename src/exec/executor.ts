@@ -5,7 +5,21 @@ import { acquireDevice, dawnConfigFromEnv, dawnLoadError } from '../../native/da
 import type { AdapterDescription } from '../../native/types.js';
 import { BackendUnavailableError, CancelledError, ExecutorClosedError } from '../errors.js';
 import { executeNode, MAX_MORSEL, runAsync, runSync, type CpuRunOptions } from '../engines/cpu/engine.js';
-import { abortSignal, arrayOf, duration, fail, func, instanceOf, integer, maxArguments, nonNegativeInteger, oneOf, options as optionsOf, string, timeoutMs } from '../options.js';
+import {
+  abortSignal,
+  arrayOf,
+  duration,
+  fail,
+  func,
+  instanceOf,
+  integer,
+  maxArguments,
+  nonNegativeInteger,
+  oneOf,
+  options as optionsOf,
+  string,
+  timeoutMs,
+} from '../options.js';
 import { WorkerPool } from '../engines/cpu/pool.js';
 import { GpuContext } from '../engines/webgpu/context.js';
 import { executeGpu } from '../engines/webgpu/engine.js';
@@ -96,7 +110,13 @@ export class Executor {
     this.gpuOptions = options.gpu ?? {};
     this.reacquireMs = this.gpuOptions.reacquireDelayMs ?? REACQUIRE_MS;
     const workers = options.maxWorkers;
-    this.pool = workers === 0 ? null : new WorkerPool({ ...(workers === undefined ? {} : { maxWorkers: workers }), ...(options.threadNamePrefix === undefined ? {} : { threadNamePrefix: options.threadNamePrefix }) });
+    this.pool =
+      workers === 0
+        ? null
+        : new WorkerPool({
+            ...(workers === undefined ? {} : { maxWorkers: workers }),
+            ...(options.threadNamePrefix === undefined ? {} : { threadNamePrefix: options.threadNamePrefix }),
+          });
     this.maxWorkers = this.pool?.size ?? 0;
     this.inlineThreshold = options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD;
     this.morselRows = options.morselRows;
@@ -122,7 +142,8 @@ export class Executor {
   /** Runs an optimised plan to completion, on the GPU engine where the backend and the work size say so. */
   async execute(plan: PlanNode, options: PlanRunOptions = {}): Promise<ColumnBatch> {
     maxArguments('execute(plan, options)', arguments, 2);
-    if (typeof plan !== 'object' || plan === null || !Array.isArray((plan as { schema?: unknown }).schema)) fail('execute(plan)', plan, "an optimised plan (run frames with frame.collect({ executor }))");
+    if (typeof plan !== 'object' || plan === null || !Array.isArray((plan as { schema?: unknown }).schema))
+      fail('execute(plan)', plan, 'an optimised plan (run frames with frame.collect({ executor }))');
     runOptions(options, 'execute(options)');
     if (this.closing) throw new ExecutorClosedError();
     const job = this.run(plan, { ...options, signal: this.withStop(options.signal) });
@@ -176,7 +197,9 @@ export class Executor {
       });
       if (!acquired) {
         const loadError = dawnLoadError();
-        this.gpuFailure ??= loadError ? `Dawn's binding did not load: ${loadError instanceof Error ? loadError.message : String(loadError)}` : 'no WebGPU adapter';
+        this.gpuFailure ??= loadError
+          ? `Dawn's binding did not load: ${loadError instanceof Error ? loadError.message : String(loadError)}`
+          : 'no WebGPU adapter';
         return null;
       }
       const ctx = new GpuContext(acquired, this.gpuOptions.maxBindingBytes === undefined ? {} : { maxBindingBytes: this.gpuOptions.maxBindingBytes });
@@ -197,7 +220,10 @@ export class Executor {
     // Work still on the lost device fails over to the CPU; its buffers and the instance can go now.
     state.resident.clear();
     state.ctx.destroy();
-    if (!this.closing) process.emitWarning(`the WebGPU device (${state.adapter.description}) was lost; work runs on the CPU engine until a new device is acquired`, { code: 'GPUFRAME_DEVICE_LOST' });
+    if (!this.closing)
+      process.emitWarning(`the WebGPU device (${state.adapter.description}) was lost; work runs on the CPU engine until a new device is acquired`, {
+        code: 'GPUFRAME_DEVICE_LOST',
+      });
     this.gpu = Promise.resolve(null);
     this.gpuFailure = 'the device was lost; re-acquiring';
     if (this.closing) return;
@@ -269,7 +295,10 @@ export class Executor {
     closeOptions(options, 'close(options)');
     this.closing ??= (async () => {
       const wait = options.cancelAfterMs;
-      const timer = wait !== undefined && Number.isFinite(wait) ? setTimeout(() => this.stopAll.abort(new CancelledError('the executor closed before the job finished')), Math.max(0, wait)) : null;
+      const timer =
+        wait !== undefined && Number.isFinite(wait)
+          ? setTimeout(() => this.stopAll.abort(new CancelledError('the executor closed before the job finished')), Math.max(0, wait))
+          : null;
       while (this.active.size > 0) await Promise.allSettled([...this.active]);
       if (timer) clearTimeout(timer);
       if (this.reacquireTimer) clearTimeout(this.reacquireTimer);
@@ -308,5 +337,13 @@ export function executeInline(plan: PlanNode, timings?: Map<PlanNode, OperatorTi
 
 /** Runs an optimised plan inline but asynchronously, yielding between morsels so it can be cancelled. */
 export function executeInlineAsync(plan: PlanNode, options: PlanRunOptions = {}): Promise<ColumnBatch> {
-  return runAsync(executeNode(plan, { pool: null, inlineThreshold: Infinity, ...(options.signal ? { signal: options.signal } : {}), ...(options.timings ? { timings: options.timings } : {}) }), options.signal);
+  return runAsync(
+    executeNode(plan, {
+      pool: null,
+      inlineThreshold: Infinity,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.timings ? { timings: options.timings } : {}),
+    }),
+    options.signal,
+  );
 }

@@ -47,7 +47,8 @@ function fail(scope: BindScope, node: ExprNode, why: string): never {
 
 export function castTo(expr: BoundExpr, dtype: DType): BoundExpr {
   if (expr.type.dtype === dtype) return expr;
-  if (expr.kind === 'lit') return bindLiteralAs(expr.value, dtype, expr.type.nullable) ?? { kind: 'cast', arg: expr, type: { dtype, nullable: expr.type.nullable } };
+  if (expr.kind === 'lit')
+    return bindLiteralAs(expr.value, dtype, expr.type.nullable) ?? { kind: 'cast', arg: expr, type: { dtype, nullable: expr.type.nullable } };
   return { kind: 'cast', arg: expr, type: { dtype, nullable: expr.type.nullable } };
 }
 
@@ -154,7 +155,12 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
   switch (node.kind) {
     case 'col': {
       const field = scope.fields.find((f) => f.name === node.name);
-      if (!field) throw new UnknownColumnError([node.name], scope.fields.map((f) => f.name), scope.context);
+      if (!field)
+        throw new UnknownColumnError(
+          [node.name],
+          scope.fields.map((f) => f.name),
+          scope.context,
+        );
       return { kind: 'col', name: node.name, type: { dtype: field.dtype, nullable: field.nullable } };
     }
     case 'lit':
@@ -327,7 +333,8 @@ export function bindAgg(name: string, node: Extract<ExprNode, { kind: 'agg' }>, 
   // std, var and corr are null below two values even in a non-empty group.
   const neverNull = type.nullable && keyed && arg !== null && !arg.type.nullable && node.op !== 'std' && node.op !== 'var' && node.op !== 'corr';
   const bound: BoundAgg = { name, op: node.op, arg, type: neverNull ? { ...type, nullable: false } : type };
-  if ((node.op === 'corr') !== (node.arg2 !== undefined)) fail(scope, node, node.op === 'corr' ? 'corr needs a second argument' : `${node.op} takes one argument`);
+  if ((node.op === 'corr') !== (node.arg2 !== undefined))
+    fail(scope, node, node.op === 'corr' ? 'corr needs a second argument' : `${node.op} takes one argument`);
   if (node.arg2 === undefined) return bound;
   const arg2 = bindExpr(node.arg2, scope);
   if (!AGG_INPUTS[node.op](arg2.type.dtype)) fail(scope, node, `${node.op} does not apply to ${arg2.type.dtype}`);

@@ -45,7 +45,7 @@ export class Expr<T = unknown> {
 
   constructor(node: ExprNode) {
     const kind = typeof node === 'object' && node !== null ? (node as { kind?: unknown }).kind : undefined;
-    if (typeof kind !== 'string' || !NODE_KINDS.has(kind)) fail('new Expr(node)', node, "an expression node (build expressions with col(), lit(), when())");
+    if (typeof kind !== 'string' || !NODE_KINDS.has(kind)) fail('new Expr(node)', node, 'an expression node (build expressions with col(), lit(), when())');
     this.node = node;
   }
 
@@ -59,30 +59,64 @@ export class Expr<T = unknown> {
     return new Expr<R>({ kind: 'agg', op, arg: this.node });
   }
 
-  add(other: Operand): Expr<T> { return this.binary('add', other); }
-  sub(other: Operand): Expr<T> { return this.binary('sub', other); }
-  mul(other: Operand): Expr<T> { return this.binary('mul', other); }
+  add(other: Operand): Expr<T> {
+    return this.binary('add', other);
+  }
+  sub(other: Operand): Expr<T> {
+    return this.binary('sub', other);
+  }
+  mul(other: Operand): Expr<T> {
+    return this.binary('mul', other);
+  }
   /** True division: integer operands give float64. */
-  div(other: Operand): Expr<number | null> { return this.binary('div', other); }
+  div(other: Operand): Expr<number | null> {
+    return this.binary('div', other);
+  }
   /** Remainder with the sign of the dividend; an integer modulo by zero is null. */
-  mod(other: Operand): Expr<T> { return this.binary('mod', other); }
-  neg(): Expr<T> { return this.unary('neg'); }
+  mod(other: Operand): Expr<T> {
+    return this.binary('mod', other);
+  }
+  neg(): Expr<T> {
+    return this.unary('neg');
+  }
 
-  eq(other: Operand): Expr<boolean | null> { return this.binary('eq', other); }
-  ne(other: Operand): Expr<boolean | null> { return this.binary('ne', other); }
-  gt(other: Operand): Expr<boolean | null> { return this.binary('gt', other); }
-  ge(other: Operand): Expr<boolean | null> { return this.binary('ge', other); }
-  lt(other: Operand): Expr<boolean | null> { return this.binary('lt', other); }
-  le(other: Operand): Expr<boolean | null> { return this.binary('le', other); }
+  eq(other: Operand): Expr<boolean | null> {
+    return this.binary('eq', other);
+  }
+  ne(other: Operand): Expr<boolean | null> {
+    return this.binary('ne', other);
+  }
+  gt(other: Operand): Expr<boolean | null> {
+    return this.binary('gt', other);
+  }
+  ge(other: Operand): Expr<boolean | null> {
+    return this.binary('ge', other);
+  }
+  lt(other: Operand): Expr<boolean | null> {
+    return this.binary('lt', other);
+  }
+  le(other: Operand): Expr<boolean | null> {
+    return this.binary('le', other);
+  }
 
   /** Kleene AND: false wins over null. */
-  and(other: Operand): Expr<boolean | null> { return this.binary('and', other); }
+  and(other: Operand): Expr<boolean | null> {
+    return this.binary('and', other);
+  }
   /** Kleene OR: true wins over null. */
-  or(other: Operand): Expr<boolean | null> { return this.binary('or', other); }
-  not(): Expr<boolean | null> { return this.unary('not'); }
+  or(other: Operand): Expr<boolean | null> {
+    return this.binary('or', other);
+  }
+  not(): Expr<boolean | null> {
+    return this.unary('not');
+  }
 
-  isNull(): Expr<boolean> { return this.unary('isNull'); }
-  isNotNull(): Expr<boolean> { return this.unary('isNotNull'); }
+  isNull(): Expr<boolean> {
+    return this.unary('isNull');
+  }
+  isNotNull(): Expr<boolean> {
+    return this.unary('isNotNull');
+  }
   isIn(values: readonly LiteralValue[]): Expr<boolean | null> {
     return new Expr({ kind: 'isIn', arg: this.node, values: arrayOf(literal)(values, 'isIn(values)') });
   }
@@ -93,40 +127,84 @@ export class Expr<T = unknown> {
     return this.ge(low).and(this.le(high));
   }
 
-  cast<D extends DType>(to: D): Expr<unknown> { return new Expr({ kind: 'cast', arg: this.node, to: castTarget(to, 'cast(to)') }); }
-  abs(): Expr<T> { return this.unary('abs'); }
-  floor(): Expr<T> { return this.unary('floor'); }
-  ceil(): Expr<T> { return this.unary('ceil'); }
+  cast<D extends DType>(to: D): Expr<unknown> {
+    return new Expr({ kind: 'cast', arg: this.node, to: castTarget(to, 'cast(to)') });
+  }
+  abs(): Expr<T> {
+    return this.unary('abs');
+  }
+  floor(): Expr<T> {
+    return this.unary('floor');
+  }
+  ceil(): Expr<T> {
+    return this.unary('ceil');
+  }
   /** Round half away from zero to `decimals` places. */
   round(decimals = 0): Expr<T> {
     return new Expr({ kind: 'round', arg: this.node, decimals: decimalPlaces(decimals, 'round(decimals)') });
   }
 
-  startsWith(prefix: string): Expr<boolean | null> { return this.match('startsWith', prefix); }
-  endsWith(suffix: string): Expr<boolean | null> { return this.match('endsWith', suffix); }
-  contains(substring: string): Expr<boolean | null> { return this.match('contains', substring); }
-  lower(): Expr<T> { return this.unary('lower'); }
-  upper(): Expr<T> { return this.unary('upper'); }
+  startsWith(prefix: string): Expr<boolean | null> {
+    return this.match('startsWith', prefix);
+  }
+  endsWith(suffix: string): Expr<boolean | null> {
+    return this.match('endsWith', suffix);
+  }
+  contains(substring: string): Expr<boolean | null> {
+    return this.match('contains', substring);
+  }
+  lower(): Expr<T> {
+    return this.unary('lower');
+  }
+  upper(): Expr<T> {
+    return this.unary('upper');
+  }
   /** Length in UTF-16 code units, as JS strings count it. */
-  length(): Expr<number | null> { return this.unary('length'); }
+  length(): Expr<number | null> {
+    return this.unary('length');
+  }
   private match(op: StringMatchOp, text: string): Expr<boolean | null> {
     return new Expr({ kind: 'match', op, arg: this.node, pattern: pattern(text, `${op}(pattern)`) });
   }
 
-  count(): Expr<number> { return this.aggregate('count'); }
-  countAll(): Expr<number> { return this.aggregate('countAll'); }
-  sum(): Expr<number | bigint | null> { return this.aggregate('sum'); }
-  mean(): Expr<number | null> { return this.aggregate('mean'); }
-  min(): Expr<T | null> { return this.aggregate('min'); }
-  max(): Expr<T | null> { return this.aggregate('max'); }
-  median(): Expr<number | null> { return this.aggregate('median'); }
+  count(): Expr<number> {
+    return this.aggregate('count');
+  }
+  countAll(): Expr<number> {
+    return this.aggregate('countAll');
+  }
+  sum(): Expr<number | bigint | null> {
+    return this.aggregate('sum');
+  }
+  mean(): Expr<number | null> {
+    return this.aggregate('mean');
+  }
+  min(): Expr<T | null> {
+    return this.aggregate('min');
+  }
+  max(): Expr<T | null> {
+    return this.aggregate('max');
+  }
+  median(): Expr<number | null> {
+    return this.aggregate('median');
+  }
   /** Sample standard deviation (n − 1); null below two values. */
-  std(): Expr<number | null> { return this.aggregate('std'); }
+  std(): Expr<number | null> {
+    return this.aggregate('std');
+  }
   /** Sample variance (n − 1); null below two values. */
-  var(): Expr<number | null> { return this.aggregate('var'); }
-  first(): Expr<T | null> { return this.aggregate('first'); }
-  last(): Expr<T | null> { return this.aggregate('last'); }
-  nUnique(): Expr<number> { return this.aggregate('nUnique'); }
+  var(): Expr<number | null> {
+    return this.aggregate('var');
+  }
+  first(): Expr<T | null> {
+    return this.aggregate('first');
+  }
+  last(): Expr<T | null> {
+    return this.aggregate('last');
+  }
+  nUnique(): Expr<number> {
+    return this.aggregate('nUnique');
+  }
   /**
    * Pearson correlation with `other` over the rows where both are non-null, as float64. Null below two
    * such pairs or when either side takes a single value over them, as in the SQL standard and PostgreSQL

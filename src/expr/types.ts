@@ -11,20 +11,7 @@ export type LogicOp = 'and' | 'or';
 export type BinaryOp = ArithmeticOp | CompareOp | LogicOp;
 export type UnaryOp = 'neg' | 'not' | 'abs' | 'floor' | 'ceil' | 'isNull' | 'isNotNull' | 'lower' | 'upper' | 'length';
 export type StringMatchOp = 'startsWith' | 'endsWith' | 'contains';
-export type AggOp =
-  | 'count'
-  | 'countAll'
-  | 'sum'
-  | 'mean'
-  | 'min'
-  | 'max'
-  | 'median'
-  | 'std'
-  | 'var'
-  | 'first'
-  | 'last'
-  | 'nUnique'
-  | 'corr';
+export type AggOp = 'count' | 'countAll' | 'sum' | 'mean' | 'min' | 'max' | 'median' | 'std' | 'var' | 'first' | 'last' | 'nUnique' | 'corr';
 
 export type ExprNode =
   | { readonly kind: 'col'; readonly name: string }

@@ -72,7 +72,13 @@ export function conjuncts(expr: BoundExpr): BoundExpr[] {
 }
 
 export function conjunction(terms: readonly BoundExpr[]): BoundExpr {
-  return terms.reduce((acc, t) => ({ kind: 'binary', op: 'and', left: acc, right: t, type: { dtype: 'bool', nullable: acc.type.nullable || t.type.nullable } }));
+  return terms.reduce((acc, t) => ({
+    kind: 'binary',
+    op: 'and',
+    left: acc,
+    right: t,
+    type: { dtype: 'bool', nullable: acc.type.nullable || t.type.nullable },
+  }));
 }
 
 /** A short, stable text form used by explain() and as part of compiled-kernel cache keys. */

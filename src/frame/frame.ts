@@ -116,16 +116,19 @@ export class Frame<Row extends object = Record<string, unknown>> {
     return [rows, this.plan.schema.length];
   }
 
-
   select<K extends keyof Row & string>(...columns: K[]): Frame<Simplify<Pick<Row, K>>>;
   select<E extends Record<string, AnyExpr>>(exprs: E): Frame<Simplify<{ [N in keyof E]: ExprValue<E[N]> }>>;
   select(...items: (string | Record<string, AnyExpr>)[]): Frame<Record<string, unknown>> {
     const flat = items.flatMap((item, i): (string | { name: string; node: ExprNode })[] => {
       if (typeof item === 'string') return [nonEmptyString(item, `select(...columns)[${i}]`)];
-      if (!isPlainObject(item)) return fail(`select(...columns)[${i}]`, item, "a column name or an object of named expressions such as { total: col('x').sum() }");
+      if (!isPlainObject(item))
+        return fail(`select(...columns)[${i}]`, item, "a column name or an object of named expressions such as { total: col('x').sum() }");
       return recordOf(expression)(item, `select(...columns)[${i}]`).map(([name, e]) => ({ name, node: e.node }));
     });
-    noDuplicateNames(flat.map((item) => (typeof item === 'string' ? item : item.name)), 'select(...columns)');
+    noDuplicateNames(
+      flat.map((item) => (typeof item === 'string' ? item : item.name)),
+      'select(...columns)',
+    );
     return derive(selectNode(this.plan, flat));
   }
 
@@ -207,7 +210,10 @@ export class Frame<Row extends object = Record<string, unknown>> {
     maxArguments('rename(mapping)', arguments, 1);
     const entries = recordOf(nonEmptyString)(mapping, 'rename(mapping)');
     const renamed = Object.fromEntries(entries);
-    noDuplicateNames(this.plan.schema.map((f) => renamed[f.name] ?? f.name), 'rename(mapping)');
+    noDuplicateNames(
+      this.plan.schema.map((f) => renamed[f.name] ?? f.name),
+      'rename(mapping)',
+    );
     return derive(renameNode(this.plan, renamed));
   }
 
@@ -233,7 +239,6 @@ export class Frame<Row extends object = Record<string, unknown>> {
       return t ? ` [${t.engine} ${t.ms.toFixed(2)} ms]` : node.kind === 'source' ? '' : ' [fused into parent]';
     });
   }
-
 
   /** Runs the plan on the calling thread and returns its rows (for scripts and small frames). */
   collectSync(): Row[] {
@@ -276,7 +281,9 @@ export class Frame<Row extends object = Record<string, unknown>> {
     options = streamOptions(options, 'stream(options)');
     const plan = optimize(this.plan);
     const nullable = this.plan.schema.map((f) => f.nullable);
-    const run = options.executor ? options.executor.engineOptions({ ...(options.signal ? { signal: options.signal } : {}) }) : { pool: null, inlineThreshold: DEFAULT_INLINE_THRESHOLD, ...(options.signal ? { signal: options.signal } : {}) };
+    const run = options.executor
+      ? options.executor.engineOptions({ ...(options.signal ? { signal: options.signal } : {}) })
+      : { pool: null, inlineThreshold: DEFAULT_INLINE_THRESHOLD, ...(options.signal ? { signal: options.signal } : {}) };
     return streamPlan(plan, options.batchSize ?? 65_536, run, nullable);
   }
 }
@@ -364,10 +371,14 @@ function mapNode(node: ExprNode, f: (child: ExprNode) => ExprNode): ExprNode {
   }
 }
 
-
 const PLAN_KINDS: ReadonlySet<string> = new Set(['source', 'project', 'filter', 'sort', 'slice', 'aggregate', 'join', 'unique', 'groupHead']);
 
 /** A shallow check: a plan is built by this library's verbs; this only refuses what plainly is not one. */
 function isPlanNode(value: unknown): value is PlanNode {
-  return typeof value === 'object' && value !== null && PLAN_KINDS.has((value as { kind?: unknown }).kind as string) && Array.isArray((value as { schema?: unknown }).schema);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    PLAN_KINDS.has((value as { kind?: unknown }).kind as string) &&
+    Array.isArray((value as { schema?: unknown }).schema)
+  );
 }

@@ -49,5 +49,8 @@ export function batchToRows(batch: ColumnBatch): Record<string, unknown>[] {
 }
 
 export function batchToArrow(batch: ColumnBatch, schema: readonly Field[]): arrow.Table {
-  return batchToArrowTable(batch, schema.map((f) => f.nullable));
+  return batchToArrowTable(
+    batch,
+    schema.map((f) => f.nullable),
+  );
 }

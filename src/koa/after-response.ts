@@ -109,7 +109,14 @@ export class TaskQueue {
 
   register(ctx: Koa.Context, task: AfterResponseTask, options: AfterResponseOptions): void {
     if (this.closed) throw new ExecutorUnavailableError('the service is shut down and runs no more background work');
-    const entry: QueuedTask = { task, name: options.name ?? (task.name || 'task'), requestId: requestIdOf(ctx), ctx: new WeakRef(ctx), onAbandon: options.onAbandon, abandoned: false };
+    const entry: QueuedTask = {
+      task,
+      name: options.name ?? (task.name || 'task'),
+      requestId: requestIdOf(ctx),
+      ctx: new WeakRef(ctx),
+      onAbandon: options.onAbandon,
+      abandoned: false,
+    };
     // The request's reserved slot, if it has one, becomes this task.
     this.release(ctx);
     this.pendingCount.increment();
@@ -152,7 +159,12 @@ export class TaskQueue {
       if (index >= 0) this.queue.splice(index, 1);
     }
     for (const entry of entries) {
-      this.safeLog('error', { msg: 'task abandoned at the shutdown deadline', task: entry.name, request_id: entry.requestId, saved: entry.onAbandon !== undefined });
+      this.safeLog('error', {
+        msg: 'task abandoned at the shutdown deadline',
+        task: entry.name,
+        request_id: entry.requestId,
+        saved: entry.onAbandon !== undefined,
+      });
       if (entry.onAbandon) {
         try {
           await entry.onAbandon({ requestId: entry.requestId, signal: AbortSignal.abort(new ExecutorUnavailableError('the task was abandoned at shutdown')) });

@@ -49,7 +49,7 @@ export function abortBodyRead(req: IncomingMessage, error: Error): boolean {
   return true;
 }
 
-function decoder(encoding: string): Readable & NodeJS.WritableStream | null {
+function decoder(encoding: string): (Readable & NodeJS.WritableStream) | null {
   switch (encoding) {
     case 'identity':
     case '':
@@ -139,7 +139,10 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
     };
     const onError = (error: unknown): void => {
       if (req.destroyed && !req.complete) return fail(new RequestAbortedError({ cause: error }));
-      if (inflate) return fail(new MalformedBodyError(`the body is not valid ${encoding} data: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      if (inflate)
+        return fail(
+          new MalformedBodyError(`the body is not valid ${encoding} data: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),
+        );
       fail(error);
     };
     // pipe() does not pass an aborted request on to the decompressor, which would then wait forever.
@@ -171,7 +174,12 @@ export function requireMediaType(ctx: Koa.Context, accepted: readonly string[]):
   if (!accepted.includes(type)) throw new UnsupportedMediaTypeError(type, accepted);
   for (const param of params) {
     const [key, value] = param.split('=').map((p) => p.trim().replace(/^"|"$/g, ''));
-    if (key === 'charset' && value !== 'utf-8' && value !== 'utf8') throw new UnsupportedMediaTypeError(header, accepted.map((a) => `${a}; charset=utf-8`), 'character set');
+    if (key === 'charset' && value !== 'utf-8' && value !== 'utf8')
+      throw new UnsupportedMediaTypeError(
+        header,
+        accepted.map((a) => `${a}; charset=utf-8`),
+        'character set',
+      );
   }
   return type;
 }
@@ -244,7 +252,11 @@ export function rowsBody<F extends Frame<object>>(Model: FrameModel<F>, options:
   frameModel(Model, 'rowsBody(Model)');
   options = bodyOptions(options, 'rowsBody(options)') as BodyOptions;
   const ingest = ingestOptions(options);
-  return bodyMiddleware([JSON_TYPE, NDJSON_TYPE], (type, bytes) => (type === JSON_TYPE ? Model.fromRows(parseJson(bytes), ingest) : ndjsonFrame(Model, bytes, ingest)), options);
+  return bodyMiddleware(
+    [JSON_TYPE, NDJSON_TYPE],
+    (type, bytes) => (type === JSON_TYPE ? Model.fromRows(parseJson(bytes), ingest) : ndjsonFrame(Model, bytes, ingest)),
+    options,
+  );
 }
 
 /**
@@ -259,7 +271,8 @@ export function arrowFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes:
   try {
     return Model.fromArrow(bytes, ingest);
   } catch (error) {
-    if (!isGpuframeError(error)) throw new MalformedArrowError(`Arrow IPC not readable: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+    if (!isGpuframeError(error))
+      throw new MalformedArrowError(`Arrow IPC not readable: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
     const unreadable = error instanceof ValidationError ? error.issues.filter((i) => i.code === 'invalid_arrow') : [];
     if (unreadable.length > 0) throw new MalformedBodyError(unreadable[0]!.message, { cause: error, issues: unreadable, code: 'malformed_arrow' });
     throw error;
@@ -273,7 +286,11 @@ function ndjsonFrame<F extends Frame<object>>(Model: FrameModel<F>, bytes: Buffe
   } catch (error) {
     if (error instanceof ValidationError) {
       const framing = error.issues.filter((i) => i.code === 'invalid_json' || i.code === 'invalid_encoding');
-      if (framing.length > 0) throw new MalformedBodyError(`the NDJSON body has ${framing.length} line${framing.length === 1 ? '' : 's'} that are not JSON; first: ${framing[0]!.message}`, { cause: error, issues: framing });
+      if (framing.length > 0)
+        throw new MalformedBodyError(
+          `the NDJSON body has ${framing.length} line${framing.length === 1 ? '' : 's'} that are not JSON; first: ${framing[0]!.message}`,
+          { cause: error, issues: framing },
+        );
     }
     throw error;
   }

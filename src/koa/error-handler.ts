@@ -153,12 +153,19 @@ export function errorHandler(): Koa.Middleware {
       if (ctx.status === 404 && ctx.body == null) {
         // A route that set 404 itself found no such resource; otherwise no route matched at all.
         const explicit = (ctx.response as { _explicitStatus?: boolean })._explicitStatus === true;
-        throw explicit ? new RouteNotFoundError(ctx.method, ctx.path, `${truncateForMessage(ctx.path)} was not found`) : new RouteNotFoundError(ctx.method, ctx.path);
+        throw explicit
+          ? new RouteNotFoundError(ctx.method, ctx.path, `${truncateForMessage(ctx.path)} was not found`)
+          : new RouteNotFoundError(ctx.method, ctx.path);
       }
       if (ctx.status >= 400 && ctx.body == null) {
         const status = ctx.status;
         const allow = ctx.response.get('Allow');
-        const message = status === 405 && allow ? `${truncateForMessage(ctx.method)} is not allowed here; allowed: ${allow}` : status === 501 ? `the method ${truncateForMessage(ctx.method)} is not implemented` : (STATUS_CODES[status] ?? 'error').toLowerCase();
+        const message =
+          status === 405 && allow
+            ? `${truncateForMessage(ctx.method)} is not allowed here; allowed: ${allow}`
+            : status === 501
+              ? `the method ${truncateForMessage(ctx.method)} is not implemented`
+              : (STATUS_CODES[status] ?? 'error').toLowerCase();
         throw Object.assign(new Error(message), { status, expose: true });
       }
     } catch (error) {

@@ -54,7 +54,11 @@ export function codeForStatus(status: number): string {
   const named = STATUS_CODE_NAMES[status];
   if (named !== undefined) return named;
   const text = STATUS_CODES[status];
-  if (text !== undefined) return text.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+  if (text !== undefined)
+    return text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_|_$/g, '');
   return status < 500 ? 'client_error' : 'server_error';
 }
 
@@ -64,7 +68,10 @@ export function codeForStatus(status: number): string {
  */
 export class MalformedBodyError extends GpuframeError {
   readonly issues: readonly ValidationIssue[];
-  constructor(message: string, options: ErrorOptions & { readonly issues?: readonly ValidationIssue[]; readonly code?: 'malformed_json' | 'malformed_arrow' } = {}) {
+  constructor(
+    message: string,
+    options: ErrorOptions & { readonly issues?: readonly ValidationIssue[]; readonly code?: 'malformed_json' | 'malformed_arrow' } = {},
+  ) {
     super(options.code ?? 'malformed_json', message, 400, true, options);
     this.issues = options.issues ?? [];
   }
@@ -84,7 +91,12 @@ export class PayloadTooLargeError extends GpuframeError {
 export class UnsupportedMediaTypeError extends GpuframeError {
   readonly accepted: readonly string[];
   constructor(received: string | null, accepted: readonly string[], what = 'content type') {
-    super('unsupported_media_type', `unsupported ${what} ${received === null ? '(none given)' : `'${truncateForMessage(received)}'`}; accepted: ${accepted.join(', ')}`, 415, true);
+    super(
+      'unsupported_media_type',
+      `unsupported ${what} ${received === null ? '(none given)' : `'${truncateForMessage(received)}'`}; accepted: ${accepted.join(', ')}`,
+      415,
+      true,
+    );
     this.accepted = accepted;
   }
 }

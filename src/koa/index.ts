@@ -3,7 +3,20 @@
 
 export { executorLifecycle, getExecutor, lifecycleOf, ExecutorLifecycle } from './lifecycle.js';
 export type { LifecycleStats, ServerTimeouts } from './lifecycle.js';
-export { columnarBody, rowsBody, readBody, parseJson, requireMediaType, arrowFrame, DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT_MS, JSON_TYPE, NDJSON_TYPE, ARROW_STREAM_TYPE, ARROW_FILE_TYPE } from './body.js';
+export {
+  columnarBody,
+  rowsBody,
+  readBody,
+  parseJson,
+  requireMediaType,
+  arrowFrame,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_BODY_TIMEOUT_MS,
+  JSON_TYPE,
+  NDJSON_TYPE,
+  ARROW_STREAM_TYPE,
+  ARROW_FILE_TYPE,
+} from './body.js';
 export type { ReadBodyOptions } from './body.js';
 export { errorHandler, registerErrorHandlers, respondWithError } from './error-handler.js';
 export type { ErrorBody } from './error-handler.js';

@@ -41,7 +41,12 @@ export interface ServerTimeouts {
   readonly idleTimeoutMs: number;
 }
 
-export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000 };
+export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = {
+  headersTimeoutMs: 60_000,
+  requestTimeoutMs: 300_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 120_000,
+};
 
 /**
  * The options' timeouts (each already checked by lifecycleOptions) with defaults filled in. The headers
@@ -51,9 +56,15 @@ export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { headersTimeoutMs: 60_00
 export function serverTimeouts(options: Partial<ServerTimeouts>): ServerTimeouts {
   const { headersTimeoutMs, requestTimeoutMs } = options;
   if (headersTimeoutMs !== undefined && requestTimeoutMs !== undefined && headersTimeoutMs > 0 && requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
-    fail('executorLifecycle(options).headersTimeoutMs', headersTimeoutMs, `at most requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request`);
+    fail(
+      'executorLifecycle(options).headersTimeoutMs',
+      headersTimeoutMs,
+      `at most requestTimeoutMs (${requestTimeoutMs}): the headers are part of the request`,
+    );
   }
-  const request = requestTimeoutMs ?? (headersTimeoutMs === 0 ? DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs : Math.max(DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs, headersTimeoutMs ?? 0));
+  const request =
+    requestTimeoutMs ??
+    (headersTimeoutMs === 0 ? DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs : Math.max(DEFAULT_SERVER_TIMEOUTS.requestTimeoutMs, headersTimeoutMs ?? 0));
   const headers = headersTimeoutMs ?? (request === 0 ? DEFAULT_SERVER_TIMEOUTS.headersTimeoutMs : Math.min(DEFAULT_SERVER_TIMEOUTS.headersTimeoutMs, request));
   return {
     headersTimeoutMs: headers,
@@ -133,7 +144,15 @@ export class ExecutorLifecycle {
   /** A server for `app` whose timeouts are checked often enough to honour them (Koa's listen() makes a plain one). */
   createServer(): Server {
     const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = this.timeouts;
-    return createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, keepAliveTimeout: keepAliveTimeoutMs, connectionsCheckingInterval: checkingInterval(this.timeouts) }, this.app.callback());
+    return createServer(
+      {
+        headersTimeout: headersTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        keepAliveTimeout: keepAliveTimeoutMs,
+        connectionsCheckingInterval: checkingInterval(this.timeouts),
+      },
+      this.app.callback(),
+    );
   }
 
   get state(): LifecycleState {
@@ -147,14 +166,19 @@ export class ExecutorLifecycle {
   /** The shared executor; an error before start() and after shutdown. */
   get executor(): Executor {
     if (this.stateValue === 'closed') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down; its executor is disposed');
-    if (!this.current) throw new LifecycleError('lifecycle_not_started', 'the executor lifecycle has not started: call app.listen(), lifecycle.attach(server) or lifecycle.start()');
+    if (!this.current)
+      throw new LifecycleError(
+        'lifecycle_not_started',
+        'the executor lifecycle has not started: call app.listen(), lifecycle.attach(server) or lifecycle.start()',
+      );
     return this.current;
   }
 
   /** Creates the executor and installs the signal handlers; resolves once the GPU is warmed up. Once only. */
   start(): Promise<Executor> {
     maxArguments('start()', arguments, 0);
-    if (this.stateValue === 'closed' || this.stateValue === 'draining') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down and cannot start again');
+    if (this.stateValue === 'closed' || this.stateValue === 'draining')
+      throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down and cannot start again');
     if (this.stateValue !== 'idle') throw new LifecycleError('lifecycle_already_started', 'the executor lifecycle has already started');
     return this.begin();
   }
@@ -184,7 +208,13 @@ export class ExecutorLifecycle {
         }
       }
       const stats = executor.stats();
-      this.logger.info({ msg: 'executor started', backend: stats.backend, workers: stats.workers, adapter: stats.gpu?.adapter.description ?? null, gpu_unavailable: stats.gpuUnavailable });
+      this.logger.info({
+        msg: 'executor started',
+        backend: stats.backend,
+        workers: stats.workers,
+        adapter: stats.gpu?.adapter.description ?? null,
+        gpu_unavailable: stats.gpuUnavailable,
+      });
       return executor;
     })();
     this.starting = attempt;
@@ -208,7 +238,8 @@ export class ExecutorLifecycle {
   /** Starts (unless started) and ties shutdown to the server: its 'close' shuts down, and shutdown closes it. */
   attach(server: Server): void {
     checkServer(server, 'attach(server)');
-    if (this.stateValue === 'closed' || this.stateValue === 'draining') throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down; it cannot serve a new server');
+    if (this.stateValue === 'closed' || this.stateValue === 'draining')
+      throw new LifecycleError('lifecycle_closed', 'the executor lifecycle has shut down; it cannot serve a new server');
     this.servers.add(server);
     this.applyTimeouts(server);
     server.once('close', () => void this.shutdown('server closed'));
@@ -374,10 +405,15 @@ export class ExecutorLifecycle {
       abandonedTasks = abandoned.abandoned;
       const grace = this.options.abandonGraceMs ?? DEFAULT_ABANDON_GRACE_MS;
       let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([abandoned.running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), grace)))]);
+      const finished = await Promise.race([
+        abandoned.running.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), grace))),
+      ]);
       clearTimeout(timer);
       if (!finished) abandonedTasks++;
-      const msg = this.isHurried ? 'shutdown shortened by a second signal with background tasks pending' : 'shutdown deadline passed with background tasks pending';
+      const msg = this.isHurried
+        ? 'shutdown shortened by a second signal with background tasks pending'
+        : 'shutdown deadline passed with background tasks pending';
       this.logger.error({ msg, abandoned_tasks: abandonedTasks, request_ids: abandoned.requestIds, running_task_finished: finished });
     }
     for (const { name, hook } of this.hooks.splice(0).reverse()) {
@@ -420,7 +456,11 @@ export class ExecutorLifecycle {
         }
         if (this.signalsSeen === 2) {
           // Shorter, not lost: what is pending still goes to its onAbandon (the dead-letter folder) first.
-          this.logger.warn({ msg: 'second signal during shutdown: no more waiting; pending background tasks go to their onAbandon now, and a third signal exits at once', signal, exit_after_shutdown: exitOnSignal });
+          this.logger.warn({
+            msg: 'second signal during shutdown: no more waiting; pending background tasks go to their onAbandon now, and a third signal exits at once',
+            signal,
+            exit_after_shutdown: exitOnSignal,
+          });
           this.hurry();
           return;
         }
@@ -469,7 +509,8 @@ export function lifecycleOf(app: Koa): ExecutorLifecycle | null {
 export function getExecutor(ctx: Koa.Context): Executor {
   koaContext(ctx, 'getExecutor(ctx)');
   const executor: unknown = (ctx.state as { executor?: unknown }).executor;
-  if (executor === undefined || executor === null) throw new ExecutorUnavailableError('no executor on this request: mount executorLifecycle(app) before the routes');
+  if (executor === undefined || executor === null)
+    throw new ExecutorUnavailableError('no executor on this request: mount executorLifecycle(app) before the routes');
   const typed = executor as Executor;
   if (typed.closed) throw new ExecutorUnavailableError('the executor is shut down');
   return typed;

@@ -51,7 +51,12 @@ function serialize(record: Record<string, unknown>): string {
       return out;
     });
   } catch (error) {
-    return JSON.stringify({ time: record['time'], level: record['level'], msg: String(record['msg']), log_error: `record not serialisable: ${error instanceof Error ? error.message : String(error)}` });
+    return JSON.stringify({
+      time: record['time'],
+      level: record['level'],
+      msg: String(record['msg']),
+      log_error: `record not serialisable: ${error instanceof Error ? error.message : String(error)}`,
+    });
   }
 }
 

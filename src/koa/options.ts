@@ -30,7 +30,14 @@ export function koaApp(value: unknown, name: string): void {
 /** A Koa context, as middleware receive it. */
 export function koaContext(value: unknown, name: string): void {
   const ctx = value as { req?: unknown; res?: unknown; state?: unknown; app?: unknown } | null;
-  if (typeof value !== 'object' || ctx === null || typeof ctx.req !== 'object' || typeof ctx.res !== 'object' || typeof ctx.state !== 'object' || ctx.state === null) {
+  if (
+    typeof value !== 'object' ||
+    ctx === null ||
+    typeof ctx.req !== 'object' ||
+    typeof ctx.res !== 'object' ||
+    typeof ctx.state !== 'object' ||
+    ctx.state === null
+  ) {
     fail(name, value, 'a Koa context (the ctx a middleware receives)');
   }
   koaApp(ctx.app, `${name}.app`);

@@ -32,10 +32,13 @@ export class PendingCount {
       };
       this.waiters.add(wake);
       if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => {
-          this.waiters.delete(wake);
-          resolve(false);
-        }, Math.max(0, timeoutMs));
+        timer = setTimeout(
+          () => {
+            this.waiters.delete(wake);
+            resolve(false);
+          },
+          Math.max(0, timeoutMs),
+        );
       }
     });
   }

@@ -100,7 +100,11 @@ export async function sendFrame(ctx: Koa.Context, source: BatchSource, options: 
 
 function batchesOf(source: BatchSource, options: SendOptions, signal: AbortSignal): AsyncIterable<arrow.RecordBatch> {
   if (source instanceof Frame) {
-    return source.stream({ ...(options.executor ? { executor: options.executor } : {}), ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }), signal });
+    return source.stream({
+      ...(options.executor ? { executor: options.executor } : {}),
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      signal,
+    });
   }
   if (arrow.util.isArrowTable(source)) return toAsync(source.batches);
   if (Symbol.asyncIterator in source) return source;

@@ -74,7 +74,8 @@ export class Flatbuffer {
     const vtableSize = this.view.getUint16(vtable, true);
     const tableSize = this.view.getUint16(vtable + 2, true);
     // apache-arrow reads vtable entries as signed 16-bit numbers: anything at or past 0x8000 would read as negative.
-    if (vtableSize < 4 || vtableSize % 2 !== 0 || vtableSize >= 0x8000) throw new FlatbufferError(`vtable at byte ${vtable} has an invalid size ${vtableSize}`, vtable);
+    if (vtableSize < 4 || vtableSize % 2 !== 0 || vtableSize >= 0x8000)
+      throw new FlatbufferError(`vtable at byte ${vtable} has an invalid size ${vtableSize}`, vtable);
     if (tableSize < 4 || tableSize >= 0x8000) throw new FlatbufferError(`table at byte ${position} has an invalid size ${tableSize}`, position);
     this.check(vtable, vtableSize, 2, 'vtable');
     this.check(position, tableSize, 1, 'table');
@@ -98,7 +99,8 @@ export class FlatTable {
     const slot = 4 + 2 * index;
     if (slot >= this.vtableSize) return 0;
     const offset = this.buffer.view.getUint16(this.vtable + slot, true);
-    if (offset !== 0 && offset < 4) throw new FlatbufferError(`field ${index} of the table at byte ${this.position} overlaps its vtable offset`, this.vtable + slot);
+    if (offset !== 0 && offset < 4)
+      throw new FlatbufferError(`field ${index} of the table at byte ${this.position} overlaps its vtable offset`, this.vtable + slot);
     return offset;
   }
 
@@ -106,7 +108,8 @@ export class FlatTable {
   fieldPosition(index: number, size: number): number | null {
     const offset = this.fieldOffset(index);
     if (offset === 0) return null;
-    if (offset + size > this.tableSize) throw new FlatbufferError(`field ${index} of the table at byte ${this.position} ends past the table`, this.position + offset);
+    if (offset + size > this.tableSize)
+      throw new FlatbufferError(`field ${index} of the table at byte ${this.position} ends past the table`, this.position + offset);
     const position = this.position + offset;
     this.buffer.check(position, size, size, `field ${index}`);
     return position;
@@ -174,7 +177,8 @@ export class FlatTable {
   tables(index: number, maxLength: number): FlatTable[] | null {
     const vector = this.vector(index, 4, 4);
     if (vector === null) return null;
-    if (vector.length > maxLength) throw new FlatbufferError(`vector field ${index} holds ${vector.length} tables, more than ${maxLength}`, vector.position - 4);
+    if (vector.length > maxLength)
+      throw new FlatbufferError(`vector field ${index} holds ${vector.length} tables, more than ${maxLength}`, vector.position - 4);
     const tables: FlatTable[] = [];
     for (let i = 0; i < vector.length; i++) {
       const slot = vector.position + 4 * i;

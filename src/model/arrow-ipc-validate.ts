@@ -51,9 +51,33 @@ const CONTINUATION = -1;
 const enumNames = {
   header: ['NONE', 'Schema', 'DictionaryBatch', 'RecordBatch', 'Tensor', 'SparseTensor'],
   type: [
-    'NONE', 'Null', 'Int', 'FloatingPoint', 'Binary', 'Utf8', 'Bool', 'Decimal', 'Date', 'Time', 'Timestamp', 'Interval', 'List', 'Struct',
-    'Union', 'FixedSizeBinary', 'FixedSizeList', 'Map', 'Duration', 'LargeBinary', 'LargeUtf8', 'LargeList', 'RunEndEncoded', 'BinaryView',
-    'Utf8View', 'ListView', 'LargeListView',
+    'NONE',
+    'Null',
+    'Int',
+    'FloatingPoint',
+    'Binary',
+    'Utf8',
+    'Bool',
+    'Decimal',
+    'Date',
+    'Time',
+    'Timestamp',
+    'Interval',
+    'List',
+    'Struct',
+    'Union',
+    'FixedSizeBinary',
+    'FixedSizeList',
+    'Map',
+    'Duration',
+    'LargeBinary',
+    'LargeUtf8',
+    'LargeList',
+    'RunEndEncoded',
+    'BinaryView',
+    'Utf8View',
+    'ListView',
+    'LargeListView',
   ],
 } as const;
 
@@ -140,13 +164,20 @@ class Validation {
     if (!isDelta) return;
     this.deltaWork += chunks;
     if (this.deltaWork > this.deltaWorkLimit) {
-      this.fail(`dictionary ${id} has grown to ${chunks} chunks by delta batches; joining them costs ${this.deltaWork} chunk copies in all, over the limit of ${this.deltaWorkLimit} for ${this.bytes.length} bytes (send fewer, larger deltas)`);
+      this.fail(
+        `dictionary ${id} has grown to ${chunks} chunks by delta batches; joining them costs ${this.deltaWork} chunk copies in all, over the limit of ${this.deltaWorkLimit} for ${this.bytes.length} bytes (send fewer, larger deltas)`,
+      );
     }
   }
 
   fail(reason: string, byteOffset: number | null = this.where.byteOffset): never {
     const { messageIndex } = this.where;
-    const place = messageIndex === null ? (byteOffset === null ? '' : ` at byte ${byteOffset}`) : ` message ${messageIndex}${byteOffset === null ? '' : ` (byte ${byteOffset})`}`;
+    const place =
+      messageIndex === null
+        ? byteOffset === null
+          ? ''
+          : ` at byte ${byteOffset}`
+        : ` message ${messageIndex}${byteOffset === null ? '' : ` (byte ${byteOffset})`}`;
     throw new MalformedArrowError(`Arrow IPC${place}: ${reason}`, { messageIndex, byteOffset });
   }
 
@@ -168,7 +199,9 @@ class Validation {
   addUnbacked(rows: number, what: string): void {
     this.unbackedRows += rows;
     if (this.unbackedRows > this.unbackedLimit) {
-      this.fail(`${what} brings the rows that no buffer holds (Null columns, or no columns) to ${this.unbackedRows}, over the limit of ${this.unbackedLimit} for ${this.bytes.length} bytes`);
+      this.fail(
+        `${what} brings the rows that no buffer holds (Null columns, or no columns) to ${this.unbackedRows}, over the limit of ${this.unbackedLimit} for ${this.bytes.length} bytes`,
+      );
     }
   }
 }
@@ -245,7 +278,8 @@ function validateFile(v: Validation): ArrowIpcSummary {
   const n = bytes.length;
   // "ARROW1", 2 bytes of padding, messages, footer, footer length (int32), "ARROW1".
   if (n < 8 + 4 + MAGIC.length) v.fail(`a file of ${n} bytes is too short to hold the magic, a footer and its length`, 0);
-  if (!MAGIC.every((b, i) => bytes[n - MAGIC.length + i] === b)) v.fail('the file does not end with the "ARROW1" magic (truncated, or bytes after it)', n - MAGIC.length);
+  if (!MAGIC.every((b, i) => bytes[n - MAGIC.length + i] === b))
+    v.fail('the file does not end with the "ARROW1" magic (truncated, or bytes after it)', n - MAGIC.length);
   const footerLength = v.view.getInt32(n - 10, true);
   const footerStart = n - 10 - footerLength;
   if (footerLength <= 0 || footerStart < 8) v.fail(`the footer length ${footerLength} does not fit the file's ${n} bytes`, n - 10);
@@ -295,10 +329,14 @@ function validateFile(v: Validation): ArrowIpcSummary {
       const bodyLength = v.view.getBigInt64(at + 16, true);
       const framed = messages.get(offset);
       if (framed === undefined) v.fail(`footer ${what} block ${i} points at byte ${offset}, where no message starts`, at);
-      if (offset <= previous) v.fail(`footer ${what} block ${i} (byte ${offset}) does not follow block ${i - 1} (byte ${previous}); blocks must be distinct and in file order`, at);
+      if (offset <= previous)
+        v.fail(`footer ${what} block ${i} (byte ${offset}) does not follow block ${i - 1} (byte ${previous}); blocks must be distinct and in file order`, at);
       if (framed.headerType !== headerType) v.fail(`footer ${what} block ${i} points at a ${headerName(framed.headerType)} message`, at);
       if (metadataLength !== framed.metadataLength || bodyLength !== BigInt(framed.bodyLength)) {
-        v.fail(`footer ${what} block ${i} gives lengths ${metadataLength}+${bodyLength}, the message at byte ${offset} has ${framed.metadataLength}+${framed.bodyLength}`, at);
+        v.fail(
+          `footer ${what} block ${i} gives lengths ${metadataLength}+${bodyLength}, the message at byte ${offset} has ${framed.metadataLength}+${framed.bodyLength}`,
+          at,
+        );
       }
       previous = offset;
       found.push(framed);
@@ -558,7 +596,11 @@ function readType(v: Validation, field: FlatTable, path: string, children: reado
       for (let i = 0; i < (ids?.length ?? 0); i++) typeIds.push(t.buffer.view.getInt32(ids!.position + 4 * i, true));
       if (typeIds.length !== children.length) v.fail(`field ${path}: a Union of ${children.length} children lists ${typeIds.length} type ids`);
       if (typeIds.some((id, i) => id < 0 || id > 127 || typeIds.indexOf(id) !== i)) v.fail(`field ${path}: Union type ids must be distinct, from 0 to 127`);
-      return info({ kind: 'union', dense: mode === 1, typeIds }, `${mode === 1 ? 'Dense' : 'Sparse'}Union`, `${mode === 1 ? 'Dense' : 'Sparse'}Union[${typeIds.join(',')}]`);
+      return info(
+        { kind: 'union', dense: mode === 1, typeIds },
+        `${mode === 1 ? 'Dense' : 'Sparse'}Union`,
+        `${mode === 1 ? 'Dense' : 'Sparse'}Union[${typeIds.join(',')}]`,
+      );
     }
     default:
       return v.fail(`field ${path}: type ${typeName} is not supported`);
@@ -629,7 +671,8 @@ function checkBatch(v: Validation, batch: FlatTable, framed: Framed, fields: rea
   if (nodes.length !== expectedNodes) v.fail(`${what} has ${nodes.length} field nodes; its schema has ${expectedNodes}`);
   if (variadic.length !== viewNodes) v.fail(`${what} gives ${variadic.length} variadic buffer counts for ${viewNodes} view columns`);
   let variadicTotal = 0;
-  for (let i = 0; i < variadic.length; i++) variadicTotal += nonNegative(v, v.view.getBigInt64(variadic.position + 8 * i, true), `${what} variadic buffer count`);
+  for (let i = 0; i < variadic.length; i++)
+    variadicTotal += nonNegative(v, v.view.getBigInt64(variadic.position + 8 * i, true), `${what} variadic buffer count`);
   if (buffers.length !== fixedBuffers + variadicTotal) v.fail(`${what} has ${buffers.length} buffers; its schema needs ${fixedBuffers + variadicTotal}`);
 
   const walk = new BatchWalk(v, framed, nodes, buffers, variadic, version, what);
@@ -715,7 +758,11 @@ class BatchWalk {
     // Empty buffers hold nothing, so their offsets cannot overlap anything.
     if (bytes > 0) {
       if (start % 8 !== 0) this.fail(field, `${role} buffer (buffer ${index}) starts at body offset ${start}, not a multiple of 8`);
-      if (start < this.previousEnd) this.fail(field, `${role} buffer (buffer ${index}) starts at body offset ${start}, inside or before the previous buffer (which ends at ${this.previousEnd}); buffers must be in order and not overlap`);
+      if (start < this.previousEnd)
+        this.fail(
+          field,
+          `${role} buffer (buffer ${index}) starts at body offset ${start}, inside or before the previous buffer (which ends at ${this.previousEnd}); buffers must be in order and not overlap`,
+        );
       this.previousEnd = start + bytes;
     }
     return { position: this.framed.bodyStart + start, size: bytes };
@@ -772,7 +819,8 @@ class BatchWalk {
     // apache-arrow still converts the count to a number, which throws past 2^53.
     if (layout.kind === 'null') {
       const nullCount = this.view.getBigInt64(at + 8, true);
-      if (nullCount < BigInt(Number.MIN_SAFE_INTEGER) || nullCount > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(field, `null count ${nullCount} is out of range`);
+      if (nullCount < BigInt(Number.MIN_SAFE_INTEGER) || nullCount > BigInt(Number.MAX_SAFE_INTEGER))
+        this.fail(field, `null count ${nullCount} is out of range`);
       return { length, backed: 0 };
     }
     const nullCount = nonNegative(this.v, this.view.getBigInt64(at + 8, true), `${this.what}: column ${field.path} null count`);
@@ -844,7 +892,8 @@ class BatchWalk {
       const offset = this.view.getInt32(at + 12, true);
       const target = data[index];
       if (target === undefined) this.fail(field, `view ${row} names data buffer ${index} of ${count}`);
-      if (offset < 0 || offset + size > target.size) this.fail(field, `view ${row} spans bytes ${offset} to ${offset + size} of a ${target.size}-byte data buffer`);
+      if (offset < 0 || offset + size > target.size)
+        this.fail(field, `view ${row} spans bytes ${offset} to ${offset + size} of a ${target.size}-byte data buffer`);
     }
     return { length, backed: length };
   }
@@ -871,7 +920,8 @@ class BatchWalk {
       if (offsets === null) continue;
       const childLength = childLengths[child]!;
       const offset = this.view.getInt32(offsets.position + 4 * row, true);
-      if (offset < 0 || offset >= childLength) this.fail(field, `row ${row} points at row ${offset} of child ${field.children[child]!.path}, which has ${childLength}`);
+      if (offset < 0 || offset >= childLength)
+        this.fail(field, `row ${row} points at row ${offset} of child ${field.children[child]!.path}, which has ${childLength}`);
     }
     return { length, backed: length };
   }

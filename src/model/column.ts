@@ -148,7 +148,14 @@ export function columnToArrowData(column: Column): arrow.Data {
   if (column.dtype === 'utf8') {
     const dictType = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32(), dictionaryIds.next++);
     const dictionary = utf8Vector(column.dictionary ?? []);
-    return arrow.makeData({ type: dictType, length: column.length, nullCount: column.nullCount, data: column.values as Int32Array, ...(nullBitmap ? { nullBitmap } : {}), dictionary });
+    return arrow.makeData({
+      type: dictType,
+      length: column.length,
+      nullCount: column.nullCount,
+      data: column.values as Int32Array,
+      ...(nullBitmap ? { nullBitmap } : {}),
+      dictionary,
+    });
   }
   return arrow.makeData({
     type: type as arrow.Int32,

@@ -77,7 +77,12 @@ export function ingestRows(fields: readonly ModelField[], rows: unknown, options
  * One JSON object per line; blank lines are skipped. `row` in issues counts records (non-blank lines), so it
  * matches the row index of the result; a message about a malformed line names its line number too.
  */
-export function ingestNdjson(fields: readonly ModelField[], text: string | Uint8Array, options: IngestOptions = {}, where = 'fromNdjson(options)'): ColumnBatch {
+export function ingestNdjson(
+  fields: readonly ModelField[],
+  text: string | Uint8Array,
+  options: IngestOptions = {},
+  where = 'fromNdjson(options)',
+): ColumnBatch {
   const settings = resolveSettings(fields, options, where);
   const issues = new IssueCollector(settings.maxIssues, settings.ignoreErrors);
   let source: string;
@@ -113,12 +118,18 @@ export function ingestNdjson(fields: readonly ModelField[], text: string | Uint8
  * any date or timestamp to date, checking cells as they would JSON cells. Bytes are validated before
  * apache-arrow reads them (MalformedArrowError, 400, for what is not well-formed Arrow IPC).
  */
-export function ingestArrow(fields: readonly ModelField[], input: arrow.Table | Uint8Array | ArrayBuffer, options: IngestOptions = {}, where = 'fromArrow(options)'): ColumnBatch {
+export function ingestArrow(
+  fields: readonly ModelField[],
+  input: arrow.Table | Uint8Array | ArrayBuffer,
+  options: IngestOptions = {},
+  where = 'fromArrow(options)',
+): ColumnBatch {
   const settings = resolveSettings(fields, options, where);
   const issues = new IssueCollector(settings.maxIssues, settings.ignoreErrors);
   // isArrowTable rather than instanceof: a table from another copy of apache-arrow is still a table.
   if (arrow.util.isArrowTable(input)) return assemble(fields, input.numRows, arrowSources(fields, input, settings, issues), settings, issues);
-  if (!(input instanceof Uint8Array || input instanceof ArrayBuffer)) throw inputError(`expected an Arrow Table or Arrow IPC bytes, received ${describeValue(input)}`);
+  if (!(input instanceof Uint8Array || input instanceof ArrayBuffer))
+    throw inputError(`expected an Arrow Table or Arrow IPC bytes, received ${describeValue(input)}`);
   const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   validateArrowIpc(bytes);
   let table: arrow.Table;
@@ -273,14 +284,26 @@ function ingestRowArray(fields: readonly ModelField[], rows: readonly unknown[],
     }
   }
   if (unknown.size > 0) throw new UnknownColumnError([...unknown], accepted, context);
-  return assemble(fields, rows.length, cells.map((column) => ({ cells: column, present: null })), settings, issues);
+  return assemble(
+    fields,
+    rows.length,
+    cells.map((column) => ({ cells: column, present: null })),
+    settings,
+    issues,
+  );
 }
 
 /**
  * Builds every column, then either throws one ValidationError with every issue found or, under
  * ignoreErrors, drops the failing rows and reports them. Frame issues always throw.
  */
-function assemble(fields: readonly ModelField[], length: number, sources: readonly (CellSource | null)[], settings: Settings, issues: IssueCollector): ColumnBatch {
+function assemble(
+  fields: readonly ModelField[],
+  length: number,
+  sources: readonly (CellSource | null)[],
+  settings: Settings,
+  issues: IssueCollector,
+): ColumnBatch {
   if (issues.hasFrameIssues && settings.ignoreErrors) throw issues.toError(false);
   const columns: Column[] = fields.map((field, f) => {
     const source = sources[f];
@@ -327,7 +350,8 @@ function arrowTypeFits(dtype: DType, type: arrow.DataType, exact: boolean): bool
       return exact ? DataType.isUtf8(valueType) : DataType.isUtf8(valueType) || DataType.isLargeUtf8(valueType) || DataType.isUtf8View(valueType);
     }
     case 'date':
-      if (exact) return (DataType.isDate(type) && type.unit === arrow.DateUnit.MILLISECOND) || (DataType.isTimestamp(type) && type.unit === arrow.TimeUnit.MILLISECOND);
+      if (exact)
+        return (DataType.isDate(type) && type.unit === arrow.DateUnit.MILLISECOND) || (DataType.isTimestamp(type) && type.unit === arrow.TimeUnit.MILLISECOND);
       return DataType.isDate(type) || DataType.isTimestamp(type);
   }
 }
@@ -342,7 +366,11 @@ function arrowSource(field: ModelField, vector: arrow.Vector, mode: TrustedMode,
   const exact = mode === 'strict';
   if (!arrowTypeFits(field.dtype, type, exact)) {
     const verb = exact ? 'is not' : 'does not convert to';
-    issues.frame(field.name, 'arrow_type_mismatch', `Arrow type ${String(type)} ${verb} the type of a ${field.dtype} column (${EXACT_ARROW_TYPES[field.dtype]})`);
+    issues.frame(
+      field.name,
+      'arrow_type_mismatch',
+      `Arrow type ${String(type)} ${verb} the type of a ${field.dtype} column (${EXACT_ARROW_TYPES[field.dtype]})`,
+    );
     return null;
   }
   if (arrow.DataType.isNull(type)) return { cells: [], present: allocBitmap(vector.length) };

@@ -21,7 +21,15 @@ export interface ModelField extends Field {
 }
 
 interface ZodInternals {
-  readonly _zod: { readonly def: { readonly type: string; readonly format?: string; readonly checks?: readonly unknown[]; readonly innerType?: z.ZodType; readonly entries?: Record<string, string | number> } };
+  readonly _zod: {
+    readonly def: {
+      readonly type: string;
+      readonly format?: string;
+      readonly checks?: readonly unknown[];
+      readonly innerType?: z.ZodType;
+      readonly entries?: Record<string, string | number>;
+    };
+  };
   meta?: () => Record<string, unknown> | undefined;
 }
 
@@ -88,7 +96,10 @@ export function fieldFromZod(name: string, type: z.ZodType): ModelField {
       dtype = 'date';
       break;
     default:
-      throw new SchemaDefinitionError(name, `zod type '${def.type}' has no column type; use int32, int, int64, bigint, float32, float64, number, boolean, string, enum or date`);
+      throw new SchemaDefinitionError(
+        name,
+        `zod type '${def.type}' has no column type; use int32, int, int64, bigint, float32, float64, number, boolean, string, enum or date`,
+      );
   }
   return {
     name,

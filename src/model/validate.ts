@@ -247,7 +247,14 @@ function buildInt64(ctx: BuildContext, { cells, present }: CellSource, length: n
       else reject(ctx, row, 'too_small', `expected at least ${INT64_MIN} (int64 range)`, cell);
     } else if (typeof cell === 'number') {
       if (checked ? Number.isSafeInteger(cell) : Number.isInteger(cell)) value = BigInt(cell);
-      else if (Number.isInteger(cell)) reject(ctx, row, 'invalid_type', 'expected a bigint; a number in an int64 column must be a safe integer, as a larger JSON number may already be rounded', cell);
+      else if (Number.isInteger(cell))
+        reject(
+          ctx,
+          row,
+          'invalid_type',
+          'expected a bigint; a number in an int64 column must be a safe integer, as a larger JSON number may already be rounded',
+          cell,
+        );
       else reject(ctx, row, 'invalid_type', 'expected an integer', cell);
     } else {
       rejectNonValue(ctx, row, cell, 'a bigint or a safe-integer number');

@@ -7,7 +7,11 @@ import type { Field } from '../model/types.js';
 import { requireColumns } from './project.js';
 import type { PlanNode } from './types.js';
 
-export function aggregateNode(input: PlanNode, keys: readonly string[], aggs: readonly { readonly name: string; readonly node: Extract<ExprNode, { kind: 'agg' }> }[]): PlanNode {
+export function aggregateNode(
+  input: PlanNode,
+  keys: readonly string[],
+  aggs: readonly { readonly name: string; readonly node: Extract<ExprNode, { kind: 'agg' }> }[],
+): PlanNode {
   requireColumns(input, keys, 'groupBy');
   if (new Set(keys).size !== keys.length) throw new TypeError('groupBy keys must be distinct');
   const bound: BoundAgg[] = aggs.map((a) => bindAgg(a.name, a.node, { fields: input.schema, context: `agg(${a.name})` }, keys.length > 0));

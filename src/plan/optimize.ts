@@ -10,7 +10,10 @@ import type { NamedExpr, PlanNode } from './types.js';
 
 export function optimize(plan: PlanNode): PlanNode {
   const pushed = pushDown(plan);
-  return prune(pushed, plan.schema.map((f) => f.name));
+  return prune(
+    pushed,
+    plan.schema.map((f) => f.name),
+  );
 }
 
 function withInput(node: PlanNode, input: PlanNode): PlanNode {
@@ -144,7 +147,8 @@ function prune(node: PlanNode, required: readonly string[]): PlanNode {
       const inputNeed = new Set<string>();
       for (const e of exprs) columnsOf(e.expr, inputNeed);
       const input = prune(node.input, [...inputNeed]);
-      const identity = exprs.length === input.schema.length && exprs.every((e, i) => e.expr.kind === 'col' && e.expr.name === e.name && input.schema[i]!.name === e.name);
+      const identity =
+        exprs.length === input.schema.length && exprs.every((e, i) => e.expr.kind === 'col' && e.expr.name === e.name && input.schema[i]!.name === e.name);
       if (identity) return input;
       return { ...node, schema: node.schema.filter((f) => need.has(f.name)), exprs, input };
     }

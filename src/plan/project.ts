@@ -51,7 +51,10 @@ export function withColumnsNode(input: PlanNode, defs: Readonly<Record<string, E
 
 export function renameNode(input: PlanNode, mapping: Readonly<Record<string, string>>): PlanNode {
   requireColumns(input, Object.keys(mapping), 'rename');
-  return projectNode(input, input.schema.map((f) => ({ ...passThrough(f), name: mapping[f.name] ?? f.name })));
+  return projectNode(
+    input,
+    input.schema.map((f) => ({ ...passThrough(f), name: mapping[f.name] ?? f.name })),
+  );
 }
 
 export function dropNode(input: PlanNode, names: readonly string[]): PlanNode {

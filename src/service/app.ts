@@ -80,7 +80,11 @@ export async function createService(config: ServiceConfig, options: ServiceOptio
           const address = server.address() as AddressInfo;
           logger.info({ msg: 'listening', host: address.address, port: address.port, db: config.dbPath, backend: config.backend });
           if (!isLoopback(address.address)) {
-            logger.warn({ msg: 'listening beyond loopback with no authentication: anyone who can reach this port can ingest and query; set HOST=127.0.0.1, or put the service behind a proxy that authenticates', host: address.address, port: address.port });
+            logger.warn({
+              msg: 'listening beyond loopback with no authentication: anyone who can reach this port can ingest and query; set HOST=127.0.0.1, or put the service behind a proxy that authenticates',
+              host: address.address,
+              port: address.port,
+            });
           }
           resolve(server);
         });

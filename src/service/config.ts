@@ -15,37 +15,57 @@ const byteSize = z
     const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text)!;
     return Math.floor(Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]!);
   })
-  .pipe(z.number().int().positive().max(2 ** 31 - 1));
+  .pipe(
+    z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 31 - 1),
+  );
 
 /** Milliseconds for a timeout: 0 turns it off; Node keeps no timer longer than 2^31 - 1 ms. */
-const timeoutMs = z.coerce.number().int().min(0).max(2 ** 31 - 1);
+const timeoutMs = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 
-const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  /** DuckDB database file; ':memory:' keeps nothing across restarts. */
-  BILLING_DB_PATH: z.string().min(1).default('data/billing.duckdb'),
-  BODY_LIMIT: byteSize.default(32 * 1024 * 1024),
-  GPUFRAME_BACKEND: z.enum(['auto', 'cpu', 'webgpu']).default('auto'),
-  /** Worker threads of the CPU engine (default: the machine's cores). */
-  GPUFRAME_WORKERS: z.coerce.number().int().min(0).max(256).optional(),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
-  /** Ingests are refused (503, Retry-After) while this many rollups wait to be written. */
-  MAX_PENDING_WRITES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  /** Slow-header (slowloris) connections are closed after this long without complete headers. */
-  HEADERS_TIMEOUT_MS: timeoutMs.optional(),
-  /** A whole request, headers and body, must arrive within this. */
-  REQUEST_TIMEOUT_MS: timeoutMs.optional(),
-  KEEP_ALIVE_TIMEOUT_MS: timeoutMs.default(5_000),
-  /** A connection with no bytes either way for this long is closed. */
-  IDLE_TIMEOUT_MS: timeoutMs.default(120_000),
-  /** A body with no new bytes for this long is answered 408. */
-  BODY_TIMEOUT_MS: timeoutMs.default(30_000),
-}).refine((env) => env.HEADERS_TIMEOUT_MS === undefined || env.REQUEST_TIMEOUT_MS === undefined || env.HEADERS_TIMEOUT_MS === 0 || env.REQUEST_TIMEOUT_MS === 0 || env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS, {
-  path: ['HEADERS_TIMEOUT_MS'],
-  message: 'must not exceed REQUEST_TIMEOUT_MS: the headers are part of the request',
-});
+const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    /** DuckDB database file; ':memory:' keeps nothing across restarts. */
+    BILLING_DB_PATH: z.string().min(1).default('data/billing.duckdb'),
+    BODY_LIMIT: byteSize.default(32 * 1024 * 1024),
+    GPUFRAME_BACKEND: z.enum(['auto', 'cpu', 'webgpu']).default('auto'),
+    /** Worker threads of the CPU engine (default: the machine's cores). */
+    GPUFRAME_WORKERS: z.coerce.number().int().min(0).max(256).optional(),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+    /** Ingests are refused (503, Retry-After) while this many rollups wait to be written. */
+    MAX_PENDING_WRITES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** Slow-header (slowloris) connections are closed after this long without complete headers. */
+    HEADERS_TIMEOUT_MS: timeoutMs.optional(),
+    /** A whole request, headers and body, must arrive within this. */
+    REQUEST_TIMEOUT_MS: timeoutMs.optional(),
+    KEEP_ALIVE_TIMEOUT_MS: timeoutMs.default(5_000),
+    /** A connection with no bytes either way for this long is closed. */
+    IDLE_TIMEOUT_MS: timeoutMs.default(120_000),
+    /** A body with no new bytes for this long is answered 408. */
+    BODY_TIMEOUT_MS: timeoutMs.default(30_000),
+  })
+  .refine(
+    (env) =>
+      env.HEADERS_TIMEOUT_MS === undefined ||
+      env.REQUEST_TIMEOUT_MS === undefined ||
+      env.HEADERS_TIMEOUT_MS === 0 ||
+      env.REQUEST_TIMEOUT_MS === 0 ||
+      env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS,
+    {
+      path: ['HEADERS_TIMEOUT_MS'],
+      message: 'must not exceed REQUEST_TIMEOUT_MS: the headers are part of the request',
+    },
+  );
 
 export interface ServiceConfig {
   readonly port: number;

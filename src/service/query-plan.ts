@@ -17,10 +17,7 @@ const filter = z.discriminatedUnion('op', [
 ]);
 
 const AGG_OPS = ['sum', 'mean', 'min', 'max', 'count', 'std', 'var', 'median', 'n_unique', 'first', 'last'] as const;
-const aggregation = z.union([
-  z.object({ op: z.enum(AGG_OPS), column }).strict(),
-  z.object({ op: z.literal('count_rows') }).strict(),
-]);
+const aggregation = z.union([z.object({ op: z.enum(AGG_OPS), column }).strict(), z.object({ op: z.literal('count_rows') }).strict()]);
 
 const outputName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'a name of letters, digits and underscores');
 
@@ -29,7 +26,10 @@ export const queryPlanSchema = z
     filter: z.array(filter).max(32).default([]),
     group_by: z.array(column).max(COLUMNS.length).default([]),
     aggregations: z.record(outputName, aggregation).refine((a) => Object.keys(a).length >= 1 && Object.keys(a).length <= 32, '1 to 32 aggregations'),
-    sort: z.array(z.object({ column: z.string().min(1), descending: z.boolean().default(false) }).strict()).max(8).default([]),
+    sort: z
+      .array(z.object({ column: z.string().min(1), descending: z.boolean().default(false) }).strict())
+      .max(8)
+      .default([]),
     limit: z.number().int().min(0).max(10_000_000).optional(),
   })
   .strict()
@@ -37,11 +37,17 @@ export const queryPlanSchema = z
     const keys = new Set(plan.group_by);
     if (keys.size !== plan.group_by.length) ctx.addIssue({ code: 'custom', path: ['group_by'], message: 'group_by lists a column twice' });
     for (const name of Object.keys(plan.aggregations)) {
-      if (keys.has(name as (typeof COLUMNS)[number])) ctx.addIssue({ code: 'custom', path: ['aggregations', name], message: `'${truncateForMessage(name)}' is also a group-by key` });
+      if (keys.has(name as (typeof COLUMNS)[number]))
+        ctx.addIssue({ code: 'custom', path: ['aggregations', name], message: `'${truncateForMessage(name)}' is also a group-by key` });
     }
     const outputs = new Set([...plan.group_by, ...Object.keys(plan.aggregations)]);
     plan.sort.forEach((s, i) => {
-      if (!outputs.has(s.column)) ctx.addIssue({ code: 'custom', path: ['sort', i, 'column'], message: `'${truncateForMessage(s.column)}' is not an output column (${[...outputs].map((o) => truncateForMessage(o)).join(', ')})` });
+      if (!outputs.has(s.column))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sort', i, 'column'],
+          message: `'${truncateForMessage(s.column)}' is not an output column (${[...outputs].map((o) => truncateForMessage(o)).join(', ')})`,
+        });
     });
   });
 
@@ -61,7 +67,10 @@ export function parseQueryPlan(input: unknown): QueryPlan {
     column: null,
     row: null,
     code: `plan_${i.code}`,
-    message: truncateForMessage(`plan${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${truncateForMessage(String(p))}`)).join('')}: ${i.message}`, MAX_PLAN_MESSAGE_CHARS),
+    message: truncateForMessage(
+      `plan${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${truncateForMessage(String(p))}`)).join('')}: ${i.message}`,
+      MAX_PLAN_MESSAGE_CHARS,
+    ),
   }));
   throw new ValidationError(issues, all.length - issues.length);
 }
@@ -94,7 +103,11 @@ export function planFrame(source: Frame<object>, plan: QueryPlan): Frame<Record<
   for (const f of plan.filter) frame = frame.filter(predicate(f));
   const aggs = Object.fromEntries(Object.entries(plan.aggregations).map(([name, a]) => [name, aggregate(a)]));
   let out = (plan.group_by.length > 0 ? frame.groupBy(...plan.group_by).agg(aggs) : frame.agg(aggs)) as Frame<Record<string, unknown>>;
-  if (plan.sort.length > 0) out = out.sort(plan.sort.map((s) => s.column), { descending: plan.sort.map((s) => s.descending) });
+  if (plan.sort.length > 0)
+    out = out.sort(
+      plan.sort.map((s) => s.column),
+      { descending: plan.sort.map((s) => s.descending) },
+    );
   if (plan.limit !== undefined) out = out.head(plan.limit);
   return out;
 }

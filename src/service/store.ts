@@ -399,7 +399,8 @@ function checkBatch(batch: RollupBatch): CheckedBatch {
   if (typeof batch !== 'object' || batch === null) throw new TypeError('a rollup batch must be an object');
   const { batchId, requestId, acceptedRows } = batch;
   if (typeof batchId !== 'string') throw new TypeError('batchId must be a string');
-  if (!BATCH_ID_PATTERN.test(batchId)) throw new RangeError(`batchId ${JSON.stringify(batchId)} must be 1-200 letters, digits, '_', '.' or '-', not starting with '.', '_' or '-'`);
+  if (!BATCH_ID_PATTERN.test(batchId))
+    throw new RangeError(`batchId ${JSON.stringify(batchId)} must be 1-200 letters, digits, '_', '.' or '-', not starting with '.', '_' or '-'`);
   if (typeof requestId !== 'string') throw new TypeError('requestId must be a string');
   if (typeof acceptedRows !== 'number') throw new TypeError('acceptedRows must be a number');
   if (!Number.isSafeInteger(acceptedRows) || acceptedRows < 0) throw new RangeError(`acceptedRows must be a non-negative integer, got ${acceptedRows}`);

@@ -37,7 +37,10 @@ describe('generateGroupByTable', () => {
   });
 
   it('has the columns of groupby-datagen.R with their Arrow types', () => {
-    assert.deepEqual(table.schema.fields.map((f) => f.name), [...GROUP_BY_COLUMNS]);
+    assert.deepEqual(
+      table.schema.fields.map((f) => f.name),
+      [...GROUP_BY_COLUMNS],
+    );
     assert.equal(table.numRows, ROWS);
     for (const name of ['id1', 'id2', 'id3']) assert.ok(arrow.DataType.isDictionary(table.getChild(name)!.type), `${name} is dictionary-encoded`);
     for (const name of ['id4', 'id5', 'id6', 'v1', 'v2']) assert.equal(String(table.getChild(name)!.type), 'Int32');

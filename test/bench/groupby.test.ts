@@ -26,12 +26,19 @@ describe('the ten questions on every engine', () => {
     );
     assert.equal(failures, 0, log.join('\n'));
     const ran = engines.filter((e) => !e.unavailable);
-    assert.deepEqual(ran.map((e) => e.name).filter((n) => n !== 'gpuframe-webgpu'), ['duckdb', 'gpuframe-cpu', 'arquero']);
+    assert.deepEqual(
+      ran.map((e) => e.name).filter((n) => n !== 'gpuframe-webgpu'),
+      ['duckdb', 'gpuframe-cpu', 'arquero'],
+    );
     for (const engine of ran) {
-      assert.deepEqual(engine.queries.map((q) => q.id), QUERIES.map((q) => q.id));
+      assert.deepEqual(
+        engine.queries.map((q) => q.id),
+        QUERIES.map((q) => q.id),
+      );
       for (const q of engine.queries) {
         assert.equal(q.runs.length, 2);
-        for (const run of q.runs) assert.ok(run.check === (engine.name === 'duckdb' && run === q.runs[0] ? 'reference' : 'ok'), `${engine.name} ${q.id}: ${JSON.stringify(run)}`);
+        for (const run of q.runs)
+          assert.ok(run.check === (engine.name === 'duckdb' && run === q.runs[0] ? 'reference' : 'ok'), `${engine.name} ${q.id}: ${JSON.stringify(run)}`);
       }
     }
   });

@@ -38,7 +38,10 @@ test('http bench: persisted rows equal accepted rows after a short load', { time
   }
   const { p50, p90, p99, max } = result.latency_ms;
   assert.ok(p50 <= p90 && p90 <= p99 && p99 <= max, `ordered percentiles: ${p50} ${p90} ${p99} ${max}`);
-  assert.equal(Object.values(result.requests.status_codes).reduce((a, b) => a + b, 0), result.requests.answered);
+  assert.equal(
+    Object.values(result.requests.status_codes).reduce((a, b) => a + b, 0),
+    result.requests.answered,
+  );
   assert.equal(result.requests.status_codes['202'], result.requests.accepted);
   assert.equal(result.requests.accepted + result.requests.non_2xx, result.requests.answered);
 

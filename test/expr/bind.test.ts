@@ -62,8 +62,14 @@ test('when unifies branch types and treats a missing otherwise as null', () => {
 });
 
 test('unknown columns and type mismatches throw with the column named', () => {
-  assert.throws(() => bind(col('nope').gt(1)), (e: unknown) => e instanceof UnknownColumnError && /'nope'/.test(e.message) && e.status === 400);
-  assert.throws(() => bind(col('s').add(1)), (e: unknown) => e instanceof ExpressionTypeError && /col\('s'\)/.test(e.message));
+  assert.throws(
+    () => bind(col('nope').gt(1)),
+    (e: unknown) => e instanceof UnknownColumnError && /'nope'/.test(e.message) && e.status === 400,
+  );
+  assert.throws(
+    () => bind(col('s').add(1)),
+    (e: unknown) => e instanceof ExpressionTypeError && /col\('s'\)/.test(e.message),
+  );
   assert.throws(() => bind(col('s').gt(col('i'))), ExpressionTypeError);
   assert.throws(() => bind(col('i').and(col('b'))), ExpressionTypeError);
   assert.throws(() => bind(col('i').lower()), ExpressionTypeError);

@@ -91,10 +91,25 @@ describe('corr against a plain computation', () => {
   it('matches the two-pass formula per group, inline and over 8-row morsels on two workers', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(pair, { maxLength: 120 }), async (rows) => {
-        const query = pairsFrame(rows).groupBy('k').agg({ r: col('x').corr(col('y')), n: countRows() });
-        const expected = [...groupsOf(rows)].map(([k, members]) => ({ k, ...plainCorr(members.map((m) => m.x), members.map((m) => m.y)) }));
-        for (const [label, out] of [['inline', query.collectSync()], ['pool', await query.collect({ executor: pool })]] as const) {
-          assert.deepEqual(out.map((o) => o.k), expected.map((e) => e.k), label);
+        const query = pairsFrame(rows)
+          .groupBy('k')
+          .agg({ r: col('x').corr(col('y')), n: countRows() });
+        const expected = [...groupsOf(rows)].map(([k, members]) => ({
+          k,
+          ...plainCorr(
+            members.map((m) => m.x),
+            members.map((m) => m.y),
+          ),
+        }));
+        for (const [label, out] of [
+          ['inline', query.collectSync()],
+          ['pool', await query.collect({ executor: pool })],
+        ] as const) {
+          assert.deepEqual(
+            out.map((o) => o.k),
+            expected.map((e) => e.k),
+            label,
+          );
           out.forEach((o, i) => assertCorrClose(o.r, expected[i]!, `${label} group ${o.k}`));
         }
       }),
@@ -105,7 +120,9 @@ describe('corr against a plain computation', () => {
   it('is symmetric and invariant under positive affine maps of either side', () => {
     const rows = Array.from({ length: 50 }, (_, i): Pair => ({ k: 0, x: Math.sin(i) * 10, y: Math.cos(i * 0.7) + i / 25 }));
     const frame = pairsFrame(rows).withColumns({ x2: col('x').mul(3).add(1000), y2: col('y').mul(-2) });
-    const [out] = frame.agg({ xy: col('x').corr(col('y')), yx: col('y').corr(col('x')), scaled: col('x2').corr(col('y')), flipped: col('x').corr(col('y2')) }).collectSync();
+    const [out] = frame
+      .agg({ xy: col('x').corr(col('y')), yx: col('y').corr(col('x')), scaled: col('x2').corr(col('y')), flipped: col('x').corr(col('y2')) })
+      .collectSync();
     assert.ok(Math.abs(out!.xy! - out!.yx!) < 1e-15);
     assert.ok(Math.abs(out!.xy! - out!.scaled!) < 1e-12);
     assert.ok(Math.abs(out!.xy! + out!.flipped!) < 1e-12);
@@ -148,7 +165,10 @@ describe('corr edge cases', () => {
       .groupBy('k')
       .agg({ r: col('x').corr(col('y')) })
       .collectSync();
-    assert.deepEqual(out.map((o) => o.r), [null, null, null, null]);
+    assert.deepEqual(
+      out.map((o) => o.r),
+      [null, null, null, null],
+    );
   });
 
   it('is NaN when a pair holds NaN or ±Infinity, as var and std are', () => {
@@ -163,10 +183,18 @@ describe('corr edge cases', () => {
       // One pair only: null, NaN or not.
       { k: 3, x: Number.NaN, y: 1 },
     ];
-    const query = pairsFrame(rows).groupBy('k').agg({ r: col('x').corr(col('y')), v: col('x').var() });
+    const query = pairsFrame(rows)
+      .groupBy('k')
+      .agg({ r: col('x').corr(col('y')), v: col('x').var() });
     const out = query.collectSync();
-    assert.deepEqual(out.map((o) => o.r), [Number.NaN, Number.NaN, Number.NaN, null]);
-    assert.deepEqual(out.map((o) => o.v), [Number.NaN, 0.5, 0, null]);
+    assert.deepEqual(
+      out.map((o) => o.r),
+      [Number.NaN, Number.NaN, Number.NaN, null],
+    );
+    assert.deepEqual(
+      out.map((o) => o.v),
+      [Number.NaN, 0.5, 0, null],
+    );
   });
 
   it('is NaN, not a wrong number, when squared deviations leave float64', () => {
@@ -181,12 +209,18 @@ describe('corr edge cases', () => {
       .groupBy('k')
       .agg({ r: col('x').corr(col('y')) })
       .collectSync();
-    assert.deepEqual(out.map((o) => o.r), [Number.NaN, Number.NaN]);
+    assert.deepEqual(
+      out.map((o) => o.r),
+      [Number.NaN, Number.NaN],
+    );
   });
 
   it('is ±1 for exactly linear data and stays within [-1, 1]', () => {
     const rows = Array.from({ length: 1000 }, (_, i): Pair => ({ k: i % 2, x: i * 0.1 + 1e6, y: i % 2 === 0 ? 3 * i - 7 : -0.5 * i }));
-    const out = pairsFrame(rows).groupBy('k').agg({ r: col('x').corr(col('y')) }).collectSync();
+    const out = pairsFrame(rows)
+      .groupBy('k')
+      .agg({ r: col('x').corr(col('y')) })
+      .collectSync();
     assert.ok(Math.abs(out[0]!.r! - 1) < 1e-12 && out[0]!.r! <= 1);
     assert.ok(Math.abs(out[1]!.r! + 1) < 1e-12 && out[1]!.r! >= -1);
   });
@@ -194,7 +228,13 @@ describe('corr edge cases', () => {
   it('over an empty frame: a whole-frame corr is null; in a group-by there are no groups', () => {
     const empty = pairsFrame([]);
     assert.deepEqual(empty.agg({ r: col('x').corr(col('y')) }).collectSync(), [{ r: null }]);
-    assert.deepEqual(empty.groupBy('k').agg({ r: col('x').corr(col('y')) }).collectSync(), []);
+    assert.deepEqual(
+      empty
+        .groupBy('k')
+        .agg({ r: col('x').corr(col('y')) })
+        .collectSync(),
+      [],
+    );
   });
 });
 
@@ -209,7 +249,10 @@ describe('corr over integers', () => {
   });
 
   it('keeps int64 values past 2^53 exact when the other side is an integer too', () => {
-    const out = ints.groupBy('k').agg({ r: col('b').corr(col('a')), s: col('a').corr(col('b')) }).collectSync();
+    const out = ints
+      .groupBy('k')
+      .agg({ r: col('b').corr(col('a')), s: col('a').corr(col('b')) })
+      .collectSync();
     // x − 2^60 = 0, 1, 2 against 1, 2, 4: r² = 3² / (2 · 14/3) = 27/28.
     assert.ok(Math.abs(out[0]!.r! - Math.sqrt(27 / 28)) <= 2 ** -52);
     assert.equal(out[0]!.s, out[0]!.r);
@@ -218,7 +261,10 @@ describe('corr over integers', () => {
 
   it('converts an int64 side paired with a float to float64 first, like var does for int64 and float sums', () => {
     // 2^60, 2^60 + 1, 2^60 + 2 are one double: the x side is constant as float64.
-    const out = ints.groupBy('k').agg({ r: col('b').corr(col('f')) }).collectSync();
+    const out = ints
+      .groupBy('k')
+      .agg({ r: col('b').corr(col('f')) })
+      .collectSync();
     assert.equal(out[0]!.r, null);
   });
 
@@ -226,10 +272,16 @@ describe('corr over integers', () => {
     class Mixed extends DataFrameModel({ i: z.int32(), s: z.string(), b: z.boolean(), d: z.date(), v: z.float64() }) {}
     const frame = Mixed.fromColumns({ i: [1], s: ['a'], b: [true], d: [new Date(0)], v: [1] });
     for (const other of ['s', 'b', 'd']) {
-      assert.throws(() => frame.agg({ r: col('v').corr(col(other)) }), (e: unknown) => e instanceof ExpressionTypeError && /corr does not apply to/.test(e.message));
+      assert.throws(
+        () => frame.agg({ r: col('v').corr(col(other)) }),
+        (e: unknown) => e instanceof ExpressionTypeError && /corr does not apply to/.test(e.message),
+      );
       assert.throws(() => frame.agg({ r: col(other).corr(col('v')) }), ExpressionTypeError);
     }
-    assert.throws(() => frame.agg({ r: col('v').corr(col('v').sum()) }), (e: unknown) => e instanceof ExpressionTypeError && /only allowed inside/.test(e.message));
+    assert.throws(
+      () => frame.agg({ r: col('v').corr(col('v').sum()) }),
+      (e: unknown) => e instanceof ExpressionTypeError && /only allowed inside/.test(e.message),
+    );
     assert.throws(() => frame.agg({ r: col('v').corr('v' as never) }), TypeError);
     assert.deepEqual(frame.agg({ r: col('i').corr(col('v')) }).schema, [{ name: 'r', dtype: 'float64', nullable: true }]);
   });
@@ -241,13 +293,18 @@ describe('corr in plans', () => {
   const q9 = Q9.fromColumns({
     id2: Array.from({ length: n }, (_, i) => `id${(i * 7) % 5}`),
     id4: Array.from({ length: n }, (_, i) => (i * 13) % 3),
-    v1: Array.from({ length: n }, (_, i) => (i * 37) % 5 + 1),
+    v1: Array.from({ length: n }, (_, i) => ((i * 37) % 5) + 1),
     v2: Array.from({ length: n }, (_, i) => ((i * 53) % 15) + 1 + (i % 7) * 0.25),
     v3: Array.from({ length: n }, (_, i) => i / 3),
   });
 
-  it("answers db-benchmark q9: corr(v1, v2) squared by id2, id4, as an expression over the aggregation", async () => {
-    const query = q9.groupBy('id2', 'id4').agg({ r2: col('v1').corr(col('v2')).mul(col('v1').corr(col('v2'))), r: col('v1').corr(col('v2')) });
+  it('answers db-benchmark q9: corr(v1, v2) squared by id2, id4, as an expression over the aggregation', async () => {
+    const query = q9.groupBy('id2', 'id4').agg({
+      r2: col('v1')
+        .corr(col('v2'))
+        .mul(col('v1').corr(col('v2'))),
+      r: col('v1').corr(col('v2')),
+    });
     const inline = query.collectSync();
     assert.equal(inline.length, 15);
     for (const row of inline) assert.ok(Math.abs(row.r2! - row.r! * row.r!) < 1e-15);
@@ -256,7 +313,10 @@ describe('corr in plans', () => {
   });
 
   it('shows both arguments in explain() and keeps both columns through pruning', () => {
-    const text = q9.groupBy('id2').agg({ r: col('v1').corr(col('v2').add(1)) }).explain();
+    const text = q9
+      .groupBy('id2')
+      .agg({ r: col('v1').corr(col('v2').add(1)) })
+      .explain();
     assert.match(text, /r=corr\(v1, \(v2 add 1(\.0)?\)\)/);
     assert.match(text, /Source \w+ \[id2, v1, v2\]/);
   });
@@ -264,9 +324,16 @@ describe('corr in plans', () => {
   it('merges morsels exactly as the states say: constant per morsel but not overall is not constant', async () => {
     // Every 8-row morsel of group 0 holds one x value, a different one in each morsel.
     const rows = Array.from({ length: 64 }, (_, i): Pair => ({ k: i % 2, x: i % 2 === 0 ? Math.floor(i / 8) : 4, y: (i * 17) % 11 }));
-    const query = pairsFrame(rows).groupBy('k').agg({ r: col('x').corr(col('y')) });
+    const query = pairsFrame(rows)
+      .groupBy('k')
+      .agg({ r: col('x').corr(col('y')) });
     const [inline, pooled] = [query.collectSync(), await query.collect({ executor: pool })];
-    const expected = [...groupsOf(rows)].map(([, members]) => plainCorr(members.map((m) => m.x), members.map((m) => m.y)));
+    const expected = [...groupsOf(rows)].map(([, members]) =>
+      plainCorr(
+        members.map((m) => m.x),
+        members.map((m) => m.y),
+      ),
+    );
     assert.equal(expected[1]!.r, null);
     for (const out of [inline, pooled]) out.forEach((o, i) => assertCorrClose(o.r, expected[i]!, `group ${o.k}`));
   });
@@ -276,7 +343,10 @@ describe('corr in plans', () => {
     try {
       const query = q9.groupBy('id4').agg({ r: col('v1').corr(col('v2')), s: col('v1').sum() });
       const analysed = await query.explainAnalyze({ executor: gpu });
-      assert.match(analysed.split('\n').find((l) => l.startsWith('Aggregate'))!, /\[cpu [\d.]+ ms\]$/);
+      assert.match(
+        analysed.split('\n').find((l) => l.startsWith('Aggregate'))!,
+        /\[cpu [\d.]+ ms\]$/,
+      );
       assert.deepEqual(await query.collect({ executor: gpu }), query.collectSync());
     } finally {
       await gpu.close();
@@ -300,10 +370,23 @@ describe('corr against DuckDB', () => {
       await connection.run(`INSERT INTO t VALUES ${rows.map((r) => `(${r.k}, ${literal(r.x)}, ${literal(r.y)})`).join(', ')}`);
       const reader = await connection.runAndReadAll('SELECT k, corr(y, x) AS r FROM t GROUP BY k ORDER BY k');
       const duck = reader.getRowObjects().map((o) => ({ k: Number(o['k']), r: o['r'] as number | null }));
-      const ours = await pairsFrame(rows).groupBy('k').agg({ r: col('x').corr(col('y')) }).sort('k').collect({ executor: pool });
-      assert.deepEqual(ours.map((o) => o.k), duck.map((d) => d.k));
-      assert.deepEqual(duck.slice(4).map((d) => d.r), [Number.NaN, Number.NaN, null]);
-      assert.deepEqual(ours.slice(4).map((o) => o.r), [null, null, null]);
+      const ours = await pairsFrame(rows)
+        .groupBy('k')
+        .agg({ r: col('x').corr(col('y')) })
+        .sort('k')
+        .collect({ executor: pool });
+      assert.deepEqual(
+        ours.map((o) => o.k),
+        duck.map((d) => d.k),
+      );
+      assert.deepEqual(
+        duck.slice(4).map((d) => d.r),
+        [Number.NaN, Number.NaN, null],
+      );
+      assert.deepEqual(
+        ours.slice(4).map((o) => o.r),
+        [null, null, null],
+      );
       ours.slice(0, 4).forEach((o, i) => {
         const d = duck[i]!.r;
         if (d === null) assert.equal(o.r, null, `group ${o.k}`);

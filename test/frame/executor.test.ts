@@ -22,7 +22,10 @@ describe('cancellation', () => {
   it('cancel() rejects result() with CancelledError, and the freed workers run the next job promptly', async () => {
     await using executor = createExecutor({ maxWorkers: 2, inlineThreshold: 0, morselRows: 2 ** 20 });
     const { frame, heavy } = longJob();
-    const handle = frame.withColumns({ heavy }).agg({ s: col('heavy').sum() }).submit({ executor });
+    const handle = frame
+      .withColumns({ heavy })
+      .agg({ s: col('heavy').sum() })
+      .submit({ executor });
     assert.equal(handle.status, 'pending');
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(handle.status, 'running');
@@ -36,7 +39,10 @@ describe('cancellation', () => {
     const toReject = performance.now() - cancelledAt;
 
     // Were the running morsels not stopped, this job would queue behind seconds of work on both workers.
-    const next = await small.agg({ n: countRows(), s: col('a').sum() }).submit({ executor }).result();
+    const next = await small
+      .agg({ n: countRows(), s: col('a').sum() })
+      .submit({ executor })
+      .result();
     const toNext = performance.now() - cancelledAt;
     assert.deepEqual(next, [{ n: 5000, s: 247_500 }]);
     assert.ok(toReject < 1000, `cancel took ${toReject.toFixed(0)} ms to reject`);

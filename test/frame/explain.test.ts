@@ -75,7 +75,10 @@ describe('explain', () => {
   });
 
   it('keeps a term that can overflow above an inner join (below it, it would meet rows the join drops)', () => {
-    const extreme = Users.fromRows([{ user_id: 2 ** 31 - 1, amount: 1, country: null }, { user_id: 1, amount: 2, country: 'NL' }]);
+    const extreme = Users.fromRows([
+      { user_id: 2 ** 31 - 1, amount: 1, country: null },
+      { user_id: 1, amount: 2, country: 'NL' },
+    ]);
     const frame = extreme.join(scores, { on: 'user_id' }).filter(col('user_id').add(1).gt(0).and(col('amount').gt(1)));
     assert.deepEqual(lines(frame), [
       'Filter ((user_id add 1) gt 0) [cpu]',
@@ -89,11 +92,16 @@ describe('explain', () => {
       { user_id: 1, score: 4 },
     ]);
     // A left join keeps every left row, so there the same term goes below.
-    assert.deepEqual(lines(extreme.join(scores, { on: 'user_id', how: 'left' }).filter(col('user_id').add(1).gt(0))).slice(1, 2), ['  Filter ((user_id add 1) gt 0) [cpu]']);
+    assert.deepEqual(lines(extreme.join(scores, { on: 'user_id', how: 'left' }).filter(col('user_id').add(1).gt(0))).slice(1, 2), [
+      '  Filter ((user_id add 1) gt 0) [cpu]',
+    ]);
   });
 
   it('pushes a filter on group keys below the aggregation, but nothing below a whole-frame aggregation', () => {
-    const keyed = users.groupBy('country').agg({ n: countRows() }).filter(col('country').eq('NL').and(col('n').gt(0)));
+    const keyed = users
+      .groupBy('country')
+      .agg({ n: countRows() })
+      .filter(col('country').eq('NL').and(col('n').gt(0)));
     assert.deepEqual(lines(keyed), [
       'Filter (n gt 0) [cpu]',
       '  Aggregate keys=[country] n=countAll(*) [cpu]',
@@ -108,7 +116,10 @@ describe('explain', () => {
 
   it('prunes sources to the columns the plan reads', () => {
     assert.deepEqual(lines(users.select('amount')), ['Source Model [amount] rows=3 [cpu]']);
-    assert.deepEqual(lines(users.withColumns({ d: col('amount').mul(2) }).select('d')), ['Project d=(amount mul 2) [cpu]', '  Source Model [amount] rows=3 [cpu]']);
+    assert.deepEqual(lines(users.withColumns({ d: col('amount').mul(2) }).select('d')), [
+      'Project d=(amount mul 2) [cpu]',
+      '  Source Model [amount] rows=3 [cpu]',
+    ]);
     assert.deepEqual(lines(users.join(scores, { on: 'user_id' }).select('amount', 'score')), [
       'Project amount, score [cpu]',
       '  Join inner on user_id [cpu]',

@@ -103,7 +103,10 @@ describe('integers: exact sums and overflow', () => {
   });
 
   it('int32 and int64 arithmetic that leaves the type throws ArithmeticOverflowError instead of wrapping', async () => {
-    const frame = Ints.fromRows([{ i: 2 ** 31 - 1, l: 2n ** 62n }, { i: -(2 ** 31), l: -(2n ** 63n) }]);
+    const frame = Ints.fromRows([
+      { i: 2 ** 31 - 1, l: 2n ** 62n },
+      { i: -(2 ** 31), l: -(2n ** 63n) },
+    ]);
     const cases = [
       frame.withColumns({ x: col('i').add(1) }),
       frame.withColumns({ x: col('i').mul(col('i')) }),
@@ -112,7 +115,11 @@ describe('integers: exact sums and overflow', () => {
       frame.withColumns({ x: col('l').mul(2) }),
       frame.filter(col('l').lt(0)).withColumns({ x: col('l').sub(1) }),
       frame.filter(col('l').gt(0)).agg({ s: col('l').add(col('l')).sum() }),
-      frame.filter(col('l').gt(0)).withColumns({ l2: col('l') }).agg({ s: col('l').sum(), t: col('l2').sum() }).withColumns({ u: col('s').add(col('t')) }),
+      frame
+        .filter(col('l').gt(0))
+        .withColumns({ l2: col('l') })
+        .agg({ s: col('l').sum(), t: col('l2').sum() })
+        .withColumns({ u: col('s').add(col('t')) }),
     ];
     for (const query of cases) {
       assert.throws(() => query.collectSync(), ArithmeticOverflowError);
@@ -124,7 +131,11 @@ describe('integers: exact sums and overflow', () => {
   });
 
   it('nothing is evaluated on rows an earlier filter removed, however the optimiser merges and moves filters', async () => {
-    const frame = Ints.fromRows([{ i: 2 ** 31 - 1, l: 1n }, { i: 1, l: 2n }, { i: 1, l: 3n }]);
+    const frame = Ints.fromRows([
+      { i: 2 ** 31 - 1, l: 1n },
+      { i: 1, l: 2n },
+      { i: 1, l: 3n },
+    ]);
     const queries = [
       // Stacked filters become one conjunction, evaluated term by term.
       [frame.filter(col('i').lt(10)).filter(col('i').add(1).gt(0)).select('l'), [{ l: 2n }, { l: 3n }]],
@@ -141,21 +152,46 @@ describe('integers: exact sums and overflow', () => {
 
   it('int32 results have no -0, as an Int32Array has none (1 / x tells)', () => {
     const frame = Ints.fromRows([{ i: -1, l: 0n }]);
-    assert.deepEqual(frame.select({ m: lit(1).div(col('i').mul(0)), c: lit(1).div(lit(-0.5).cast('int32')), z: lit(1).div(lit(-0).add(col('i').mul(0))) }).collectSync(), [
-      { m: Infinity, c: Infinity, z: Infinity },
-    ]);
+    assert.deepEqual(
+      frame.select({ m: lit(1).div(col('i').mul(0)), c: lit(1).div(lit(-0.5).cast('int32')), z: lit(1).div(lit(-0).add(col('i').mul(0))) }).collectSync(),
+      [{ m: Infinity, c: Infinity, z: Infinity }],
+    );
   });
 
   it('an int64 sum that leaves int64 overflows; one that comes back into range does not', () => {
-    const frame = Ints.fromRows([{ i: 0, l: 2n ** 62n }, { i: 0, l: 2n ** 62n }, { i: 0, l: -(2n ** 62n) }]);
+    const frame = Ints.fromRows([
+      { i: 0, l: 2n ** 62n },
+      { i: 0, l: 2n ** 62n },
+      { i: 0, l: -(2n ** 62n) },
+    ]);
     assert.deepEqual(frame.agg({ s: col('l').sum() }).collectSync(), [{ s: 2n ** 62n }]);
-    assert.throws(() => frame.head(2).agg({ s: col('l').sum() }).collectSync(), ArithmeticOverflowError);
+    assert.throws(
+      () =>
+        frame
+          .head(2)
+          .agg({ s: col('l').sum() })
+          .collectSync(),
+      ArithmeticOverflowError,
+    );
   });
 
   it('mod is JS %, null for an integer modulo by zero; div is float64 true division', () => {
-    const frame = Ints.fromRows([{ i: -7, l: 7n }, { i: 7, l: -7n }, { i: 5, l: 0n }]);
+    const frame = Ints.fromRows([
+      { i: -7, l: 7n },
+      { i: 7, l: -7n },
+      { i: 5, l: 0n },
+    ]);
     assert.deepEqual(
-      frame.select({ m: col('i').mod(3), z: col('i').mod(0), lm: col('l').mod(3), lz: col('l').mod(col('l').sub(col('l'))), d: col('i').div(2), f: col('i').mod(2.5) }).collectSync(),
+      frame
+        .select({
+          m: col('i').mod(3),
+          z: col('i').mod(0),
+          lm: col('l').mod(3),
+          lz: col('l').mod(col('l').sub(col('l'))),
+          d: col('i').div(2),
+          f: col('i').mod(2.5),
+        })
+        .collectSync(),
       [
         { m: -1, z: null, lm: 1n, lz: null, d: -3.5, f: -2 },
         { m: 1, z: null, lm: -1n, lz: null, d: 3.5, f: 2 },
@@ -172,18 +208,29 @@ describe('nulls, logic and expressions', () => {
   const frame = Flags.fromRows(rows);
 
   it('and/or follow Kleene logic; arithmetic and comparisons with null are null', () => {
-    const out = frame.select({ and: col('a').and(col('b')), or: col('a').or(col('b')), not: col('a').not(), gt: col('x').gt(1), add: col('x').add(1) }).collectSync();
+    const out = frame
+      .select({ and: col('a').and(col('b')), or: col('a').or(col('b')), not: col('a').not(), gt: col('x').gt(1), add: col('x').add(1) })
+      .collectSync();
     const kleeneAnd = (a: boolean | null, b: boolean | null): boolean | null => (a === false || b === false ? false : a === null || b === null ? null : true);
     const kleeneOr = (a: boolean | null, b: boolean | null): boolean | null => (a === true || b === true ? true : a === null || b === null ? null : false);
     assert.deepEqual(
       out,
-      rows.map((r) => ({ and: kleeneAnd(r.a, r.b), or: kleeneOr(r.a, r.b), not: r.a === null ? null : !r.a, gt: r.x === null ? null : true, add: r.x === null ? null : 2.5 })),
+      rows.map((r) => ({
+        and: kleeneAnd(r.a, r.b),
+        or: kleeneOr(r.a, r.b),
+        not: r.a === null ? null : !r.a,
+        gt: r.x === null ? null : true,
+        add: r.x === null ? null : 2.5,
+      })),
     );
   });
 
   it('filter keeps rows whose predicate is true and drops null', () => {
     assert.deepEqual(
-      frame.filter(col('a').or(col('b'))).collectSync().map((r) => [r.a, r.b]),
+      frame
+        .filter(col('a').or(col('b')))
+        .collectSync()
+        .map((r) => [r.a, r.b]),
       rows.filter((r) => r.a === true || r.b === true).map((r) => [r.a, r.b]),
     );
   });
@@ -203,7 +250,18 @@ describe('nulls, logic and expressions', () => {
   });
 
   it('string functions behave as their JS counterparts (UTF-16 lengths, full case mapping)', () => {
-    const out = frame.filter(col('s').isNotNull()).select({ s: col('s'), len: col('s').length(), up: col('s').upper(), low: col('s').lower(), st: col('s').startsWith('St'), en: col('s').endsWith('😀'), has: col('s').contains('aß') }).collectSync();
+    const out = frame
+      .filter(col('s').isNotNull())
+      .select({
+        s: col('s'),
+        len: col('s').length(),
+        up: col('s').upper(),
+        low: col('s').lower(),
+        st: col('s').startsWith('St'),
+        en: col('s').endsWith('😀'),
+        has: col('s').contains('aß'),
+      })
+      .collectSync();
     for (const r of out) {
       const s = r.s as string;
       assert.deepEqual(r, { s, len: s.length, up: s.toUpperCase(), low: s.toLowerCase(), st: s.startsWith('St'), en: s.endsWith('😀'), has: s.includes('aß') });
@@ -224,12 +282,22 @@ describe('nulls, logic and expressions', () => {
         return { r0: round(x, 0), r2: round(x, 2), f: Math.fround(f * f), fd: Math.fround(f / Math.fround(f + 1)) };
       }),
     );
-    assert.deepEqual(out.slice(0, 4).map((r) => r.r0), [3, -3, 1, -1]);
+    assert.deepEqual(
+      out.slice(0, 4).map((r) => r.r0),
+      [3, -3, 1, -1],
+    );
   });
 
   it('isIn matches numbers across types (NaN included) and strings exactly', () => {
     const N = DataFrameModel({ i: z.int32().nullable(), x: z.float64(), s: z.string() });
-    const frame2 = N.fromRows([{ i: 1, x: Number.NaN, s: 'a' }, { i: null, x: 2, s: 'A' }, { i: 3, x: -0, s: '' }], { trustedMode: 'shape_only' });
+    const frame2 = N.fromRows(
+      [
+        { i: 1, x: Number.NaN, s: 'a' },
+        { i: null, x: 2, s: 'A' },
+        { i: 3, x: -0, s: '' },
+      ],
+      { trustedMode: 'shape_only' },
+    );
     assert.deepEqual(frame2.select({ i: col('i').isIn([1, 2.5, 7n]), x: col('x').isIn([Number.NaN, 0]), s: col('s').isIn(['a', '']) }).collectSync(), [
       { i: true, x: true, s: true },
       { i: null, x: false, s: false },
@@ -311,10 +379,23 @@ describe('groupBy and agg', () => {
 
   it('every null is one key, whatever its computation left in the value slot (0/0, 0/1)', () => {
     const keyed = DataFrameModel({ a: z.float64().nullable(), b: z.float64() })
-      .fromRows([{ a: null, b: 0 }, { a: null, b: 1 }, { a: 2, b: 1 }])
+      .fromRows([
+        { a: null, b: 0 },
+        { a: null, b: 1 },
+        { a: 2, b: 1 },
+      ])
       .withColumns({ k: col('a').div(col('b')) });
-    assert.deepEqual(keyed.groupBy('k').agg({ n: countRows() }).collectSync(), [{ k: null, n: 2 }, { k: 2, n: 1 }]);
-    assert.deepEqual(keyed.unique(['k']).collectSync().map((r) => r.b), [0, 1]);
+    assert.deepEqual(keyed.groupBy('k').agg({ n: countRows() }).collectSync(), [
+      { k: null, n: 2 },
+      { k: 2, n: 1 },
+    ]);
+    assert.deepEqual(
+      keyed
+        .unique(['k'])
+        .collectSync()
+        .map((r) => r.b),
+      [0, 1],
+    );
   });
 
   it('a whole-frame agg gives exactly one row, even over no rows', () => {
@@ -335,10 +416,16 @@ describe('groupBy and agg', () => {
       ],
       { trustedMode: 'shape_only' },
     );
-    assert.deepEqual(frame2.groupBy('g').agg({ min: col('x').min(), max: col('x').max(), median: col('x').median() }).collectSync(), [
-      { g: 1, min: 1, max: Number.NaN, median: 2 },
-      { g: 2, min: Number.NaN, max: Number.NaN, median: Number.NaN },
-    ]);
+    assert.deepEqual(
+      frame2
+        .groupBy('g')
+        .agg({ min: col('x').min(), max: col('x').max(), median: col('x').median() })
+        .collectSync(),
+      [
+        { g: 1, min: 1, max: Number.NaN, median: 2 },
+        { g: 2, min: Number.NaN, max: Number.NaN, median: Number.NaN },
+      ],
+    );
   });
 
   it('an output may combine aggregations', () => {
@@ -349,8 +436,18 @@ describe('groupBy and agg', () => {
 describe('join', () => {
   const L = DataFrameModel({ id: z.int32().nullable(), name: z.string() });
   const R = DataFrameModel({ id: z.int64().nullable(), name: z.string(), score: z.float64() });
-  const left = L.fromRows([{ id: 1, name: 'a' }, { id: 2, name: 'b' }, { id: null, name: 'c' }, { id: 1, name: 'd' }]);
-  const right = R.fromRows([{ id: 1n, name: 'x', score: 0.5 }, { id: null, name: 'y', score: 1 }, { id: 1n, name: 'z', score: 2 }, { id: 3n, name: 'w', score: 3 }]);
+  const left = L.fromRows([
+    { id: 1, name: 'a' },
+    { id: 2, name: 'b' },
+    { id: null, name: 'c' },
+    { id: 1, name: 'd' },
+  ]);
+  const right = R.fromRows([
+    { id: 1n, name: 'x', score: 0.5 },
+    { id: null, name: 'y', score: 1 },
+    { id: 1n, name: 'z', score: 2 },
+    { id: 3n, name: 'w', score: 3 },
+  ]);
 
   it('inner: left rows in order, each with its matches in right order; the same-named right key is dropped, clashes suffixed', () => {
     assert.deepEqual(left.join(right, { on: 'id' }).collectSync(), [
@@ -362,16 +459,28 @@ describe('join', () => {
   });
 
   it('left: unmatched rows (null keys included) once, with nulls; semi and anti; custom suffix; different key names', () => {
-    assert.deepEqual(left.join(right, { on: 'id', how: 'left', suffix: '_r' }).collectSync().map((r: Record<string, unknown>) => [r['name'], r['name_r']]), [
-      ['a', 'x'],
-      ['a', 'z'],
-      ['b', null],
-      ['c', null],
-      ['d', 'x'],
-      ['d', 'z'],
+    assert.deepEqual(
+      left
+        .join(right, { on: 'id', how: 'left', suffix: '_r' })
+        .collectSync()
+        .map((r: Record<string, unknown>) => [r['name'], r['name_r']]),
+      [
+        ['a', 'x'],
+        ['a', 'z'],
+        ['b', null],
+        ['c', null],
+        ['d', 'x'],
+        ['d', 'z'],
+      ],
+    );
+    assert.deepEqual(left.join(right, { on: 'id', how: 'semi' }).collectSync(), [
+      { id: 1, name: 'a' },
+      { id: 1, name: 'd' },
     ]);
-    assert.deepEqual(left.join(right, { on: 'id', how: 'semi' }).collectSync(), [{ id: 1, name: 'a' }, { id: 1, name: 'd' }]);
-    assert.deepEqual(left.join(right, { on: 'id', how: 'anti' }).collectSync(), [{ id: 2, name: 'b' }, { id: null, name: 'c' }]);
+    assert.deepEqual(left.join(right, { on: 'id', how: 'anti' }).collectSync(), [
+      { id: 2, name: 'b' },
+      { id: null, name: 'c' },
+    ]);
     const renamed = right.rename({ id: 'rid' });
     assert.deepEqual(left.join(renamed, { leftOn: 'id', rightOn: 'rid' }).head(1).collectSync(), [{ id: 1, name: 'a', rid: 1n, name_right: 'x', score: 0.5 }]);
   });
@@ -392,15 +501,39 @@ describe('unique, head, slice, rename, drop', () => {
   );
 
   it('unique keeps the first row of each distinct tuple (NaN equal to NaN, -0 to 0)', () => {
-    assert.deepEqual(frame.unique(['a']).collectSync().map((r) => r.b), ['x', 'x', 'x']);
+    assert.deepEqual(
+      frame
+        .unique(['a'])
+        .collectSync()
+        .map((r) => r.b),
+      ['x', 'x', 'x'],
+    );
     assert.deepEqual(frame.unique().collectSync().length, 5);
     assert.ok(Object.is(frame.unique(['a']).collectSync()[0]!.a, 0));
   });
 
   it('head and slice', () => {
-    assert.deepEqual(frame.head(2).collectSync().map((r) => r.b), ['x', 'y']);
-    assert.deepEqual(frame.slice(4).collectSync().map((r) => r.b), ['z', 'x']);
-    assert.deepEqual(frame.slice(1, 2).collectSync().map((r) => r.b), ['y', 'x']);
+    assert.deepEqual(
+      frame
+        .head(2)
+        .collectSync()
+        .map((r) => r.b),
+      ['x', 'y'],
+    );
+    assert.deepEqual(
+      frame
+        .slice(4)
+        .collectSync()
+        .map((r) => r.b),
+      ['z', 'x'],
+    );
+    assert.deepEqual(
+      frame
+        .slice(1, 2)
+        .collectSync()
+        .map((r) => r.b),
+      ['y', 'x'],
+    );
     assert.deepEqual(frame.slice(10, 2).collectSync(), []);
   });
 

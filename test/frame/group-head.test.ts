@@ -43,13 +43,21 @@ describe('groupBy(...).head(n)', () => {
   });
 
   it('runs q8 as one per-group top-n over the filtered source, with no sort of every row', async () => {
-    assert.deepEqual(q8.explain().split('\n'), ['GroupHead keys=[id6] n=2 top by v3 desc [cpu]', '  Filter isNotNull(v3) [cpu]', '    Source Model [id6, v3] rows=12 [cpu]']);
+    assert.deepEqual(q8.explain().split('\n'), [
+      'GroupHead keys=[id6] n=2 top by v3 desc [cpu]',
+      '  Filter isNotNull(v3) [cpu]',
+      '    Source Model [id6, v3] rows=12 [cpu]',
+    ]);
     assert.match(await q8.explainAnalyze({ executor: pool }), /^GroupHead keys=\[id6\] n=2 top by v3 desc \[cpu [\d.]+ ms\]$/m);
   });
 
   it('keeps the first n rows of each group in row order, every column, five by default', () => {
     assert.deepEqual(
-      x.groupBy('id6').head(2).collectSync().map((r) => r.tag),
+      x
+        .groupBy('id6')
+        .head(2)
+        .collectSync()
+        .map((r) => r.tag),
       ['a', 'b', 'c', 'd', 'e', 'g', 'i', 'k'],
     );
     assert.deepEqual(x.groupBy('id6').head(1).columns, ['id6', 'v3', 'tag']);
@@ -59,13 +67,25 @@ describe('groupBy(...).head(n)', () => {
 
   it('groups NaN with NaN and -0 with 0, per column of a multi-column key', () => {
     const K = DataFrameModel({ f: z.float32(), s: z.string().nullable(), n: z.int32() });
-    const k = K.fromColumns({ f: [NaN, -0, 0, NaN, 1, NaN, 0], s: ['x', 'x', 'x', 'x', 'y', null, 'x'], n: [0, 1, 2, 3, 4, 5, 6] }, { trustedMode: 'shape_only' });
+    const k = K.fromColumns(
+      { f: [NaN, -0, 0, NaN, 1, NaN, 0], s: ['x', 'x', 'x', 'x', 'y', null, 'x'], n: [0, 1, 2, 3, 4, 5, 6] },
+      { trustedMode: 'shape_only' },
+    );
     assert.deepEqual(
-      k.groupBy('f', 's').head(1).collectSync().map((r) => r.n),
+      k
+        .groupBy('f', 's')
+        .head(1)
+        .collectSync()
+        .map((r) => r.n),
       [0, 1, 4, 5],
     );
     assert.deepEqual(
-      k.sort('n', { descending: true }).groupBy('f', 's').head(1).collectSync().map((r) => r.n),
+      k
+        .sort('n', { descending: true })
+        .groupBy('f', 's')
+        .head(1)
+        .collectSync()
+        .map((r) => r.n),
       [6, 5, 4, 3],
     );
   });

@@ -174,20 +174,23 @@ describe('afterResponse', () => {
 
   it('runs tasks one at a time: a request’s in registration order, requests in turn (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.record({ n: fc.integer({ min: 0, max: 4 }), ms: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 5 }), async (requests) => {
-        trace = [];
-        overlapped = false;
-        const expected: string[] = [];
-        for (const [i, { n, ms }] of requests.entries()) {
-          const reply = await request(served.port, { path: `/tasks?req=r${i}&n=${n}&ms=${ms}` });
-          assert.equal(reply.status, 200);
-          assert.equal(reply.json<{ registered: number }>().registered, n);
-          for (let k = 0; k < n; k++) expected.push(`r${i}.${k}`);
-        }
-        await settle();
-        assert.deepEqual(trace, expected);
-        assert.equal(overlapped, false, 'two tasks ran at once');
-      }),
+      fc.asyncProperty(
+        fc.array(fc.record({ n: fc.integer({ min: 0, max: 4 }), ms: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 5 }),
+        async (requests) => {
+          trace = [];
+          overlapped = false;
+          const expected: string[] = [];
+          for (const [i, { n, ms }] of requests.entries()) {
+            const reply = await request(served.port, { path: `/tasks?req=r${i}&n=${n}&ms=${ms}` });
+            assert.equal(reply.status, 200);
+            assert.equal(reply.json<{ registered: number }>().registered, n);
+            for (let k = 0; k < n; k++) expected.push(`r${i}.${k}`);
+          }
+          await settle();
+          assert.deepEqual(trace, expected);
+          assert.equal(overlapped, false, 'two tasks ran at once');
+        },
+      ),
       { numRuns: 15 },
     );
   });

@@ -37,8 +37,33 @@ function buildApp(): Koa {
 const schemaIF = schemaOf({ i: new arrow.Int32(), f: new arrow.Float64() });
 const fourRows = concat(bytesOf(new Int32Array([1, 2, 3, 4])), bytesOf(new Float64Array([1.5, 2.5, 3.5, 4.5])));
 const batchIF = (spec: Partial<BatchSpec> = {}): Uint8Array =>
-  recordBatchMessage({ length: 4, nodes: [[4, 0], [4, 0]], buffers: [[0, 0], [0, 16], [16, 0], [16, 32]], body: fourRows, ...spec });
-const declaring = (rows: number): Uint8Array => concat(schemaMessage(schemaIF), batchIF({ length: rows, nodes: [[rows, 0], [rows, 0]] }), EOS);
+  recordBatchMessage({
+    length: 4,
+    nodes: [
+      [4, 0],
+      [4, 0],
+    ],
+    buffers: [
+      [0, 0],
+      [0, 16],
+      [16, 0],
+      [16, 32],
+    ],
+    body: fourRows,
+    ...spec,
+  });
+const declaring = (rows: number): Uint8Array =>
+  concat(
+    schemaMessage(schemaIF),
+    batchIF({
+      length: rows,
+      nodes: [
+        [rows, 0],
+        [rows, 0],
+      ],
+    }),
+    EOS,
+  );
 
 function regressionBodies(): Record<string, { bytes: Uint8Array; message: RegExp }> {
   const valid = concat(schemaMessage(schemaIF), batchIF(), EOS);
@@ -51,9 +76,29 @@ function regressionBodies(): Record<string, { bytes: Uint8Array; message: RegExp
     'a 2^31-1-row batch with 4-row buffers': { bytes: declaring(2 ** 31 - 1), message: /2147483647 rows need 8589934588/ },
     'a byte flip that declares 2.8e14 rows': { bytes: flipped, message: /declares 281474976710660 rows/ },
     'a second stream after the first': { bytes: concat(valid, valid), message: /bytes follow the end-of-stream marker/ },
-    '2,000 batches of 65,536 Null rows': { bytes: concat(schemaMessage(schemaOf({ n: new arrow.Null() })), ...Array<Uint8Array>(2000).fill(nullBatch), EOS), message: /rows that no buffer holds .* over the limit/ },
-    'overlapping buffers': { bytes: concat(schemaMessage(schemaIF), batchIF({ buffers: [[0, 0], [0, 16], [0, 0], [8, 32]] }), EOS), message: /inside or before the previous buffer/ },
-    'a footer listing one batch 2,001 times': { bytes: fileOf(schemaIF, [batchBlock], (_, batches) => batches.push(...Array(2000).fill(batches[0]!))), message: /does not follow block 0/ },
+    '2,000 batches of 65,536 Null rows': {
+      bytes: concat(schemaMessage(schemaOf({ n: new arrow.Null() })), ...Array<Uint8Array>(2000).fill(nullBatch), EOS),
+      message: /rows that no buffer holds .* over the limit/,
+    },
+    'overlapping buffers': {
+      bytes: concat(
+        schemaMessage(schemaIF),
+        batchIF({
+          buffers: [
+            [0, 0],
+            [0, 16],
+            [0, 0],
+            [8, 32],
+          ],
+        }),
+        EOS,
+      ),
+      message: /inside or before the previous buffer/,
+    },
+    'a footer listing one batch 2,001 times': {
+      bytes: fileOf(schemaIF, [batchBlock], (_, batches) => batches.push(...Array(2000).fill(batches[0]!))),
+      message: /does not follow block 0/,
+    },
   };
 }
 
@@ -92,7 +137,12 @@ describe('Arrow body reader fuzz', () => {
       if (!(reply.status < 300 || ALLOWED.has(reply.status))) unexpected.push(`mutant ${index} (${mutator}): ${reply.status} ${reply.text.slice(0, 200)}`);
       if (index % 100 === 99) await healthy();
     }
-    t.diagnostic(`statuses: ${[...statuses].sort().map(([k, n]) => `${k}: ${n}`).join('; ')}`);
+    t.diagnostic(
+      `statuses: ${[...statuses]
+        .sort()
+        .map(([k, n]) => `${k}: ${n}`)
+        .join('; ')}`,
+    );
     assert.deepEqual(unexpected, []);
     assert.ok((statuses.get('2xx') ?? 0) > 0 && (statuses.get('400 malformed_arrow') ?? 0) > 200, JSON.stringify([...statuses]));
     await healthy();

@@ -45,11 +45,13 @@ function buildApp(): Koa {
   return app;
 }
 
-const rowArb: fc.Arbitrary<EventRow> = fc.record({
-  user_id: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-  amount: fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => (Object.is(x, -0) ? 0 : x)),
-  country: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
-}).map((r) => ({ ...r })); // fc.record builds null-prototype objects; rows from JSON are plain ones
+const rowArb: fc.Arbitrary<EventRow> = fc
+  .record({
+    user_id: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+    amount: fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => (Object.is(x, -0) ? 0 : x)),
+    country: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  })
+  .map((r) => ({ ...r })); // fc.record builds null-prototype objects; rows from JSON are plain ones
 
 function columnsOf(rows: readonly EventRow[]): { userId: number[]; amount: number[]; country: (string | null)[] } {
   return { userId: rows.map((r) => r.user_id), amount: rows.map((r) => r.amount), country: rows.map((r) => r.country) };
@@ -98,9 +100,18 @@ describe('columnarBody / rowsBody: decoding', () => {
       { user_id: 2 ** 31 - 1, amount: -1e300, country: 'FR' },
     ];
     const table = new arrow.Table({
-      userId: arrow.vectorFromArray(rows.map((r) => r.user_id), new arrow.Int32()),
-      amount: arrow.vectorFromArray(rows.map((r) => r.amount), new arrow.Float64()),
-      country: arrow.vectorFromArray(rows.map((r) => r.country), new arrow.Utf8()),
+      userId: arrow.vectorFromArray(
+        rows.map((r) => r.user_id),
+        new arrow.Int32(),
+      ),
+      amount: arrow.vectorFromArray(
+        rows.map((r) => r.amount),
+        new arrow.Float64(),
+      ),
+      country: arrow.vectorFromArray(
+        rows.map((r) => r.country),
+        new arrow.Utf8(),
+      ),
     });
     const stream = await post('/columns', 'application/vnd.apache.arrow.stream', arrow.tableToIPC(table, 'stream'));
     assert.equal(stream.status, 200, stream.text);
@@ -196,7 +207,10 @@ describe('columnarBody: the byte limit', () => {
   after(() => served.close());
 
   /** The response to a request the caller writes itself; client-side write errors after it are tolerated. */
-  function open(headers: http.OutgoingHttpHeaders): { req: http.ClientRequest; reply: Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> } {
+  function open(headers: http.OutgoingHttpHeaders): {
+    req: http.ClientRequest;
+    reply: Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>;
+  } {
     const req = http.request({ host: '127.0.0.1', port: served.port, method: 'POST', path: '/columns', headers, agent: false });
     const reply = new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
       req.on('response', (res) => {
@@ -272,7 +286,12 @@ describe('columnarBody: the byte limit', () => {
     assert.ok(written < planned / 8, `the answer came after ${written} of ${planned} bytes: the server read far more than the limit`);
     req.destroy();
     // The server is still serving.
-    const next = await request(served.port, { method: 'POST', path: '/columns', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: [1], amount: [1], country: [null] }) });
+    const next = await request(served.port, {
+      method: 'POST',
+      path: '/columns',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: [1], amount: [1], country: [null] }),
+    });
     assert.equal(next.status, 200, next.text);
   });
 
@@ -289,16 +308,31 @@ describe('columnarBody: the byte limit', () => {
     const inflated = Buffer.concat([Buffer.from('{"userId":[1],"amount":[1],"country":[null]}'), Buffer.alloc(LIMIT * 256, 0x20)]);
     const bomb = gzipSync(inflated);
     assert.ok(bomb.length < LIMIT / 4, 'the bomb itself is well under the limit');
-    const reply = await request(served.port, { method: 'POST', path: '/columns', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb });
+    const reply = await request(served.port, {
+      method: 'POST',
+      path: '/columns',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
     assertErrorReply(reply, 413, 'payload_too_large');
     // The same bomb is fine where the limit is the default 32 MiB (16 MiB inflated).
-    const roomy = await request(served.port, { method: 'POST', path: '/columns-big', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb });
+    const roomy = await request(served.port, {
+      method: 'POST',
+      path: '/columns-big',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
     assert.equal(roomy.status, 200, roomy.text);
   });
 });
 
 describe('readBody: a client that hangs up mid-body', () => {
-  for (const [encoding, framing] of [['identity', 'chunked'], ['gzip', 'chunked'], ['identity', 'length'], ['gzip', 'length']] as const) {
+  for (const [encoding, framing] of [
+    ['identity', 'chunked'],
+    ['gzip', 'chunked'],
+    ['identity', 'length'],
+    ['gzip', 'length'],
+  ] as const) {
     it(`the request settles as request_aborted instead of hanging (${encoding}, ${framing})`, async () => {
       const app = new Koa();
       registerErrorHandlers(app);
@@ -312,10 +346,21 @@ describe('readBody: a client that hangs up mid-body', () => {
       app.use(router.routes());
       const served = await serve(app);
       try {
-        const json = JSON.stringify({ userId: Array.from({ length: 50_000 }, (_, i) => i), amount: Array.from({ length: 50_000 }, () => 1.5), country: Array.from({ length: 50_000 }, () => 'NL') });
+        const json = JSON.stringify({
+          userId: Array.from({ length: 50_000 }, (_, i) => i),
+          amount: Array.from({ length: 50_000 }, () => 1.5),
+          country: Array.from({ length: 50_000 }, () => 'NL'),
+        });
         const bytes = encoding === 'gzip' ? gzipSync(json) : Buffer.from(json);
         const size = framing === 'chunked' ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(bytes.length) };
-        const req = http.request({ host: '127.0.0.1', port: served.port, method: 'POST', path: '/columns', agent: false, headers: { 'content-type': 'application/json', 'content-encoding': encoding, ...size } });
+        const req = http.request({
+          host: '127.0.0.1',
+          port: served.port,
+          method: 'POST',
+          path: '/columns',
+          agent: false,
+          headers: { 'content-type': 'application/json', 'content-encoding': encoding, ...size },
+        });
         req.on('error', () => undefined);
         req.write(bytes.subarray(0, bytes.length >> 1));
         await new Promise((resolve) => setTimeout(resolve, 50));

@@ -105,7 +105,9 @@ describe('errorHandler: one error shape for every status', () => {
       ctx.res.on('close', () => {
         if (!ctx.res.writableFinished) controller.abort(new Error('client went away'));
       });
-      const handle = executor.submit((signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))), { signal: controller.signal });
+      const handle = executor.submit((signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))), {
+        signal: controller.signal,
+      });
       jobStarted();
       ctx.body = { result: await handle.result() };
     });
@@ -148,7 +150,12 @@ describe('errorHandler: one error shape for every status', () => {
   });
 
   it('body over the limit: 413 payload_too_large, and the connection is closed', async () => {
-    const reply = await post('/events', 'large-1', 'application/json', JSON.stringify({ userId: Array.from({ length: 500 }, (_, i) => i), amount: [], country: [] }));
+    const reply = await post(
+      '/events',
+      'large-1',
+      'application/json',
+      JSON.stringify({ userId: Array.from({ length: 500 }, (_, i) => i), amount: [], country: [] }),
+    );
     const body = assertErrorReply(reply, 413, 'payload_too_large');
     assert.equal(body.request_id, 'large-1');
     assert.equal(reply.headers['connection'], 'close');
@@ -167,7 +174,12 @@ describe('errorHandler: one error shape for every status', () => {
   });
 
   it('validation: 422 with each issue naming its column (model name, not alias), row and code', async () => {
-    const reply = await post('/events', 'invalid-1', 'application/json', JSON.stringify({ userId: [1, 'x', 2.5], amount: [1, 2, 'nope'], country: ['US', null, 5] }));
+    const reply = await post(
+      '/events',
+      'invalid-1',
+      'application/json',
+      JSON.stringify({ userId: [1, 'x', 2.5], amount: [1, 2, 'nope'], country: ['US', null, 5] }),
+    );
     const body = assertErrorReply(reply, 422, 'validation_failed');
     assert.equal(body.request_id, 'invalid-1');
     assert.deepEqual(issueKeys(body), [
@@ -178,13 +190,22 @@ describe('errorHandler: one error shape for every status', () => {
     ]);
     for (const issue of body.error.issues ?? []) assert.ok(issue.message.length > 0);
     assert.equal(body.error.truncated_issues, undefined);
-    const missing = assertErrorReply(await post('/events', 'invalid-2', 'application/json', JSON.stringify({ amount: [1], country: [null] })), 422, 'validation_failed');
+    const missing = assertErrorReply(
+      await post('/events', 'invalid-2', 'application/json', JSON.stringify({ amount: [1], country: [null] })),
+      422,
+      'validation_failed',
+    );
     assert.deepEqual(issueKeys(missing), [{ column: 'user_id', row: null, code: 'missing_column' }]);
     emittedFor('invalid-1');
   });
 
   it('validation beyond maxIssues: the list is capped and truncated_issues counts the rest', async () => {
-    const reply = await post('/events-few-issues', 'invalid-3', 'application/json', JSON.stringify({ userId: ['a', 'b', 'c', 'd', 'e'], amount: [1, 2, 3, 4, 5], country: [null, null, null, null, null] }));
+    const reply = await post(
+      '/events-few-issues',
+      'invalid-3',
+      'application/json',
+      JSON.stringify({ userId: ['a', 'b', 'c', 'd', 'e'], amount: [1, 2, 3, 4, 5], country: [null, null, null, null, null] }),
+    );
     const body = assertErrorReply(reply, 422, 'validation_failed');
     assert.deepEqual(issueKeys(body), [
       { column: 'user_id', row: 0, code: 'invalid_type' },
@@ -306,7 +327,8 @@ describe('errorHandler: one error shape for every status', () => {
 
   it('client errors are not logged as failures; server errors other than 503 are', () => {
     const failed = new Set(log.records.filter((r) => r.msg === 'request failed').map((r) => r['request_id']));
-    for (const id of ['malformed-1', 'mismatch-1', 'large-1', 'type-1', 'invalid-1', 'no-exec-1', 'cancel-server-1', 'nowhere-1']) assert.ok(!failed.has(id), id);
+    for (const id of ['malformed-1', 'mismatch-1', 'large-1', 'type-1', 'invalid-1', 'no-exec-1', 'cancel-server-1', 'nowhere-1'])
+      assert.ok(!failed.has(id), id);
     for (const id of ['boom-1', 'exec-fail-1', 'throw-500-1', 'throw-string-1']) assert.ok(failed.has(id), id);
   });
 });
@@ -344,9 +366,22 @@ describe('errorHandler: a named code for every status', () => {
 
   it('codeForStatus names every status from 400 to 599 in snake case, never http_<n>', () => {
     const expected: Record<number, string> = {
-      400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 406: 'not_acceptable',
-      408: 'request_timeout', 409: 'conflict', 411: 'length_required', 413: 'payload_too_large', 415: 'unsupported_media_type',
-      422: 'unprocessable_entity', 429: 'too_many_requests', 500: 'internal_error', 501: 'not_implemented', 503: 'service_unavailable',
+      400: 'bad_request',
+      401: 'unauthorized',
+      403: 'forbidden',
+      404: 'not_found',
+      405: 'method_not_allowed',
+      406: 'not_acceptable',
+      408: 'request_timeout',
+      409: 'conflict',
+      411: 'length_required',
+      413: 'payload_too_large',
+      415: 'unsupported_media_type',
+      422: 'unprocessable_entity',
+      429: 'too_many_requests',
+      500: 'internal_error',
+      501: 'not_implemented',
+      503: 'service_unavailable',
     };
     for (const [status, code] of Object.entries(expected)) assert.equal(codeForStatus(Number(status)), code, `status ${status}`);
     for (let status = 400; status < 600; status++) {

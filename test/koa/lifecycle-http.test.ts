@@ -23,7 +23,10 @@ import {
 import { InvalidArgumentError } from '../../src/index.js';
 import { assertErrorReply, captureLogger, delay, Event, listen, request, waitFor, type Reply } from './koa-helpers.js';
 
-function app(options: LifecycleOptions, extra: (router: Router<GpuframeState>, lifecycle: ExecutorLifecycle) => void = () => undefined): { app: Koa; lifecycle: ReturnType<typeof executorLifecycle>; records: ReturnType<typeof captureLogger>['records'] } {
+function app(
+  options: LifecycleOptions,
+  extra: (router: Router<GpuframeState>, lifecycle: ExecutorLifecycle) => void = () => undefined,
+): { app: Koa; lifecycle: ReturnType<typeof executorLifecycle>; records: ReturnType<typeof captureLogger>['records'] } {
   const { logger, records } = captureLogger();
   const koa = new Koa();
   koa.use(requestId());
@@ -65,14 +68,26 @@ function parseRaw(text: string): Reply {
 describe('executorLifecycle: server timeouts', () => {
   it('are checked where they enter: integers from 0 to 2^31 - 1, and headers no longer than the request', () => {
     for (const bad of [-1, 1.5, 2 ** 31, Number.NaN, '5000' as unknown as number]) {
-      assert.throws(() => executorLifecycle(new Koa(), { signals: false, idleTimeoutMs: bad }), (e: unknown) => e instanceof InvalidArgumentError && e.code === 'invalid_argument' && /idleTimeoutMs/.test(e.message), String(bad));
+      assert.throws(
+        () => executorLifecycle(new Koa(), { signals: false, idleTimeoutMs: bad }),
+        (e: unknown) => e instanceof InvalidArgumentError && e.code === 'invalid_argument' && /idleTimeoutMs/.test(e.message),
+        String(bad),
+      );
     }
-    assert.throws(() => executorLifecycle(new Koa(), { signals: false, headersTimeoutMs: 10_000, requestTimeoutMs: 5_000 }), (e: unknown) => e instanceof InvalidArgumentError && /headersTimeoutMs.*at most requestTimeoutMs/.test(e.message));
+    assert.throws(
+      () => executorLifecycle(new Koa(), { signals: false, headersTimeoutMs: 10_000, requestTimeoutMs: 5_000 }),
+      (e: unknown) => e instanceof InvalidArgumentError && /headersTimeoutMs.*at most requestTimeoutMs/.test(e.message),
+    );
     assert.throws(() => executorLifecycle(new Koa(), { signals: false, uploadGraceMs: -5 }), InvalidArgumentError);
     // One of the pair given alone: the other's default gives way instead of refusing a sensible setting.
     assert.equal(executorLifecycle(new Koa(), { signals: false, requestTimeoutMs: 10_000 }).timeouts.headersTimeoutMs, 10_000);
     assert.equal(executorLifecycle(new Koa(), { signals: false, headersTimeoutMs: 400_000 }).timeouts.requestTimeoutMs, 400_000);
-    assert.deepEqual(executorLifecycle(new Koa(), { signals: false }).timeouts, { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000 });
+    assert.deepEqual(executorLifecycle(new Koa(), { signals: false }).timeouts, {
+      headersTimeoutMs: 60_000,
+      requestTimeoutMs: 300_000,
+      keepAliveTimeoutMs: 5_000,
+      idleTimeoutMs: 120_000,
+    });
     // 0 turns a timeout off; then the headers may be given any bound.
     const zero = executorLifecycle(new Koa(), { signals: false, requestTimeoutMs: 0, headersTimeoutMs: 10_000, idleTimeoutMs: 0 });
     assert.deepEqual(zero.timeouts, { headersTimeoutMs: 10_000, requestTimeoutMs: 0, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 0 });
@@ -110,7 +125,8 @@ describe('executorLifecycle: server timeouts', () => {
       assert.equal(served200.status, 200, 'a normal request is served while the slow ones hold their connections');
       const answers = await Promise.all(closed);
       stop = true;
-      for (const answer of answers) assert.ok(answer === '' || answer.startsWith('HTTP/1.1 408'), `a slow-header connection got ${JSON.stringify(answer.slice(0, 40))}`);
+      for (const answer of answers)
+        assert.ok(answer === '' || answer.startsWith('HTTP/1.1 408'), `a slow-header connection got ${JSON.stringify(answer.slice(0, 40))}`);
       assert.ok(sockets.every((socket) => socket.destroyed));
     } finally {
       await s.lifecycle.shutdown('test');
@@ -239,7 +255,8 @@ describe('executorLifecycle: the pending-task cap at admission', () => {
       const body = JSON.stringify({ userId: [1], amount: [1], country: [null] });
       const sockets = Array.from({ length: 30 }, () => net.connect(served.port, '127.0.0.1'));
       const answers = sockets.map(untilClosed);
-      for (const socket of sockets) socket.write(`POST /accept HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      for (const socket of sockets)
+        socket.write(`POST /accept HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
       await waitFor(() => s.lifecycle.stats().inFlightRequests === 5, 'five requests admitted');
       await delay(100);
       for (const socket of sockets) if (!socket.destroyed) socket.end(body);
@@ -306,7 +323,12 @@ describe('executorLifecycle: the pending-task cap at admission', () => {
         const bad = await request(served.port, { method: 'POST', path: '/accept', headers: { 'content-type': 'application/json' }, body: '{"userId": [1,' });
         assertErrorReply(bad, 400, 'malformed_json');
       }
-      const good = await request(served.port, { method: 'POST', path: '/accept', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: [1], amount: [1], country: [null] }) });
+      const good = await request(served.port, {
+        method: 'POST',
+        path: '/accept',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: [1], amount: [1], country: [null] }),
+      });
       assert.equal(good.status, 202, good.text);
     } finally {
       await s.lifecycle.shutdown('test');

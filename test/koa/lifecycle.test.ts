@@ -64,7 +64,10 @@ describe('executorLifecycle: the shared executor', () => {
       seen.push(ctx.state.executor);
       const executor = getExecutor(ctx);
       const frame = Event.fromColumns({ userId: [1, 2, 1], amount: [1.5, 2, 4], country: [null, 'US', 'US'] });
-      const [row] = await frame.agg({ total: col('amount').sum() }).submit({ executor }).result();
+      const [row] = await frame
+        .agg({ total: col('amount').sum() })
+        .submit({ executor })
+        .result();
       ctx.body = { total: row?.total ?? null };
     });
     mount(s);
@@ -403,17 +406,22 @@ describe('executorLifecycle: graceful shutdown', () => {
     const seen: string[] = [];
     let running = false;
     s.router.post('/work', (ctx) => {
-      afterResponse(ctx, ({ signal }) => {
-        running = true;
-        // A write that would retry for a long time, unless the shutdown stops waiting.
-        return new Promise<void>((resolve) =>
-          signal.addEventListener('abort', () => {
-            seen.push('running task aborted');
-            resolve();
-          }),
-        );
-      }, 'long');
-      for (const name of ['second', 'third']) afterResponse(ctx, () => void seen.push(`${name} ran`), { name, onAbandon: () => void seen.push(`${name} saved`) });
+      afterResponse(
+        ctx,
+        ({ signal }) => {
+          running = true;
+          // A write that would retry for a long time, unless the shutdown stops waiting.
+          return new Promise<void>((resolve) =>
+            signal.addEventListener('abort', () => {
+              seen.push('running task aborted');
+              resolve();
+            }),
+          );
+        },
+        'long',
+      );
+      for (const name of ['second', 'third'])
+        afterResponse(ctx, () => void seen.push(`${name} ran`), { name, onAbandon: () => void seen.push(`${name} saved`) });
       ctx.body = 'accepted';
     });
     mount(s);

@@ -77,7 +77,11 @@ describe('lingering close', () => {
 
   it('a small body refused before it was read (415) keeps its keep-alive connection; one of unknown length closes', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const send = (headers: http.OutgoingHttpHeaders, body: string, chunked = false): Promise<{ status: number; connection: string | undefined; reused: boolean }> =>
+    const send = (
+      headers: http.OutgoingHttpHeaders,
+      body: string,
+      chunked = false,
+    ): Promise<{ status: number; connection: string | undefined; reused: boolean }> =>
       new Promise((resolve, reject) => {
         const req = http.request({ port: served.port, host: '127.0.0.1', method: 'POST', path: '/columns', agent, headers }, (res) => {
           res.resume();
@@ -107,13 +111,19 @@ describe('lingering close', () => {
     const results: { small?: number[]; status?: number; code?: string; connection?: string; failed?: string }[] = [];
     for (let run = 0; run < 5; run++) {
       const out = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, [CLIENT, `http://127.0.0.1:${served.port}`, String(8 * 1024 * 1024)], (error, stdout) => (error ? reject(error) : resolve(stdout))),
+        execFile(process.execPath, [CLIENT, `http://127.0.0.1:${served.port}`, String(8 * 1024 * 1024)], (error, stdout) =>
+          error ? reject(error) : resolve(stdout),
+        ),
       );
       results.push(JSON.parse(out.trim()) as (typeof results)[number]);
     }
     for (const result of results) {
       assert.deepEqual(result.small, [200, 200, 200]);
-      assert.deepEqual({ status: result.status, code: result.code, connection: result.connection }, { status: 413, code: 'payload_too_large', connection: 'close' }, JSON.stringify(result));
+      assert.deepEqual(
+        { status: result.status, code: result.code, connection: result.connection },
+        { status: 413, code: 'payload_too_large', connection: 'close' },
+        JSON.stringify(result),
+      );
     }
   });
 
@@ -134,7 +144,12 @@ describe('lingering close', () => {
     const result = await rawUpload(served.port, head, Buffer.alloc(64 * 1024, 0x20), body);
     assert.match(result.text, /^HTTP\/1\.1 413 /, 'the answer arrived first');
     assert.ok(result.written < body, `the server read all ${body} bytes`);
-    const next = await request(served.port, { method: 'POST', path: '/columns', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: [1], amount: [1], country: [null] }) });
+    const next = await request(served.port, {
+      method: 'POST',
+      path: '/columns',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: [1], amount: [1], country: [null] }),
+    });
     assert.equal(next.status, 200, next.text);
   });
 

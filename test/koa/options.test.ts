@@ -42,10 +42,13 @@ describe('InvalidArgumentError in a route', () => {
     await executor.close();
   });
 
-  it("answers 400 invalid_argument naming the allowed values for how=full, right, cross and typos", async () => {
+  it('answers 400 invalid_argument naming the allowed values for how=full, right, cross and typos', async () => {
     for (const how of ['full', 'right', 'cross', 'outer', 'inner%20']) {
       const body = assertErrorReply(await request(served.port, { path: `/joined?how=${how}` }), 400, 'invalid_argument');
-      assert.match(body.error.message, /^join\(options\)\.how: expected one of 'inner', 'left', 'semi', 'anti' \(right, full and cross joins are not implemented\), received "/);
+      assert.match(
+        body.error.message,
+        /^join\(options\)\.how: expected one of 'inner', 'left', 'semi', 'anti' \(right, full and cross joins are not implemented\), received "/,
+      );
       assert.equal(typeof body.request_id, 'string');
     }
   });
@@ -81,19 +84,32 @@ describe('InvalidArgumentError in a route', () => {
 
 describe('lifecycle options are checked when it is mounted', () => {
   it('refuses a bad executor option at once (each request answered 503 when the executor failed to start)', () => {
-    assert.throws(() => executorLifecycle(new Koa(), { maxWorkers: 2 ** 31 }), (error: unknown) => error instanceof InvalidArgumentError && /^executorLifecycle\(options\)\.maxWorkers: expected an integer in 0\.\.256/.test(error.message));
+    assert.throws(
+      () => executorLifecycle(new Koa(), { maxWorkers: 2 ** 31 }),
+      (error: unknown) =>
+        error instanceof InvalidArgumentError && /^executorLifecycle\(options\)\.maxWorkers: expected an integer in 0\.\.256/.test(error.message),
+    );
     assert.throws(() => executorLifecycle(new Koa(), { backend: 'gpu' as 'cpu' }), /executorLifecycle\(options\)\.backend/);
   });
 
-  it("refuses timers Node cannot honour and signals it cannot catch", () => {
-    assert.throws(() => executorLifecycle(new Koa(), { drainTimeoutMs: 2 ** 31 }), /^InvalidArgumentError: executorLifecycle\(options\)\.drainTimeoutMs: expected a number of milliseconds/);
+  it('refuses timers Node cannot honour and signals it cannot catch', () => {
+    assert.throws(
+      () => executorLifecycle(new Koa(), { drainTimeoutMs: 2 ** 31 }),
+      /^InvalidArgumentError: executorLifecycle\(options\)\.drainTimeoutMs: expected a number of milliseconds/,
+    );
     assert.throws(() => executorLifecycle(new Koa(), { abandonGraceMs: Infinity }), /abandonGraceMs/);
-    assert.throws(() => executorLifecycle(new Koa(), { signals: ['SIGKILL'] }), /^InvalidArgumentError: executorLifecycle\(options\)\.signals\[0\]: expected one of/);
+    assert.throws(
+      () => executorLifecycle(new Koa(), { signals: ['SIGKILL'] }),
+      /^InvalidArgumentError: executorLifecycle\(options\)\.signals\[0\]: expected one of/,
+    );
     assert.throws(() => executorLifecycle(new Koa(), { signals: 'SIGTERM' as never }), /executorLifecycle\(options\)\.signals: expected an array/);
   });
 
   it('refuses an unknown option, listing the known ones', () => {
-    assert.throws(() => executorLifecycle(new Koa(), { drainTimeout: 5 } as never), /unknown option "drainTimeout"; known options: backend, maxWorkers, .*drainTimeoutMs/);
+    assert.throws(
+      () => executorLifecycle(new Koa(), { drainTimeout: 5 } as never),
+      /unknown option "drainTimeout"; known options: backend, maxWorkers, .*drainTimeoutMs/,
+    );
   });
 
   it('refuses idle(timeoutMs) Node would fire at once', async () => {

@@ -7,7 +7,11 @@ const [url, bytesArg] = process.argv.slice(2);
 const bytes = Number(bytesArg);
 const small: number[] = [];
 for (let i = 0; i < 3; i++) {
-  const reply = await fetch(`${url}/columns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: [i], amount: [1], country: [null] }) });
+  const reply = await fetch(`${url}/columns`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: [i], amount: [1], country: [null] }),
+  });
   small.push(reply.status);
   await reply.arrayBuffer();
 }

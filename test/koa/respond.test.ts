@@ -11,10 +11,23 @@ import * as arrow from 'apache-arrow';
 import fc from 'fast-check';
 import Koa from 'koa';
 import { col, createExecutor, type Executor } from '../../src/index.js';
-import { negotiateFormat, registerErrorHandlers, requestId, sendFrame, setLogger, type BatchSource, type GpuframeState, type ResponseFormat } from '../../src/koa/index.js';
+import {
+  negotiateFormat,
+  registerErrorHandlers,
+  requestId,
+  sendFrame,
+  setLogger,
+  type BatchSource,
+  type GpuframeState,
+  type ResponseFormat,
+} from '../../src/koa/index.js';
 import { assertErrorReply, captureLogger, delay, Event, request, serve, waitFor, type Reply, type Served } from './koa-helpers.js';
 
-const ACCEPT: Readonly<Record<ResponseFormat, string>> = { json: 'application/json', ndjson: 'application/x-ndjson', arrow: 'application/vnd.apache.arrow.stream' };
+const ACCEPT: Readonly<Record<ResponseFormat, string>> = {
+  json: 'application/json',
+  ndjson: 'application/x-ndjson',
+  arrow: 'application/vnd.apache.arrow.stream',
+};
 
 /** A generator of `rows`-row batches that counts what was pulled and notes when it was stopped. */
 class Producer {
@@ -31,8 +44,14 @@ class Producer {
         this.pulled++;
         const base = b * this.rows;
         const table = new arrow.Table({
-          n: arrow.vectorFromArray(Array.from({ length: this.rows }, (_, i) => base + i), new arrow.Int32()),
-          label: arrow.vectorFromArray(Array.from({ length: this.rows }, (_, i) => `row number ${base + i} of an endless stream`), new arrow.Utf8()),
+          n: arrow.vectorFromArray(
+            Array.from({ length: this.rows }, (_, i) => base + i),
+            new arrow.Int32(),
+          ),
+          label: arrow.vectorFromArray(
+            Array.from({ length: this.rows }, (_, i) => `row number ${base + i} of an endless stream`),
+            new arrow.Utf8(),
+          ),
         });
         yield* table.batches;
         await Promise.resolve();
@@ -57,7 +76,10 @@ function rowsOf(reply: Reply, format: ResponseFormat): unknown[] {
   assert.equal(String(reply.headers['content-type']).split(';')[0], ACCEPT[format]);
   if (format === 'json') return reply.json<unknown[]>();
   if (format === 'ndjson') return decodeNdjson(reply.text);
-  return arrow.tableFromIPC(reply.body).toArray().map((row) => ({ ...(row as { toJSON(): object }).toJSON() }));
+  return arrow
+    .tableFromIPC(reply.body)
+    .toArray()
+    .map((row) => ({ ...(row as { toJSON(): object }).toJSON() }));
 }
 
 describe('sendFrame', () => {
@@ -86,7 +108,11 @@ describe('sendFrame', () => {
     router.get('/sample-ndjson', (ctx) => sendFrame(ctx, sample, { format: 'ndjson', status: 201 }));
     router.get('/large-frame', (ctx) => {
       const n = 10_000;
-      const frame = Event.fromColumns({ userId: Array.from({ length: n }, (_, i) => i), amount: Array.from({ length: n }, (_, i) => i / 4), country: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : `c${i % 7}`)) });
+      const frame = Event.fromColumns({
+        userId: Array.from({ length: n }, (_, i) => i),
+        amount: Array.from({ length: n }, (_, i) => i / 4),
+        country: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : `c${i % 7}`)),
+      });
       return sendFrame(ctx, frame.filter(col('amount').gt(100)), { executor, batchSize: 1000 });
     });
     router.get('/empty-frame', (ctx) => sendFrame(ctx, sample.filter(col('amount').gt(1e300))));
@@ -153,7 +179,10 @@ describe('sendFrame', () => {
   });
 
   it('cells of every type round-trip; JSON writes NaN/±Infinity as null and int64 beyond 2^53 as strings (property)', async () => {
-    const int64 = fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(2n ** 53n, 2n ** 53n - 1n, -(2n ** 53n), -(2n ** 53n) + 1n, 0n));
+    const int64 = fc.oneof(
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.constantFrom(2n ** 53n, 2n ** 53n - 1n, -(2n ** 53n), -(2n ** 53n) + 1n, 0n),
+    );
     const row = fc.record({
       i: fc.option(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { nil: null }),
       f: fc.option(fc.double(), { nil: null }),
@@ -164,11 +193,26 @@ describe('sendFrame', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(row, { maxLength: 40 }), async (rows) => {
         const table = new arrow.Table({
-          i: arrow.vectorFromArray(rows.map((r) => r.i), new arrow.Int32()),
-          f: arrow.vectorFromArray(rows.map((r) => r.f), new arrow.Float64()),
-          big: arrow.vectorFromArray(rows.map((r) => r.big), new arrow.Int64()),
-          s: arrow.vectorFromArray(rows.map((r) => r.s), new arrow.Utf8()),
-          ok: arrow.vectorFromArray(rows.map((r) => r.ok), new arrow.Bool()),
+          i: arrow.vectorFromArray(
+            rows.map((r) => r.i),
+            new arrow.Int32(),
+          ),
+          f: arrow.vectorFromArray(
+            rows.map((r) => r.f),
+            new arrow.Float64(),
+          ),
+          big: arrow.vectorFromArray(
+            rows.map((r) => r.big),
+            new arrow.Int64(),
+          ),
+          s: arrow.vectorFromArray(
+            rows.map((r) => r.s),
+            new arrow.Utf8(),
+          ),
+          ok: arrow.vectorFromArray(
+            rows.map((r) => r.ok),
+            new arrow.Bool(),
+          ),
         });
         current = table;
         const inJson = rows.map((r) => ({
@@ -197,7 +241,10 @@ describe('sendFrame', () => {
     assert.ok(reply.body.byteLength > 0, 'the Arrow stream carries the schema');
     const table = arrow.tableFromIPC(reply.body);
     assert.equal(table.numRows, 0);
-    assert.deepEqual(table.schema.fields.map((f) => f.name), ['user_id', 'amount', 'country']);
+    assert.deepEqual(
+      table.schema.fields.map((f) => f.name),
+      ['user_id', 'amount', 'country'],
+    );
   });
 
   it('timestamps go out as ISO 8601 strings in JSON', async () => {
@@ -207,7 +254,9 @@ describe('sendFrame', () => {
 
   it('a frame run on an executor streams every result row, in batches', async () => {
     const n = 10_000;
-    const expected = Array.from({ length: n }, (_, i) => ({ user_id: i, amount: i / 4, country: i % 3 === 0 ? null : `c${i % 7}` })).filter((r) => r.amount > 100);
+    const expected = Array.from({ length: n }, (_, i) => ({ user_id: i, amount: i / 4, country: i % 3 === 0 ? null : `c${i % 7}` })).filter(
+      (r) => r.amount > 100,
+    );
     assert.deepEqual(rowsOf(await fetchAs('/large-frame', 'ndjson'), 'ndjson'), expected);
     assert.deepEqual(rowsOf(await fetchAs('/large-frame', 'json'), 'json'), expected);
     const viaArrow = await fetchAs('/large-frame', 'arrow');

@@ -132,7 +132,12 @@ describe('columnarJsonSchema and columnarBody agree over HTTP', () => {
     assert.equal(reply.status, 200, reply.text);
     assert.deepEqual(reply.json(), { rows: 2 });
     const onlyRequired = Object.fromEntries((schema.required ?? []).map((key) => [key, body[key]]));
-    const minimal = await request(served.port, { method: 'POST', path: '/wide', headers: { 'content-type': 'application/json' }, body: JSON.stringify(onlyRequired) });
+    const minimal = await request(served.port, {
+      method: 'POST',
+      path: '/wide',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(onlyRequired),
+    });
     assert.equal(minimal.status, 200, minimal.text);
   });
 });

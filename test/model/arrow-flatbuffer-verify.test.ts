@@ -27,7 +27,10 @@ function sample(): Uint8Array {
 }
 
 function refuses(bytes: Uint8Array, read: (fb: Flatbuffer) => unknown, pattern: RegExp): void {
-  assert.throws(() => read(new Flatbuffer(bytes, 0, bytes.length)), (error: unknown) => error instanceof FlatbufferError && pattern.test(error.message));
+  assert.throws(
+    () => read(new Flatbuffer(bytes, 0, bytes.length)),
+    (error: unknown) => error instanceof FlatbufferError && pattern.test(error.message),
+  );
 }
 
 describe('Flatbuffer', () => {

@@ -30,19 +30,40 @@ function column(random: Random, name: string, rows: number): arrow.Vector {
   const values = <T>(make: (i: number) => T): (T | null)[] => Array.from({ length: rows }, (_, i) => (isNull() ? null : make(i)));
   switch (name) {
     case 'i':
-      return arrow.vectorFromArray(values(() => int(random, 2000) - 1000), new arrow.Int32());
+      return arrow.vectorFromArray(
+        values(() => int(random, 2000) - 1000),
+        new arrow.Int32(),
+      );
     case 'f':
-      return arrow.vectorFromArray(values(() => (random() - 0.5) * 1e6), new arrow.Float64());
+      return arrow.vectorFromArray(
+        values(() => (random() - 0.5) * 1e6),
+        new arrow.Float64(),
+      );
     case 'big':
-      return arrow.vectorFromArray(values(() => BigInt(int(random, 1e9)) * 1000n), new arrow.Int64());
+      return arrow.vectorFromArray(
+        values(() => BigInt(int(random, 1e9)) * 1000n),
+        new arrow.Int64(),
+      );
     case 's':
-      return arrow.vectorFromArray(values((i) => `s${i}-${'x'.repeat(int(random, 20))}`), new arrow.Utf8());
+      return arrow.vectorFromArray(
+        values((i) => `s${i}-${'x'.repeat(int(random, 20))}`),
+        new arrow.Utf8(),
+      );
     case 'b':
-      return arrow.vectorFromArray(values(() => random() < 0.5), new arrow.Bool());
+      return arrow.vectorFromArray(
+        values(() => random() < 0.5),
+        new arrow.Bool(),
+      );
     case 'd':
-      return arrow.vectorFromArray(values(() => pick(random, ['red', 'green', 'blue', 'a longer category'])), new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()));
+      return arrow.vectorFromArray(
+        values(() => pick(random, ['red', 'green', 'blue', 'a longer category'])),
+        new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()),
+      );
     default:
-      return arrow.vectorFromArray(Array.from({ length: rows }, () => null), new arrow.Null());
+      return arrow.vectorFromArray(
+        Array.from({ length: rows }, () => null),
+        new arrow.Null(),
+      );
   }
 }
 
@@ -82,7 +103,14 @@ function rewriteFields(random: Random, source: Uint8Array, times: number): Uint8
   const view = new DataView(out.buffer);
   for (let n = 0; n < times && fields.length > 0; n++) {
     const field = pick(random, fields);
-    const old = field.size === 8 ? Number(view.getBigInt64(field.position, true)) : field.size === 4 ? view.getInt32(field.position, true) : field.size === 2 ? view.getInt16(field.position, true) : view.getUint8(field.position);
+    const old =
+      field.size === 8
+        ? Number(view.getBigInt64(field.position, true))
+        : field.size === 4
+          ? view.getInt32(field.position, true)
+          : field.size === 2
+            ? view.getInt16(field.position, true)
+            : view.getUint8(field.position);
     const value = pick(random, [...INTERESTING, old + 1, old - 1, old + 8, old - 8, old * 2, old * 1000, int(random, 1 << 16)]);
     if (field.size === 8) view.setBigInt64(field.position, BigInt.asIntN(64, BigInt(Math.trunc(value))), true);
     else if (field.size === 4) view.setInt32(field.position, value | 0, true);

@@ -80,7 +80,9 @@ describe('Model.fromArrow fuzz', () => {
     }
     const summary = [...outcomes].sort(([a], [b]) => a.localeCompare(b)).map(([key, n]) => `${key}: ${n}`);
     t.diagnostic(`outcomes: ${summary.join('; ')}`);
-    t.diagnostic(`worst: ${worst.ms.toFixed(1)} ms for a ${worst.bytes}-byte ${worst.mutator} mutant (slowest first try, pauses included: ${worstFirstTry.toFixed(1)} ms)`);
+    t.diagnostic(
+      `worst: ${worst.ms.toFixed(1)} ms for a ${worst.bytes}-byte ${worst.mutator} mutant (slowest first try, pauses included: ${worstFirstTry.toFixed(1)} ms)`,
+    );
     assert.deepEqual(failures, []);
     const ingested = [...outcomes].filter(([key]) => key.endsWith('ingested')).reduce((n, [, c]) => n + c, 0);
     const malformed = [...outcomes].filter(([key]) => key.endsWith('400 malformed_arrow')).reduce((n, [, c]) => n + c, 0);
@@ -103,12 +105,18 @@ describe('Model.fromArrow: dictionaries that cost more than their bytes', () => 
     const column = arrow.makeData({ type: dtype, length: 1, nullCount: 0, data: new Int32Array([index]), dictionary });
     return new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: 1, nullCount: 0, children: [column] }));
   };
-  const ingested = (bytes: Uint8Array): unknown[] => Words.fromArrow(bytes).collectSync().map((row) => row.d);
+  const ingested = (bytes: Uint8Array): unknown[] =>
+    Words.fromArrow(bytes)
+      .collectSync()
+      .map((row) => row.d);
   const decoded = (bytes: Uint8Array): unknown[] => [...arrow.tableFromIPC(bytes).getChild('d')!].map(String);
 
   it('a dictionary of 100,000 words shared by 2,000 batches ingests right, within the budget', () => {
     const dtype = type();
-    const dictionary = arrow.vectorFromArray(Array.from({ length: 100_000 }, (_, i) => `w${i}`), new arrow.Utf8());
+    const dictionary = arrow.vectorFromArray(
+      Array.from({ length: 100_000 }, (_, i) => `w${i}`),
+      new arrow.Utf8(),
+    );
     const bytes = arrow.tableToIPC(new arrow.Table(Array.from({ length: 2000 }, (_, b) => batchOf(dtype, dictionary, (b * 7919) % 100_000))), 'stream');
     assert.deepEqual(ingested(bytes), decoded(bytes));
     const ms = bestMs(() => ingested(bytes), budgetMs(bytes.length));
@@ -133,6 +141,9 @@ describe('Model.fromArrow: dictionaries that cost more than their bytes', () => 
     assert.deepEqual(ingested(bytes).slice(0, 3), ['w0', 'w1', 'w2']);
     const ms = bestMs(() => ingested(bytes), budgetMs(bytes.length));
     assert.ok(ms <= budgetMs(bytes.length), `${bytes.length} bytes took ${ms.toFixed(1)} ms, over ${budgetMs(bytes.length).toFixed(1)}`);
-    assert.throws(() => Words.fromArrow(deltaChain(1000)), (e: unknown) => isGpuframeError(e) && e.code === 'malformed_arrow' && /delta batches; joining them costs \d+ chunk copies/.test(e.message));
+    assert.throws(
+      () => Words.fromArrow(deltaChain(1000)),
+      (e: unknown) => isGpuframeError(e) && e.code === 'malformed_arrow' && /delta batches; joining them costs \d+ chunk copies/.test(e.message),
+    );
   });
 });

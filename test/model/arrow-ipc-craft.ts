@@ -4,7 +4,13 @@
 
 import * as arrow from 'apache-arrow';
 import { FileBlock, Footer } from 'apache-arrow/ipc/metadata/file';
-import { BufferRegion, DictionaryBatch as DictionaryBatchHeader, FieldNode, Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
+import {
+  BufferRegion,
+  DictionaryBatch as DictionaryBatchHeader,
+  FieldNode,
+  Message,
+  RecordBatch as RecordBatchHeader,
+} from 'apache-arrow/ipc/metadata/message';
 import { Flatbuffer, type FlatTable } from '../../src/model/arrow-flatbuffer-verify.js';
 
 export const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
@@ -174,7 +180,10 @@ export function ipcFieldPositions(bytes: Uint8Array): FieldPosition[] {
   if (isFile) {
     add('footer length', bytes.length - 10, 4);
     const footer = new Flatbuffer(bytes, end, bytes.length - 10).root();
-    for (const [field, kind] of [[2, 'dictionary block'], [3, 'batch block']] as const) {
+    for (const [field, kind] of [
+      [2, 'dictionary block'],
+      [3, 'batch block'],
+    ] as const) {
       const blocks = footer.vector(field, 24, 8);
       for (let i = 0; i < (blocks?.length ?? 0); i++) {
         add(`${kind} offset`, blocks!.position + 24 * i, 8);

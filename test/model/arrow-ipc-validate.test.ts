@@ -30,7 +30,10 @@ function rejects(bytes: Uint8Array, pattern: RegExp): MalformedArrowError {
   } catch (error) {
     caught = error;
   }
-  assert.ok(caught instanceof MalformedArrowError, `expected a MalformedArrowError matching ${pattern}, got ${caught === undefined ? 'acceptance' : String(caught)}`);
+  assert.ok(
+    caught instanceof MalformedArrowError,
+    `expected a MalformedArrowError matching ${pattern}, got ${caught === undefined ? 'acceptance' : String(caught)}`,
+  );
   assert.equal(caught.code, 'malformed_arrow');
   assert.equal(caught.status, 400);
   assert.match(caught.message, pattern);
@@ -49,7 +52,16 @@ const schemaA = schemaOf({ a: int32 });
 const fourInts = bytesOf(new Int32Array([1, 2, 3, 4]));
 const streamOf = (schema: arrow.Schema, ...messages: Uint8Array[]): Uint8Array => concat(schemaMessage(schema), ...messages, EOS);
 const batchA = (spec: Partial<BatchSpec> = {}): Uint8Array =>
-  recordBatchMessage({ length: 4, nodes: [[4, 0]], buffers: [[0, 0], [0, 16]], body: fourInts, ...spec });
+  recordBatchMessage({
+    length: 4,
+    nodes: [[4, 0]],
+    buffers: [
+      [0, 0],
+      [0, 16],
+    ],
+    body: fourInts,
+    ...spec,
+  });
 
 function patch(bytes: Uint8Array, kind: string, value: number | bigint, nth = 0): Uint8Array {
   const out = bytes.slice();
@@ -73,24 +85,60 @@ function writtenTables(): Record<string, arrow.Table> {
   return {
     numbers: new arrow.Table({
       i32: arrow.vectorFromArray(ints, int32),
-      f64: arrow.vectorFromArray(ints.map((x) => (x === null ? null : x / 3)), new arrow.Float64()),
-      i64: arrow.vectorFromArray(ints.map((x) => (x === null ? null : BigInt(x))), new arrow.Int64()),
-      u8: arrow.vectorFromArray(ints.map((x) => (x === null ? null : x % 256)), new arrow.Uint8()),
+      f64: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : x / 3)),
+        new arrow.Float64(),
+      ),
+      i64: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : BigInt(x))),
+        new arrow.Int64(),
+      ),
+      u8: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : x % 256)),
+        new arrow.Uint8(),
+      ),
     }),
     strings: new arrow.Table({
-      s: arrow.vectorFromArray(ints.map((x) => (x === null ? null : `s${x}`)), new arrow.Utf8()),
-      large: arrow.vectorFromArray(ints.map((x) => (x === null ? null : `é${x}`)), new arrow.LargeUtf8()),
-      view: arrow.vectorFromArray(ints.map((x) => (x === null ? null : x % 2 ? `short${x}` : `a string longer than twelve bytes ${x}`)), new arrow.Utf8View()),
-      d: arrow.vectorFromArray(ints.map((x) => (x === null ? null : ['x', 'y', 'z'][x % 3]!)), dictionaryUtf8()),
+      s: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : `s${x}`)),
+        new arrow.Utf8(),
+      ),
+      large: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : `é${x}`)),
+        new arrow.LargeUtf8(),
+      ),
+      view: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : x % 2 ? `short${x}` : `a string longer than twelve bytes ${x}`)),
+        new arrow.Utf8View(),
+      ),
+      d: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : ['x', 'y', 'z'][x % 3]!)),
+        dictionaryUtf8(),
+      ),
     }),
     flags: new arrow.Table({
-      b: arrow.vectorFromArray(ints.map((x) => (x === null ? null : x % 2 === 0)), new arrow.Bool()),
-      nothing: arrow.vectorFromArray(ints.map(() => null), new arrow.Null()),
+      b: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : x % 2 === 0)),
+        new arrow.Bool(),
+      ),
+      nothing: arrow.vectorFromArray(
+        ints.map(() => null),
+        new arrow.Null(),
+      ),
     }),
     nested: new arrow.Table({
-      l: arrow.vectorFromArray(ints.map((x) => (x === null ? null : [x, x + 1])), new arrow.List(field('item', int32))),
-      st: arrow.vectorFromArray(ints.map((x) => (x === null ? null : { p: x, q: 'q' })) as never, new arrow.Struct([field('p', int32), field('q', new arrow.Utf8())] as never)),
-      fsl: arrow.vectorFromArray(ints.map((x) => (x === null ? null : [x, -x])), new arrow.FixedSizeList(2, field('x', int32))),
+      l: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : [x, x + 1])),
+        new arrow.List(field('item', int32)),
+      ),
+      st: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : { p: x, q: 'q' })) as never,
+        new arrow.Struct([field('p', int32), field('q', new arrow.Utf8())] as never),
+      ),
+      fsl: arrow.vectorFromArray(
+        ints.map((x) => (x === null ? null : [x, -x])),
+        new arrow.FixedSizeList(2, field('x', int32)),
+      ),
       m: arrow.vectorFromArray(
         ints.map((x) => (x === null ? null : new Map([[`k${x}`, x]]))),
         new arrow.Map_(new arrow.Field('entries', new arrow.Struct([new arrow.Field('key', new arrow.Utf8(), false), field('value', int32)] as never), false)),
@@ -112,7 +160,8 @@ describe('validateArrowIpc: what apache-arrow writes', () => {
         const one = arrow.tableToIPC(table, format);
         assert.equal(validateArrowIpc(one).format, format, name);
         assert.equal(accepts(one), table.numRows, `${name} ${format}`);
-        if (name !== 'strings' || format === 'stream') assert.equal(accepts(arrow.tableToIPC(table.concat(table), format)), 2 * table.numRows, `${name} ${format} x2`);
+        if (name !== 'strings' || format === 'stream')
+          assert.equal(accepts(arrow.tableToIPC(table.concat(table), format)), 2 * table.numRows, `${name} ${format} x2`);
       }
     }
   });
@@ -146,7 +195,10 @@ describe('validateArrowIpc: what apache-arrow writes', () => {
 describe('validateArrowIpc: framing', () => {
   it('refuses empty input, garbage, negative and oversized lengths', () => {
     rejects(new Uint8Array(0), /the input is empty/);
-    const garbage = rejects(new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8]), /^Arrow IPC message 0 \(byte 0\): metadata of \d+ bytes runs past the end/);
+    const garbage = rejects(
+      new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8]),
+      /^Arrow IPC message 0 \(byte 0\): metadata of \d+ bytes runs past the end/,
+    );
     assert.equal(garbage.messageIndex, 0);
     assert.equal(garbage.byteOffset, 0);
     rejects(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff]), /metadata length -2 is negative/);
@@ -210,7 +262,10 @@ describe('validateArrowIpc: schema', () => {
 
   it('caps the message when the input makes it long, and names where', () => {
     const name = 'n'.repeat(1_000_000);
-    const error = rejects(streamOf(schemaOf({ [name]: int32 }), batchA({ length: 1e9, nodes: [[1e9, 0]] })), /column 'n{40}\.\.\.' \(Int32\): data buffer holds 16 bytes/);
+    const error = rejects(
+      streamOf(schemaOf({ [name]: int32 }), batchA({ length: 1e9, nodes: [[1e9, 0]] })),
+      /column 'n{40}\.\.\.' \(Int32\): data buffer holds 16 bytes/,
+    );
     assert.ok(error.message.length <= 500);
     assert.equal(error.messageIndex, 1);
   });
@@ -229,7 +284,15 @@ describe('validateArrowIpc: record batches', () => {
   it('refuses node and buffer counts that differ from the schema, and compressed bodies', () => {
     rejects(streamOf(schemaA, batchA({ nodes: [] })), /has 0 field nodes; its schema has 1/);
     rejects(streamOf(schemaA, batchA({ buffers: [[0, 16]] })), /has 1 buffers; its schema needs 2/);
-    const compressed = recordBatchMessage({ length: 4, nodes: [[4, 0]], buffers: [[0, 0], [0, 16]], body: fourInts });
+    const compressed = recordBatchMessage({
+      length: 4,
+      nodes: [[4, 0]],
+      buffers: [
+        [0, 0],
+        [0, 16],
+      ],
+      body: fourInts,
+    });
     const header = Message.decode(compressed.subarray(8));
     const withCodec = Object.assign(header.header(), { _compression: new BodyCompression(0) });
     rejects(streamOf(schemaA, frameMessage(Message.encode(Message.from(withCodec, 16)), fourInts)), /compressed Arrow IPC bodies are not supported/);
@@ -239,20 +302,127 @@ describe('validateArrowIpc: record batches', () => {
     rejects(streamOf(schemaA, batchA({ nodes: [[4, 5]] })), /null count 5 exceeds its 4 rows/);
     rejects(streamOf(schemaA, batchA({ nodes: [[4, 1]] })), /validity buffer holds 0 bytes; 4 rows with 1 nulls need 1/);
     const body = concat(new Uint8Array(8), bytesOf(new Int32Array(100)));
-    assert.equal(accepts(streamOf(schemaA, recordBatchMessage({ length: 100, nodes: [[100, 0]], buffers: [[0, 0], [8, 400]], body }))), 100);
-    rejects(streamOf(schemaA, recordBatchMessage({ length: 100, nodes: [[100, 0]], buffers: [[0, 8], [8, 400]], body })), /validity buffer holds 8 bytes; 100 rows with 0 nulls need 13/);
+    assert.equal(
+      accepts(
+        streamOf(
+          schemaA,
+          recordBatchMessage({
+            length: 100,
+            nodes: [[100, 0]],
+            buffers: [
+              [0, 0],
+              [8, 400],
+            ],
+            body,
+          }),
+        ),
+      ),
+      100,
+    );
+    rejects(
+      streamOf(
+        schemaA,
+        recordBatchMessage({
+          length: 100,
+          nodes: [[100, 0]],
+          buffers: [
+            [0, 8],
+            [8, 400],
+          ],
+          body,
+        }),
+      ),
+      /validity buffer holds 8 bytes; 100 rows with 0 nulls need 13/,
+    );
   });
 
   it('keeps buffers inside the body, aligned, in order and apart', () => {
-    rejects(streamOf(schemaA, batchA({ buffers: [[0, 0], [8, 16]] })), /data buffer \(buffer 1\) spans bytes 8 to 24, outside the body of 16 bytes/);
-    rejects(streamOf(schemaA, batchA({ buffers: [[0, 0], [4, 12]] })), /starts at body offset 4, not a multiple of 8/);
+    rejects(
+      streamOf(
+        schemaA,
+        batchA({
+          buffers: [
+            [0, 0],
+            [8, 16],
+          ],
+        }),
+      ),
+      /data buffer \(buffer 1\) spans bytes 8 to 24, outside the body of 16 bytes/,
+    );
+    rejects(
+      streamOf(
+        schemaA,
+        batchA({
+          buffers: [
+            [0, 0],
+            [4, 12],
+          ],
+        }),
+      ),
+      /starts at body offset 4, not a multiple of 8/,
+    );
     const schemaAB = schemaOf({ a: int32, b: int32 });
     const body = concat(fourInts, fourInts);
-    const batchAB = (buffers: BatchSpec['buffers']): Uint8Array => recordBatchMessage({ length: 4, nodes: [[4, 0], [4, 0]], buffers, body });
-    assert.equal(accepts(streamOf(schemaAB, batchAB([[32, 0], [0, 16], [0, 0], [16, 16]]))), 4);
-    rejects(streamOf(schemaAB, batchAB([[0, 0], [0, 16], [0, 0], [8, 16]])), /column 'b' \(Int32\): data buffer \(buffer 3\) starts at body offset 8, inside or before the previous buffer/);
-    rejects(streamOf(schemaAB, batchAB([[0, 0], [0, 16], [0, 0], [0, 16]])), /inside or before the previous buffer/);
-    rejects(streamOf(schemaAB, batchAB([[0, 0], [16, 16], [0, 0], [0, 16]])), /inside or before the previous buffer/);
+    const batchAB = (buffers: BatchSpec['buffers']): Uint8Array =>
+      recordBatchMessage({
+        length: 4,
+        nodes: [
+          [4, 0],
+          [4, 0],
+        ],
+        buffers,
+        body,
+      });
+    assert.equal(
+      accepts(
+        streamOf(
+          schemaAB,
+          batchAB([
+            [32, 0],
+            [0, 16],
+            [0, 0],
+            [16, 16],
+          ]),
+        ),
+      ),
+      4,
+    );
+    rejects(
+      streamOf(
+        schemaAB,
+        batchAB([
+          [0, 0],
+          [0, 16],
+          [0, 0],
+          [8, 16],
+        ]),
+      ),
+      /column 'b' \(Int32\): data buffer \(buffer 3\) starts at body offset 8, inside or before the previous buffer/,
+    );
+    rejects(
+      streamOf(
+        schemaAB,
+        batchAB([
+          [0, 0],
+          [0, 16],
+          [0, 0],
+          [0, 16],
+        ]),
+      ),
+      /inside or before the previous buffer/,
+    );
+    rejects(
+      streamOf(
+        schemaAB,
+        batchAB([
+          [0, 0],
+          [16, 16],
+          [0, 0],
+          [0, 16],
+        ]),
+      ),
+      /inside or before the previous buffer/,
+    );
   });
 
   it('checks offsets: enough of them, none negative, none decreasing, the last within the data', () => {
@@ -260,27 +430,104 @@ describe('validateArrowIpc: record batches', () => {
     const utf8 = (offsets: number[], data = 8): Uint8Array => {
       const offsetBytes = bytesOf(new Int32Array(offsets));
       const padded = concat(offsetBytes, new Uint8Array(((offsetBytes.length + 7) & ~7) - offsetBytes.length));
-      return streamOf(schema, recordBatchMessage({ length: 3, nodes: [[3, 0]], buffers: [[0, 0], [0, offsetBytes.length], [padded.length, data]], body: concat(padded, new Uint8Array(data)) }));
+      return streamOf(
+        schema,
+        recordBatchMessage({
+          length: 3,
+          nodes: [[3, 0]],
+          buffers: [
+            [0, 0],
+            [0, offsetBytes.length],
+            [padded.length, data],
+          ],
+          body: concat(padded, new Uint8Array(data)),
+        }),
+      );
     };
     assert.equal(accepts(utf8([0, 1, 1, 8])), 3);
     rejects(utf8([0, 2, 1, 8]), /offset 2 \(1\) is less than offset 1 \(2\)/);
     rejects(utf8([-1, 1, 1, 8]), /first offset -1 is negative/);
     rejects(utf8([0, 1, 1, 9]), /data buffer holds 8 bytes; the last offset is 9/);
     rejects(utf8([0, 1, 1]), /offsets buffer holds 12 bytes; 3 rows need 16/);
-    assert.equal(accepts(streamOf(schema, recordBatchMessage({ length: 0, nodes: [[0, 0]], buffers: [[0, 0], [0, 0], [0, 0]] }))), 0);
+    assert.equal(
+      accepts(
+        streamOf(
+          schema,
+          recordBatchMessage({
+            length: 0,
+            nodes: [[0, 0]],
+            buffers: [
+              [0, 0],
+              [0, 0],
+              [0, 0],
+            ],
+          }),
+        ),
+      ),
+      0,
+    );
   });
 
   it('checks that children hold what their parents index', () => {
     const list = schemaOf({ l: new arrow.List(field('x', int32)) });
     const offsets = concat(bytesOf(new Int32Array([0, 2, 5])), new Uint8Array(4));
     const listBatch = (childLength: number): Uint8Array =>
-      recordBatchMessage({ length: 2, nodes: [[2, 0], [childLength, 0]], buffers: [[0, 0], [0, 12], [16, 0], [16, 4 * childLength]], body: concat(offsets, new Uint8Array(8 * 4)) });
+      recordBatchMessage({
+        length: 2,
+        nodes: [
+          [2, 0],
+          [childLength, 0],
+        ],
+        buffers: [
+          [0, 0],
+          [0, 12],
+          [16, 0],
+          [16, 4 * childLength],
+        ],
+        body: concat(offsets, new Uint8Array(8 * 4)),
+      });
     assert.equal(accepts(streamOf(list, listBatch(5))), 2);
     rejects(streamOf(list, listBatch(4)), /the last offset is 5, but the child has 4 rows/);
     const struct = schemaOf({ s: new arrow.Struct([field('x', int32)]) });
-    rejects(streamOf(struct, recordBatchMessage({ length: 4, nodes: [[4, 0], [3, 0]], buffers: [[0, 0], [0, 0], [0, 16]], body: fourInts })), /child 's\.x' has 3 rows, fewer than the struct's 4/);
+    rejects(
+      streamOf(
+        struct,
+        recordBatchMessage({
+          length: 4,
+          nodes: [
+            [4, 0],
+            [3, 0],
+          ],
+          buffers: [
+            [0, 0],
+            [0, 0],
+            [0, 16],
+          ],
+          body: fourInts,
+        }),
+      ),
+      /child 's\.x' has 3 rows, fewer than the struct's 4/,
+    );
     const fsl = schemaOf({ f: new arrow.FixedSizeList(2, field('x', int32)) });
-    rejects(streamOf(fsl, recordBatchMessage({ length: 4, nodes: [[4, 0], [4, 0]], buffers: [[0, 0], [0, 0], [0, 16]], body: fourInts })), /4 lists of 2 need 8 child rows; the child has 4/);
+    rejects(
+      streamOf(
+        fsl,
+        recordBatchMessage({
+          length: 4,
+          nodes: [
+            [4, 0],
+            [4, 0],
+          ],
+          buffers: [
+            [0, 0],
+            [0, 0],
+            [0, 16],
+          ],
+          body: fourInts,
+        }),
+      ),
+      /4 lists of 2 need 8 child rows; the child has 4/,
+    );
   });
 
   it('checks union type ids and dense offsets, and view buffers', () => {
@@ -288,12 +535,43 @@ describe('validateArrowIpc: record batches', () => {
     const sparse = schemaOf({ u: new arrow.SparseUnion([3, 5], children) });
     const typeIds = (ids: number[]): Uint8Array => concat(new Uint8Array(ids), new Uint8Array(8 - ids.length));
     const sparseBatch = (ids: number[]): Uint8Array =>
-      recordBatchMessage({ length: 4, nodes: [[4, 0], [4, 0], [4, 0]], buffers: [[0, 4], [8, 0], [8, 16], [24, 0], [24, 16]], body: concat(typeIds(ids), fourInts, fourInts) });
+      recordBatchMessage({
+        length: 4,
+        nodes: [
+          [4, 0],
+          [4, 0],
+          [4, 0],
+        ],
+        buffers: [
+          [0, 4],
+          [8, 0],
+          [8, 16],
+          [24, 0],
+          [24, 16],
+        ],
+        body: concat(typeIds(ids), fourInts, fourInts),
+      });
     assert.equal(accepts(streamOf(sparse, sparseBatch([3, 5, 5, 3]))), 4);
     rejects(streamOf(sparse, sparseBatch([3, 5, 4, 3])), /row 2 has type id 4, not one of 3, 5/);
     const dense = schemaOf({ u: new arrow.DenseUnion([0, 1], children) });
     const denseBatch = (offsets: number[]): Uint8Array =>
-      recordBatchMessage({ length: 4, nodes: [[4, 0], [2, 0], [2, 0]], buffers: [[0, 4], [8, 16], [24, 0], [24, 8], [32, 0], [32, 8]], body: concat(typeIds([0, 1, 0, 1]), bytesOf(new Int32Array(offsets)), new Uint8Array(16)) });
+      recordBatchMessage({
+        length: 4,
+        nodes: [
+          [4, 0],
+          [2, 0],
+          [2, 0],
+        ],
+        buffers: [
+          [0, 4],
+          [8, 16],
+          [24, 0],
+          [24, 8],
+          [32, 0],
+          [32, 8],
+        ],
+        body: concat(typeIds([0, 1, 0, 1]), bytesOf(new Int32Array(offsets)), new Uint8Array(16)),
+      });
     assert.equal(accepts(streamOf(dense, denseBatch([0, 0, 1, 1]))), 4);
     rejects(streamOf(dense, denseBatch([0, 0, 2, 1])), /row 2 points at row 2 of child 'u\.i', which has 2/);
 
@@ -303,7 +581,17 @@ describe('validateArrowIpc: record batches', () => {
       view.setInt32(0, 20, true);
       view.setInt32(8, bufferIndex, true);
       view.setInt32(12, offset, true);
-      return recordBatchMessage({ length: 1, nodes: [[1, 0]], buffers: [[0, 0], [0, 16], [16, 24]], body: concat(new Uint8Array(view.buffer), new Uint8Array(24)), variadic: [1] });
+      return recordBatchMessage({
+        length: 1,
+        nodes: [[1, 0]],
+        buffers: [
+          [0, 0],
+          [0, 16],
+          [16, 24],
+        ],
+        body: concat(new Uint8Array(view.buffer), new Uint8Array(24)),
+        variadic: [1],
+      });
     };
     assert.equal(accepts(streamOf(views, viewBatch(0, 4))), 1);
     rejects(streamOf(views, viewBatch(1, 0)), /view 0 names data buffer 1 of 1/);
@@ -323,13 +611,35 @@ describe('validateArrowIpc: rows no buffer holds', () => {
     rejects(streamOf(nullSchema, ...Array<Uint8Array>(16).fill(nullBatch(ARROW_IPC_LIMITS.maxLength))), /over the limit/);
     rejects(patch(streamOf(nullSchema, nullBatch(4)), 'null count', 2n ** 60n), /column 'a' \(Null\): null count 1152921504606846976 is out of range/);
     assert.equal(accepts(patch(streamOf(nullSchema, nullBatch(4)), 'null count', -1)), 4);
-    rejects(streamOf(new arrow.Schema([]), recordBatchMessage({ length: 1e6, nodes: [], buffers: [] })), /record batch of 1000000 rows brings the rows that no buffer holds \(Null columns, or no columns\) to 1000000/);
+    rejects(
+      streamOf(new arrow.Schema([]), recordBatchMessage({ length: 1e6, nodes: [], buffers: [] })),
+      /record batch of 1000000 rows brings the rows that no buffer holds \(Null columns, or no columns\) to 1000000/,
+    );
   });
 
   it('does not count Null columns beside a column whose buffers hold every row', () => {
     const rows = 100_000;
     const schema = schemaOf({ n: new arrow.Null(), a: int32 });
-    assert.equal(accepts(streamOf(schema, recordBatchMessage({ length: rows, nodes: [[rows, rows], [rows, 0]], buffers: [[0, 0], [0, 4 * rows]], body: new Uint8Array(4 * rows) }))), rows);
+    assert.equal(
+      accepts(
+        streamOf(
+          schema,
+          recordBatchMessage({
+            length: rows,
+            nodes: [
+              [rows, rows],
+              [rows, 0],
+            ],
+            buffers: [
+              [0, 0],
+              [0, 4 * rows],
+            ],
+            body: new Uint8Array(4 * rows),
+          }),
+        ),
+      ),
+      rows,
+    );
   });
 });
 
@@ -338,15 +648,38 @@ describe('validateArrowIpc: dictionaries', () => {
   const id = (schema.fields[0]!.type as arrow.Dictionary).id;
   const words = (count: number): BatchSpec => {
     const offsets = concat(bytesOf(new Int32Array(Array.from({ length: count + 1 }, (_, i) => i))), new Uint8Array(count % 2 === 0 ? 4 : 0));
-    return { length: count, nodes: [[count, 0]], buffers: [[0, 0], [0, 4 * (count + 1)], [offsets.length, 8]], body: concat(offsets, new TextEncoder().encode('abcdefgh')) };
+    return {
+      length: count,
+      nodes: [[count, 0]],
+      buffers: [
+        [0, 0],
+        [0, 4 * (count + 1)],
+        [offsets.length, 8],
+      ],
+      body: concat(offsets, new TextEncoder().encode('abcdefgh')),
+    };
   };
-  const indices = recordBatchMessage({ length: 4, nodes: [[4, 0]], buffers: [[0, 0], [0, 16]], body: bytesOf(new Int32Array([0, 1, 2, 0])) });
+  const indices = recordBatchMessage({
+    length: 4,
+    nodes: [[4, 0]],
+    buffers: [
+      [0, 0],
+      [0, 16],
+    ],
+    body: bytesOf(new Int32Array([0, 1, 2, 0])),
+  });
 
   it('accepts deltas, and refuses unknown ids, deltas with nothing to extend and batches before their dictionary', () => {
     assert.equal(accepts(streamOf(schema, dictionaryBatchMessage(id, false, words(2)), dictionaryBatchMessage(id, true, words(1)), indices)), 4);
-    rejects(streamOf(schema, dictionaryBatchMessage(id + 1, false, words(3)), indices), new RegExp(`dictionary batch for id ${id + 1}, which no schema field uses`));
+    rejects(
+      streamOf(schema, dictionaryBatchMessage(id + 1, false, words(3)), indices),
+      new RegExp(`dictionary batch for id ${id + 1}, which no schema field uses`),
+    );
     rejects(streamOf(schema, dictionaryBatchMessage(id, true, words(3)), indices), new RegExp(`dictionary ${id} is sent as a delta before any dictionary`));
-    rejects(streamOf(schema, indices, dictionaryBatchMessage(id, false, words(3))), new RegExp(`a record batch uses dictionary ${id} before any dictionary batch`));
+    rejects(
+      streamOf(schema, indices, dictionaryBatchMessage(id, false, words(3))),
+      new RegExp(`a record batch uses dictionary ${id} before any dictionary batch`),
+    );
   });
 
   it('in a file, accepts deltas and refuses replacements', () => {
@@ -363,11 +696,26 @@ describe('validateArrowIpc: files', () => {
 
   it('accepts a file and refuses footers whose blocks repeat, go back, or miss their messages', () => {
     assert.equal(accepts(two()), 8);
-    rejects(two((_, batches) => batches.push(batches[0]!)), /record batch block 2 \(byte 8\) does not follow block 1/);
-    rejects(two((_, batches) => batches.reverse()), /does not follow block 0/);
-    rejects(two((_, batches) => (batches[1]!.offset += 8)), /points at byte \d+, where no message starts/);
-    rejects(two((_, batches) => (batches[1]!.bodyLength = 8)), /gives lengths \d+\+8/);
-    rejects(two((dictionaries, batches) => dictionaries.push(batches.pop()!)), /dictionary block 0 points at a RecordBatch message/);
+    rejects(
+      two((_, batches) => batches.push(batches[0]!)),
+      /record batch block 2 \(byte 8\) does not follow block 1/,
+    );
+    rejects(
+      two((_, batches) => batches.reverse()),
+      /does not follow block 0/,
+    );
+    rejects(
+      two((_, batches) => (batches[1]!.offset += 8)),
+      /points at byte \d+, where no message starts/,
+    );
+    rejects(
+      two((_, batches) => (batches[1]!.bodyLength = 8)),
+      /gives lengths \d+\+8/,
+    );
+    rejects(
+      two((dictionaries, batches) => dictionaries.push(batches.pop()!)),
+      /dictionary block 0 points at a RecordBatch message/,
+    );
     const tenThousand = fileOf(schemaA, [batch], (_, batches) => batches.push(...Array(10_000).fill(batches[0]!)));
     rejects(tenThousand, /block 1 \(byte 8\) does not follow block 0/);
   });

@@ -81,10 +81,7 @@ describe('Arrow input', () => {
       { column: 'd', row: null, code: 'arrow_type_mismatch' },
       { column: 'big', row: null, code: 'arrow_type_mismatch' },
     ]);
-    assert.deepEqual(
-      batchValues(ingestArrow(fields, input)),
-      { a: [1, 2], f: [1, 2], s: ['x', 'y'], d: [new Date(0), new Date(0)], big: [1n, 2n] },
-    );
+    assert.deepEqual(batchValues(ingestArrow(fields, input)), { a: [1, 2], f: [1, 2], s: ['x', 'y'], d: [new Date(0), new Date(0)], big: [1n, 2n] });
   });
 
   it("accepts plain Utf8 for a string column under 'strict'", () => {
@@ -249,7 +246,10 @@ describe('Arrow input', () => {
     const ids = vector(new arrow.Int32(), [1]);
     const missing = validationError(() => ingestArrow(fields, table({ user_id: ids })));
     assert.deepEqual(issueKeys(missing), [{ column: 'must', row: null, code: 'missing_column' }]);
-    assert.throws(() => ingestArrow(fields, table({ userId: ids, must: vector(new arrow.Float64(), [1]) })), (error: unknown) => error instanceof UnknownColumnError && error.columns.join() === 'userId');
+    assert.throws(
+      () => ingestArrow(fields, table({ userId: ids, must: vector(new arrow.Float64(), [1]) })),
+      (error: unknown) => error instanceof UnknownColumnError && error.columns.join() === 'userId',
+    );
     const batch = ingestArrow(fields, table({ user_id: ids, must: vector(new arrow.Float64(), [1]), other: ids }), { extraColumns: 'ignore' });
     assert.deepEqual(batchValues(batch), { userId: [1], note: [null], must: [1] });
 
@@ -264,7 +264,12 @@ describe('Arrow input', () => {
     const fields = fieldsFromShape({ a: z.int32() });
     assert.throws(
       () => ingestArrow(fields, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])),
-      (error: unknown) => error instanceof MalformedArrowError && error.status === 400 && error.code === 'malformed_arrow' && error.messageIndex === 0 && /metadata of \d+ bytes runs past the end/.test(error.message),
+      (error: unknown) =>
+        error instanceof MalformedArrowError &&
+        error.status === 400 &&
+        error.code === 'malformed_arrow' &&
+        error.messageIndex === 0 &&
+        /metadata of \d+ bytes runs past the end/.test(error.message),
     );
     const wrong = validationError(() => ingestArrow(fields, { a: [1] } as never));
     assert.deepEqual(issueKeys(wrong), [{ column: null, row: null, code: 'invalid_type' }]);

@@ -54,13 +54,16 @@ const portableCells: CellArbitraries = {
 };
 
 function columnsOf(cells: CellArbitraries): fc.Arbitrary<Columns> {
-  return fc.nat({ max: 40 }).chain((length) =>
-    fc.record(
-      Object.fromEntries(
-        Object.entries(cells).map(([name, cell]) => [name, fc.array(fc.option(cell, { nil: null, freq: 4 }), { minLength: length, maxLength: length })]),
+  return fc
+    .nat({ max: 40 })
+    .chain((length) =>
+      fc.record(
+        Object.fromEntries(
+          Object.entries(cells).map(([name, cell]) => [name, fc.array(fc.option(cell, { nil: null, freq: 4 }), { minLength: length, maxLength: length })]),
+        ),
       ),
-    ),
-  ).map((columns) => ({ ...columns })); // fc.record may build a null-prototype object, which deepEqual tells apart
+    )
+    .map((columns) => ({ ...columns })); // fc.record may build a null-prototype object, which deepEqual tells apart
 }
 
 function firstAppearance(values: readonly unknown[]): unknown[] {
@@ -104,8 +107,16 @@ function arrowTableOf(columns: Columns): arrow.Table {
 
 function assertSameBatch(actual: ColumnBatch, expected: ColumnBatch, route: string): void {
   assert.deepEqual(batchValues(actual), batchValues(expected), route);
-  assert.deepEqual(actual.columns.map((c) => c.dictionary), expected.columns.map((c) => c.dictionary), `${route} dictionaries`);
-  assert.deepEqual(actual.columns.map((c) => c.nullCount), expected.columns.map((c) => c.nullCount), `${route} null counts`);
+  assert.deepEqual(
+    actual.columns.map((c) => c.dictionary),
+    expected.columns.map((c) => c.dictionary),
+    `${route} dictionaries`,
+  );
+  assert.deepEqual(
+    actual.columns.map((c) => c.nullCount),
+    expected.columns.map((c) => c.nullCount),
+    `${route} null counts`,
+  );
 }
 
 describe('ingest properties', () => {

@@ -38,7 +38,10 @@ describe('column layout', () => {
       when: [new Date(86400000), new Date(-1)],
     });
     assert.equal(batch.length, 2);
-    assert.deepEqual(batch.names, everyType.map((f) => f.name));
+    assert.deepEqual(
+      batch.names,
+      everyType.map((f) => f.name),
+    );
     const ctors = [Int32Array, BigInt64Array, Float32Array, Float64Array, Float64Array, Uint8Array, Int32Array, Int32Array, BigInt64Array];
     batch.columns.forEach((column, i) => {
       assert.ok(column.values instanceof ctors[i]!, `${batch.names[i]} values`);
@@ -77,7 +80,10 @@ describe('column layout', () => {
     const [a, s, b, d] = batch.columns;
     assert.deepEqual([...(a!.values as Int32Array)], [7, 0, 9]);
     assert.equal(a!.nullCount, 1);
-    assert.deepEqual([0, 1, 2].map((i) => getBit(a!.validity!, i)), [true, false, true]);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => getBit(a!.validity!, i)),
+      [true, false, true],
+    );
     assert.deepEqual([...(s!.values as Int32Array)], [0, 0, 0]);
     assert.deepEqual(s!.dictionary, ['q']);
     assert.equal(s!.nullCount, 2);
@@ -164,7 +170,9 @@ describe("trustedMode 'off' (default): cell checks", () => {
 
   it('reads ISO 8601 strings into date columns', () => {
     const fields = fieldsFromShape({ when: z.date() });
-    const batch = ingestColumns(fields, { when: ['2024-02-29', '2024-01-01T10:00:00+02:00', '2024-01-01 08:00Z', '+010000-01-01T00:00:00.000Z', '0001-01-01T00:00:00.1230000Z'] });
+    const batch = ingestColumns(fields, {
+      when: ['2024-02-29', '2024-01-01T10:00:00+02:00', '2024-01-01 08:00Z', '+010000-01-01T00:00:00.000Z', '0001-01-01T00:00:00.1230000Z'],
+    });
     assert.deepEqual(columnValues(batch, 'when'), [
       new Date(Date.UTC(2024, 1, 29)),
       new Date(Date.UTC(2024, 0, 1, 8)),
@@ -231,7 +239,9 @@ describe("trustedMode 'strict' and 'shape_only'", () => {
 
   it("'strict' rejects non-integers, non-finite and out-of-range numbers", () => {
     const fields = fieldsFromShape({ a: z.int32(), f: z.float64(), g: z.float32() });
-    const error = validationError(() => ingestColumns(fields, { a: [1.5, 2 ** 31], f: [Number.POSITIVE_INFINITY, 0], g: [1e39, Number.NaN] }, { trustedMode: 'strict' }));
+    const error = validationError(() =>
+      ingestColumns(fields, { a: [1.5, 2 ** 31], f: [Number.POSITIVE_INFINITY, 0], g: [1e39, Number.NaN] }, { trustedMode: 'strict' }),
+    );
     assert.deepEqual(issueKeys(error), [
       { column: 'a', row: 0, code: 'invalid_type' },
       { column: 'a', row: 1, code: 'too_big' },
@@ -301,7 +311,8 @@ describe('frame shape of columnar input', () => {
   it('throws ColumnLengthMismatchError on unequal lengths', () => {
     assert.throws(
       () => ingestColumns(fields, { a: [1, 2, 3], b: ['x'] }),
-      (error: unknown) => error instanceof ColumnLengthMismatchError && error.code === 'column_length_mismatch' && error.lengths['a'] === 3 && error.lengths['b'] === 1,
+      (error: unknown) =>
+        error instanceof ColumnLengthMismatchError && error.code === 'column_length_mismatch' && error.lengths['a'] === 3 && error.lengths['b'] === 1,
     );
   });
 
@@ -340,7 +351,13 @@ describe('frame shape of columnar input', () => {
     const batch = ingestColumns(optional, {});
     assert.equal(batch.length, 0);
     assert.deepEqual(batch.names, ['b', 'c']);
-    assert.deepEqual(batch.columns.map((c) => [c.dtype, c.length]), [['utf8', 0], ['float64', 0]]);
+    assert.deepEqual(
+      batch.columns.map((c) => [c.dtype, c.length]),
+      [
+        ['utf8', 0],
+        ['float64', 0],
+      ],
+    );
     const error = validationError(() => ingestColumns(fields, {}));
     assert.deepEqual(issueKeys(error), [{ column: 'a', row: null, code: 'missing_column' }]);
   });
@@ -353,7 +370,10 @@ describe('input keys and aliases', () => {
     const batch = ingestColumns(fields, { user_id: [1], name: ['a'] });
     assert.deepEqual(batch.names, ['userId', 'name']);
     assert.deepEqual(columnValues(batch, 'userId'), [1]);
-    assert.throws(() => ingestColumns(fields, { userId: [1], name: ['a'] }), (error: unknown) => error instanceof UnknownColumnError && error.columns.join() === 'userId');
+    assert.throws(
+      () => ingestColumns(fields, { userId: [1], name: ['a'] }),
+      (error: unknown) => error instanceof UnknownColumnError && error.columns.join() === 'userId',
+    );
   });
 
   it("reads names only under 'names'", () => {
@@ -367,7 +387,16 @@ describe('input keys and aliases', () => {
     assert.deepEqual(columnValues(ingestColumns(fields, { user_id: [2], name: ['a'] }, { inputKeyMode: 'both' }), 'userId'), [2]);
     const error = validationError(() => ingestColumns(fields, { user_id: [1], userId: [1], name: ['a'] }, { inputKeyMode: 'both' }));
     assert.deepEqual(issueKeys(error), [{ column: 'userId', row: null, code: 'duplicate_key' }]);
-    const rowError = validationError(() => ingestRows(fields, [{ user_id: 1, name: 'a' }, { user_id: 1, userId: 1, name: 'b' }], { inputKeyMode: 'both' }));
+    const rowError = validationError(() =>
+      ingestRows(
+        fields,
+        [
+          { user_id: 1, name: 'a' },
+          { user_id: 1, userId: 1, name: 'b' },
+        ],
+        { inputKeyMode: 'both' },
+      ),
+    );
     assert.deepEqual(issueKeys(rowError), [{ column: 'userId', row: 1, code: 'duplicate_key' }]);
   });
 
@@ -451,7 +480,10 @@ describe('NDJSON input', () => {
     let failures: readonly RowFailure[] = [];
     const batch = ingestNdjson(fields, '{"a":1}\nnot json\n{"a":3}', { ignoreErrors: true, onValidationErrors: (f) => (failures = f) });
     assert.deepEqual(columnValues(batch, 'a'), [1, 3]);
-    assert.deepEqual(failures.map((f) => [f.row, f.errors.map((e) => e.code)]), [[1, ['invalid_json']]]);
+    assert.deepEqual(
+      failures.map((f) => [f.row, f.errors.map((e) => e.code)]),
+      [[1, ['invalid_json']]],
+    );
   });
 
   it("rejects bytes that are not UTF-8 with 'invalid_encoding'", () => {
@@ -492,7 +524,15 @@ describe('ignoreErrors', () => {
     const batch = ingestColumns(fields, { a: [1, null, 3], s: ['stays', 'dropped', null], k: ['x', 'x', 'y'] }, { ignoreErrors: true });
     assert.deepEqual(batchValues(batch), { a: [1, 3], s: ['stays', null], k: ['x', 'y'] });
     assert.deepEqual(batch.columns[1]!.dictionary, ['stays']);
-    const rows = ingestRows(fields, [{ a: null, s: 'gone', k: 'x' }, { a: 2, s: 'kept', k: 'y' }, { a: 3, k: 'x' }], { ignoreErrors: true });
+    const rows = ingestRows(
+      fields,
+      [
+        { a: null, s: 'gone', k: 'x' },
+        { a: 2, s: 'kept', k: 'y' },
+        { a: 3, k: 'x' },
+      ],
+      { ignoreErrors: true },
+    );
     assert.deepEqual(rows.columns[1]!.dictionary, ['kept']);
     assert.deepEqual([...(rows.columns[1]!.values as Int32Array)], [0, 0]);
     assert.deepEqual(rows.columns[2]!.dictionary, ['x', 'y']);
@@ -508,9 +548,19 @@ describe('ignoreErrors', () => {
 
   it('keeps every issue of a failing row, past maxIssues', () => {
     let failures: readonly RowFailure[] = [];
-    const batch = ingestRows(fields, [{ a: 'x', s: 1, k: 'z' }, { a: 1, k: 'x' }], { ignoreErrors: true, maxIssues: 1, onValidationErrors: (f) => (failures = f) });
+    const batch = ingestRows(
+      fields,
+      [
+        { a: 'x', s: 1, k: 'z' },
+        { a: 1, k: 'x' },
+      ],
+      { ignoreErrors: true, maxIssues: 1, onValidationErrors: (f) => (failures = f) },
+    );
     assert.equal(batch.length, 1);
-    assert.deepEqual(failures[0]!.errors.map((e) => e.column), ['a', 's', 'k']);
+    assert.deepEqual(
+      failures[0]!.errors.map((e) => e.column),
+      ['a', 's', 'k'],
+    );
   });
 
   it('still throws on frame problems', () => {
@@ -526,10 +576,15 @@ describe('issue cap', () => {
   const fields = fieldsFromShape({ a: z.int32(), b: z.string() });
 
   it('keeps maxIssues issues and counts the rest', () => {
-    const error = validationError(() => ingestColumns(fields, { a: Array.from({ length: 20 }, () => 'x'), b: Array.from({ length: 20 }, () => 1) }, { maxIssues: 5 }));
+    const error = validationError(() =>
+      ingestColumns(fields, { a: Array.from({ length: 20 }, () => 'x'), b: Array.from({ length: 20 }, () => 1) }, { maxIssues: 5 }),
+    );
     assert.equal(error.issues.length, 5);
     assert.equal(error.truncatedIssues, 35);
-    assert.deepEqual(issueKeys(error).map((i) => i.row), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      issueKeys(error).map((i) => i.row),
+      [0, 1, 2, 3, 4],
+    );
     assert.match(error.message, /^40 validation issues/);
   });
 
@@ -550,7 +605,10 @@ describe('issue cap', () => {
 describe('options', () => {
   it('rejects unknown option values', () => {
     const fields = fieldsFromShape({ a: z.int32() });
-    assert.throws(() => ingestColumns(fields, { a: [1] }, { trustedMode: 'lenient' as never }), (error: unknown) => error instanceof InvalidArgumentError && /'off', 'shape_only', 'strict'/.test(error.message));
+    assert.throws(
+      () => ingestColumns(fields, { a: [1] }, { trustedMode: 'lenient' as never }),
+      (error: unknown) => error instanceof InvalidArgumentError && /'off', 'shape_only', 'strict'/.test(error.message),
+    );
     assert.throws(() => ingestColumns(fields, { a: [1] }, { maxIssues: -1 }), InvalidArgumentError);
   });
 });
@@ -561,7 +619,17 @@ describe('parseIsoDate', () => {
     assert.deepEqual(parseIsoDate('1969-12-31T23:59:59.999-00:30'), { ms: 1800000 - 1, subMillisecond: false });
     assert.deepEqual(parseIsoDate('2000-01-01T00:00:00.000000001Z'), { ms: Date.UTC(2000, 0, 1), subMillisecond: true });
     assert.deepEqual(parseIsoDate('0050-06-01'), { ms: new Date('0050-06-01T00:00:00Z').getTime(), subMillisecond: false });
-    for (const bad of ['2024-02-30', '2024-13-01', '2024-01-01T24:00:00Z', '2024-01-01T10:60Z', '2024-1-1', '-000000-01-01', '2024-01-01T00:00:00', 'tomorrow', '+275761-01-01']) {
+    for (const bad of [
+      '2024-02-30',
+      '2024-13-01',
+      '2024-01-01T24:00:00Z',
+      '2024-01-01T10:60Z',
+      '2024-1-1',
+      '-000000-01-01',
+      '2024-01-01T00:00:00',
+      'tomorrow',
+      '+275761-01-01',
+    ]) {
       assert.equal(parseIsoDate(bad), null, bad);
     }
   });

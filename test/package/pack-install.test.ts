@@ -46,7 +46,10 @@ function lastJsonLine(stdout: string): unknown {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, () => false);
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function treeBytes(path: string): Promise<number> {
@@ -83,7 +86,8 @@ async function installConsumer(dir: string, repoLock: Lockfile, spec: ConsumerSp
 
 /** Imports `gpuframe` and `gpuframe/koa` in a child process run in `dir` and checks what they export. */
 async function checkEntryPoints(dir: string): Promise<void> {
-  const script = "const core = await import('gpuframe'); const koa = await import('gpuframe/koa'); console.log(JSON.stringify({ core: Object.keys(core), koa: Object.keys(koa) }));";
+  const script =
+    "const core = await import('gpuframe'); const koa = await import('gpuframe/koa'); console.log(JSON.stringify({ core: Object.keys(core), koa: Object.keys(koa) }));";
   const { core, koa } = lastJsonLine(await run(process.execPath, ['--input-type=module', '-e', script], dir)) as { core: string[]; koa: string[] };
   for (const name of ['DataFrameModel', 'createExecutor', 'col', 'BackendUnavailableError']) assert.ok(core.includes(name), name);
   for (const name of ['columnarBody', 'executorLifecycle', 'sendFrame', 'registerErrorHandlers']) assert.ok(koa.includes(name), name);
@@ -98,7 +102,10 @@ async function checkLean(dir: string): Promise<void> {
     { sensor: 'b', total: 2, n: 1 },
     { sensor: 'c', total: 0.5, n: 1 },
   ]);
-  assert.deepEqual(out['onAuto'], [{ sensor: 'a', value: 4 }, { sensor: 'b', value: 2 }]);
+  assert.deepEqual(out['onAuto'], [
+    { sensor: 'a', value: 4 },
+    { sensor: 'b', value: 2 },
+  ]);
   const webgpu = out['webgpu'] as { name: string; code: string; status: number; message: string };
   assert.equal(webgpu.name, 'BackendUnavailableError');
   assert.equal(webgpu.code, 'backend_unavailable');
@@ -128,7 +135,17 @@ test('the packed tarball installs, loads and type-checks in other projects', { t
 
   await t.test('the tarball holds the library, its shaders and licence, and nothing of the tests, benchmarks or service', async () => {
     const paths = new Set(packed.files.map((f) => f.path));
-    for (const needed of ['package.json', 'README.md', 'LICENSE', 'lib/src/index.js', 'lib/src/index.d.ts', 'lib/src/koa/index.js', 'lib/src/koa/index.d.ts', 'lib/native/dawn.js', 'shaders/group-by.wgsl']) {
+    for (const needed of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'lib/src/index.js',
+      'lib/src/index.d.ts',
+      'lib/src/koa/index.js',
+      'lib/src/koa/index.d.ts',
+      'lib/native/dawn.js',
+      'shaders/group-by.wgsl',
+    ]) {
       assert.ok(paths.has(needed), `${needed} is packed`);
     }
     const stray = [...paths].filter((p) => /(^|\/)(test|bench|service|dist)\//.test(p) || p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')));
@@ -175,14 +192,20 @@ test('the packed tarball installs, loads and type-checks in other projects', { t
       firstCountry: 'NL',
       row: { order_id: 1, user_id: 1, amount: 1 },
       status: 200,
-      answer: [{ user_id: 7, total: 4 }, { user_id: 8, total: 2 }],
+      answer: [
+        { user_id: 7, total: 4 },
+        { user_id: 8, total: 2 },
+      ],
       unavailable: 'BackendUnavailableError',
     });
   });
 
   await t.test('the WebGPU engine runs from the installed package: Dawn loads and the kernels find their shaders', { skip: await gpuSkip() }, async () => {
     const out = lastJsonLine(await run(process.execPath, ['out/gpu.js'], full)) as { adapter: string | null; rows: unknown; plan: string };
-    assert.deepEqual(out.rows, [{ store: 2, units: 6, n: 2 }, { store: 1, units: 3, n: 1 }]);
+    assert.deepEqual(out.rows, [
+      { store: 2, units: 6, n: 2 },
+      { store: 1, units: 3, n: 1 },
+    ]);
     assert.match(out.plan, /^Aggregate .*\[webgpu/m);
   });
 
@@ -204,7 +227,10 @@ test('the packed tarball installs, loads and type-checks in other projects', { t
     await rm(join(ROOT, 'lib'), { recursive: true, force: true });
     const folder = join(tmp, 'folder');
     await mkdir(folder);
-    await writeFile(join(folder, 'package.json'), JSON.stringify({ name: 'folder-consumer', private: true, type: 'module', dependencies: { gpuframe: `file:${ROOT}` } }));
+    await writeFile(
+      join(folder, 'package.json'),
+      JSON.stringify({ name: 'folder-consumer', private: true, type: 'module', dependencies: { gpuframe: `file:${ROOT}` } }),
+    );
     await run('npm', ['install', '--offline', '--no-audit', '--no-fund'], folder);
     assert.ok(await exists(join(ROOT, 'lib/src/index.js')), 'prepare rebuilt lib/');
     await checkEntryPoints(folder);
@@ -212,13 +238,20 @@ test('the packed tarball installs, loads and type-checks in other projects', { t
 
   // A git install clones the commit, installs its dependencies (dev ones too), runs prepare and packs the
   // result: this checks HEAD, not uncommitted changes.
-  const head = await run('git', ['rev-parse', 'HEAD'], ROOT).then((out) => out.trim(), () => null);
-  await t.test('installed from git: the clone builds through prepare and works like the tarball', { skip: head === null ? 'the repository is not a git checkout' : false }, async () => {
-    const git = join(tmp, 'git');
-    const url = `git+${pathToFileURL(ROOT.replace(/\/$/, '')).href}#${head!}`;
-    await installConsumer(git, repoLock, { ...spec(['zod', '@types/node']), packed: { manifest, spec: url } }, 'lean', ['--omit=optional']);
-    assert.ok(await exists(join(git, 'node_modules/gpuframe/lib/src/koa/index.js')));
-    assert.ok(!(await exists(join(git, 'node_modules/gpuframe/src'))), 'only the packed files are installed');
-    await checkLean(git);
-  });
+  const head = await run('git', ['rev-parse', 'HEAD'], ROOT).then(
+    (out) => out.trim(),
+    () => null,
+  );
+  await t.test(
+    'installed from git: the clone builds through prepare and works like the tarball',
+    { skip: head === null ? 'the repository is not a git checkout' : false },
+    async () => {
+      const git = join(tmp, 'git');
+      const url = `git+${pathToFileURL(ROOT.replace(/\/$/, '')).href}#${head!}`;
+      await installConsumer(git, repoLock, { ...spec(['zod', '@types/node']), packed: { manifest, spec: url } }, 'lean', ['--omit=optional']);
+      assert.ok(await exists(join(git, 'node_modules/gpuframe/lib/src/koa/index.js')));
+      assert.ok(!(await exists(join(git, 'node_modules/gpuframe/src'))), 'only the packed files are installed');
+      await checkLean(git);
+    },
+  );
 });

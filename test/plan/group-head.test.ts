@@ -15,7 +15,6 @@ const readings = Readings.fromColumns(
   { trustedMode: 'shape_only' },
 );
 
-
 const tags = (rows: readonly { tag?: unknown }[]): unknown[] => rows.map((r) => r.tag);
 
 describe('groupHead in the optimiser', () => {
@@ -29,7 +28,11 @@ describe('groupHead in the optimiser', () => {
   });
 
   it('leaves a sort alone when a projection stands between, and never folds a second sort', () => {
-    const projected = readings.sort('v').withColumns({ w: col('v').mul(2) }).groupBy('id').head(1);
+    const projected = readings
+      .sort('v')
+      .withColumns({ w: col('v').mul(2) })
+      .groupBy('id')
+      .head(1);
     assert.equal(kinds(optimize(projected.plan)), 'groupHead(project(sort(source(id,f,v,tag))))');
     const twice = readings.sort('tag').sort('v', { nullsLast: true }).groupBy('id').head(1);
     assert.equal(kinds(optimize(twice.plan)), 'groupHead*(sort(source(id,f,v,tag)))');
@@ -37,7 +40,15 @@ describe('groupHead in the optimiser', () => {
   });
 
   it('moves a filter on keys below it and keeps one on other columns above', () => {
-    const frame = readings.sort('v').groupBy('id').head(1).filter(col('id').gt(lit(1)).and(col('v').gt(lit(1))));
+    const frame = readings
+      .sort('v')
+      .groupBy('id')
+      .head(1)
+      .filter(
+        col('id')
+          .gt(lit(1))
+          .and(col('v').gt(lit(1))),
+      );
     assert.equal(kinds(optimize(frame.plan)), 'filter(groupHead*(filter(source(id,f,v,tag))))');
     // Per id > 1 the smallest v (nulls first): id 3 → row j (0.5), id 2 → row g (null); then v > 1 drops both.
     assert.deepEqual(frame.collectSync(), []);
@@ -47,14 +58,20 @@ describe('groupHead in the optimiser', () => {
   });
 
   it('keeps a filter on a float key above: -0 and 0 share a group, and 1 / f tells them apart', () => {
-    const frame = readings.groupBy('f').head(1).filter(lit(1).div(col('f')).gt(lit(0)));
+    const frame = readings
+      .groupBy('f')
+      .head(1)
+      .filter(lit(1).div(col('f')).gt(lit(0)));
     assert.equal(kinds(optimize(frame.plan)), 'filter(groupHead(source(id,f,v,tag)))');
     // Groups by f: {-0, 0} first met at row a (-0, dropped by the filter), 1 at row c, 2 at row g.
     assert.deepEqual(tags(frame.collectSync()), ['c', 'g']);
   });
 
   it('keeps a filter on a float key above a group-by and a unique too (the same -0 and 0)', () => {
-    const aggregated = readings.groupBy('f').agg({ n: col('tag').count() }).filter(lit(1).div(col('f')).gt(lit(0)));
+    const aggregated = readings
+      .groupBy('f')
+      .agg({ n: col('tag').count() })
+      .filter(lit(1).div(col('f')).gt(lit(0)));
     assert.equal(kinds(optimize(aggregated.plan)), 'filter(aggregate(source(f,tag)))');
     assert.deepEqual(aggregated.collectSync(), [
       { f: 1, n: 2 },
@@ -66,7 +83,10 @@ describe('groupHead in the optimiser', () => {
   });
 
   it('keeps every filter above a head of zero rows', () => {
-    const frame = readings.groupBy('id').head(0).filter(col('id').gt(lit(1)));
+    const frame = readings
+      .groupBy('id')
+      .head(0)
+      .filter(col('id').gt(lit(1)));
     assert.equal(kinds(optimize(frame.plan)), 'filter(groupHead(source(id,f,v,tag)))');
     assert.deepEqual(frame.collectSync(), []);
   });

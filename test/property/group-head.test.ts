@@ -12,7 +12,25 @@ import { executeInline } from '../../src/exec/executor.js';
 import { batchToRows } from '../../src/frame/output.js';
 import { optimize } from '../../src/plan/optimize.js';
 import type { PlanNode } from '../../src/plan/types.js';
-import { buildBoth, checkPlan, Chooser, columnSpec, createModes, fieldsOf, genExpr, genGroupHead, prng, randomTable, runs, showNode, tableRows, type ColumnSpec, type Kind, type Step, type TableSpec } from './harness.js';
+import {
+  buildBoth,
+  checkPlan,
+  Chooser,
+  columnSpec,
+  createModes,
+  fieldsOf,
+  genExpr,
+  genGroupHead,
+  prng,
+  randomTable,
+  runs,
+  showNode,
+  tableRows,
+  type ColumnSpec,
+  type Kind,
+  type Step,
+  type TableSpec,
+} from './harness.js';
 
 const modes = createModes();
 const pool = createExecutor({ backend: 'cpu', maxWorkers: 2, inlineThreshold: 0 });
@@ -42,7 +60,13 @@ function topCase(ch: Chooser, length: number): TopCase {
   const names = table.columns.map((c) => c.name);
   const keys = ch.some(names.filter((n) => n.startsWith('k')));
   const by = ch.some(names, 3);
-  return { table, keys, by, options: { descending: by.map(() => ch.chance(50)), nullsLast: by.map(() => ch.chance(50)) }, n: ch.chance(85) ? ch.int(1, 3) : ch.int(0, 12) };
+  return {
+    table,
+    keys,
+    by,
+    options: { descending: by.map(() => ch.chance(50)), nullsLast: by.map(() => ch.chance(50)) },
+    n: ch.chance(85) ? ch.int(1, 3) : ch.int(0, 12),
+  };
 }
 
 /** The optimised plan of sort + head, which must have folded the sort, and the same plan with the sort run apart. */
@@ -53,7 +77,8 @@ function fusedAndUnfused(frame: Frame): { fused: PlanNode; unfused: PlanNode } {
   return { fused, unfused: { ...fused, order: [], input: sort } };
 }
 
-const describeCase = (c: TopCase): string => `${c.table.columns.map((s) => `${s.name}:${s.kind}${s.nullable ? '?' : ''}${s.low ? '(low)' : ''}`).join(', ')}; ${c.table.rows.length} rows; sort(${JSON.stringify(c.by)}, ${JSON.stringify(c.options)}).groupBy(${c.keys.join(', ')}).head(${c.n})`;
+const describeCase = (c: TopCase): string =>
+  `${c.table.columns.map((s) => `${s.name}:${s.kind}${s.nullable ? '?' : ''}${s.low ? '(low)' : ''}`).join(', ')}; ${c.table.rows.length} rows; sort(${JSON.stringify(c.by)}, ${JSON.stringify(c.options)}).groupBy(${c.keys.join(', ')}).head(${c.n})`;
 
 describe('groupBy(...).head(n) against the reference', () => {
   it('keeps the first n rows per group, after a sort or not, with key filters above, in every mode', async () => {
@@ -82,8 +107,16 @@ describe('groupBy(...).head(n) against the reference', () => {
         const c = topCase(ch, ch.int(20_000, 40_000));
         const step: Step = {
           text: describeCase(c),
-          frame: (f) => f.sort(c.by, c.options).groupBy(...c.keys).head(c.n),
-          ref: (r) => r.sort(c.by, c.options).groupBy(...c.keys).head(c.n),
+          frame: (f) =>
+            f
+              .sort(c.by, c.options)
+              .groupBy(...c.keys)
+              .head(c.n),
+          ref: (r) =>
+            r
+              .sort(c.by, c.options)
+              .groupBy(...c.keys)
+              .head(c.n),
         };
         await checkPlan(c.table, [step], [modes.sync, modes.pool]);
       }),
@@ -102,7 +135,12 @@ describe('the fused per-group top-n', () => {
         // A filter under the sort becomes the group head's row selection.
         const p = ch.chance(40) ? genExpr(ch, fieldsOf(c.table), 'bool', 2) : null;
         const filtered = p ? frame.filter(p) : frame;
-        const { fused, unfused } = fusedAndUnfused(filtered.sort(c.by, c.options).groupBy(...c.keys).head(c.n));
+        const { fused, unfused } = fusedAndUnfused(
+          filtered
+            .sort(c.by, c.options)
+            .groupBy(...c.keys)
+            .head(c.n),
+        );
         const label = `${p ? `filter(${showNode(p.node)}).` : ''}${describeCase(c)}`;
         const outcome = async (run: () => ColumnBatch | Promise<ColumnBatch>): Promise<Record<string, unknown>[] | 'overflow'> => {
           try {
@@ -133,12 +171,32 @@ describe('the fused per-group top-n', () => {
         const rand = prng(ch.int(0, 2 ** 31 - 1));
         const rows = tableRows(values, length, rand).map((row) => {
           const v = Math.floor(rand() * groups);
-          const cell = key.nullable && rand() < 0.02 ? null : kind === 'int32' ? v : kind === 'int64' ? BigInt(v) : kind === 'float64' ? v / 4 : kind === 'utf8' ? `id${v}` : new Date(v * 1000);
+          const cell =
+            key.nullable && rand() < 0.02
+              ? null
+              : kind === 'int32'
+                ? v
+                : kind === 'int64'
+                  ? BigInt(v)
+                  : kind === 'float64'
+                    ? v / 4
+                    : kind === 'utf8'
+                      ? `id${v}`
+                      : new Date(v * 1000);
           return { k0: cell, ...row };
         });
         const table: TableSpec = { columns: [key, ...values], rows };
-        const by = ch.some(values.map((c) => c.name), 2);
-        const c: TopCase = { table, keys: ['k0'], by, options: { descending: by.map(() => ch.chance(50)), nullsLast: by.map(() => ch.chance(50)) }, n: ch.int(1, 3) };
+        const by = ch.some(
+          values.map((c) => c.name),
+          2,
+        );
+        const c: TopCase = {
+          table,
+          keys: ['k0'],
+          by,
+          options: { descending: by.map(() => ch.chance(50)), nullsLast: by.map(() => ch.chance(50)) },
+          n: ch.int(1, 3),
+        };
         const { frame } = buildBoth(table);
         const { fused, unfused } = fusedAndUnfused(frame.sort(c.by, c.options).groupBy('k0').head(c.n));
         assert.deepStrictEqual(batchToRows(executeInline(fused)), batchToRows(executeInline(unfused)), describeCase(c));

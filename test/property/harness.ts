@@ -242,7 +242,11 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
           const from = ch.pick<Want>(['num', 'bool', 'date']);
           const arg = genExpr(ch, fields, from, d);
           // Only casts that cannot fail: widening, bool to number, date to its epoch milliseconds.
-          return from === 'date' ? arg.cast(ch.pick(['int64', 'float64'] as const)) : from === 'bool' ? arg.cast(ch.pick(['int32', 'int64', 'float32', 'float64'] as const)) : arg.cast('float64');
+          return from === 'date'
+            ? arg.cast(ch.pick(['int64', 'float64'] as const))
+            : from === 'bool'
+              ? arg.cast(ch.pick(['int32', 'int64', 'float32', 'float64'] as const))
+              : arg.cast('float64');
         }
         default:
           return leaf();
@@ -303,7 +307,8 @@ export function genAgg(ch: Chooser, fields: readonly RefField[]): Expr {
   const numCols = fields.filter((f) => NUMERIC.includes(f.dtype)).map((f) => f.name);
   const nonBool = fields.filter((f) => f.dtype !== 'bool').map((f) => f.name);
   const sumable = fields.filter((f) => NUMERIC.includes(f.dtype) || f.dtype === 'bool').map((f) => f.name);
-  const argOf = (names: readonly string[], want: Want): Expr => (ch.chance(75) || names.length === 0 ? (names.length > 0 ? col(ch.pick(names)) : genExpr(ch, fields, want, 1)) : genExpr(ch, fields, want, 1));
+  const argOf = (names: readonly string[], want: Want): Expr =>
+    ch.chance(75) || names.length === 0 ? (names.length > 0 ? col(ch.pick(names)) : genExpr(ch, fields, want, 1)) : genExpr(ch, fields, want, 1);
   const anyCol = (): Expr => (ch.chance(80) && fields.length > 0 ? col(ch.pick(fields).name) : genAnyExpr(ch, fields, 1));
   const simple = (): Expr => {
     switch (ch.int(0, 10)) {
@@ -318,7 +323,9 @@ export function genAgg(ch: Chooser, fields: readonly RefField[]): Expr {
         return argOf(sumable, 'num')[ch.pick(['sum', 'mean'] as const)]();
       case 5:
       case 6:
-        return (nonBool.length > 0 && ch.chance(80) ? col(ch.pick(nonBool)) : genExpr(ch, fields, ch.pick<Want>(['num', 'str', 'date']), 1))[ch.pick(['min', 'max'] as const)]();
+        return (nonBool.length > 0 && ch.chance(80) ? col(ch.pick(nonBool)) : genExpr(ch, fields, ch.pick<Want>(['num', 'str', 'date']), 1))[
+          ch.pick(['min', 'max'] as const)
+        ]();
       case 7:
         return argOf(numCols, 'num').corr(argOf(numCols, 'num'));
       default:
@@ -348,7 +355,15 @@ export interface Step {
 
 export function showNode(node: ExprNode): string {
   const show = (v: LiteralValue): string =>
-    v instanceof Date ? `Date(${v.getTime()})` : typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? JSON.stringify(v) : Object.is(v, -0) ? '-0' : String(v);
+    v instanceof Date
+      ? `Date(${v.getTime()})`
+      : typeof v === 'bigint'
+        ? `${v}n`
+        : typeof v === 'string'
+          ? JSON.stringify(v)
+          : Object.is(v, -0)
+            ? '-0'
+            : String(v);
   switch (node.kind) {
     case 'col':
       return `col(${JSON.stringify(node.name)})`;
@@ -375,7 +390,10 @@ export function showNode(node: ExprNode): string {
   }
 }
 
-const showRecord = (r: Record<string, Expr>): string => `{ ${Object.entries(r).map(([k, e]) => `${k}: ${showNode(e.node)}`).join(', ')} }`;
+const showRecord = (r: Record<string, Expr>): string =>
+  `{ ${Object.entries(r)
+    .map(([k, e]) => `${k}: ${showNode(e.node)}`)
+    .join(', ')} }`;
 
 export interface PlanContext {
   /** Fresh column names. */
@@ -390,9 +408,12 @@ export function genJoin(ch: Chooser, fields: readonly RefField[], ctx: PlanConte
   if (keyable.length === 0) return null;
   const leftKeys = ch.some(keyable, 2);
   const sameNames = ch.chance(60);
-  const kindOf = (d: DType): Kind => (d === 'int32' && ch.chance(30) ? 'int64' : d === 'int64' && ch.chance(30) ? 'int32' : d === 'utf8' && ch.chance(30) ? 'enum' : (d as Kind));
+  const kindOf = (d: DType): Kind =>
+    d === 'int32' && ch.chance(30) ? 'int64' : d === 'int64' && ch.chance(30) ? 'int32' : d === 'utf8' && ch.chance(30) ? 'enum' : (d as Kind);
   const keyColumns: ColumnSpec[] = leftKeys.map((f, k) => ({ name: sameNames ? f.name : `rk${k}`, kind: kindOf(f.dtype), nullable: ch.chance(40), low: true }));
-  const extras: ColumnSpec[] = Array.from({ length: ch.int(0, 2) }, (_, k) => columnSpec(ch, ch.chance(40) && fields.length > 0 ? ch.pick(fields).name : `rx${k}`));
+  const extras: ColumnSpec[] = Array.from({ length: ch.int(0, 2) }, (_, k) =>
+    columnSpec(ch, ch.chance(40) && fields.length > 0 ? ch.pick(fields).name : `rx${k}`),
+  );
   const columns = [...keyColumns];
   for (const e of extras) if (!columns.some((c) => c.name === e.name)) columns.push(e);
   if (ch.chance(50)) columns.reverse();
@@ -442,7 +463,11 @@ export function genStep(ch: Chooser, fields: readonly RefField[], ctx: PlanConte
       const picked = ch.some(names);
       const extra: Record<string, Expr> = ch.chance(40) ? { [ctx.fresh()]: genAnyExpr(ch, exact, 2) } : {};
       const items: (string | Record<string, Expr>)[] = Object.keys(extra).length > 0 ? [...picked, extra] : picked;
-      return { text: `select(${items.map((i) => (typeof i === 'string' ? JSON.stringify(i) : showRecord(i))).join(', ')})`, frame: (f) => (f.select as (...i: (string | Record<string, Expr>)[]) => Frame)(...items), ref: (r) => r.select(...items) };
+      return {
+        text: `select(${items.map((i) => (typeof i === 'string' ? JSON.stringify(i) : showRecord(i))).join(', ')})`,
+        frame: (f) => (f.select as (...i: (string | Record<string, Expr>)[]) => Frame)(...items),
+        ref: (r) => r.select(...items),
+      };
     }
     case 5:
     case 6: {
@@ -467,7 +492,11 @@ export function genStep(ch: Chooser, fields: readonly RefField[], ctx: PlanConte
       const aggs: Record<string, Expr> = {};
       for (let k = ch.int(keys.length > 0 ? 0 : 1, 3); k > 0; k--) aggs[ctx.fresh()] = genAgg(ch, exact);
       if (keys.length === 0) return { text: `agg(${showRecord(aggs)})`, frame: (f) => f.agg(aggs), ref: (r) => r.agg(aggs) };
-      return { text: `groupBy(${keys.map((k) => JSON.stringify(k)).join(', ')}).agg(${showRecord(aggs)})`, frame: (f) => f.groupBy(...keys).agg(aggs), ref: (r) => r.groupBy(...keys).agg(aggs) };
+      return {
+        text: `groupBy(${keys.map((k) => JSON.stringify(k)).join(', ')}).agg(${showRecord(aggs)})`,
+        frame: (f) => f.groupBy(...keys).agg(aggs),
+        ref: (r) => r.groupBy(...keys).agg(aggs),
+      };
     }
     case 10:
       return genJoin(ch, fields, ctx);
@@ -499,7 +528,11 @@ export function genGroupHead(ch: Chooser, exactNames: readonly string[]): Step |
   if (exactNames.length === 0) return null;
   const keys = ch.some(exactNames, 2);
   const n = ch.chance(10) ? ch.int(5, 40) : ch.int(0, 3);
-  const head: Step = { text: `groupBy(${keys.map((k) => JSON.stringify(k)).join(', ')}).head(${n})`, frame: (f) => f.groupBy(...keys).head(n), ref: (r) => r.groupBy(...keys).head(n) };
+  const head: Step = {
+    text: `groupBy(${keys.map((k) => JSON.stringify(k)).join(', ')}).head(${n})`,
+    frame: (f) => f.groupBy(...keys).head(n),
+    ref: (r) => r.groupBy(...keys).head(n),
+  };
   if (ch.chance(50)) return head;
   const by = ch.some(exactNames, 2);
   const options = { descending: by.map(() => ch.chance(50)), nullsLast: ch.chance(50) };
@@ -580,7 +613,9 @@ export function cellMismatch(actual: unknown, expected: RefValue, dtype: DType, 
 export function assertRowsMatch(actual: readonly Record<string, unknown>[], expected: RefFrame, label: string): void {
   const names = expected.columns;
   if (actual.length !== expected.rows.length) {
-    assert.fail(`${label}: expected ${expected.rows.length} rows, got ${actual.length}\nexpected head: ${JSON.stringify(expected.rows.slice(0, 5), replacer)}\nactual head:   ${JSON.stringify(actual.slice(0, 5), replacer)}`);
+    assert.fail(
+      `${label}: expected ${expected.rows.length} rows, got ${actual.length}\nexpected head: ${JSON.stringify(expected.rows.slice(0, 5), replacer)}\nactual head:   ${JSON.stringify(actual.slice(0, 5), replacer)}`,
+    );
   }
   for (let i = 0; i < actual.length; i++) {
     const row = actual[i]!;
@@ -588,7 +623,9 @@ export function assertRowsMatch(actual: readonly Record<string, unknown>[], expe
     for (const f of expected.fields) {
       const why = cellMismatch(row[f.name], expected.rows[i]![f.name] ?? null, f.dtype, slackOf(expected.rows[i]!, f.name));
       if (why !== null) {
-        assert.fail(`${label}: row ${i}, column '${f.name}' (${f.dtype}): ${why}\nexpected row: ${JSON.stringify(expected.rows[i], replacer)}\nactual row:   ${JSON.stringify(row, replacer)}`);
+        assert.fail(
+          `${label}: row ${i}, column '${f.name}' (${f.dtype}): ${why}\nexpected row: ${JSON.stringify(expected.rows[i], replacer)}\nactual row:   ${JSON.stringify(row, replacer)}`,
+        );
       }
     }
   }
@@ -615,7 +652,6 @@ export function arrowRows(table: arrow.Table | arrow.RecordBatch, fields: readon
   }
   return rows;
 }
-
 
 // ---------------------------------------------------------------------------------------------------
 // Running a plan every way
@@ -729,5 +765,10 @@ const SCALE = Math.max(1, Math.floor(Number(process.env['GPUFRAME_PROPERTY_SCALE
 
 /** fast-check settings shared by the properties: errors in reports, and a time box for each property. */
 export function runs(numRuns: number, seconds = 20): fc.Parameters<[fc.GeneratorValue]> {
-  return { numRuns: numRuns * SCALE, includeErrorInReport: true, interruptAfterTimeLimit: seconds * 1000 * SCALE, ...(SCALE > 1 ? { endOnFailure: true } : {}) };
+  return {
+    numRuns: numRuns * SCALE,
+    includeErrorInReport: true,
+    interruptAfterTimeLimit: seconds * 1000 * SCALE,
+    ...(SCALE > 1 ? { endOnFailure: true } : {}),
+  };
 }

@@ -14,7 +14,20 @@ import fc from 'fast-check';
 import Koa from 'koa';
 import { z } from 'zod';
 import * as gpuframe from '../../src/index.js';
-import { col, createExecutor, DataFrameModel, ExecutionHandle, Executor, Expr, Frame, GroupBy, InvalidArgumentError, isGpuframeError, lit, when } from '../../src/index.js';
+import {
+  col,
+  createExecutor,
+  DataFrameModel,
+  ExecutionHandle,
+  Executor,
+  Expr,
+  Frame,
+  GroupBy,
+  InvalidArgumentError,
+  isGpuframeError,
+  lit,
+  when,
+} from '../../src/index.js';
 import * as gpuframeKoa from '../../src/koa/index.js';
 import { ExecutorLifecycle } from '../../src/koa/index.js';
 
@@ -22,26 +35,51 @@ import { ExecutorLifecycle } from '../../src/koa/index.js';
 
 type Accepts = (value: unknown) => boolean;
 
-const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.prototype.toString.call(v) === '[object Object]';
-const int = (min: number, max: number, infinite = false): Accepts => (v) => typeof v === 'number' && ((infinite && v === Infinity) || (Number.isInteger(v) && v >= min && v <= max));
-const ms = (infinite: boolean): Accepts => (v) => typeof v === 'number' && ((infinite && v === Infinity) || (v >= 0 && v <= 2 ** 31 - 1));
-const among = (...values: readonly unknown[]): Accepts => (v) => values.some((a) => Object.is(a, v));
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.prototype.toString.call(v) === '[object Object]';
+const int =
+  (min: number, max: number, infinite = false): Accepts =>
+  (v) =>
+    typeof v === 'number' && ((infinite && v === Infinity) || (Number.isInteger(v) && v >= min && v <= max));
+const ms =
+  (infinite: boolean): Accepts =>
+  (v) =>
+    typeof v === 'number' && ((infinite && v === Infinity) || (v >= 0 && v <= 2 ** 31 - 1));
+const among =
+  (...values: readonly unknown[]): Accepts =>
+  (v) =>
+    values.some((a) => Object.is(a, v));
 const bool: Accepts = (v) => typeof v === 'boolean';
 const str: Accepts = (v) => typeof v === 'string';
 const nonEmpty: Accepts = (v) => typeof v === 'string' && v.length > 0;
 const fn: Accepts = (v) => typeof v === 'function';
 const none: Accepts = () => false;
 const isExpr: Accepts = (v) => v instanceof Expr;
-const isLiteral: Accepts = (v) => v === null || ['number', 'bigint', 'string', 'boolean'].includes(typeof v) || (v instanceof Date && !Number.isNaN(v.getTime()));
+const isLiteral: Accepts = (v) =>
+  v === null || ['number', 'bigint', 'string', 'boolean'].includes(typeof v) || (v instanceof Date && !Number.isNaN(v.getTime()));
 // Array.from reads a sparse array's holes as undefined, where every() would skip them.
-const arrayOf = (item: Accepts, min = 0, distinct = false): Accepts => (v) => Array.isArray(v) && v.length >= min && Array.from(v).every(item) && (!distinct || new Set(v).size === v.length);
+const arrayOf =
+  (item: Accepts, min = 0, distinct = false): Accepts =>
+  (v) =>
+    Array.isArray(v) && v.length >= min && Array.from(v).every(item) && (!distinct || new Set(v).size === v.length);
 const nameList: Accepts = (v) => nonEmpty(v) || arrayOf(nonEmpty, 1, true)(v);
-const orUndefined = (a: Accepts): Accepts => (v) => v === undefined || a(v);
-const record = (item: Accepts): Accepts => (v) => isPlain(v) && Object.entries(v).every(([k, x]) => k.length > 0 && item(x));
+const orUndefined =
+  (a: Accepts): Accepts =>
+  (v) =>
+    v === undefined || a(v);
+const record =
+  (item: Accepts): Accepts =>
+  (v) =>
+    isPlain(v) && Object.entries(v).every(([k, x]) => k.length > 0 && item(x));
 /** An options object: absent, or a plain object of known keys whose values (undefined meaning absent) pass their checks. */
-const optionsOf = (fields: Readonly<Record<string, Accepts>>): Accepts => (v) =>
-  v === undefined || (isPlain(v) && Object.keys(v).every((k) => Object.hasOwn(fields, k) && (v[k] === undefined || fields[k]!(v[k]))));
-const instance = (cls: abstract new (...args: never[]) => unknown): Accepts => (v) => v instanceof cls;
+const optionsOf =
+  (fields: Readonly<Record<string, Accepts>>): Accepts =>
+  (v) =>
+    v === undefined || (isPlain(v) && Object.keys(v).every((k) => Object.hasOwn(fields, k) && (v[k] === undefined || fields[k]!(v[k]))));
+const instance =
+  (cls: abstract new (...args: never[]) => unknown): Accepts =>
+  (v) =>
+    v instanceof cls;
 const signal = instance(AbortSignal);
 
 const INGEST: Record<string, Accepts> = {
@@ -83,7 +121,8 @@ const LIFECYCLE: Record<string, Accepts> = {
   signals: (v) => v === false || arrayOf((s) => CATCHABLE.has(s as string), 0, true)(v),
   exitOnSignal: bool,
   warmUp: bool,
-  logger: (v) => typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((l) => typeof (v as Record<string, unknown>)[l] === 'function'),
+  logger: (v) =>
+    typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((l) => typeof (v as Record<string, unknown>)[l] === 'function'),
 };
 const FORMATS = among('json', 'ndjson', 'arrow');
 const SEND: Record<string, Accepts> = {
@@ -127,10 +166,20 @@ interface Slot {
 }
 
 /** Slots for each field of an options object, plus the object itself. */
-function optionSlots(name: string, fields: Readonly<Record<string, Accepts>>, call: (options: unknown) => unknown, valid: Readonly<Record<string, fc.Arbitrary<unknown>>> = {}): Slot[] {
+function optionSlots(
+  name: string,
+  fields: Readonly<Record<string, Accepts>>,
+  call: (options: unknown) => unknown,
+  valid: Readonly<Record<string, fc.Arbitrary<unknown>>> = {},
+): Slot[] {
   return [
     { name, accepts: optionsOf(fields), call },
-    ...Object.entries(fields).map(([key, accepts]): Slot => ({ name: `${name}.${key}`, accepts: orUndefined(accepts), call: (v) => call({ [key]: v }), ...(valid[key] ? { valid: valid[key] } : {}) })),
+    ...Object.entries(fields).map(([key, accepts]): Slot => ({
+      name: `${name}.${key}`,
+      accepts: orUndefined(accepts),
+      call: (v) => call({ [key]: v }),
+      ...(valid[key] ? { valid: valid[key] } : {}),
+    })),
   ];
 }
 
@@ -138,12 +187,21 @@ function optionSlots(name: string, fields: Readonly<Record<string, Accepts>>, ca
 const extra = (name: string, call: (value: unknown) => unknown): Slot => ({ name: `${name} (extra argument)`, accepts: none, call });
 
 const someNames = fc.constantFrom('id', 'v', 's', 'nope');
-const ingestValid = { trustedMode: fc.constantFrom('off', 'shape_only', 'strict'), inputKeyMode: fc.constantFrom('aliases', 'names', 'both'), maxIssues: fc.integer({ min: 0, max: 100_000 }) };
+const ingestValid = {
+  trustedMode: fc.constantFrom('off', 'shape_only', 'strict'),
+  inputKeyMode: fc.constantFrom('aliases', 'names', 'both'),
+  maxIssues: fc.integer({ min: 0, max: 100_000 }),
+};
 
 const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   // The model factory and the statics of the class it makes.
   DataFrameModel: [
-    { name: 'DataFrameModel(shape)', accepts: (v) => isPlain(v) && Object.values(v).every((t) => typeof (t as { _zod?: { def?: { type?: unknown } } } | null)?._zod?.def?.type === 'string'), call: (v) => DataFrameModel(v as never), valid: fc.constant({ a: z.int32() }) },
+    {
+      name: 'DataFrameModel(shape)',
+      accepts: (v) => isPlain(v) && Object.values(v).every((t) => typeof (t as { _zod?: { def?: { type?: unknown } } } | null)?._zod?.def?.type === 'string'),
+      call: (v) => DataFrameModel(v as never),
+      valid: fc.constant({ a: z.int32() }),
+    },
     extra('DataFrameModel', (v) => (DataFrameModel as (...a: unknown[]) => unknown)({ a: z.int32() }, v)),
   ],
   'Model.fromColumns': optionSlots('fromColumns(options)', INGEST, (o) => Left.fromColumns({ id: [1], v: [1], s: ['x'] }, o as never), ingestValid),
@@ -153,7 +211,14 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
 
   // Frame verbs.
   'Frame.constructor': [{ name: 'new Frame(plan)', accepts: none, call: (v) => new Frame(v as never) }],
-  'Frame.select': [{ name: 'select(...columns)[0]', accepts: (v) => nonEmpty(v) || record(isExpr)(v), call: (v) => left.select(v as never), valid: fc.constantFrom('id', { x: col('v') }) }],
+  'Frame.select': [
+    {
+      name: 'select(...columns)[0]',
+      accepts: (v) => nonEmpty(v) || record(isExpr)(v),
+      call: (v) => left.select(v as never),
+      valid: fc.constantFrom('id', { x: col('v') }),
+    },
+  ],
   'Frame.withColumns': [
     { name: 'withColumns(exprs)', accepts: record(isExpr), call: (v) => left.withColumns(v as never), valid: fc.constant({ x: col('v').add(1) }) },
     { name: 'withColumns(exprs).x', accepts: isExpr, call: (v) => left.withColumns({ x: v } as never), valid: fc.constant(col('id')) },
@@ -166,9 +231,17 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   'Frame.sort': [
     { name: 'sort(by)', accepts: nameList, call: (v) => left.sort(v as never), valid: fc.constantFrom('id', ['v', 'id']) },
     // One sort key: a list of flags must have one flag.
-    ...optionSlots('sort(options)', { descending: (v) => bool(v) || (arrayOf(bool, 1)(v) && (v as unknown[]).length === 1), nullsLast: (v) => bool(v) || (arrayOf(bool, 1)(v) && (v as unknown[]).length === 1) }, (o) => left.sort(['id'], o as never), {
-      descending: fc.constantFrom(true, [true], [true, false], 'yes', 1),
-    }),
+    ...optionSlots(
+      'sort(options)',
+      {
+        descending: (v) => bool(v) || (arrayOf(bool, 1)(v) && (v as unknown[]).length === 1),
+        nullsLast: (v) => bool(v) || (arrayOf(bool, 1)(v) && (v as unknown[]).length === 1),
+      },
+      (o) => left.sort(['id'], o as never),
+      {
+        descending: fc.constantFrom(true, [true], [true, false], 'yes', 1),
+      },
+    ),
     extra('sort', (v) => (left.sort as (...a: unknown[]) => unknown)('id', {}, v)),
   ],
   'Frame.head': [
@@ -192,25 +265,57 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
       accepts: (v) =>
         isPlain(v) &&
         optionsOf({ on: nameList, leftOn: nameList, rightOn: nameList, how: among('inner', 'left', 'semi', 'anti'), suffix: nonEmpty })(v) &&
-        (v['on'] !== undefined ? v['leftOn'] === undefined && v['rightOn'] === undefined : v['leftOn'] !== undefined && v['rightOn'] !== undefined && [v['leftOn']].flat().length === [v['rightOn']].flat().length),
+        (v['on'] !== undefined
+          ? v['leftOn'] === undefined && v['rightOn'] === undefined
+          : v['leftOn'] !== undefined && v['rightOn'] !== undefined && [v['leftOn']].flat().length === [v['rightOn']].flat().length),
       call: (v) => left.join(right, v as never),
       valid: fc.constantFrom({ on: 'id' }, { leftOn: 'id', rightOn: 'id', how: 'left' }),
     },
     { name: 'join(options).on', accepts: nameList, call: (v) => left.join(right, { on: v } as never), valid: fc.constantFrom('id', ['id']) },
-    { name: 'join(options).leftOn', accepts: (v) => nameList(v) && [v].flat().length === 1, call: (v) => left.join(right, { leftOn: v, rightOn: 'id' } as never), valid: fc.constant('id') },
-    { name: 'join(options).rightOn', accepts: (v) => nameList(v) && [v].flat().length === 1, call: (v) => left.join(right, { leftOn: 'id', rightOn: v } as never), valid: fc.constant('id') },
-    { name: 'join(options).how', accepts: orUndefined(among('inner', 'left', 'semi', 'anti')), call: (v) => left.join(right, { on: 'id', how: v } as never), valid: fc.constantFrom('inner', 'left', 'semi', 'anti', 'full', 'right', 'cross', 'outer') },
-    { name: 'join(options).suffix', accepts: orUndefined(nonEmpty), call: (v) => left.join(left, { on: 'id', suffix: v } as never), valid: fc.constantFrom('_r', '') },
+    {
+      name: 'join(options).leftOn',
+      accepts: (v) => nameList(v) && [v].flat().length === 1,
+      call: (v) => left.join(right, { leftOn: v, rightOn: 'id' } as never),
+      valid: fc.constant('id'),
+    },
+    {
+      name: 'join(options).rightOn',
+      accepts: (v) => nameList(v) && [v].flat().length === 1,
+      call: (v) => left.join(right, { leftOn: 'id', rightOn: v } as never),
+      valid: fc.constant('id'),
+    },
+    {
+      name: 'join(options).how',
+      accepts: orUndefined(among('inner', 'left', 'semi', 'anti')),
+      call: (v) => left.join(right, { on: 'id', how: v } as never),
+      valid: fc.constantFrom('inner', 'left', 'semi', 'anti', 'full', 'right', 'cross', 'outer'),
+    },
+    {
+      name: 'join(options).suffix',
+      accepts: orUndefined(nonEmpty),
+      call: (v) => left.join(left, { on: 'id', suffix: v } as never),
+      valid: fc.constantFrom('_r', ''),
+    },
     extra('join', (v) => (left.join as (...a: unknown[]) => unknown)(right, { on: 'id' }, v)),
   ],
   'Frame.unique': [
-    { name: 'unique(subset)', accepts: orUndefined(arrayOf(nonEmpty, 1, true)), call: (v) => left.unique(v as never), valid: fc.constantFrom(['id'], [], ['id', 'id']) },
+    {
+      name: 'unique(subset)',
+      accepts: orUndefined(arrayOf(nonEmpty, 1, true)),
+      call: (v) => left.unique(v as never),
+      valid: fc.constantFrom(['id'], [], ['id', 'id']),
+    },
     extra('unique', (v) => (left.unique as (...a: unknown[]) => unknown)(['id'], v)),
   ],
   'Frame.rename': [
     {
       name: 'rename(mapping)',
-      accepts: (v) => record(nonEmpty)(v) && new Set(LEFT_COLUMNS.map((c) => (Object.hasOwn(v as object, c) ? (v as Record<string, unknown>)[c] : c))).size === LEFT_COLUMNS.length, call: (v) => left.rename(v as never), valid: fc.constantFrom({ id: 'key' }, { id: 'v' }) },
+      accepts: (v) =>
+        record(nonEmpty)(v) &&
+        new Set(LEFT_COLUMNS.map((c) => (Object.hasOwn(v as object, c) ? (v as Record<string, unknown>)[c] : c))).size === LEFT_COLUMNS.length,
+      call: (v) => left.rename(v as never),
+      valid: fc.constantFrom({ id: 'key' }, { id: 'v' }),
+    },
     extra('rename', (v) => (left.rename as (...a: unknown[]) => unknown)({}, v)),
   ],
   'Frame.drop': [{ name: 'drop(...columns)[0]', accepts: nonEmpty, call: (v) => left.drop(v as never), valid: someNames }],
@@ -220,32 +325,61 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
     (['collect', 'toColumns', 'toArrow', 'explainAnalyze'] as const).map((verb) => [
       `Frame.${verb}`,
       [
-        ...optionSlots(`${verb}(options)`, { executor: instance(Executor), signal }, (o) => left[verb](o as never), { executor: fc.constant(executor), signal: fc.constant(new AbortController().signal) }),
+        ...optionSlots(`${verb}(options)`, { executor: instance(Executor), signal }, (o) => left[verb](o as never), {
+          executor: fc.constant(executor),
+          signal: fc.constant(new AbortController().signal),
+        }),
         extra(verb, (v) => (left[verb] as (...a: unknown[]) => unknown)({}, v)),
       ],
     ]),
   ),
   'Frame.submit': [
-    { name: 'submit(options)', accepts: (v) => isPlain(v) && optionsOf({ executor: instance(Executor), signal })(v) && v['executor'] !== undefined, call: (v) => left.submit(v as never).result(), valid: fc.constant({ executor }) },
-    { name: 'submit(options).executor', accepts: instance(Executor), call: (v) => left.submit({ executor: v } as never).result(), valid: fc.constant(executor) },
+    {
+      name: 'submit(options)',
+      accepts: (v) => isPlain(v) && optionsOf({ executor: instance(Executor), signal })(v) && v['executor'] !== undefined,
+      call: (v) => left.submit(v as never).result(),
+      valid: fc.constant({ executor }),
+    },
+    {
+      name: 'submit(options).executor',
+      accepts: instance(Executor),
+      call: (v) => left.submit({ executor: v } as never).result(),
+      valid: fc.constant(executor),
+    },
     { name: 'submit(options).signal', accepts: orUndefined(signal), call: (v) => left.submit({ executor, signal: v } as never).result() },
   ],
-  'Frame.stream': optionSlots('stream(options)', { executor: instance(Executor), signal, batchSize: int(1, 2 ** 24) }, (o) => left.stream(o as never), { batchSize: fc.integer({ min: -2, max: 2 ** 24 + 2 }) }),
+  'Frame.stream': optionSlots('stream(options)', { executor: instance(Executor), signal, batchSize: int(1, 2 ** 24) }, (o) => left.stream(o as never), {
+    batchSize: fc.integer({ min: -2, max: 2 ** 24 + 2 }),
+  }),
 
   'GroupBy.constructor': [{ name: 'new GroupBy(plan)', accepts: none, call: (v) => new GroupBy(v as never, []) }],
   'GroupBy.agg': [
     // An output may not take the key's name.
-    { name: 'agg(aggs)', accepts: (v) => record(isExpr)(v) && !Object.hasOwn(v as object, 'id'), call: (v) => left.groupBy('id').agg(v as never), valid: fc.constantFrom({ n: col('v').sum() }, { id: col('v').sum() }) },
+    {
+      name: 'agg(aggs)',
+      accepts: (v) => record(isExpr)(v) && !Object.hasOwn(v as object, 'id'),
+      call: (v) => left.groupBy('id').agg(v as never),
+      valid: fc.constantFrom({ n: col('v').sum() }, { id: col('v').sum() }),
+    },
     { name: 'agg(aggs).n', accepts: isExpr, call: (v) => left.groupBy('id').agg({ n: v } as never), valid: fc.constantFrom(col('v').sum(), col('v')) },
   ],
-  'GroupBy.head': [{ name: 'groupBy(...).head(n)', accepts: orUndefined(int(0, Number.MAX_SAFE_INTEGER)), call: (v) => left.groupBy('id').head(v as never), valid: fc.nat() }],
+  'GroupBy.head': [
+    { name: 'groupBy(...).head(n)', accepts: orUndefined(int(0, Number.MAX_SAFE_INTEGER)), call: (v) => left.groupBy('id').head(v as never), valid: fc.nat() },
+  ],
 
   // Expressions.
   col: [{ name: 'col(name)', accepts: nonEmpty, call: (v) => col(v as never) }],
   lit: [{ name: 'lit(value)', accepts: isLiteral, call: (v) => lit(v as never) }],
   when: [{ name: 'when(condition)', accepts: isExpr, call: (v) => when(v as never), valid: fc.constant(col('v').gt(1)) }],
   coalesce: [{ name: 'coalesce(...exprs)[0]', accepts: isExpr, call: (v) => gpuframe.coalesce(v as never), valid: fc.constant(col('v')) }],
-  'Expr.constructor': [{ name: 'new Expr(node)', accepts: (v) => isPlain(v) && among('col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'agg')(v['kind']), call: (v) => new Expr(v as never), valid: fc.constant({ kind: 'col', name: 'v' }) }],
+  'Expr.constructor': [
+    {
+      name: 'new Expr(node)',
+      accepts: (v) => isPlain(v) && among('col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'agg')(v['kind']),
+      call: (v) => new Expr(v as never),
+      valid: fc.constant({ kind: 'col', name: 'v' }),
+    },
+  ],
   ...Object.fromEntries(
     (['add', 'sub', 'mul', 'div', 'mod', 'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or'] as const).map((op) => [
       `Expr.${op}`,
@@ -257,44 +391,111 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
     { name: 'between(low)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => col('v').between(v as never, 1) },
     { name: 'between(high)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => col('v').between(1, v as never) },
   ],
-  'Expr.cast': [{ name: 'cast(to)', accepts: among('int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'), call: (v) => col('v').cast(v as never), valid: fc.constantFrom('int32', 'float64', 'float', 'string') }],
-  'Expr.round': [{ name: 'round(decimals)', accepts: orUndefined(int(0, 15)), call: (v) => col('v').round(v as never), valid: fc.integer({ min: -1, max: 16 }) }],
+  'Expr.cast': [
+    {
+      name: 'cast(to)',
+      accepts: among('int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'),
+      call: (v) => col('v').cast(v as never),
+      valid: fc.constantFrom('int32', 'float64', 'float', 'string'),
+    },
+  ],
+  'Expr.round': [
+    { name: 'round(decimals)', accepts: orUndefined(int(0, 15)), call: (v) => col('v').round(v as never), valid: fc.integer({ min: -1, max: 16 }) },
+  ],
   ...Object.fromEntries(
-    (['startsWith', 'endsWith', 'contains'] as const).map((op) => [`Expr.${op}`, [{ name: `${op}(pattern)`, accepts: str, call: (v: unknown) => col('s')[op](v as never) }]]),
+    (['startsWith', 'endsWith', 'contains'] as const).map((op) => [
+      `Expr.${op}`,
+      [{ name: `${op}(pattern)`, accepts: str, call: (v: unknown) => col('s')[op](v as never) }],
+    ]),
   ),
   'Expr.corr': [{ name: 'corr(other)', accepts: isExpr, call: (v) => col('v').corr(v as never), valid: fc.constant(col('id')) }],
   'WhenBuilder.then': [{ name: 'when(...).then(value)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => when(col('v').gt(1)).then(v as never) }],
-  'ChainedWhen.when': [{ name: 'when(...).when(condition)', accepts: isExpr, call: (v) => when(col('v').gt(1)).then(1).when(v as never) }],
-  'ChainedWhen.otherwise': [{ name: 'when(...).otherwise(value)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => when(col('v').gt(1)).then(1).otherwise(v as never) }],
+  'ChainedWhen.when': [
+    {
+      name: 'when(...).when(condition)',
+      accepts: isExpr,
+      call: (v) =>
+        when(col('v').gt(1))
+          .then(1)
+          .when(v as never),
+    },
+  ],
+  'ChainedWhen.otherwise': [
+    {
+      name: 'when(...).otherwise(value)',
+      accepts: (v) => isExpr(v) || isLiteral(v),
+      call: (v) =>
+        when(col('v').gt(1))
+          .then(1)
+          .otherwise(v as never),
+    },
+  ],
 
   // Executors.
   createExecutor: [
     // Every field but maxWorkers, on an executor without a pool (maxWorkers 0); the object itself and
     // maxWorkers are checked only with values that are refused, since accepted ones start threads.
-    ...optionSlots('createExecutor(options)', Object.fromEntries(Object.entries(EXECUTOR).filter(([k]) => k !== 'maxWorkers')), (o) => createExecutor({ maxWorkers: 0, ...(o as object) }).close(), {
-      morselRows: fc.integer({ min: -1, max: 2 ** 20 + 1 }),
-      backend: fc.constantFrom('cpu', 'gpu', 'CPU'),
-    }).slice(1),
-    { name: 'createExecutor(options)', accepts: (v) => v === undefined || (isPlain(v) && Object.keys(v).length === 0), call: (v) => createExecutor(v as never).close(), onlyRejected: true },
-    { name: 'createExecutor(options).maxWorkers', accepts: orUndefined(EXECUTOR['maxWorkers']!), call: (v) => createExecutor({ maxWorkers: v } as never).close(), onlyRejected: true },
+    ...optionSlots(
+      'createExecutor(options)',
+      Object.fromEntries(Object.entries(EXECUTOR).filter(([k]) => k !== 'maxWorkers')),
+      (o) => createExecutor({ maxWorkers: 0, ...(o as object) }).close(),
+      {
+        morselRows: fc.integer({ min: -1, max: 2 ** 20 + 1 }),
+        backend: fc.constantFrom('cpu', 'gpu', 'CPU'),
+      },
+    ).slice(1),
+    {
+      name: 'createExecutor(options)',
+      accepts: (v) => v === undefined || (isPlain(v) && Object.keys(v).length === 0),
+      call: (v) => createExecutor(v as never).close(),
+      onlyRejected: true,
+    },
+    {
+      name: 'createExecutor(options).maxWorkers',
+      accepts: orUndefined(EXECUTOR['maxWorkers']!),
+      call: (v) => createExecutor({ maxWorkers: v } as never).close(),
+      onlyRejected: true,
+    },
   ],
-  'Executor.constructor': [{ name: 'createExecutor(options).backend', accepts: orUndefined(EXECUTOR['backend']!), call: (v) => new Executor({ backend: v, maxWorkers: 0 } as never).close() }],
+  'Executor.constructor': [
+    {
+      name: 'createExecutor(options).backend',
+      accepts: orUndefined(EXECUTOR['backend']!),
+      call: (v) => new Executor({ backend: v, maxWorkers: 0 } as never).close(),
+    },
+  ],
   'Executor.engineOptions': optionSlots('engineOptions(options)', { signal, timings: instance(Map) }, (o) => executor.engineOptions(o as never)),
   'Executor.execute': [
     { name: 'execute(plan)', accepts: (v) => isPlain(v) && Array.isArray(v['schema']), call: (v) => executor.execute(v as never), onlyRejected: true },
     ...optionSlots('execute(options)', { signal, timings: instance(Map) }, (o) => executor.execute(left.plan, o as never)),
   ],
   'Executor.submit': [
-    { name: 'submit(job)', accepts: fn, call: (v) => executor.submit(v as never).result().catch(() => undefined), valid: fc.constant(async () => 1) },
+    {
+      name: 'submit(job)',
+      accepts: fn,
+      call: (v) =>
+        executor
+          .submit(v as never)
+          .result()
+          .catch(() => undefined),
+      valid: fc.constant(async () => 1),
+    },
     ...optionSlots('submit(options)', { signal }, (o) => executor.submit(async () => 1, o as never).result()),
   ],
-  'Executor.close': optionSlots('close(options)', { cancelAfterMs: ms(true) }, (o) => createExecutor({ maxWorkers: 0 }).close(o as never), { cancelAfterMs: fc.constantFrom(0, 1.5, 2 ** 31 - 1, 2 ** 31, Infinity, -1, Number.NaN) }),
+  'Executor.close': optionSlots('close(options)', { cancelAfterMs: ms(true) }, (o) => createExecutor({ maxWorkers: 0 }).close(o as never), {
+    cancelAfterMs: fc.constantFrom(0, 1.5, 2 ** 31 - 1, 2 ** 31, Infinity, -1, Number.NaN),
+  }),
   'Executor.stats': [extra('stats', (v) => (executor.stats as (...a: unknown[]) => unknown).call(executor, v))],
   'Executor.warmUp': [extra('warmUp', (v) => (executor.warmUp as (...a: unknown[]) => unknown).call(executor, v))],
   'Executor.gpuDevice': [extra('gpuDevice', (v) => (executor.gpuDevice as (...a: unknown[]) => unknown).call(executor, v))],
   'ExecutionHandle.constructor': [
     { name: 'new ExecutionHandle(id)', accepts: str, call: (v) => new ExecutionHandle(v as never, async () => 1) },
-    { name: 'new ExecutionHandle(start)', accepts: fn, call: (v) => new ExecutionHandle('job', v as never).result().catch(() => undefined), valid: fc.constant(async () => 1) },
+    {
+      name: 'new ExecutionHandle(start)',
+      accepts: fn,
+      call: (v) => new ExecutionHandle('job', v as never).result().catch(() => undefined),
+      valid: fc.constant(async () => 1),
+    },
     { name: 'new ExecutionHandle(signal)', accepts: orUndefined(signal), call: (v) => new ExecutionHandle('job', async () => 1, v as never) },
   ],
 
@@ -314,29 +515,63 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
     { name: 'onShutdown(hook)', accepts: fn, call: (v) => new ExecutorLifecycle(new Koa(), {}).onShutdown('hook', v as never) },
   ],
   'ExecutorLifecycle.idle': [{ name: 'idle(timeoutMs)', accepts: orUndefined(ms(true)), call: (v) => new ExecutorLifecycle(new Koa(), {}).idle(v as never) }],
-  'ExecutorLifecycle.shutdown': [{ name: 'shutdown(reason)', accepts: orUndefined((v) => str(v) && (v as string).length <= 1000), call: (v) => new ExecutorLifecycle(new Koa(), { signals: false, logger }).shutdown(v as never) }],
-  'ExecutorLifecycle.reserveTask': [extra('reserveTask', (v) => (ExecutorLifecycle.prototype.reserveTask as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v))],
-  'ExecutorLifecycle.hurry': [extra('hurry', (v) => (ExecutorLifecycle.prototype.hurry as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v))],
-  'ExecutorLifecycle.start': [extra('start', (v) => (ExecutorLifecycle.prototype.start as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v))],
+  'ExecutorLifecycle.shutdown': [
+    {
+      name: 'shutdown(reason)',
+      accepts: orUndefined((v) => str(v) && (v as string).length <= 1000),
+      call: (v) => new ExecutorLifecycle(new Koa(), { signals: false, logger }).shutdown(v as never),
+    },
+  ],
+  'ExecutorLifecycle.reserveTask': [
+    extra('reserveTask', (v) => (ExecutorLifecycle.prototype.reserveTask as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v)),
+  ],
+  'ExecutorLifecycle.hurry': [
+    extra('hurry', (v) => (ExecutorLifecycle.prototype.hurry as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v)),
+  ],
+  'ExecutorLifecycle.start': [
+    extra('start', (v) => (ExecutorLifecycle.prototype.start as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v)),
+  ],
   getExecutor: [{ name: 'getExecutor(ctx)', accepts: none, call: (v) => gpuframeKoa.getExecutor(v as never) }],
   lifecycleOf: [{ name: 'lifecycleOf(app)', accepts: none, call: (v) => gpuframeKoa.lifecycleOf(v as never) }],
   columnarBody: [
     { name: 'columnarBody(Model)', accepts: none, call: (v) => gpuframeKoa.columnarBody(v as never) },
-    ...optionSlots('columnarBody(options)', { limit: int(1, (await import('node:buffer')).constants.MAX_LENGTH), ...INGEST }, (o) => gpuframeKoa.columnarBody(Left, o as never), ingestValid),
+    ...optionSlots(
+      'columnarBody(options)',
+      { limit: int(1, (await import('node:buffer')).constants.MAX_LENGTH), ...INGEST },
+      (o) => gpuframeKoa.columnarBody(Left, o as never),
+      ingestValid,
+    ),
   ],
   rowsBody: [
     { name: 'rowsBody(Model)', accepts: none, call: (v) => gpuframeKoa.rowsBody(v as never) },
-    ...optionSlots('rowsBody(options)', { limit: int(1, (await import('node:buffer')).constants.MAX_LENGTH), ...INGEST }, (o) => gpuframeKoa.rowsBody(Left, o as never), { limit: fc.constantFrom(0, 1, 2 ** 53, 2 ** 40, 1.5) }),
+    ...optionSlots(
+      'rowsBody(options)',
+      { limit: int(1, (await import('node:buffer')).constants.MAX_LENGTH), ...INGEST },
+      (o) => gpuframeKoa.rowsBody(Left, o as never),
+      { limit: fc.constantFrom(0, 1, 2 ** 53, 2 ** 40, 1.5) },
+    ),
   ],
   readBody: [
     { name: 'readBody(ctx)', accepts: none, call: (v) => gpuframeKoa.readBody(v as never) },
     // Accepted limits would wait for a body that never comes: only refused ones are called.
-    { name: 'readBody(options).limit', accepts: orUndefined(int(1, (await import('node:buffer')).constants.MAX_LENGTH)), call: (v) => gpuframeKoa.readBody(koaContext(), { limit: v } as never), onlyRejected: true },
+    {
+      name: 'readBody(options).limit',
+      accepts: orUndefined(int(1, (await import('node:buffer')).constants.MAX_LENGTH)),
+      call: (v) => gpuframeKoa.readBody(koaContext(), { limit: v } as never),
+      onlyRejected: true,
+    },
   ],
-  parseJson: [{ name: 'parseJson(bytes)', accepts: instance(Uint8Array), call: (v) => gpuframeKoa.parseJson(v as never), valid: fc.constant(Buffer.from('[1]')) }],
+  parseJson: [
+    { name: 'parseJson(bytes)', accepts: instance(Uint8Array), call: (v) => gpuframeKoa.parseJson(v as never), valid: fc.constant(Buffer.from('[1]')) },
+  ],
   requireMediaType: [
     { name: 'requireMediaType(ctx)', accepts: none, call: (v) => gpuframeKoa.requireMediaType(v as never, ['application/json']) },
-    { name: 'requireMediaType(accepted)', accepts: arrayOf(nonEmpty, 1), call: (v) => gpuframeKoa.requireMediaType(koaContext(), v as never), valid: fc.constant(['application/json']) },
+    {
+      name: 'requireMediaType(accepted)',
+      accepts: arrayOf(nonEmpty, 1),
+      call: (v) => gpuframeKoa.requireMediaType(koaContext(), v as never),
+      valid: fc.constant(['application/json']),
+    },
   ],
   arrowFrame: [
     { name: 'arrowFrame(Model)', accepts: none, call: (v) => gpuframeKoa.arrowFrame(v as never, new Uint8Array(0), {}) },
@@ -351,29 +586,62 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
     { name: 'afterResponse(ctx)', accepts: none, call: (v) => gpuframeKoa.afterResponse(v as never, () => undefined) },
     { name: 'afterResponse(task)', accepts: fn, call: (v) => gpuframeKoa.afterResponse(koaContext(), v as never) },
     // A string is the task's name.
-    { name: 'afterResponse(options)', accepts: (v) => str(v) || optionsOf({ name: str, onAbandon: fn })(v), call: (v) => gpuframeKoa.afterResponse(koaContext(), () => undefined, v as never) },
-    ...optionSlots('afterResponse(options)', { name: str, onAbandon: fn }, (o) => gpuframeKoa.afterResponse(koaContext(), () => undefined, o as never)).slice(1),
+    {
+      name: 'afterResponse(options)',
+      accepts: (v) => str(v) || optionsOf({ name: str, onAbandon: fn })(v),
+      call: (v) => gpuframeKoa.afterResponse(koaContext(), () => undefined, v as never),
+    },
+    ...optionSlots('afterResponse(options)', { name: str, onAbandon: fn }, (o) => gpuframeKoa.afterResponse(koaContext(), () => undefined, o as never)).slice(
+      1,
+    ),
   ],
   pendingTasks: [{ name: 'pendingTasks(app)', accepts: none, call: (v) => gpuframeKoa.pendingTasks(v as never) }],
-  requestId: optionSlots('requestId(options)', { header: (v) => typeof v === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/.test(v), generate: fn }, (o) => gpuframeKoa.requestId(o as never), { header: fc.constantFrom('X-Request-ID', 'X Request', '', 'x'.repeat(101)) }),
+  requestId: optionSlots(
+    'requestId(options)',
+    { header: (v) => typeof v === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/.test(v), generate: fn },
+    (o) => gpuframeKoa.requestId(o as never),
+    { header: fc.constantFrom('X-Request-ID', 'X Request', '', 'x'.repeat(101)) },
+  ),
   requestLog: [extra('requestLog', (v) => (gpuframeKoa.requestLog as (...a: unknown[]) => unknown)(v))],
-  jsonLogger: optionSlots('jsonLogger(options)', { level: among('debug', 'info', 'warn', 'error'), write: fn, base: isPlain }, (o) => gpuframeKoa.jsonLogger(o as never), { level: fc.constantFrom('info', 'warning', 'INFO') }),
+  jsonLogger: optionSlots(
+    'jsonLogger(options)',
+    { level: among('debug', 'info', 'warn', 'error'), write: fn, base: isPlain },
+    (o) => gpuframeKoa.jsonLogger(o as never),
+    { level: fc.constantFrom('info', 'warning', 'INFO') },
+  ),
   setLogger: [
     { name: 'setLogger(app)', accepts: none, call: (v) => gpuframeKoa.setLogger(v as never, logger) },
     { name: 'setLogger(logger)', accepts: LIFECYCLE['logger']!, call: (v) => gpuframeKoa.setLogger(new Koa(), v as never), valid: fc.constant(logger) },
   ],
   sendFrame: [
     { name: 'sendFrame(ctx)', accepts: none, call: (v) => gpuframeKoa.sendFrame(v as never, left) },
-    { name: 'sendFrame(source)', accepts: (v) => v instanceof Frame || arrow.util.isArrowTable(v) || (typeof v === 'object' && v !== null && (Symbol.asyncIterator in v || Symbol.iterator in v)), call: (v) => gpuframeKoa.sendFrame(koaContext(), v as never).catch((e: unknown) => (e instanceof InvalidArgumentError ? Promise.reject(e) : undefined)), onlyRejected: true },
-    ...optionSlots('sendFrame(options)', SEND, (o) => gpuframeKoa.sendFrame(koaContext(), left, o as never), { batchSize: fc.integer({ min: -1, max: 3 }), status: fc.integer({ min: 100, max: 700 }), format: fc.constantFrom('json', 'csv') }),
+    {
+      name: 'sendFrame(source)',
+      accepts: (v) =>
+        v instanceof Frame || arrow.util.isArrowTable(v) || (typeof v === 'object' && v !== null && (Symbol.asyncIterator in v || Symbol.iterator in v)),
+      call: (v) => gpuframeKoa.sendFrame(koaContext(), v as never).catch((e: unknown) => (e instanceof InvalidArgumentError ? Promise.reject(e) : undefined)),
+      onlyRejected: true,
+    },
+    ...optionSlots('sendFrame(options)', SEND, (o) => gpuframeKoa.sendFrame(koaContext(), left, o as never), {
+      batchSize: fc.integer({ min: -1, max: 3 }),
+      status: fc.integer({ min: 100, max: 700 }),
+      format: fc.constantFrom('json', 'csv'),
+    }),
   ],
   negotiateFormat: [
     { name: 'negotiateFormat(ctx)', accepts: none, call: (v) => gpuframeKoa.negotiateFormat(v as never) },
-    { name: 'negotiateFormat(available)', accepts: orUndefined(arrayOf(FORMATS, 1, true)), call: (v) => gpuframeKoa.negotiateFormat(koaContext(), v as never), valid: fc.constantFrom(['json'], [], ['csv'], ['json', 'json']) },
+    {
+      name: 'negotiateFormat(available)',
+      accepts: orUndefined(arrayOf(FORMATS, 1, true)),
+      call: (v) => gpuframeKoa.negotiateFormat(koaContext(), v as never),
+      valid: fc.constantFrom(['json'], [], ['csv'], ['json', 'json']),
+    },
   ],
   columnarJsonSchema: [
     { name: 'columnarJsonSchema(Model)', accepts: none, call: (v) => gpuframeKoa.columnarJsonSchema(v as never) },
-    ...optionSlots('columnarJsonSchema(options)', { inputKeyMode: INGEST['inputKeyMode']! }, (o) => gpuframeKoa.columnarJsonSchema(Left, o as never), { inputKeyMode: fc.constantFrom('alias', 'names', 'both') }),
+    ...optionSlots('columnarJsonSchema(options)', { inputKeyMode: INGEST['inputKeyMode']! }, (o) => gpuframeKoa.columnarJsonSchema(Left, o as never), {
+      inputKeyMode: fc.constantFrom('alias', 'names', 'both'),
+    }),
   ],
 };
 
@@ -386,12 +654,58 @@ const NO_OPTIONS: Readonly<Record<string, string>> = {
   isGpuframeError: 'takes any value: it is a type guard',
   // Expression methods without arguments: a fluent chain (col('x').sum()); their arity is not checked.
   ...Object.fromEntries(
-    ['neg', 'not', 'isNull', 'isNotNull', 'abs', 'floor', 'ceil', 'lower', 'upper', 'length', 'count', 'countAll', 'sum', 'mean', 'min', 'max', 'median', 'std', 'var', 'first', 'last', 'nUnique'].map((m) => [`Expr.${m}`, 'takes no arguments']),
+    [
+      'neg',
+      'not',
+      'isNull',
+      'isNotNull',
+      'abs',
+      'floor',
+      'ceil',
+      'lower',
+      'upper',
+      'length',
+      'count',
+      'countAll',
+      'sum',
+      'mean',
+      'min',
+      'max',
+      'median',
+      'std',
+      'var',
+      'first',
+      'last',
+      'nUnique',
+    ].map((m) => [`Expr.${m}`, 'takes no arguments']),
   ),
   // TypeScript-private helpers: every public method that reaches them checks its arguments first.
   ...Object.fromEntries(['Expr.binary', 'Expr.unary', 'Expr.aggregate', 'Expr.match'].map((m) => [m, 'private helper'])),
-  ...Object.fromEntries(['Executor.run', 'Executor.handoffRows', 'Executor.deviceFor', 'Executor.noDevice', 'Executor.acquire', 'Executor.deviceLost', 'Executor.withStop', 'Executor.track'].map((m) => [m, 'private helper'])),
-  ...Object.fromEntries(['ExecutorLifecycle.begin', 'ExecutorLifecycle.create', 'ExecutorLifecycle.drainAndClose', 'ExecutorLifecycle.installSignals', 'ExecutorLifecycle.removeSignals', 'ExecutorLifecycle.applyTimeouts', 'ExecutorLifecycle.createServer', 'ExecutorLifecycle.endUploads', 'ExecutorLifecycle.until'].map((m) => [m, 'private helper'])),
+  ...Object.fromEntries(
+    [
+      'Executor.run',
+      'Executor.handoffRows',
+      'Executor.deviceFor',
+      'Executor.noDevice',
+      'Executor.acquire',
+      'Executor.deviceLost',
+      'Executor.withStop',
+      'Executor.track',
+    ].map((m) => [m, 'private helper']),
+  ),
+  ...Object.fromEntries(
+    [
+      'ExecutorLifecycle.begin',
+      'ExecutorLifecycle.create',
+      'ExecutorLifecycle.drainAndClose',
+      'ExecutorLifecycle.installSignals',
+      'ExecutorLifecycle.removeSignals',
+      'ExecutorLifecycle.applyTimeouts',
+      'ExecutorLifecycle.createServer',
+      'ExecutorLifecycle.endUploads',
+      'ExecutorLifecycle.until',
+    ].map((m) => [m, 'private helper']),
+  ),
   'ExecutorLifecycle.middleware': 'takes no arguments; returns the middleware',
   'ExecutorLifecycle.stats': 'takes no arguments',
   'ExecutionHandle.done': 'takes no arguments',
@@ -407,15 +721,105 @@ const isErrorClass = (value: unknown): boolean => typeof value === 'function' &&
 // --- Wrong values ----------------------------------------------------------------------------------
 
 const awkward = fc.constantFrom<unknown>(
-  undefined, null, true, false, 0, -0, 1, -1, 0.5, 1.5, 5, 15, 16, 255, 256, 257, 2 ** 20 + 1, 2 ** 24 + 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 1e308, -1e308,
-  Number.NaN, Infinity, -Infinity, Number.MIN_VALUE, 10n, -1n,
-  '', ' ', 'id', 'v', 'nope', 'inner', 'left', 'semi', 'anti', 'full', 'right', 'cross', 'outer', 'INNER', 'inner ', 'cpu', 'auto', 'off', 'strict', 'json', 'SIGTERM', '5', 'NaN', 'x'.repeat(5000),
-  Symbol('s'), () => 1, async () => 1, [], [''], ['id'], ['id', 'id'], [1], [true], [null], [undefined], {}, { bogus: 1 }, { on: 'id', bogus: 1 }, Object.create(null), new Date(0), new Date(Number.NaN),
-  new Map(), new Set(), new Uint8Array(2), new ArrayBuffer(2), /x/, new Error('e'), Promise.resolve(1), new AbortController().signal, col('v'), col('v').sum(), lit(1),
+  undefined,
+  null,
+  true,
+  false,
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  1.5,
+  5,
+  15,
+  16,
+  255,
+  256,
+  257,
+  2 ** 20 + 1,
+  2 ** 24 + 1,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  2 ** 53 + 2,
+  1e308,
+  -1e308,
+  Number.NaN,
+  Infinity,
+  -Infinity,
+  Number.MIN_VALUE,
+  10n,
+  -1n,
+  '',
+  ' ',
+  'id',
+  'v',
+  'nope',
+  'inner',
+  'left',
+  'semi',
+  'anti',
+  'full',
+  'right',
+  'cross',
+  'outer',
+  'INNER',
+  'inner ',
+  'cpu',
+  'auto',
+  'off',
+  'strict',
+  'json',
+  'SIGTERM',
+  '5',
+  'NaN',
+  'x'.repeat(5000),
+  Symbol('s'),
+  () => 1,
+  async () => 1,
+  [],
+  [''],
+  ['id'],
+  ['id', 'id'],
+  [1],
+  [true],
+  [null],
+  [undefined],
+  {},
+  { bogus: 1 },
+  { on: 'id', bogus: 1 },
+  Object.create(null),
+  new Date(0),
+  new Date(Number.NaN),
+  new Map(),
+  new Set(),
+  new Uint8Array(2),
+  new ArrayBuffer(2),
+  /x/,
+  new Error('e'),
+  Promise.resolve(1),
+  new AbortController().signal,
+  col('v'),
+  col('v').sum(),
+  lit(1),
 );
 const junk = fc.oneof(
   { weight: 4, arbitrary: awkward },
-  { weight: 2, arbitrary: fc.anything({ maxDepth: 2, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withNullPrototype: true, withSparseArray: true }) },
+  {
+    weight: 2,
+    arbitrary: fc.anything({
+      maxDepth: 2,
+      withBigInt: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withNullPrototype: true,
+      withSparseArray: true,
+    }),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
   { weight: 1, arbitrary: fc.double() },
   { weight: 1, arbitrary: fc.integer({ min: -300, max: 300 }) },
@@ -444,12 +848,21 @@ describe('options: wrong values from plain JavaScript', () => {
           if (accepted && slot.onlyRejected) return;
           const error = await outcome(() => slot.call(value));
           if (!accepted) {
-            assert.ok(error instanceof InvalidArgumentError, `${slot.name}: ${fc.stringify(value)} should be refused with InvalidArgumentError, got ${error === null ? 'a result' : String((error as Error).stack ?? error)}`);
+            assert.ok(
+              error instanceof InvalidArgumentError,
+              `${slot.name}: ${fc.stringify(value)} should be refused with InvalidArgumentError, got ${error === null ? 'a result' : String((error as Error).stack ?? error)}`,
+            );
             assert.ok(error instanceof TypeError && isGpuframeError(error) && error.status === 400 && error.code === 'invalid_argument');
             assert.ok(error.message.length < 600, `${slot.name}: the message is not bounded (${error.message.length} characters)`);
           } else if (error !== null) {
-            assert.ok(!(error instanceof InvalidArgumentError), `${slot.name}: ${fc.stringify(value)} is accepted but was refused: ${(error as Error).message}`);
-            assert.ok(isGpuframeError(error), `${slot.name}: ${fc.stringify(value)} is accepted but failed with an untyped ${String((error as Error).stack ?? error)}`);
+            assert.ok(
+              !(error instanceof InvalidArgumentError),
+              `${slot.name}: ${fc.stringify(value)} is accepted but was refused: ${(error as Error).message}`,
+            );
+            assert.ok(
+              isGpuframeError(error),
+              `${slot.name}: ${fc.stringify(value)} is accepted but failed with an untyped ${String((error as Error).stack ?? error)}`,
+            );
           }
         }),
         { numRuns: RUNS_PER_SLOT, includeErrorInReport: true },

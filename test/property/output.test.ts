@@ -53,8 +53,11 @@ describe('stream, toColumns and toArrow', () => {
 
         const columns = await frame.toColumns(options);
         assert.deepEqual(Object.keys(columns), frame.columns, `toColumns names: ${label}`);
-        const fromColumns = collected.rows.map((_, i) => Object.fromEntries(frame.columns.map((name) => [name, (columns as Record<string, unknown[]>)[name]![i]])));
-        for (const name of frame.columns) assert.equal((columns as Record<string, unknown[]>)[name]!.length, collected.rows.length, `toColumns length of ${name}: ${label}`);
+        const fromColumns = collected.rows.map((_, i) =>
+          Object.fromEntries(frame.columns.map((name) => [name, (columns as Record<string, unknown[]>)[name]![i]])),
+        );
+        for (const name of frame.columns)
+          assert.equal((columns as Record<string, unknown[]>)[name]!.length, collected.rows.length, `toColumns length of ${name}: ${label}`);
         assertRowsMatch(fromColumns, collected, `toColumns: ${label}`);
 
         const table2 = await frame.toArrow(options);

@@ -54,7 +54,10 @@ describe('the comparison itself', () => {
   it('widens the tolerance only for cells whose value depends on summation order', () => {
     // Σ|x| ≈ 2^54 with an exact sum of 3: the order-dependent error can reach units.
     const near = [2 ** 53, 3, -(2 ** 53)];
-    const sum = new RefFrame([{ name: 'x', dtype: 'float64' }], near.map((x) => ({ x }))).agg({ s: col('x').sum(), n: countRows() });
+    const sum = new RefFrame(
+      [{ name: 'x', dtype: 'float64' }],
+      near.map((x) => ({ x })),
+    ).agg({ s: col('x').sum(), n: countRows() });
     assert.ok(slackOf(sum.rows[0]!, 's') >= 1);
     assert.equal(slackOf(sum.rows[0]!, 'n'), 0);
     assertRowsMatch([{ s: 4, n: 3 }], sum, 'within the order bound');

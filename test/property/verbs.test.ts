@@ -36,7 +36,10 @@ function joinedFields(join: Step, left: readonly RefField[]): readonly RefField[
   }
 }
 
-const record = (exprs: Record<string, Expr>): string => `{ ${Object.entries(exprs).map(([k, e]) => `${k}: ${showNode(e.node)}`).join(', ')} }`;
+const record = (exprs: Record<string, Expr>): string =>
+  `{ ${Object.entries(exprs)
+    .map(([k, e]) => `${k}: ${showNode(e.node)}`)
+    .join(', ')} }`;
 
 describe('expressions', () => {
   it('withColumns of random expressions of every category evaluates as the reference does', async () => {
@@ -94,7 +97,9 @@ describe('sort', () => {
         const by = ch.some(names, 3);
         const flags = (): boolean | boolean[] => (ch.chance(50) ? ch.chance(50) : by.map(() => ch.chance(50)));
         const options = { descending: flags(), nullsLast: flags() };
-        const steps: Step[] = [{ text: `sort(${JSON.stringify(by)}, ${JSON.stringify(options)})`, frame: (f) => f.sort(by, options), ref: (r) => r.sort(by, options) }];
+        const steps: Step[] = [
+          { text: `sort(${JSON.stringify(by)}, ${JSON.stringify(options)})`, frame: (f) => f.sort(by, options), ref: (r) => r.sort(by, options) },
+        ];
         if (ch.chance(30)) {
           const n = ch.int(0, 10);
           steps.push({ text: `head(${n})`, frame: (f) => f.head(n), ref: (r) => r.head(n) });
@@ -113,7 +118,12 @@ describe('groupBy and agg', () => {
         const ch = new Chooser(g);
         const table = randomTable(ch, 'c', ch.chance(10) ? 0 : ch.int(1, 60));
         const fields = fieldsOf(table);
-        const keys = ch.chance(85) ? ch.some(fields.map((f) => f.name), 3) : [];
+        const keys = ch.chance(85)
+          ? ch.some(
+              fields.map((f) => f.name),
+              3,
+            )
+          : [];
         const aggs: Record<string, Expr> = {};
         for (let k = ch.int(keys.length > 0 ? 0 : 1, 5); k > 0; k--) aggs[`a${k}`] = genAgg(ch, fields);
         const steps: Step[] = [];
@@ -125,7 +135,11 @@ describe('groupBy and agg', () => {
         steps.push(
           keys.length === 0
             ? { text: `agg(${record(aggs)})`, frame: (f) => f.agg(aggs), ref: (r) => r.agg(aggs) }
-            : { text: `groupBy(${keys.join(', ')}).agg(${record(aggs)})`, frame: (f) => f.groupBy(...keys).agg(aggs), ref: (r) => r.groupBy(...keys).agg(aggs) },
+            : {
+                text: `groupBy(${keys.join(', ')}).agg(${record(aggs)})`,
+                frame: (f) => f.groupBy(...keys).agg(aggs),
+                ref: (r) => r.groupBy(...keys).agg(aggs),
+              },
         );
         await checkPlan(table, steps, modes.all);
       }),
@@ -140,10 +154,17 @@ describe('groupBy and agg', () => {
         const ch = new Chooser(g);
         const table = randomTable(ch, 'c', ch.int(20_000, 40_000), ch.chance(50) ? keyKinds : KINDS);
         const fields = fieldsOf(table);
-        const keys = ch.some(fields.map((f) => f.name), 2);
+        const keys = ch.some(
+          fields.map((f) => f.name),
+          2,
+        );
         const aggs: Record<string, Expr> = {};
         for (let k = ch.int(1, 5); k > 0; k--) aggs[`a${k}`] = genAgg(ch, fields);
-        const step: Step = { text: `groupBy(${keys.join(', ')}).agg(${record(aggs)})`, frame: (f) => f.groupBy(...keys).agg(aggs), ref: (r) => r.groupBy(...keys).agg(aggs) };
+        const step: Step = {
+          text: `groupBy(${keys.join(', ')}).agg(${record(aggs)})`,
+          frame: (f) => f.groupBy(...keys).agg(aggs),
+          ref: (r) => r.groupBy(...keys).agg(aggs),
+        };
         await checkPlan(table, [step], [modes.sync, modes.pool]);
       }),
       runs(10, 30),
@@ -164,7 +185,12 @@ describe('join', () => {
         if (ch.chance(40)) {
           // A filter over the join's output is pushed into one side or both.
           const fields = joinedFields(join, fieldsOf(table));
-          const p = genExpr(ch, fields.filter((f) => !f.inexact), 'bool', 2);
+          const p = genExpr(
+            ch,
+            fields.filter((f) => !f.inexact),
+            'bool',
+            2,
+          );
           steps.push({ text: `filter(${showNode(p.node)})`, frame: (f) => f.filter(p), ref: (r) => r.filter(p) });
         }
         await checkPlan(table, steps, modes.all);

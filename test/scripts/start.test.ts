@@ -90,49 +90,53 @@ test('this repository after `npm run build` is current, so `npm start` starts wi
   assert.deepEqual(await buildState(ROOT), { current: true });
 });
 
-test('the build stamp follows the sources, new files under the include roots, tsconfig.json (JSONC) and the config it extends', { timeout: 300_000 }, async () => {
-  const dir = await fixture();
-  try {
-    assertStale(await buildState(dir), /no build stamp/);
-    assertBuilt(dir);
-    assert.ok(existsSync(join(dir, 'dist/src/service/main.js')));
-    assert.deepEqual(await buildState(dir), { current: true });
+test(
+  'the build stamp follows the sources, new files under the include roots, tsconfig.json (JSONC) and the config it extends',
+  { timeout: 300_000 },
+  async () => {
+    const dir = await fixture();
+    try {
+      assertStale(await buildState(dir), /no build stamp/);
+      assertBuilt(dir);
+      assert.ok(existsSync(join(dir, 'dist/src/service/main.js')));
+      assert.deepEqual(await buildState(dir), { current: true });
 
-    const original = SOURCES['src/greeting.ts']!;
-    await put(dir, 'src/greeting.ts', original.replace('hello', 'hallo'));
-    assertStale(await buildState(dir), /^src\/greeting\.ts changed$/);
-    // Contents count, not times: the same text again is current, though the file was written since.
-    await put(dir, 'src/greeting.ts', original);
-    assert.deepEqual(await buildState(dir), { current: true });
+      const original = SOURCES['src/greeting.ts']!;
+      await put(dir, 'src/greeting.ts', original.replace('hello', 'hallo'));
+      assertStale(await buildState(dir), /^src\/greeting\.ts changed$/);
+      // Contents count, not times: the same text again is current, though the file was written since.
+      await put(dir, 'src/greeting.ts', original);
+      assert.deepEqual(await buildState(dir), { current: true });
 
-    await put(dir, 'test/deep/more.test.ts', 'export {};\n');
-    assertStale(await buildState(dir), /^test\/deep\/more\.test\.ts changed$/);
-    await unlink(join(dir, 'test/deep/more.test.ts'));
-    assert.deepEqual(await buildState(dir), { current: true });
+      await put(dir, 'test/deep/more.test.ts', 'export {};\n');
+      assertStale(await buildState(dir), /^test\/deep\/more\.test\.ts changed$/);
+      await unlink(join(dir, 'test/deep/more.test.ts'));
+      assert.deepEqual(await buildState(dir), { current: true });
 
-    await unlink(join(dir, 'src/greeting.ts'));
-    assertStale(await buildState(dir), /^src\/greeting\.ts changed$/);
-    await put(dir, 'src/greeting.ts', original);
+      await unlink(join(dir, 'src/greeting.ts'));
+      assertStale(await buildState(dir), /^src\/greeting\.ts changed$/);
+      await put(dir, 'src/greeting.ts', original);
 
-    await writeFile(join(dir, 'tsconfig.json'), TSCONFIG.replace('"rootDir": ".",', '"rootDir": ".", "noUnusedLocals": true,'));
-    assertStale(await buildState(dir), /^tsconfig\.json changed$/);
-    await writeFile(join(dir, 'tsconfig.json'), TSCONFIG);
-    assert.deepEqual(await buildState(dir), { current: true });
-    await writeFile(join(dir, 'tsconfig.base.json'), TSCONFIG_BASE.replace('"strict": true,', '"strict": false,'));
-    assertStale(await buildState(dir), /^tsconfig\.base\.json changed$/);
-    await writeFile(join(dir, 'tsconfig.base.json'), TSCONFIG_BASE);
+      await writeFile(join(dir, 'tsconfig.json'), TSCONFIG.replace('"rootDir": ".",', '"rootDir": ".", "noUnusedLocals": true,'));
+      assertStale(await buildState(dir), /^tsconfig\.json changed$/);
+      await writeFile(join(dir, 'tsconfig.json'), TSCONFIG);
+      assert.deepEqual(await buildState(dir), { current: true });
+      await writeFile(join(dir, 'tsconfig.base.json'), TSCONFIG_BASE.replace('"strict": true,', '"strict": false,'));
+      assertStale(await buildState(dir), /^tsconfig\.base\.json changed$/);
+      await writeFile(join(dir, 'tsconfig.base.json'), TSCONFIG_BASE);
 
-    await rm(join(dir, 'dist/.build-stamp.json'));
-    assertStale(await buildState(dir), /no build stamp/);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+      await rm(join(dir, 'dist/.build-stamp.json'));
+      assertStale(await buildState(dir), /no build stamp/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('a build removes the output of a source that was deleted or moved, so no stale test or module is left in dist/', { timeout: 300_000 }, async () => {
   const dir = await fixture();
   try {
-    await put(dir, 'test/old.test.ts', "export const old = 1;\n");
+    await put(dir, 'test/old.test.ts', 'export const old = 1;\n');
     assertBuilt(dir);
     assert.ok(existsSync(join(dir, 'dist/test/old.test.js')));
     await rm(join(dir, 'test/old.test.ts'));
@@ -161,52 +165,60 @@ test('a failed build leaves no stamp, even where a good build left one, though t
   }
 });
 
-test('a source edited during the build, after tsc read it, leaves the build stale: the stamp records the inputs as the build began', { timeout: 300_000 }, async () => {
-  const dir = await fixture(`tsc -p tsconfig.json && node -e "require('fs').appendFileSync('src/greeting.ts', '// edited during the build\\n')"`);
-  try {
-    assertBuilt(dir);
-    assertStale(await buildState(dir), /^src\/greeting\.ts changed$/);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'a source edited during the build, after tsc read it, leaves the build stale: the stamp records the inputs as the build began',
+  { timeout: 300_000 },
+  async () => {
+    const dir = await fixture(`tsc -p tsconfig.json && node -e "require('fs').appendFileSync('src/greeting.ts', '// edited during the build\\n')"`);
+    try {
+      assertBuilt(dir);
+      assertStale(await buildState(dir), /^src\/greeting\.ts changed$/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
 
-test('start.mjs builds a stale tree then runs it; while the tree is current it runs it without building; a failed build runs nothing', { timeout: 300_000 }, async () => {
-  const dir = await fixture();
-  const start = async () => {
-    const child = spawnLogged(process.execPath, ['scripts/start.mjs'], { cwd: dir });
-    return { exit: await child.exited, lines: child.lines, msgs: child.lines.map((l) => l['msg']) };
-  };
-  try {
-    const first = await start();
-    assert.deepEqual(first.exit, { code: 0, signal: null }, JSON.stringify(first.lines));
-    assert.equal(first.lines.find((l) => l['msg'] === 'build is not current: building')?.['reason'], 'no build stamp: never built, or the last build failed');
-    assert.equal(first.lines.find((l) => l['msg'] === 'starting service')?.['built'], true);
-    assert.equal(first.lines.find((l) => l['msg'] === 'fixture service ran')?.['greeting'], 'hello');
-    assert.ok(first.lines.some((l) => l['msg'] === 'raw' && String(l['text']).includes('tsc -p tsconfig.json')));
+test(
+  'start.mjs builds a stale tree then runs it; while the tree is current it runs it without building; a failed build runs nothing',
+  { timeout: 300_000 },
+  async () => {
+    const dir = await fixture();
+    const start = async () => {
+      const child = spawnLogged(process.execPath, ['scripts/start.mjs'], { cwd: dir });
+      return { exit: await child.exited, lines: child.lines, msgs: child.lines.map((l) => l['msg']) };
+    };
+    try {
+      const first = await start();
+      assert.deepEqual(first.exit, { code: 0, signal: null }, JSON.stringify(first.lines));
+      assert.equal(first.lines.find((l) => l['msg'] === 'build is not current: building')?.['reason'], 'no build stamp: never built, or the last build failed');
+      assert.equal(first.lines.find((l) => l['msg'] === 'starting service')?.['built'], true);
+      assert.equal(first.lines.find((l) => l['msg'] === 'fixture service ran')?.['greeting'], 'hello');
+      assert.ok(first.lines.some((l) => l['msg'] === 'raw' && String(l['text']).includes('tsc -p tsconfig.json')));
 
-    const stamped = (await stat(join(dir, 'dist/.build-stamp.json'))).mtimeMs;
-    const second = await start();
-    assert.deepEqual(second.exit, { code: 0, signal: null });
-    assert.ok(!second.msgs.includes('build is not current: building'));
-    assert.equal(second.lines.find((l) => l['msg'] === 'starting service')?.['built'], false);
-    assert.ok(second.msgs.includes('fixture service ran'));
-    assert.equal((await stat(join(dir, 'dist/.build-stamp.json'))).mtimeMs, stamped, 'no build ran');
+      const stamped = (await stat(join(dir, 'dist/.build-stamp.json'))).mtimeMs;
+      const second = await start();
+      assert.deepEqual(second.exit, { code: 0, signal: null });
+      assert.ok(!second.msgs.includes('build is not current: building'));
+      assert.equal(second.lines.find((l) => l['msg'] === 'starting service')?.['built'], false);
+      assert.ok(second.msgs.includes('fixture service ran'));
+      assert.equal((await stat(join(dir, 'dist/.build-stamp.json'))).mtimeMs, stamped, 'no build ran');
 
-    await put(dir, 'src/greeting.ts', "export const greeting: string = 'hallo';\n");
-    const third = await start();
-    assert.equal(third.lines.find((l) => l['msg'] === 'build is not current: building')?.['reason'], 'src/greeting.ts changed');
-    assert.equal(third.lines.find((l) => l['msg'] === 'fixture service ran')?.['greeting'], 'hallo', 'the rebuilt code ran');
+      await put(dir, 'src/greeting.ts', "export const greeting: string = 'hallo';\n");
+      const third = await start();
+      assert.equal(third.lines.find((l) => l['msg'] === 'build is not current: building')?.['reason'], 'src/greeting.ts changed');
+      assert.equal(third.lines.find((l) => l['msg'] === 'fixture service ran')?.['greeting'], 'hallo', 'the rebuilt code ran');
 
-    await put(dir, 'src/greeting.ts', "export const greeting: number = 'hello';\n");
-    const broken = await start();
-    assert.notEqual(broken.exit.code, 0);
-    assert.ok(broken.msgs.includes('build failed; not starting'));
-    assert.ok(!broken.msgs.includes('fixture service ran'));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+      await put(dir, 'src/greeting.ts', "export const greeting: number = 'hello';\n");
+      const broken = await start();
+      assert.notEqual(broken.exit.code, 0);
+      assert.ok(broken.msgs.includes('build failed; not starting'));
+      assert.ok(!broken.msgs.includes('fixture service ran'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('a SIGTERM while start.mjs builds stops the whole build (npm, its shell, the compiler) and start.mjs, by that signal', { timeout: 300_000 }, async () => {
   // A build that records its pid and then sleeps: the compiler at the moment a process manager stops the service.

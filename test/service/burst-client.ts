@@ -9,7 +9,11 @@ const statuses = await Promise.all(
   Array.from({ length: Number(n) }, async () => {
     const reply = await fetch(`${url}/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const text = await reply.text();
-    return { status: reply.status, code: reply.status === 503 ? (JSON.parse(text) as { error: { code: string } }).error.code : null, retryAfter: reply.headers.get('retry-after') };
+    return {
+      status: reply.status,
+      code: reply.status === 503 ? (JSON.parse(text) as { error: { code: string } }).error.code : null,
+      retryAfter: reply.headers.get('retry-after'),
+    };
   }),
 );
 console.log(JSON.stringify({ bodyBytes: body.length, statuses }));

@@ -37,7 +37,9 @@ describe('billing-ingest service: HTTP behaviour', () => {
     started.push(running);
     const rows = 110_000;
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [BURST_CLIENT, running.url, '100', String(rows)], { maxBuffer: 1 << 20 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      execFile(process.execPath, [BURST_CLIENT, running.url, '100', String(rows)], { maxBuffer: 1 << 20 }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      ),
     );
     const { bodyBytes, statuses } = JSON.parse(out) as { bodyBytes: number; statuses: { status: number; code: string | null; retryAfter: string | null }[] };
     assert.ok(bodyBytes > 800_000);
@@ -75,9 +77,19 @@ describe('billing-ingest service: HTTP behaviour', () => {
     started.push(running);
     const name = 'x'.repeat(1024 * 1024);
     const unknown = await postJson(`${running.url}/ingest`, { userId: [1], amount: [1], [name]: [1] });
-    const plan = await postJson(`${running.url}/query`, { data: { userId: [1], amount: [1] }, plan: { aggregations: { [name]: { op: 'sum', column: 'amount' } } } });
-    const sort = await postJson(`${running.url}/query`, { data: { userId: [1], amount: [1] }, plan: { aggregations: { t: { op: 'sum', column: 'amount' } }, sort: [{ column: name }] } });
-    for (const [reply, status, code] of [[unknown, 400, 'unknown_column'], [plan, 422, 'validation_failed'], [sort, 422, 'validation_failed']] as const) {
+    const plan = await postJson(`${running.url}/query`, {
+      data: { userId: [1], amount: [1] },
+      plan: { aggregations: { [name]: { op: 'sum', column: 'amount' } } },
+    });
+    const sort = await postJson(`${running.url}/query`, {
+      data: { userId: [1], amount: [1] },
+      plan: { aggregations: { t: { op: 'sum', column: 'amount' } }, sort: [{ column: name }] },
+    });
+    for (const [reply, status, code] of [
+      [unknown, 400, 'unknown_column'],
+      [plan, 422, 'validation_failed'],
+      [sort, 422, 'validation_failed'],
+    ] as const) {
       assert.equal(reply.status, status);
       const text = JSON.stringify(reply.body);
       assert.equal((reply.body as { error: { code: string } }).error.code, code);
@@ -103,15 +115,30 @@ describe('billing-ingest service: HTTP behaviour', () => {
       [defaults.headersTimeoutMs, defaults.requestTimeoutMs, defaults.keepAliveTimeoutMs, defaults.idleTimeoutMs, defaults.bodyTimeoutMs],
       [60_000, 300_000, 5_000, 120_000, 30_000],
     );
-    const set = loadConfig({ HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '0', KEEP_ALIVE_TIMEOUT_MS: '2500', IDLE_TIMEOUT_MS: '0', BODY_TIMEOUT_MS: '750' });
+    const set = loadConfig({
+      HEADERS_TIMEOUT_MS: '1000',
+      REQUEST_TIMEOUT_MS: '0',
+      KEEP_ALIVE_TIMEOUT_MS: '2500',
+      IDLE_TIMEOUT_MS: '0',
+      BODY_TIMEOUT_MS: '750',
+    });
     assert.deepEqual([set.headersTimeoutMs, set.requestTimeoutMs, set.keepAliveTimeoutMs, set.idleTimeoutMs, set.bodyTimeoutMs], [1000, 0, 2500, 0, 750]);
     assert.throws(
       () => loadConfig({ HEADERS_TIMEOUT_MS: '-1', IDLE_TIMEOUT_MS: '1.5', BODY_TIMEOUT_MS: String(2 ** 31), KEEP_ALIVE_TIMEOUT_MS: 'soon' }),
-      (e: unknown) => e instanceof ConfigError && ['HEADERS_TIMEOUT_MS', 'IDLE_TIMEOUT_MS', 'BODY_TIMEOUT_MS', 'KEEP_ALIVE_TIMEOUT_MS'].every((v) => e.problems.some((p) => p.startsWith(v))),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        ['HEADERS_TIMEOUT_MS', 'IDLE_TIMEOUT_MS', 'BODY_TIMEOUT_MS', 'KEEP_ALIVE_TIMEOUT_MS'].every((v) => e.problems.some((p) => p.startsWith(v))),
     );
     const requestOnly = loadConfig({ REQUEST_TIMEOUT_MS: '10000' });
-    assert.deepEqual([requestOnly.headersTimeoutMs, requestOnly.requestTimeoutMs], [10_000, 10_000], 'the headers default gives way to a shorter request timeout');
-    assert.throws(() => loadConfig({ HEADERS_TIMEOUT_MS: '90000', REQUEST_TIMEOUT_MS: '60000' }), (e: unknown) => e instanceof ConfigError && /HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/.test(e.message));
+    assert.deepEqual(
+      [requestOnly.headersTimeoutMs, requestOnly.requestTimeoutMs],
+      [10_000, 10_000],
+      'the headers default gives way to a shorter request timeout',
+    );
+    assert.throws(
+      () => loadConfig({ HEADERS_TIMEOUT_MS: '90000', REQUEST_TIMEOUT_MS: '60000' }),
+      (e: unknown) => e instanceof ConfigError && /HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/.test(e.message),
+    );
   });
 
   test('a stalled ingest body answers 408 request_timeout after BODY_TIMEOUT_MS', async () => {

@@ -59,7 +59,10 @@ describe('POST /ingest and GET /rollups', () => {
     assert.deepEqual(await rollupsOf(running), expected);
     const totals = await running.service.store.totals();
     assert.equal(totals.batches, 200);
-    assert.equal(totals.rows, batches.reduce((n, b) => n + b.userId.length, 0));
+    assert.equal(
+      totals.rows,
+      batches.reduce((n, b) => n + b.userId.length, 0),
+    );
     assert.equal(running.logs.filter((l) => l.msg === 'task' && l['ok'] === false).length, 0);
   });
 
@@ -87,14 +90,22 @@ describe('POST /ingest and GET /rollups', () => {
 
     const ndjson = await fetch(`${running.url}/rollups`, { headers: { accept: 'application/x-ndjson' } });
     assert.equal(ndjson.headers.get('content-type'), 'application/x-ndjson');
-    const lines = (await ndjson.text()).trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    const lines = (await ndjson.text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     assert.deepEqual(lines, expected);
 
     const ipc = await fetch(`${running.url}/rollups`, { headers: { accept: 'application/vnd.apache.arrow.stream' } });
     assert.equal(ipc.headers.get('content-type'), 'application/vnd.apache.arrow.stream');
     const table = arrow.tableFromIPC(new Uint8Array(await ipc.arrayBuffer()));
-    assert.deepEqual(table.schema.fields.map((f) => f.name), ['user_id', 'total', 'count', 'mean']);
-    const rows = table.toArray().map((r: Record<string, unknown>) => ({ user_id: r['user_id'], total: r['total'], count: Number(r['count'] as bigint), mean: r['mean'] }));
+    assert.deepEqual(
+      table.schema.fields.map((f) => f.name),
+      ['user_id', 'total', 'count', 'mean'],
+    );
+    const rows = table
+      .toArray()
+      .map((r: Record<string, unknown>) => ({ user_id: r['user_id'], total: r['total'], count: Number(r['count'] as bigint), mean: r['mean'] }));
     assert.deepEqual(rows, expected);
 
     const refused = await getJson(`${running.url}/rollups`, { accept: 'text/csv' });
@@ -112,10 +123,15 @@ describe('POST /ingest and GET /rollups', () => {
       ['a non-integer user id (strict)', () => postJson(url, { userId: [1, 2.5], amount: [1, 2] }), 422, 'validation_failed'],
       ['a string amount (strict)', () => postJson(url, { userId: [1], amount: ['7'] }), 422, 'validation_failed'],
       ['over the body limit', () => postJson(url, { userId: new Array(2000).fill(1), amount: new Array(2000).fill(1) }), 413, 'payload_too_large'],
-      ['text/csv', async () => {
-        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'userId,amount\n1,2\n' });
-        return { status: r.status, body: await r.json() };
-      }, 415, 'unsupported_media_type'],
+      [
+        'text/csv',
+        async () => {
+          const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'userId,amount\n1,2\n' });
+          return { status: r.status, body: await r.json() };
+        },
+        415,
+        'unsupported_media_type',
+      ],
     ];
     for (const [name, send, status, code] of cases) {
       const response = await send();
@@ -126,17 +142,27 @@ describe('POST /ingest and GET /rollups', () => {
       assert.equal(typeof body.request_id, 'string', name);
     }
     const strict = await postJson(url, { userId: [1, 2.5, 3], amount: [1, 2, Number.MAX_VALUE] });
-    assert.deepEqual((strict.body as { error: { issues: unknown[] } }).error.issues.map((i) => {
-      const { column, row, code } = i as { column: string; row: number; code: string };
-      return { column, row, code };
-    }), [{ column: 'user_id', row: 1, code: 'invalid_type' }]);
+    assert.deepEqual(
+      (strict.body as { error: { issues: unknown[] } }).error.issues.map((i) => {
+        const { column, row, code } = i as { column: string; row: number; code: string };
+        return { column, row, code };
+      }),
+      [{ column: 'user_id', row: 1, code: 'invalid_type' }],
+    );
     // Finite, but so large that totals could overflow to Infinity: refused before the 202, with the rows named.
     const huge = await postJson(url, { userId: [1, 1, 2], amount: [1.7e308, 5, -1e13] });
     assert.equal(huge.status, 422);
-    assert.deepEqual((huge.body as { error: { issues: { column: string; row: number; code: string }[] } }).error.issues.map(({ column, row, code }) => ({ column, row, code })), [
-      { column: 'amount', row: 0, code: 'too_big' },
-      { column: 'amount', row: 2, code: 'too_big' },
-    ]);
+    assert.deepEqual(
+      (huge.body as { error: { issues: { column: string; row: number; code: string }[] } }).error.issues.map(({ column, row, code }) => ({
+        column,
+        row,
+        code,
+      })),
+      [
+        { column: 'amount', row: 0, code: 'too_big' },
+        { column: 'amount', row: 2, code: 'too_big' },
+      ],
+    );
     assert.equal(await running.service.lifecycle.idle(10_000), true);
     assert.deepEqual(await rollupsOf(running), []);
     assert.equal((await running.service.store.totals()).batches, 0);

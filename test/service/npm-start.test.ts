@@ -35,7 +35,15 @@ async function npmStartThenSigterm(target: 'npm' | 'process group'): Promise<voi
 
   const dir = await tempDir();
   const dbPath = join(dir, 'billing.duckdb');
-  const child = npm(['start'], { PORT: '0', HOST: '127.0.0.1', BILLING_DB_PATH: dbPath, GPUFRAME_BACKEND: 'cpu', GPUFRAME_WORKERS: '1', SHUTDOWN_TIMEOUT_MS: '120000', LOG_LEVEL: 'info' });
+  const child = npm(['start'], {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    BILLING_DB_PATH: dbPath,
+    GPUFRAME_BACKEND: 'cpu',
+    GPUFRAME_WORKERS: '1',
+    SHUTDOWN_TIMEOUT_MS: '120000',
+    LOG_LEVEL: 'info',
+  });
   let servicePid: number | null = null;
   try {
     const starting = await child.waitFor((l) => l['msg'] === 'starting service', 120_000);

@@ -37,7 +37,12 @@ function plan(threshold: number, key: 'user_id' | 'country'): unknown {
   return {
     filter: [{ column: 'amount', op: 'gt', value: threshold }],
     group_by: [key],
-    aggregations: { total: { op: 'sum', column: 'amount' }, n: { op: 'count', column: 'amount' }, lo: { op: 'min', column: 'amount' }, hi: { op: 'max', column: 'amount' } },
+    aggregations: {
+      total: { op: 'sum', column: 'amount' },
+      n: { op: 'count', column: 'amount' },
+      lo: { op: 'min', column: 'amount' },
+      hi: { op: 'max', column: 'amount' },
+    },
     sort: [{ column: key }],
   };
 }
@@ -45,7 +50,10 @@ function plan(threshold: number, key: 'user_id' | 'country'): unknown {
 const dataArb = fc.integer({ min: 0, max: 300 }).chain((n) =>
   fc.record({
     userId: fc.array(fc.integer({ min: -20, max: 20 }), { minLength: n, maxLength: n }),
-    amount: fc.array(fc.integer({ min: -4000, max: 4000 }).map((q) => q / 4), { minLength: n, maxLength: n }),
+    amount: fc.array(
+      fc.integer({ min: -4000, max: 4000 }).map((q) => q / 4),
+      { minLength: n, maxLength: n },
+    ),
     country: fc.array(fc.constantFrom('NL', 'DE', 'FR', 'ÅLAND', null), { minLength: n, maxLength: n }),
   }),
 );
@@ -61,11 +69,16 @@ describe('POST /query', () => {
 
   test('a JSON body with a plan answers what the plan computes (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(dataArb, fc.integer({ min: -1000, max: 1000 }), fc.constantFrom<'user_id' | 'country'>('user_id', 'country'), async (data, threshold, key) => {
-        const response = await postJson(`${running.url}/query`, { data, plan: plan(threshold, key) });
-        assert.equal(response.status, 200, JSON.stringify(response.body));
-        assert.deepEqual(response.body, reference(data, threshold, key));
-      }),
+      fc.asyncProperty(
+        dataArb,
+        fc.integer({ min: -1000, max: 1000 }),
+        fc.constantFrom<'user_id' | 'country'>('user_id', 'country'),
+        async (data, threshold, key) => {
+          const response = await postJson(`${running.url}/query`, { data, plan: plan(threshold, key) });
+          assert.equal(response.status, 200, JSON.stringify(response.body));
+          assert.deepEqual(response.body, reference(data, threshold, key));
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -80,7 +93,10 @@ describe('POST /query', () => {
       body,
     });
     assert.equal(response.status, 200);
-    const lines = (await response.text()).trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    const lines = (await response.text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     assert.deepEqual(lines, reference(data, 0, 'user_id'));
   });
 
@@ -93,7 +109,10 @@ describe('POST /query', () => {
     });
     assert.equal(response.status, 200);
     const table = arrow.tableFromIPC(new Uint8Array(await response.arrayBuffer()));
-    assert.deepEqual(table.toArray().map((r: Record<string, unknown>) => ({ ...r })), reference(data, -1, 'country'));
+    assert.deepEqual(
+      table.toArray().map((r: Record<string, unknown>) => ({ ...r })),
+      reference(data, -1, 'country'),
+    );
   });
 
   test('a bad plan answers 422 naming the place in the plan; a type error 400', async () => {
@@ -101,7 +120,10 @@ describe('POST /query', () => {
     const unknownOp = await postJson(`${running.url}/query`, { data, plan: { aggregations: { x: { op: 'explode', column: 'amount' } } } });
     assert.equal(unknownOp.status, 422);
     const issues = (unknownOp.body as { error: { issues: { message: string; code: string }[] } }).error.issues;
-    assert.ok(issues.some((i) => i.message.startsWith('plan.aggregations.x')), JSON.stringify(issues));
+    assert.ok(
+      issues.some((i) => i.message.startsWith('plan.aggregations.x')),
+      JSON.stringify(issues),
+    );
 
     const unknownColumn = await postJson(`${running.url}/query`, { data, plan: { group_by: ['planet'], aggregations: { n: { op: 'count_rows' } } } });
     assert.equal(unknownColumn.status, 422);
@@ -109,21 +131,34 @@ describe('POST /query', () => {
     const badSort = await postJson(`${running.url}/query`, { data, plan: { aggregations: { n: { op: 'count_rows' } }, sort: [{ column: 'amount' }] } });
     assert.equal(badSort.status, 422);
 
-    const typeError = await postJson(`${running.url}/query`, { data, plan: { filter: [{ column: 'amount', op: 'gt', value: 'lots' }], aggregations: { n: { op: 'count_rows' } } } });
+    const typeError = await postJson(`${running.url}/query`, {
+      data,
+      plan: { filter: [{ column: 'amount', op: 'gt', value: 'lots' }], aggregations: { n: { op: 'count_rows' } } },
+    });
     assert.equal(typeError.status, 400);
     assert.equal((typeError.body as { error: { code: string } }).error.code, 'expression_type');
 
     const noPlan = await postJson(`${running.url}/query`, { data });
     assert.equal(noPlan.status, 422);
 
-    const arrowNoPlan = await fetch(`${running.url}/query`, { method: 'POST', headers: { 'content-type': 'application/vnd.apache.arrow.stream' }, body: new Uint8Array([1, 2, 3]) });
+    const arrowNoPlan = await fetch(`${running.url}/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.apache.arrow.stream' },
+      body: new Uint8Array([1, 2, 3]),
+    });
     assert.equal(arrowNoPlan.status, 422);
   });
 
   test('/health reports the engine, the pool, the queues and the uptime', async () => {
     const response = await getJson(`${running.url}/health`);
     assert.equal(response.status, 200);
-    const body = response.body as { status: string; backend: { configured: string; in_use: string }; pool: { workers: number; queue_depth: number }; tasks: { pending: number }; uptime_s: number };
+    const body = response.body as {
+      status: string;
+      backend: { configured: string; in_use: string };
+      pool: { workers: number; queue_depth: number };
+      tasks: { pending: number };
+      uptime_s: number;
+    };
     assert.equal(body.status, 'ok');
     assert.deepEqual([body.backend.configured, body.backend.in_use], ['cpu', 'cpu']);
     assert.equal(body.pool.workers, 2);

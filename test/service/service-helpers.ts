@@ -111,7 +111,11 @@ export function expectedRollups(batches: readonly Batch[]): ExpectedRollup[] {
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: response.headers };
 }
@@ -129,7 +133,10 @@ export async function assertAllPersisted(dbPath: string, batches: readonly Batch
     await before?.(store);
     const totals = await store.totals();
     assert.equal(totals.batches, batches.length);
-    assert.equal(totals.rows, batches.reduce((n, b) => n + b.userId.length, 0));
+    assert.equal(
+      totals.rows,
+      batches.reduce((n, b) => n + b.userId.length, 0),
+    );
     assert.deepEqual(await store.rollups(), expectedRollups(batches));
   } finally {
     await store.close();

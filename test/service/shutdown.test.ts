@@ -39,7 +39,15 @@ async function ingestThenSigterm(
 ): Promise<void> {
   const dir = await tempDir();
   const dbPath = `${dir}/billing.duckdb`;
-  const child = runService({ PORT: '0', HOST: '127.0.0.1', BILLING_DB_PATH: dbPath, GPUFRAME_BACKEND: 'cpu', GPUFRAME_WORKERS: '1', SHUTDOWN_TIMEOUT_MS: shutdownTimeoutMs, LOG_LEVEL: 'info' });
+  const child = runService({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    BILLING_DB_PATH: dbPath,
+    GPUFRAME_BACKEND: 'cpu',
+    GPUFRAME_WORKERS: '1',
+    SHUTDOWN_TIMEOUT_MS: shutdownTimeoutMs,
+    LOG_LEVEL: 'info',
+  });
   try {
     const listening = await child.waitFor((l) => l['msg'] === 'listening');
     const url = `http://127.0.0.1:${String(listening['port'])}`;
@@ -62,7 +70,10 @@ test('SIGTERM with background writes in flight: all accepted work is persisted b
     assert.deepEqual(exit, { code: 0, signal: null }, 'a drained shutdown exits 0');
     const started = child.lines.find((l) => l['msg'] === 'shutdown started');
     assert.equal(started?.['reason'], 'signal SIGTERM');
-    assert.ok(Number(started?.['pending_tasks']) > 0, `writes were still pending at SIGTERM (${String(started?.['pending_tasks'])}), so the drain was exercised`);
+    assert.ok(
+      Number(started?.['pending_tasks']) > 0,
+      `writes were still pending at SIGTERM (${String(started?.['pending_tasks'])}), so the drain was exercised`,
+    );
     const complete = child.lines.find((l) => l['msg'] === 'shutdown complete');
     assert.equal(complete?.['drained'], true);
     assert.equal(complete?.['abandoned_tasks'], 0);
@@ -128,7 +139,11 @@ test('a second SIGTERM during the drain shortens it: writes not yet made go to t
 test('a bad configuration stops the service at start, listing every problem', async () => {
   assert.throws(
     () => loadConfig({ PORT: 'eighty', BODY_LIMIT: 'huge', GPUFRAME_BACKEND: 'tpu' }),
-    (error: unknown) => error instanceof ConfigError && error.problems.length === 3 && error.problems.some((p) => p.startsWith('PORT')) && error.problems.some((p) => p.startsWith('BODY_LIMIT')),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.problems.length === 3 &&
+      error.problems.some((p) => p.startsWith('PORT')) &&
+      error.problems.some((p) => p.startsWith('BODY_LIMIT')),
   );
   const config = loadConfig({ PORT: '8080', BODY_LIMIT: '4MiB', GPUFRAME_WORKERS: '3', LOG_LEVEL: '' });
   assert.equal(config.port, 8080);
@@ -140,5 +155,8 @@ test('a bad configuration stops the service at start, listing every problem', as
   const child = runService({ PORT: '-1' });
   const exit = await child.exited;
   assert.equal(exit.code, 2);
-  assert.ok(child.lines.some((l) => typeof l['text'] === 'string' && (l['text'] as string).includes('PORT')), 'the message names PORT');
+  assert.ok(
+    child.lines.some((l) => typeof l['text'] === 'string' && (l['text'] as string).includes('PORT')),
+    'the message names PORT',
+  );
 });

@@ -90,8 +90,25 @@ describe('BillingStore.persist and rollups', () => {
       await withStore(join(dir, 'nested', 'billing.duckdb'), async (store) => {
         assert.deepEqual(await store.rollups(), []);
         assert.deepEqual(await store.totals(), { batches: 0, rows: 0, users: 0 });
-        assert.deepEqual(await store.persist(batchOf('a', [[7, 10.5, 3], [-2, 1, 1], [2 ** 31 - 1, 0.25, 2]])), { duplicate: false });
-        assert.deepEqual(await store.persist(batchOf('b', [[7, 4.5, 1], [3, -0.75, 4]])), { duplicate: false });
+        assert.deepEqual(
+          await store.persist(
+            batchOf('a', [
+              [7, 10.5, 3],
+              [-2, 1, 1],
+              [2 ** 31 - 1, 0.25, 2],
+            ]),
+          ),
+          { duplicate: false },
+        );
+        assert.deepEqual(
+          await store.persist(
+            batchOf('b', [
+              [7, 4.5, 1],
+              [3, -0.75, 4],
+            ]),
+          ),
+          { duplicate: false },
+        );
         assert.deepEqual(await store.rollups(), [
           { user_id: -2, total: 1, count: 1, mean: 1 },
           { user_id: 3, total: -0.75, count: 4, mean: -0.1875 },
@@ -120,7 +137,9 @@ describe('BillingStore.persist and rollups', () => {
         fc.asyncProperty(fc.array(batch, { maxLength: 6 }), async (specs) => {
           const batches = specs.map(({ id, entries, typed }) => {
             const plain = batchOf(`batch-${id}`, entries);
-            return typed ? { ...plain, userIds: Int32Array.from(plain.userIds), totals: Float64Array.from(plain.totals), counts: Uint32Array.from(plain.counts) } : plain;
+            return typed
+              ? { ...plain, userIds: Int32Array.from(plain.userIds), totals: Float64Array.from(plain.totals), counts: Uint32Array.from(plain.counts) }
+              : plain;
           });
           await withStore(join(dir, `run-${run++}.duckdb`), async (store) => {
             const seen = new Set<string>();
@@ -148,7 +167,20 @@ describe('BillingStore.persist and rollups', () => {
       await withStore(join(dir, 'billing.duckdb'), async (store) => {
         assert.deepEqual(await store.persist(batchOf('same', [[1, 2, 1]], 'req')), { duplicate: false });
         assert.deepEqual(await store.persist(batchOf('same', [[1, 2, 1]], 'req')), { duplicate: true });
-        assert.deepEqual(await store.persist(batchOf('same', [[1, 100, 5], [2, 3, 1]], 'other')), { duplicate: true }, 'the id decides, not the content');
+        assert.deepEqual(
+          await store.persist(
+            batchOf(
+              'same',
+              [
+                [1, 100, 5],
+                [2, 3, 1],
+              ],
+              'other',
+            ),
+          ),
+          { duplicate: true },
+          'the id decides, not the content',
+        );
         assert.deepEqual(await store.rollups(), [{ user_id: 1, total: 2, count: 1, mean: 2 }]);
         assert.deepEqual(await store.persist(batchOf('next', [[1, 2, 1]], 'req')), { duplicate: false });
         assert.deepEqual(await store.totals(), { batches: 2, rows: 2, users: 1 });
@@ -190,8 +222,25 @@ describe('BillingStore failures leave nothing behind', () => {
   const invalid: readonly [string, RollupBatch, new (...args: never[]) => Error, RegExp][] = [
     ['lengths differ', { ...batchOf('x', [[1, 1, 1]]), totals: [1, 2] }, TypeError, /equal lengths/],
     ['user id not int32', batchOf('x', [[2 ** 31, 1, 1]]), RangeError, /userIds\[0\].*int32/],
-    ['fractional user id', batchOf('x', [[1, 1, 1], [1.5, 1, 1]]), RangeError, /userIds\[1\]/],
-    ['user id twice', batchOf('x', [[4, 1, 1], [5, 1, 1], [4, 2, 1]]), RangeError, /4 more than once/],
+    [
+      'fractional user id',
+      batchOf('x', [
+        [1, 1, 1],
+        [1.5, 1, 1],
+      ]),
+      RangeError,
+      /userIds\[1\]/,
+    ],
+    [
+      'user id twice',
+      batchOf('x', [
+        [4, 1, 1],
+        [5, 1, 1],
+        [4, 2, 1],
+      ]),
+      RangeError,
+      /4 more than once/,
+    ],
     ['total not finite', batchOf('x', [[1, Number.NaN, 1]]), RangeError, /totals\[0\]/],
     ['total infinite', batchOf('x', [[1, Infinity, 1]]), RangeError, /totals\[0\]/],
     ['negative count', { ...batchOf('x', [[1, 1, -1]]), acceptedRows: 0 }, RangeError, /counts\[0\]/],
@@ -227,9 +276,18 @@ describe('BillingStore failures leave nothing behind', () => {
       instance.closeSync();
 
       await withStore(path, async (store) => {
-        await store.persist(batchOf('ok', [[1, 1, 60], [2, 2, 1]]));
+        await store.persist(
+          batchOf('ok', [
+            [1, 1, 60],
+            [2, 2, 1],
+          ]),
+        );
         const before = await store.rollups();
-        const doomed = batchOf('doomed', [[3, 5, 1], [1, 1, 50], [4, 0.5, 2]]);
+        const doomed = batchOf('doomed', [
+          [3, 5, 1],
+          [1, 1, 50],
+          [4, 0.5, 2],
+        ]);
         await assert.rejects(store.persist(doomed), /CHECK constraint failed/);
         assert.deepEqual(await store.rollups(), before);
         assert.deepEqual(await store.totals(), { batches: 1, rows: 61, users: 2 });
@@ -270,7 +328,11 @@ for (let i = (await store.totals()).batches; ; i++) {
         assert.equal(sums.rollupCount, sums.rows, 'Σ rollups.count == Σ batches.rows');
         assert.equal(sums.rollupTotal, sums.total, 'Σ rollups.total == Σ batches.total');
         landed = sums.batchIds.map((id) => Number(id.slice('crash-'.length)));
-        assert.deepEqual(landed, landed.map((_, i) => i), 'the writer persists in order, so the ledger holds batches 0..n-1');
+        assert.deepEqual(
+          landed,
+          landed.map((_, i) => i),
+          'the writer persists in order, so the ledger holds batches 0..n-1',
+        );
       }
       await withStore(path, async (store) => assert.deepEqual(await store.rollups(), reference(landed.map(crashBatch))));
     });
@@ -312,7 +374,13 @@ describe('BillingStore lifecycle and concurrency', () => {
   test('reopening a file keeps its data; close is idempotent and later calls are refused', async () => {
     await withTempDir(async (dir) => {
       const path = join(dir, 'billing.duckdb');
-      const batches = [batchOf('a', [[1, 1.5, 2], [9, 3, 1]]), batchOf('b', [[1, 0.5, 1]])];
+      const batches = [
+        batchOf('a', [
+          [1, 1.5, 2],
+          [9, 3, 1],
+        ]),
+        batchOf('b', [[1, 0.5, 1]]),
+      ];
       const store = await BillingStore.open(path, { threads: 2 });
       for (const batch of batches) await store.persist(batch);
       await assert.rejects(BillingStore.open(path), /already open/);
@@ -321,7 +389,11 @@ describe('BillingStore lifecycle and concurrency', () => {
       await assert.rejects(store.persist(batchOf('c', [[1, 1, 1]])), BillingStoreClosedError);
       await assert.rejects(store.rollups(), BillingStoreClosedError);
       const refused = batchOf('refused-at-shutdown', [[2, 2, 2]]);
-      assert.equal(await store.deadLetter(refused, new BillingStoreClosedError()), join(`${path}.dead-letter`, 'refused-at-shutdown.json'), 'dead-lettering still works');
+      assert.equal(
+        await store.deadLetter(refused, new BillingStoreClosedError()),
+        join(`${path}.dead-letter`, 'refused-at-shutdown.json'),
+        'dead-lettering still works',
+      );
 
       await withStore(path, async (reopened) => {
         assert.deepEqual(await reopened.rollups(), reference(batches));
@@ -348,7 +420,10 @@ describe('BillingStore lifecycle and concurrency', () => {
     await withTempDir(async (dir) => {
       await withStore(join(dir, 'billing.duckdb'), async (store) => {
         const batches = Array.from({ length: 50 }, (_, b) =>
-          batchOf(`c-${b}`, Array.from({ length: 1 + (b % 7) * 15 }, (_, j): Entry => [(b + j * 13) % 97, quarter((b * j) % 41 - 20), 1 + (j % 4)])),
+          batchOf(
+            `c-${b}`,
+            Array.from({ length: 1 + (b % 7) * 15 }, (_, j): Entry => [(b + j * 13) % 97, quarter(((b * j) % 41) - 20), 1 + (j % 4)]),
+          ),
         );
         const first = await Promise.all(batches.map((b) => store.persist(b)));
         assert.ok(first.every((r) => !r.duplicate));
@@ -366,7 +441,13 @@ describe('BillingStore dead letters', () => {
     await withTempDir(async (dir) => {
       const path = join(dir, 'billing.duckdb');
       const letterDir = `${path}.dead-letter`;
-      const batch = { ...batchOf('f00d-1', [[3, 1.25, 2], [1, -0.5, 1]]), userIds: Int32Array.of(3, 1) };
+      const batch = {
+        ...batchOf('f00d-1', [
+          [3, 1.25, 2],
+          [1, -0.5, 1],
+        ]),
+        userIds: Int32Array.of(3, 1),
+      };
       await withStore(path, async (store) => {
         assert.deepEqual(await store.replayDeadLetters(), { replayed: 0, duplicates: 0, failed: 0 }, 'no folder yet');
         const file = await store.deadLetter(batch, new Error('disk on fire'));
@@ -395,7 +476,13 @@ describe('BillingStore dead letters', () => {
           const landed = batchOf('landed', [[1, 2, 2]]);
           await store.persist(landed);
           await store.deadLetter(landed, 'timeout, though the commit went through');
-          await store.deadLetter(batchOf('fresh', [[1, 1, 1], [2, 1, 1]]), new Error('x'));
+          await store.deadLetter(
+            batchOf('fresh', [
+              [1, 1, 1],
+              [2, 1, 1],
+            ]),
+            new Error('x'),
+          );
           assert.deepEqual(await store.replayDeadLetters(), { replayed: 1, duplicates: 1, failed: 0 });
           assert.deepEqual(await readdir(letters), []);
           assert.deepEqual(await store.rollups(), [

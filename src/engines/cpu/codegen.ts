@@ -132,7 +132,9 @@ export function compileExpr(b: KernelBuilder, expr: BoundExpr, i = 'i'): Compile
       const dict = a.dictionary ?? [];
       const table = new Uint8Array(dict.length);
       dict.forEach((s, k) => {
-        table[k] = (expr.op === 'startsWith' ? s.startsWith(expr.pattern) : expr.op === 'endsWith' ? s.endsWith(expr.pattern) : s.includes(expr.pattern)) ? 1 : 0;
+        table[k] = (expr.op === 'startsWith' ? s.startsWith(expr.pattern) : expr.op === 'endsWith' ? s.endsWith(expr.pattern) : s.includes(expr.pattern))
+          ? 1
+          : 0;
       });
       const t = b.param(table);
       const v = b.tmp('v');
@@ -171,7 +173,17 @@ function compileLiteral(value: number | bigint | string | boolean | null, dtype:
   if (typeof value === 'boolean') return { v: String(value), n: 'false', dtype };
   const n = value as number;
   // An int32 has no -0 (Int32Array cannot hold one), so neither may an int32 literal: 1 / x would show it.
-  const text = Number.isNaN(n) ? 'NaN' : n === Infinity ? 'Infinity' : n === -Infinity ? '-Infinity' : Object.is(n, -0) ? (dtype === 'int32' ? '0' : '-0') : String(n);
+  const text = Number.isNaN(n)
+    ? 'NaN'
+    : n === Infinity
+      ? 'Infinity'
+      : n === -Infinity
+        ? '-Infinity'
+        : Object.is(n, -0)
+          ? dtype === 'int32'
+            ? '0'
+            : '-0'
+          : String(n);
   return { v: `(${text})`, n: 'false', dtype };
 }
 
@@ -362,7 +374,10 @@ function compileWhen(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'when' }
   const otherwiseLines = b.capture(() => {
     otherwise = compileExpr(b, expr.otherwise, i);
   });
-  const { dictionary, remaps } = dtype === 'utf8' ? unifyDictionaries(b, [...arms.map((a) => a.result.dictionary ?? []), otherwise.dictionary ?? []]) : { dictionary: undefined, remaps: [] };
+  const { dictionary, remaps } =
+    dtype === 'utf8'
+      ? unifyDictionaries(b, [...arms.map((a) => a.result.dictionary ?? []), otherwise.dictionary ?? []])
+      : { dictionary: undefined, remaps: [] };
   const assign = (c: Compiled, k: number): string => {
     const remap = remaps[k];
     return `${v} = ${remap ? `${remap}[${c.v}]` : c.v}; ${n} = ${c.n};`;
@@ -396,7 +411,13 @@ function compileCoalesce(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'coa
     });
     return { lines, result };
   });
-  const { dictionary, remaps } = dtype === 'utf8' ? unifyDictionaries(b, parts.map((p) => p.result.dictionary ?? [])) : { dictionary: undefined, remaps: [] };
+  const { dictionary, remaps } =
+    dtype === 'utf8'
+      ? unifyDictionaries(
+          b,
+          parts.map((p) => p.result.dictionary ?? []),
+        )
+      : { dictionary: undefined, remaps: [] };
   b.line(`let ${v} = ${zero}, ${n} = true;`);
   parts.forEach((p, k) => {
     // Later arguments are evaluated only while every earlier one was null.

@@ -62,7 +62,13 @@ export function columnMap(batch: ColumnBatch): Map<string, Column> {
 }
 
 /** Runs a kernel over every morsel; stops early (in morsel order) once `enough(results)` holds. */
-function* runMorsels(prepared: PreparedKernel, length: number, outFor: (start: number) => unknown, options: CpuRunOptions, enough?: (results: readonly unknown[]) => boolean): Work<unknown[]> {
+function* runMorsels(
+  prepared: PreparedKernel,
+  length: number,
+  outFor: (start: number) => unknown,
+  options: CpuRunOptions,
+  enough?: (results: readonly unknown[]) => boolean,
+): Work<unknown[]> {
   const ranges = morselRanges(length, options.morselRows);
   const cols = kernelColumns(prepared.inputs);
   const results: unknown[] = [];
@@ -81,9 +87,9 @@ function* runMorsels(prepared: PreparedKernel, length: number, outFor: (start: n
   // With an early stop, dispatch one wave of pool.size morsels at a time; otherwise everything at once.
   const wave = enough ? pool.size : ranges.length;
   for (let w = 0; w < ranges.length; w += wave) {
-    const tasks = ranges.slice(w, w + wave).map(([start, end]) =>
-      pool.run({ source: prepared.source, cols, params: prepared.params, start, end, out: outFor(start) }, options.signal),
-    );
+    const tasks = ranges
+      .slice(w, w + wave)
+      .map(([start, end]) => pool.run({ source: prepared.source, cols, params: prepared.params, start, end, out: outFor(start) }, options.signal));
     results.push(...((yield Promise.all(tasks)) as unknown[]));
     if (enough?.(results)) break;
   }
@@ -91,13 +97,25 @@ function* runMorsels(prepared: PreparedKernel, length: number, outFor: (start: n
 }
 
 /** Filter and/or projection of `batch` in one pass; `limit` stops after that many kept rows. */
-export function* scanWork(batch: ColumnBatch, predicate: BoundExpr | null, outputs: readonly NamedExpr[], options: CpuRunOptions, limit?: number): Work<ColumnBatch> {
+export function* scanWork(
+  batch: ColumnBatch,
+  predicate: BoundExpr | null,
+  outputs: readonly NamedExpr[],
+  options: CpuRunOptions,
+  limit?: number,
+): Work<ColumnBatch> {
   const columns = columnMap(batch);
   // Without a predicate, a column passed through unchanged is reused, not copied.
   const computed = predicate ? outputs : outputs.filter((o) => o.expr.kind !== 'col');
   const prepared = prepareScan(columns, predicate, computed, 'range');
   const out = allocScanOut(prepared.outputs, batch.length, 0, null);
-  const counts = (yield* runMorsels(prepared, batch.length, (start): ScanOut => ({ ...out, base: start }), options, limit === undefined ? undefined : (rs) => sum(rs as number[]) >= limit)) as number[];
+  const counts = (yield* runMorsels(
+    prepared,
+    batch.length,
+    (start): ScanOut => ({ ...out, base: start }),
+    options,
+    limit === undefined ? undefined : (rs) => sum(rs as number[]) >= limit,
+  )) as number[];
   const ranges = morselRanges(batch.length, options.morselRows);
   let total = 0;
   counts.forEach((count, m) => {
@@ -145,7 +163,12 @@ function sum(values: readonly number[]): number {
   return total;
 }
 
-export function* aggregateWork(batch: ColumnBatch, predicate: BoundExpr | null, node: Extract<PlanNode, { kind: 'aggregate' }>, runOptions: CpuRunOptions): Work<ColumnBatch> {
+export function* aggregateWork(
+  batch: ColumnBatch,
+  predicate: BoundExpr | null,
+  node: Extract<PlanNode, { kind: 'aggregate' }>,
+  runOptions: CpuRunOptions,
+): Work<ColumnBatch> {
   const columns = columnMap(batch);
   const { mode, options } = groupBySetup(columns, node.keys, batch.length, runOptions);
   const holistic = node.aggs.some((a) => a.op === 'median' || a.op === 'nUnique');
@@ -158,7 +181,12 @@ export function* aggregateWork(batch: ColumnBatch, predicate: BoundExpr | null, 
 }
 
 /** The group mode for `keys` (hash keys packed where their domains allow) and the run options with its morsel size. */
-function groupBySetup(columns: ReadonlyMap<string, Column>, keys: readonly string[], length: number, options: CpuRunOptions): { mode: GroupMode; options: CpuRunOptions } {
+function groupBySetup(
+  columns: ReadonlyMap<string, Column>,
+  keys: readonly string[],
+  length: number,
+  options: CpuRunOptions,
+): { mode: GroupMode; options: CpuRunOptions } {
   const mode = packHashKeys(columns, chooseGroupMode(columns, keys, hashWidth(columns, keys), denseSlotLimit(morselSize(length, options.morselRows))));
   const morselRows = groupByMorselRows(columns, mode, length, options.morselRows);
   return { mode, options: morselRows === options.morselRows ? options : { ...options, morselRows: morselRows! } };
@@ -198,7 +226,10 @@ export function scanShape(node: PlanNode): { input: PlanNode; predicate: BoundEx
     return { input: node.input, predicate: null, outputs: node.exprs };
   }
   if (node.kind === 'filter') {
-    const outputs = node.schema.map((f) => ({ name: f.name, expr: { kind: 'col', name: f.name, type: { dtype: f.dtype, nullable: f.nullable } } as BoundExpr }));
+    const outputs = node.schema.map((f) => ({
+      name: f.name,
+      expr: { kind: 'col', name: f.name, type: { dtype: f.dtype, nullable: f.nullable } } as BoundExpr,
+    }));
     return { input: node.input, predicate: node.predicate, outputs };
   }
   return null;
@@ -210,7 +241,13 @@ export function columnsNamed(batch: ColumnBatch, names: readonly string[]): Colu
 }
 
 /** The output of a join from its matched row pairs (either engine's): left columns, then the kept right ones. */
-export function joinedBatch(node: Extract<PlanNode, { kind: 'join' }>, left: ColumnBatch, right: ColumnBatch, leftRows: Int32Array, rightRows: Int32Array | null): ColumnBatch {
+export function joinedBatch(
+  node: Extract<PlanNode, { kind: 'join' }>,
+  left: ColumnBatch,
+  right: ColumnBatch,
+  leftRows: Int32Array,
+  rightRows: Int32Array | null,
+): ColumnBatch {
   const joined = gatherBatch(left, leftRows);
   if (rightRows === null) return joined;
   const extra = node.rightOutput.map((r) => gatherColumn(right.columns[right.names.indexOf(r.from)]!, rightRows));

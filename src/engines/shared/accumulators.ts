@@ -8,7 +8,8 @@ import { stringRanks, utf8Dictionary } from './dictionaries.js';
 import type { GroupMode } from './group-mode.js';
 
 /** Per-aggregation partial state, by kind of accumulator. */
-export type AccKind = 'count' | 'sumFloat' | 'sumInt' | 'sumBig' | 'min' | 'max' | 'minBig' | 'maxBig' | 'moments' | 'momentsBig' | 'comoments' | 'comomentsBig' | 'none';
+export type AccKind =
+  'count' | 'sumFloat' | 'sumInt' | 'sumBig' | 'min' | 'max' | 'minBig' | 'maxBig' | 'moments' | 'momentsBig' | 'comoments' | 'comomentsBig' | 'none';
 
 export interface AccSpec {
   readonly agg: BoundAgg;

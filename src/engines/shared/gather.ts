@@ -135,11 +135,18 @@ export function concatBatches(batches: readonly ColumnBatch[]): ColumnBatch {
   if (first === undefined) return emptyBatch();
   if (batches.length === 1) return first;
   for (const batch of batches) {
-    const same = batch.names.length === first.names.length && batch.names.every((name, c) => name === first.names[c] && batch.columns[c]!.dtype === first.columns[c]!.dtype);
+    const same =
+      batch.names.length === first.names.length &&
+      batch.names.every((name, c) => name === first.names[c] && batch.columns[c]!.dtype === first.columns[c]!.dtype);
     if (!same) throw new ExecutionError(`cannot concatenate batches with different columns: [${first.names.join(', ')}] and [${batch.names.join(', ')}]`);
   }
   const total = batches.reduce((sum, batch) => sum + batch.length, 0);
-  const columns = first.columns.map((_, c) => concatColumns(batches.map((batch) => batch.columns[c]!), total));
+  const columns = first.columns.map((_, c) =>
+    concatColumns(
+      batches.map((batch) => batch.columns[c]!),
+      total,
+    ),
+  );
   return { length: total, names: first.names, columns };
 }
 

@@ -38,7 +38,14 @@ export function finalizeGroupBy(
   for (let r = 0; r < lastRows.length; r++) lastRows[r] = merged.lastRow[order[r]!]!;
   const empty = global && merged.firstRow[0]! < 0;
 
-  const keyColumns = keys.length === 0 ? [] : evaluateAtRows(columns, keys.map((k) => ({ name: k, expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, nullable: columns.get(k)!.validity !== null } } })), firstRows);
+  const keyColumns =
+    keys.length === 0
+      ? []
+      : evaluateAtRows(
+          columns,
+          keys.map((k) => ({ name: k, expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, nullable: columns.get(k)!.validity !== null } } })),
+          firstRows,
+        );
   const names: string[] = [...keys];
   const out: Column[] = [...keyColumns];
 
@@ -121,7 +128,7 @@ function nonNegativeEntries(values: Int32Array, length: number): { at: Int32Arra
 
 /** Writes a safe integer into a BigInt64Array's slot r without making a BigInt (two's-complement words). */
 function setSafeInt64(words: Int32Array, r: number, value: number): void {
-  words[2 * r] = value % 4294967296 | 0;
+  words[2 * r] = (value % 4294967296) | 0;
   words[2 * r + 1] = Math.floor(value / 4294967296);
 }
 
@@ -316,7 +323,13 @@ function ratioToNumber(p: bigint, q: bigint): number {
  * The aggregation's argument at the rows that reached a group, with those rows' group ids: the column itself
  * when it is one, else evaluated only there, so a row a fused filter dropped cannot raise an overflow.
  */
-function argumentAtGroupedRows(columns: ReadonlyMap<string, Column>, agg: BoundAgg, rowGroups: Int32Array, length: number, evaluateAtRows: RowEvaluator): { arg: Column; groups: Int32Array } {
+function argumentAtGroupedRows(
+  columns: ReadonlyMap<string, Column>,
+  agg: BoundAgg,
+  rowGroups: Int32Array,
+  length: number,
+  evaluateAtRows: RowEvaluator,
+): { arg: Column; groups: Int32Array } {
   const arg = agg.arg!;
   if (arg.kind === 'col') return { arg: columns.get(arg.name)!, groups: rowGroups };
   const { at: rows, values: groups } = nonNegativeEntries(rowGroups, length);
@@ -372,7 +385,7 @@ function medianColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, n
  */
 export function groupMedian(a: Float64Array, from: number, to: number): number {
   let end = to;
-  for (let i = from; i < end; ) {
+  for (let i = from; i < end;) {
     const v = a[i]!;
     if (v !== v) {
       end--;
@@ -398,7 +411,9 @@ function selectInPlace(a: Float64Array, lo: number, hi: number, k: number): void
   while (right > left) {
     // Median of three as the pivot keeps sorted and reversed runs linear.
     const m = (left + right) >>> 1;
-    const x = a[left]!, y = a[m]!, z = a[right]!;
+    const x = a[left]!,
+      y = a[m]!,
+      z = a[right]!;
     const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
     let i = left;
     let j = right;

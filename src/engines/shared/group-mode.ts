@@ -93,7 +93,16 @@ export function estimateDistinct(columns: ReadonlyMap<string, Column>, keys: rea
   const keyColumns = keys.map((name) => ({ column: columns.get(name)! }));
   const width = keyWidth(keyColumns);
   const words = new Uint32Array(Math.max(1, size * width));
-  encodeKeyBlock(keyColumns, rows, 0, size, words, 0, width, keyColumns.some((k) => k.column.validity !== null));
+  encodeKeyBlock(
+    keyColumns,
+    rows,
+    0,
+    size,
+    words,
+    0,
+    width,
+    keyColumns.some((k) => k.column.validity !== null),
+  );
   const table = new KeyTable(width, size);
   const seen = new Int32Array(size);
   for (let r = 0; r < size; r++) seen[table.findOrInsert(words, r * width)]!++;

@@ -160,7 +160,16 @@ function encodeColumnWords(key: KeyColumn, rows: Int32Array | null, start: numbe
  * Encodes rows [start, end) of `keys` (row r is `rows[r]` when given) as consecutive tuples of `width`
  * words from `out[at]`. With `withMask`, the last word of each tuple has bit k set when key k is null.
  */
-export function encodeKeyBlock(keys: readonly KeyColumn[], rows: Int32Array | null, start: number, end: number, out: Uint32Array, at: number, width: number, withMask: boolean): void {
+export function encodeKeyBlock(
+  keys: readonly KeyColumn[],
+  rows: Int32Array | null,
+  start: number,
+  end: number,
+  out: Uint32Array,
+  at: number,
+  width: number,
+  withMask: boolean,
+): void {
   if (withMask && keys.length > MAX_MASKED_KEYS) throw new RangeError(`at most ${MAX_MASKED_KEYS} key columns when keys can be null, got ${keys.length}`);
   let offset = at;
   keys.forEach((key) => {

@@ -30,7 +30,15 @@ export function combineMoments(state: readonly Float64Array[], g: number, nb: nu
  * one value has exactly that value as its mean.
  */
 export function combineCoMoments(state: readonly Float64Array[], g: number, from: readonly Float64Array[], l: number): void {
-  const [counts, meansX, meansY, m2X, m2Y, cXY, flags] = state as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  const [counts, meansX, meansY, m2X, m2Y, cXY, flags] = state as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
   const nb = from[0]![l]!;
   const meanXB = from[1]![l]!;
   const meanYB = from[2]![l]!;

@@ -145,9 +145,17 @@ export class GpuContext {
    * With `bindings` (the type of binding 0, 1, …) the layout is explicit, so an entry point that leaves
    * some binding unused still takes the same bind group; without, it is inferred ('auto').
    */
-  pipeline(family: string, splices: Readonly<Record<string, string>> = {}, constants: Readonly<Record<string, number>> = {}, entryPoint = 'main', bindings?: readonly BindingType[]): GPUComputePipeline {
+  pipeline(
+    family: string,
+    splices: Readonly<Record<string, string>> = {},
+    constants: Readonly<Record<string, number>> = {},
+    entryPoint = 'main',
+    bindings?: readonly BindingType[],
+  ): GPUComputePipeline {
     if (bindings && bindings.filter((b) => b !== 'uniform').length > this.limits.maxStorageBuffersPerShaderStage) {
-      throw new GpuUnsupportedError(`${family} needs ${bindings.length - 1} storage bindings; the device allows ${this.limits.maxStorageBuffersPerShaderStage}`);
+      throw new GpuUnsupportedError(
+        `${family} needs ${bindings.length - 1} storage bindings; the device allows ${this.limits.maxStorageBuffersPerShaderStage}`,
+      );
     }
     const code = spliceShader(shaderSource(family), splices);
     const key = `${family}\u0000${entryPoint}\u0000${JSON.stringify(Object.entries(constants).sort())}\u0000${bindings?.join(',') ?? 'auto'}\u0000${code}`;
@@ -162,7 +170,9 @@ export class GpuContext {
     const module = this.device.createShaderModule({ code, label: family });
     const layout = bindings
       ? this.device.createPipelineLayout({
-          bindGroupLayouts: [this.device.createBindGroupLayout({ entries: bindings.map((type, binding) => ({ binding, visibility: 0x4 /* COMPUTE */, buffer: { type } })) })],
+          bindGroupLayouts: [
+            this.device.createBindGroupLayout({ entries: bindings.map((type, binding) => ({ binding, visibility: 0x4 /* COMPUTE */, buffer: { type } })) }),
+          ],
         })
       : 'auto';
     pipeline = this.device.createComputePipeline({ layout, label: family, compute: { module, entryPoint, constants: { ...constants } } });
@@ -180,7 +190,8 @@ export class GpuContext {
   /** A storage buffer of at least `bytes` (rounded up to a size class) from the pool. */
   buffer(bytes: number, usage: number = STORAGE): GPUBuffer {
     const size = sizeClass(Math.max(16, bytes));
-    if (size > this.limits.maxBufferSize) throw new GpuUnsupportedError(`a ${bytes}-byte buffer exceeds the device's maxBufferSize (${this.limits.maxBufferSize})`);
+    if (size > this.limits.maxBufferSize)
+      throw new GpuUnsupportedError(`a ${bytes}-byte buffer exceeds the device's maxBufferSize (${this.limits.maxBufferSize})`);
     const key = `${usage}:${size}`;
     const free = this.freeBuffers.get(key);
     const reused = free?.pop();

@@ -53,10 +53,16 @@ function cpuStep(node: PlanNode, inputs: readonly [PlanNode, ColumnBatch][], opt
     case 'source':
       break;
     case 'project':
-      replaced = node.input.kind === 'filter' && inputs[0]![0] !== node.input ? { ...node, input: { ...node.input, input: swap(node.input.input) } } : { ...node, input: swap(node.input) };
+      replaced =
+        node.input.kind === 'filter' && inputs[0]![0] !== node.input
+          ? { ...node, input: { ...node.input, input: swap(node.input.input) } }
+          : { ...node, input: swap(node.input) };
       break;
     case 'aggregate':
-      replaced = node.input.kind === 'filter' && inputs[0]![0] !== node.input ? { ...node, input: { ...node.input, input: swap(node.input.input) } } : { ...node, input: swap(node.input) };
+      replaced =
+        node.input.kind === 'filter' && inputs[0]![0] !== node.input
+          ? { ...node, input: { ...node.input, input: swap(node.input.input) } }
+          : { ...node, input: swap(node.input) };
       break;
     default:
       replaced = { ...node, input: swap(node.input) } as PlanNode;
@@ -65,7 +71,13 @@ function cpuStep(node: PlanNode, inputs: readonly [PlanNode, ColumnBatch][], opt
   return runAsync(executeNode(replaced, cpu), options.cpu.signal);
 }
 
-async function step(node: PlanNode, options: GpuRunOptions, inputs: readonly [PlanNode, ColumnBatch][], rows: number, gpu: (() => Promise<ColumnBatch>) | null): Promise<ColumnBatch> {
+async function step(
+  node: PlanNode,
+  options: GpuRunOptions,
+  inputs: readonly [PlanNode, ColumnBatch][],
+  rows: number,
+  gpu: (() => Promise<ColumnBatch>) | null,
+): Promise<ColumnBatch> {
   const started = performance.now();
   const useGpu = gpu !== null && rows >= options.handoffRows && !options.ctx.lost;
   if (useGpu) {
@@ -101,7 +113,13 @@ export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promis
       const shape = scanShape(node)!;
       const input = await executeGpu(shape.input, options);
       const reason = filterProjectUnsupported(shape.predicate, shape.outputs);
-      return step(node, options, [[shape.input, input]], input.length, reason ? null : () => gpuFilterProject(ctx, resident, input, shape.predicate, shape.outputs));
+      return step(
+        node,
+        options,
+        [[shape.input, input]],
+        input.length,
+        reason ? null : () => gpuFilterProject(ctx, resident, input, shape.predicate, shape.outputs),
+      );
     }
     case 'aggregate': {
       const fused = node.input.kind === 'filter' ? node.input : null;
@@ -110,12 +128,24 @@ export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promis
       const predicate: BoundExpr | null = fused ? fused.predicate : null;
       const columns = new Map(input.names.map((n, k) => [n, input.columns[k]!]));
       const ok = groupByUnsupported(columns, node.keys, node.aggs, predicate) === null && groupByFits(ctx, input, node.keys, node.aggs);
-      return step(node, options, [[below, input]], input.length, ok ? () => gpuGroupBy(ctx, resident, input, { predicate, keys: node.keys, aggs: node.aggs }, evaluateAtRows) : null);
+      return step(
+        node,
+        options,
+        [[below, input]],
+        input.length,
+        ok ? () => gpuGroupBy(ctx, resident, input, { predicate, keys: node.keys, aggs: node.aggs }, evaluateAtRows) : null,
+      );
     }
     case 'sort': {
       const input = await executeGpu(node.input, options);
       const ok = gpuSortSupports(input, node.keys, ctx);
-      return step(node, options, [[node.input, input]], input.length, ok ? async () => gatherBatch(input, await gpuSortIndices(ctx, resident, input, node.keys)) : null);
+      return step(
+        node,
+        options,
+        [[node.input, input]],
+        input.length,
+        ok ? async () => gatherBatch(input, await gpuSortIndices(ctx, resident, input, node.keys)) : null,
+      );
     }
     case 'join': {
       const left = await executeGpu(node.left, options);
@@ -127,7 +157,16 @@ export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promis
         const { leftRows, rightRows } = await gpuHashJoin(ctx, resident, leftKeys, rightKeys, node.how);
         return joinedBatch(node, left, right, leftRows, rightRows);
       };
-      return step(node, options, [[node.left, left], [node.right, right]], Math.max(left.length, right.length), ok ? run : null);
+      return step(
+        node,
+        options,
+        [
+          [node.left, left],
+          [node.right, right],
+        ],
+        Math.max(left.length, right.length),
+        ok ? run : null,
+      );
     }
     case 'slice': {
       const sort = node.input.kind === 'sort' ? node.input : null;
@@ -138,7 +177,8 @@ export async function executeGpu(node: PlanNode, options: GpuRunOptions): Promis
         // the plan below it again, and its timing is moved to this node.
         const input = await executeGpu(sort.input, options);
         const fused: PlanNode = { ...node, input: { ...sort, input: source(input, sort.input) } };
-        const topRows = async (): Promise<ColumnBatch> => sliceBatch(gatherBatch(input, await gpuSortIndices(ctx, resident, input, sort.keys, wanted)), node.offset, node.length);
+        const topRows = async (): Promise<ColumnBatch> =>
+          sliceBatch(gatherBatch(input, await gpuSortIndices(ctx, resident, input, sort.keys, wanted)), node.offset, node.length);
         const timings = new Map<PlanNode, OperatorTiming>();
         const out = await step(fused, { ...options, timings }, [], input.length, gpuSortSupports(input, sort.keys, ctx) ? topRows : null);
         const timing = timings.get(fused);

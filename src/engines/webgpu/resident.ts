@@ -147,7 +147,9 @@ export class ResidentColumns {
       this.evict(c.column, c.entry, c.ref);
     }
     if (this.total + bytes > this.budget) {
-      throw new GpuMemoryError(`the query needs ${bytes} more bytes on the device, but ${this.total} of the ${this.budget}-byte budget are held by columns in use`);
+      throw new GpuMemoryError(
+        `the query needs ${bytes} more bytes on the device, but ${this.total} of the ${this.budget}-byte budget are held by columns in use`,
+      );
     }
   }
 }
@@ -162,7 +164,11 @@ function uploadColumn(ctx: GpuContext, column: Column, bytes: number): GpuColumn
   const valueBytes = column.dtype === 'bool' ? bitWordsBytes(column.length) : Math.max(4, column.length * 4);
   const values = ctx.device.createBuffer({ size: roundUp(valueBytes, 4), usage: STORAGE });
   const source = column.values;
-  ctx.write(values, 0, new Uint8Array(source.buffer, source.byteOffset, Math.min(source.byteLength, column.dtype === 'bool' ? Math.ceil(column.length / 8) : column.length * 4)));
+  ctx.write(
+    values,
+    0,
+    new Uint8Array(source.buffer, source.byteOffset, Math.min(source.byteLength, column.dtype === 'bool' ? Math.ceil(column.length / 8) : column.length * 4)),
+  );
   let validity: GPUBuffer | null = null;
   if (column.validity) {
     validity = ctx.device.createBuffer({ size: bitWordsBytes(column.length), usage: STORAGE });

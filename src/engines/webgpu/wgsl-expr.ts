@@ -183,7 +183,9 @@ export function compileWgsl(b: WgslBuilder, expr: BoundExpr, i = 'i'): WgslValue
     case 'match': {
       const a = compileWgsl(b, expr.arg, i);
       const dict = a.dictionary ?? [];
-      const table = Int32Array.from(dict, (s) => ((expr.op === 'startsWith' ? s.startsWith(expr.pattern) : expr.op === 'endsWith' ? s.endsWith(expr.pattern) : s.includes(expr.pattern)) ? 1 : 0));
+      const table = Int32Array.from(dict, (s) =>
+        (expr.op === 'startsWith' ? s.startsWith(expr.pattern) : expr.op === 'endsWith' ? s.endsWith(expr.pattern) : s.includes(expr.pattern)) ? 1 : 0,
+      );
       const v = b.tmp('v');
       b.line(`let ${v} = ${dict.length === 0 ? 'false' : `${b.table(table, a.v)} == 1`};`);
       return { v, n: a.n, dtype: 'bool' };
@@ -330,7 +332,16 @@ function compileUnary(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'unary' }
       return { v, n: a.n, dtype };
     case 'length': {
       const dict = a.dictionary ?? [];
-      b.line(`let ${v} = ${dict.length === 0 ? '0i' : b.table(Int32Array.from(dict, (s) => s.length), a.v)};`);
+      b.line(
+        `let ${v} = ${
+          dict.length === 0
+            ? '0i'
+            : b.table(
+                Int32Array.from(dict, (s) => s.length),
+                a.v,
+              )
+        };`,
+      );
       return { v, n: a.n, dtype };
     }
     case 'lower':
@@ -339,7 +350,16 @@ function compileUnary(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'unary' }
       const mapped = source.map((s) => (expr.op === 'lower' ? s.toLowerCase() : s.toUpperCase()));
       const dictionary = [...new Set(mapped)];
       const index = new Map(dictionary.map((s, k) => [s, k]));
-      b.line(`let ${v} = ${source.length === 0 ? '0i' : b.table(Int32Array.from(mapped, (s) => index.get(s)!), a.v)};`);
+      b.line(
+        `let ${v} = ${
+          source.length === 0
+            ? '0i'
+            : b.table(
+                Int32Array.from(mapped, (s) => index.get(s)!),
+                a.v,
+              )
+        };`,
+      );
       return { v, n: a.n, dtype, dictionary };
     }
   }
@@ -351,7 +371,16 @@ function compileIsIn(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'isIn' }>,
   if (a.dtype === 'utf8') {
     const wanted = new Set(expr.values as string[]);
     const dict = a.dictionary ?? [];
-    b.line(`let ${v} = ${dict.length === 0 ? 'false' : `${b.table(Int32Array.from(dict, (s) => (wanted.has(s) ? 1 : 0)), a.v)} == 1`};`);
+    b.line(
+      `let ${v} = ${
+        dict.length === 0
+          ? 'false'
+          : `${b.table(
+              Int32Array.from(dict, (s) => (wanted.has(s) ? 1 : 0)),
+              a.v,
+            )} == 1`
+      };`,
+    );
   } else {
     const terms = expr.values.map((x) => {
       if (a.dtype === 'bool') return x ? a.v : `!${a.v}`;
@@ -390,7 +419,8 @@ function compileWhen(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'when' }>,
   const otherwiseLines = b.capture(() => {
     otherwise = compileWgsl(b, expr.otherwise, i);
   });
-  const { dictionary, remaps } = dtype === 'utf8' ? mergeDictionaries([...arms.map((a) => a.result.dictionary ?? []), otherwise.dictionary ?? []]) : { dictionary: undefined, remaps: [] };
+  const { dictionary, remaps } =
+    dtype === 'utf8' ? mergeDictionaries([...arms.map((a) => a.result.dictionary ?? []), otherwise.dictionary ?? []]) : { dictionary: undefined, remaps: [] };
   const assign = (c: WgslValue, k: number): string => {
     const remap = remaps[k];
     return `${v} = ${remap && remap.length > 0 ? b.table(remap, c.v) : c.v}; ${n} = ${c.n};`;

@@ -19,7 +19,9 @@ export function healthRouter(service: ServiceContext): Router<GpuframeState> {
       backend: {
         configured: exec?.backend ?? service.config.backend,
         in_use: usesGpu ? 'webgpu' : 'cpu',
-        adapter: gpu ? `${gpu.adapter.vendor} ${gpu.adapter.device} (${gpu.adapter.architecture}${gpu.adapter.description ? `, ${gpu.adapter.description}` : ''})`.trim() : null,
+        adapter: gpu
+          ? `${gpu.adapter.vendor} ${gpu.adapter.device} (${gpu.adapter.architecture}${gpu.adapter.description ? `, ${gpu.adapter.description}` : ''})`.trim()
+          : null,
         gpu_unavailable: exec?.gpuUnavailable ?? null,
         device_losses: exec?.deviceLosses ?? 0,
       },

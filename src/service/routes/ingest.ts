@@ -19,47 +19,57 @@ const RETRY_DELAYS_MS = [100, 500];
 export function ingestRouter(service: ServiceContext): Router<GpuframeState> {
   const router = new Router<GpuframeState>();
   // The write slot is held from admission, before the body is read: MAX_PENDING_WRITES is never overshot.
-  router.post<FrameState<BillingEvent>>('/ingest', service.lifecycle.reserveTask(), columnarBody(BillingEvent, { trustedMode: 'strict', limit: service.config.bodyLimit, timeoutMs: service.config.bodyTimeoutMs }), (ctx) => {
-    const frame = ctx.state.frame;
-    checkAmounts(frame);
-    const executor = getExecutor(ctx);
-    const acceptedRows = frame.shape[0];
-    const rollup = frame.groupBy('user_id').agg({ total: col('amount').sum(), count: col('amount').count() });
-    const handle = rollup.submit({ executor });
-    // Kept only until the executor delivers, to recompute inline if it fails; then the rows can go.
-    let fallback: typeof rollup | null = rollup;
-    handle.result().then(
-      () => (fallback = null),
-      () => undefined,
-    );
-    const batchId = randomUUID();
-    const requestId = ctx.state.requestId ?? batchId;
-    const rollupBatch = async (): Promise<RollupBatch> => {
-      const rows = await handle.result().catch((error: unknown) => {
-        if (!fallback) throw error;
-        service.logger.warn({ msg: 'rollup failed on the executor; recomputing inline', request_id: requestId, err: error });
-        return fallback.collect();
-      });
-      return {
-        batchId,
-        requestId,
-        acceptedRows,
-        userIds: rows.map((r) => r.user_id),
-        totals: rows.map((r) => Number(r.total)),
-        counts: rows.map((r) => Number(r.count)),
+  router.post<FrameState<BillingEvent>>(
+    '/ingest',
+    service.lifecycle.reserveTask(),
+    columnarBody(BillingEvent, { trustedMode: 'strict', limit: service.config.bodyLimit, timeoutMs: service.config.bodyTimeoutMs }),
+    (ctx) => {
+      const frame = ctx.state.frame;
+      checkAmounts(frame);
+      const executor = getExecutor(ctx);
+      const acceptedRows = frame.shape[0];
+      const rollup = frame.groupBy('user_id').agg({ total: col('amount').sum(), count: col('amount').count() });
+      const handle = rollup.submit({ executor });
+      // Kept only until the executor delivers, to recompute inline if it fails; then the rows can go.
+      let fallback: typeof rollup | null = rollup;
+      handle.result().then(
+        () => (fallback = null),
+        () => undefined,
+      );
+      const batchId = randomUUID();
+      const requestId = ctx.state.requestId ?? batchId;
+      const rollupBatch = async (): Promise<RollupBatch> => {
+        const rows = await handle.result().catch((error: unknown) => {
+          if (!fallback) throw error;
+          service.logger.warn({ msg: 'rollup failed on the executor; recomputing inline', request_id: requestId, err: error });
+          return fallback.collect();
+        });
+        return {
+          batchId,
+          requestId,
+          acceptedRows,
+          userIds: rows.map((r) => r.user_id),
+          totals: rows.map((r) => Number(r.total)),
+          counts: rows.map((r) => Number(r.count)),
+        };
       };
-    };
-    afterResponse(ctx, async ({ signal }) => persistWithRetry(service, await rollupBatch(), signal), {
-      name: 'persist-rollup',
-      onAbandon: async () => {
-        const batch = await rollupBatch();
-        const file = await service.store.deadLetter(batch, new Error('the shutdown deadline passed before the write started'));
-        service.logger.warn({ msg: 'rollup saved to the dead-letter folder at shutdown; it is replayed at the next start', request_id: requestId, batch_id: batchId, file });
-      },
-    });
-    ctx.status = 202;
-    ctx.body = { accepted_rows: acceptedRows, request_id: requestId };
-  });
+      afterResponse(ctx, async ({ signal }) => persistWithRetry(service, await rollupBatch(), signal), {
+        name: 'persist-rollup',
+        onAbandon: async () => {
+          const batch = await rollupBatch();
+          const file = await service.store.deadLetter(batch, new Error('the shutdown deadline passed before the write started'));
+          service.logger.warn({
+            msg: 'rollup saved to the dead-letter folder at shutdown; it is replayed at the next start',
+            request_id: requestId,
+            batch_id: batchId,
+            file,
+          });
+        },
+      });
+      ctx.status = 202;
+      ctx.body = { accepted_rows: acceptedRows, request_id: requestId };
+    },
+  );
   return router;
 }
 
@@ -87,13 +97,27 @@ async function persistWithRetry(service: ServiceContext, batch: RollupBatch, sig
   for (let attempt = 0; ; attempt++) {
     try {
       const { duplicate } = await service.store.persist(batch);
-      service.logger.debug({ msg: 'rollup persisted', request_id: batch.requestId, batch_id: batch.batchId, users: batch.userIds.length, rows: batch.acceptedRows, duplicate, attempt });
+      service.logger.debug({
+        msg: 'rollup persisted',
+        request_id: batch.requestId,
+        batch_id: batch.batchId,
+        users: batch.userIds.length,
+        rows: batch.acceptedRows,
+        duplicate,
+        attempt,
+      });
       return;
     } catch (error) {
       const delay = error instanceof BillingStoreClosedError || signal.aborted ? undefined : RETRY_DELAYS_MS[attempt];
       if (delay === undefined) {
         const file = await service.store.deadLetter(batch, error);
-        service.logger.error({ msg: 'rollup not persisted; kept in the dead-letter folder for replay at the next start', request_id: batch.requestId, batch_id: batch.batchId, file, err: error });
+        service.logger.error({
+          msg: 'rollup not persisted; kept in the dead-letter folder for replay at the next start',
+          request_id: batch.requestId,
+          batch_id: batch.batchId,
+          file,
+          err: error,
+        });
         throw error;
       }
       service.logger.warn({ msg: 'rollup persist failed; retrying', request_id: batch.requestId, batch_id: batch.batchId, attempt, err: error });

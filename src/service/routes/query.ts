@@ -4,7 +4,20 @@
 
 import Router from '@koa/router';
 import { ValidationError } from '../../errors.js';
-import { ARROW_FILE_TYPE, ARROW_STREAM_TYPE, arrowFrame, getExecutor, JSON_TYPE, MalformedBodyError, negotiateFormat, parseJson, readBody, requireMediaType, sendFrame, type GpuframeState } from '../../koa/index.js';
+import {
+  ARROW_FILE_TYPE,
+  ARROW_STREAM_TYPE,
+  arrowFrame,
+  getExecutor,
+  JSON_TYPE,
+  MalformedBodyError,
+  negotiateFormat,
+  parseJson,
+  readBody,
+  requireMediaType,
+  sendFrame,
+  type GpuframeState,
+} from '../../koa/index.js';
 import { QueryEvent } from '../models.js';
 import type { ServiceContext } from '../context.js';
 import { parseQueryPlan, planFrame } from '../query-plan.js';
@@ -22,13 +35,18 @@ export function queryRouter(service: ServiceContext): Router<GpuframeState> {
     if (type === JSON_TYPE) {
       const body = parseJson(bytes);
       if (typeof body !== 'object' || body === null || Array.isArray(body) || !('data' in body) || !('plan' in body)) {
-        throw new ValidationError([{ column: null, row: null, code: 'invalid_body', message: 'expected an object { "data": { column: [cells] }, "plan": { ... } }' }]);
+        throw new ValidationError([
+          { column: null, row: null, code: 'invalid_body', message: 'expected an object { "data": { column: [cells] }, "plan": { ... } }' },
+        ]);
       }
       data = QueryEvent.fromColumns(body.data, { trustedMode: 'strict' });
       planInput = body.plan;
     } else {
       const text = ctx.query['plan'];
-      if (typeof text !== 'string') throw new ValidationError([{ column: null, row: null, code: 'missing_plan', message: 'an Arrow body needs the plan as JSON in the `plan` query parameter' }]);
+      if (typeof text !== 'string')
+        throw new ValidationError([
+          { column: null, row: null, code: 'missing_plan', message: 'an Arrow body needs the plan as JSON in the `plan` query parameter' },
+        ]);
       try {
         planInput = JSON.parse(text);
       } catch (error) {

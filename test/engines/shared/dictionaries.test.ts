@@ -31,10 +31,18 @@ const expressions: Record<string, Expr<unknown>> = {
   upper: col('t').upper(),
   'lower of upper': col('s').upper().lower(),
   cast: col('t').cast('utf8'),
-  'when over two columns': when(col('i').gt(lit(0))).then(col('s')).otherwise(col('t')),
+  'when over two columns': when(col('i').gt(lit(0)))
+    .then(col('s'))
+    .otherwise(col('t')),
   'when with a literal and no otherwise': when(col('i').gt(lit(0))).then(lit('q')),
-  'when over one column twice': when(col('i').gt(lit(0))).then(col('s')).otherwise(col('s')),
-  'when with a mapped branch': when(col('i').gt(lit(1))).then(col('t').lower()).when(col('i').lt(lit(0))).then(lit('a')).otherwise(col('s')),
+  'when over one column twice': when(col('i').gt(lit(0)))
+    .then(col('s'))
+    .otherwise(col('s')),
+  'when with a mapped branch': when(col('i').gt(lit(1)))
+    .then(col('t').lower())
+    .when(col('i').lt(lit(0)))
+    .then(lit('a'))
+    .otherwise(col('s')),
   coalesce: coalesce(col('s'), col('t'), lit('zz')),
   'coalesce with a literal': coalesce(col('s'), lit('a')),
 };

@@ -10,7 +10,8 @@ import type { Column, ColumnBatch, DType } from '../../../src/model/types.js';
 import { buildColumn, cellsOf, columnArbitrary, DTYPES, testBatch, type Cell, type TestColumn } from '../cpu/kernels/kernel-helpers.js';
 
 /** Cells compared so that NaN equals NaN and -0 differs from 0 (gather moves bits, it does not normalise). */
-const comparable = (cells: readonly Cell[]): unknown[] => cells.map((c) => (typeof c === 'number' ? (Object.is(c, -0) ? '-0' : Number.isNaN(c) ? 'NaN' : c) : c));
+const comparable = (cells: readonly Cell[]): unknown[] =>
+  cells.map((c) => (typeof c === 'number' ? (Object.is(c, -0) ? '-0' : Number.isNaN(c) ? 'NaN' : c) : c));
 
 function assertWellFormed(column: Column, dtype: DType): void {
   assert.equal(column.dtype, dtype);
@@ -58,7 +59,16 @@ describe('sliceBatch', () => {
   it('copies rows [offset, offset + length), clamped', () => {
     fc.assert(
       fc.property(
-        fc.nat({ max: 70 }).chain((length) => fc.tuple(fc.constant(length), fc.array(anyColumn(length), { maxLength: 3 }), fc.integer({ min: -5, max: 80 }), fc.oneof(fc.integer({ min: -5, max: 80 }), fc.constant(Infinity)))),
+        fc
+          .nat({ max: 70 })
+          .chain((length) =>
+            fc.tuple(
+              fc.constant(length),
+              fc.array(anyColumn(length), { maxLength: 3 }),
+              fc.integer({ min: -5, max: 80 }),
+              fc.oneof(fc.integer({ min: -5, max: 80 }), fc.constant(Infinity)),
+            ),
+          ),
         ([length, columns, offset, count]) => {
           const batch = testBatch(columns, length);
           const out = sliceBatch(batch, offset, count);
@@ -84,7 +94,9 @@ describe('concatBatches', () => {
         fc.array(fc.nat({ max: 30 }), { minLength: 2, maxLength: 4 }).chain((lengths) =>
           fc.tuple(
             fc.constant(lengths),
-            fc.array(fc.constantFrom(...DTYPES), { minLength: 1, maxLength: 3 }).chain((dtypes) => fc.tuple(...lengths.map((length) => fc.tuple(...dtypes.map((d) => columnArbitrary(d, length)))))),
+            fc
+              .array(fc.constantFrom(...DTYPES), { minLength: 1, maxLength: 3 })
+              .chain((dtypes) => fc.tuple(...lengths.map((length) => fc.tuple(...dtypes.map((d) => columnArbitrary(d, length)))))),
           ),
         ),
         ([lengths, parts]) => {

@@ -10,9 +10,16 @@ describe('groupsByFirstRow', () => {
     fc.assert(
       fc.property(
         // Short lengths take the row-indexed table (8 or more rows per group is the sort), long ones the sort.
-        fc.oneof(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 2 ** 31 - 1 })).chain((length) =>
-          fc.tuple(fc.constant(length), fc.uniqueArray(fc.integer({ min: 0, max: Math.min(length, 2 ** 31) - 1 }), { maxLength: Math.min(length, 400) }), fc.array(fc.boolean(), { maxLength: 400 }), fc.boolean()),
-        ),
+        fc
+          .oneof(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }))
+          .chain((length) =>
+            fc.tuple(
+              fc.constant(length),
+              fc.uniqueArray(fc.integer({ min: 0, max: Math.min(length, 2 ** 31) - 1 }), { maxLength: Math.min(length, 400) }),
+              fc.array(fc.boolean(), { maxLength: 400 }),
+              fc.boolean(),
+            ),
+          ),
         ([length, rows, absent, sorted]) => {
           // Some ids saw no row (-1), as in a dense partial; hash group-bys come already in first-row order.
           if (sorted) rows.sort((a, b) => a - b);

@@ -3,7 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseGroupMode, estimateDistinct, groupByMorselRows, hashWidth, HIGH_CARDINALITY_MORSEL, packHashKeys } from '../../../src/engines/shared/group-mode.js';
+import {
+  chooseGroupMode,
+  estimateDistinct,
+  groupByMorselRows,
+  hashWidth,
+  HIGH_CARDINALITY_MORSEL,
+  packHashKeys,
+} from '../../../src/engines/shared/group-mode.js';
 import type { Column, ColumnBatch, DType } from '../../../src/model/types.js';
 import { buildColumn, dictionaryFor, testBatch, type Cell, type TestColumn } from '../cpu/kernels/kernel-helpers.js';
 
@@ -14,7 +21,11 @@ function column(dtype: DType, cells: readonly Cell[]): TestColumn {
 }
 
 /** An int32 column spanning [min, max] (both present) with values in between. */
-const intSpan = (min: number, max: number, rows: number): TestColumn => column('int32', Array.from({ length: rows }, (_, i) => (i === 0 ? min : i === 1 ? max : min + ((i * 7919) % (max - min + 1)))));
+const intSpan = (min: number, max: number, rows: number): TestColumn =>
+  column(
+    'int32',
+    Array.from({ length: rows }, (_, i) => (i === 0 ? min : i === 1 ? max : min + ((i * 7919) % (max - min + 1)))),
+  );
 
 describe('packHashKeys', () => {
   it('packs the six db-benchmark ids into two words, each word below 2^32', () => {
@@ -22,13 +33,34 @@ describe('packHashKeys', () => {
     const labels = (n: number): string[] => Array.from({ length: rows }, (_, i) => `id${i % n}`);
     // id3's dictionary holds N/K = 100,000 labels, as at 1e7 rows.
     const id3Cells = labels(1000);
-    const id3: TestColumn = { dtype: 'utf8', cells: id3Cells, column: buildColumn('utf8', id3Cells, Array.from({ length: 100_000 }, (_, i) => `id${i}`)) };
-    const batch = testBatch([column('utf8', labels(100)), column('utf8', labels(100)), id3, intSpan(1, 100, rows), intSpan(1, 100, rows), intSpan(1, 100_000, rows)]);
+    const id3: TestColumn = {
+      dtype: 'utf8',
+      cells: id3Cells,
+      column: buildColumn(
+        'utf8',
+        id3Cells,
+        Array.from({ length: 100_000 }, (_, i) => `id${i}`),
+      ),
+    };
+    const batch = testBatch([
+      column('utf8', labels(100)),
+      column('utf8', labels(100)),
+      id3,
+      intSpan(1, 100, rows),
+      intSpan(1, 100, rows),
+      intSpan(1, 100_000, rows),
+    ]);
     const mode = packHashKeys(mapOf(batch), chooseGroupMode(mapOf(batch), batch.names, hashWidth(mapOf(batch), batch.names)));
     assert.equal(mode.kind, 'hash');
     assert.ok(mode.kind === 'hash' && mode.packed);
     assert.equal(mode.width, 2);
-    assert.deepEqual(mode.packed.map((word) => word.map((k) => k.name)), [['c0', 'c1', 'c2'], ['c3', 'c4', 'c5']]);
+    assert.deepEqual(
+      mode.packed.map((word) => word.map((k) => k.name)),
+      [
+        ['c0', 'c1', 'c2'],
+        ['c3', 'c4', 'c5'],
+      ],
+    );
     for (const word of mode.packed) assert.ok(word.reduce((product, k) => product * k.size, 1) <= 2 ** 32);
   });
 
@@ -43,7 +75,11 @@ describe('packHashKeys', () => {
 });
 
 describe('estimateDistinct and groupByMorselRows', () => {
-  const ints = (length: number, f: (i: number) => number | null): TestColumn => column('int32', Array.from({ length }, (_, i) => f(i)));
+  const ints = (length: number, f: (i: number) => number | null): TestColumn =>
+    column(
+      'int32',
+      Array.from({ length }, (_, i) => f(i)),
+    );
 
   it('estimates distinct keys from a sample: mostly distinct, and a thousand groups in a million rows', () => {
     const rows = 1_000_000;

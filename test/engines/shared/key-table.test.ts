@@ -32,7 +32,10 @@ describe('KeyTable', () => {
           words.set(tuple);
           assert.equal(table.find(words, 0), id);
         }
-        assert.deepEqual(Array.from(table.allWords()), [...reference.keys()].flatMap((key) => (key === '' ? [] : key.split(',').map(Number))));
+        assert.deepEqual(
+          Array.from(table.allWords()),
+          [...reference.keys()].flatMap((key) => (key === '' ? [] : key.split(',').map(Number))),
+        );
         fill(41);
         if (width > 0 || reference.size === 0) assert.equal(table.find(words, 0), -1);
       }),
@@ -116,7 +119,10 @@ describe('key encoding', () => {
 
   it('remaps utf8 codes, with -1 for strings the other dictionary lacks', () => {
     const keys: KeyColumn[] = [{ column: buildColumn('utf8', ['a', 'b', 'c'], ['c', 'a', 'b']), remap: Int32Array.of(-1, 7, 9) }];
-    assert.deepEqual([0, 1, 2].map((row) => encode(keys, row).words[0]), [7, 9, 0xffffffff]);
+    assert.deepEqual(
+      [0, 1, 2].map((row) => encode(keys, row).words[0]),
+      [7, 9, 0xffffffff],
+    );
   });
 });
 

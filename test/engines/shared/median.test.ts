@@ -20,14 +20,19 @@ const cell = fc.oneof(
 
 test('groupMedian equals the median of a full sort, on a slice, NaN and signed zeros included (property)', () => {
   fc.assert(
-    fc.property(fc.array(cell, { maxLength: 5 }), fc.array(cell, { minLength: 1, maxLength: 200 }), fc.array(cell, { maxLength: 5 }), (before, group, after) => {
-      const a = Float64Array.from([...before, ...group, ...after]);
-      const got = groupMedian(a, before.length, before.length + group.length);
-      assert.ok(Object.is(got, sortedMedian(group)), `median of ${JSON.stringify(group.map(String))}: ${got} vs ${sortedMedian(group)}`);
-      // Only the group's own slice may be reordered.
-      assert.deepEqual([...a.subarray(0, before.length)].map(String), before.map(String));
-      assert.deepEqual([...a.subarray(before.length + group.length)].map(String), after.map(String));
-    }),
+    fc.property(
+      fc.array(cell, { maxLength: 5 }),
+      fc.array(cell, { minLength: 1, maxLength: 200 }),
+      fc.array(cell, { maxLength: 5 }),
+      (before, group, after) => {
+        const a = Float64Array.from([...before, ...group, ...after]);
+        const got = groupMedian(a, before.length, before.length + group.length);
+        assert.ok(Object.is(got, sortedMedian(group)), `median of ${JSON.stringify(group.map(String))}: ${got} vs ${sortedMedian(group)}`);
+        // Only the group's own slice may be reordered.
+        assert.deepEqual([...a.subarray(0, before.length)].map(String), before.map(String));
+        assert.deepEqual([...a.subarray(before.length + group.length)].map(String), after.map(String));
+      },
+    ),
     { numRuns: 2000 },
   );
 });

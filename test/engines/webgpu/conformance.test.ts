@@ -65,15 +65,25 @@ const cases: readonly Case[] = [
   {
     name: 'projection with when, coalesce, casts and string functions',
     query: (f) =>
-      f.withColumns({
-        label: when(col('promo')).then(col('city').upper()).otherwise(col('region')),
-        qty: coalesce(col('units'), lit(0)).mul(3).sub(col('store')),
-        net: col('price').mul(lit(1).sub(coalesce(col('discount'), lit(0)))),
-        long: col('city').length().gt(7),
-      }).select('label', 'qty', 'net', 'long'),
+      f
+        .withColumns({
+          label: when(col('promo')).then(col('city').upper()).otherwise(col('region')),
+          qty: coalesce(col('units'), lit(0)).mul(3).sub(col('store')),
+          net: col('price').mul(lit(1).sub(coalesce(col('discount'), lit(0)))),
+          long: col('city').length().gt(7),
+        })
+        .select('label', 'qty', 'net', 'long'),
     onGpu: 'Project',
   },
-  { name: 'filter then projection, fused', query: (f) => f.filter(col('city').startsWith('city-1')).withColumns({ x: col('store').abs() }).select('city', 'x', 'promo'), onGpu: 'Project' },
+  {
+    name: 'filter then projection, fused',
+    query: (f) =>
+      f
+        .filter(col('city').startsWith('city-1'))
+        .withColumns({ x: col('store').abs() })
+        .select('city', 'x', 'promo'),
+    onGpu: 'Project',
+  },
   {
     name: 'group-by on a dictionary key, every device aggregation',
     query: (f) =>
@@ -93,11 +103,44 @@ const cases: readonly Case[] = [
     onGpu: 'Aggregate',
     floatSums: ['spend', 'spread', 'v'],
   },
-  { name: 'group-by on two dense keys with a filter fused in', query: (f) => f.filter(col('price').gt(0)).groupBy('region', 'promo').agg({ s: col('big').sum(), m: col('price').mean() }), onGpu: 'Aggregate', floatSums: ['m'] },
-  { name: 'group-by on a high-cardinality int key (hash table)', query: (f) => f.groupBy('store').agg({ s: col('units').sum(), c: col('units').count(), p: col('price').sum() }), onGpu: 'Aggregate', floatSums: ['p'], wholeColumnsOnly: true },
-  { name: 'group-by on string and float keys (hash table, -0 grouping with 0)', query: (f) => f.groupBy('city', 'discount').agg({ c: col('store').count() }), onGpu: 'Aggregate', wholeColumnsOnly: true },
-  { name: 'whole-frame reduction', query: (f) => f.groupBy().agg({ s: col('big').sum(), n: col('units').count(), mx: col('discount').max(), v: col('store').var() }), onGpu: 'Aggregate', floatSums: ['v'] },
-  { name: 'sum that passes 2^53 stays exact', query: (f) => f.withColumns({ b: col('big').abs() }).groupBy('promo').agg({ s: col('b').sum() }), onGpu: 'Aggregate' },
+  {
+    name: 'group-by on two dense keys with a filter fused in',
+    query: (f) =>
+      f
+        .filter(col('price').gt(0))
+        .groupBy('region', 'promo')
+        .agg({ s: col('big').sum(), m: col('price').mean() }),
+    onGpu: 'Aggregate',
+    floatSums: ['m'],
+  },
+  {
+    name: 'group-by on a high-cardinality int key (hash table)',
+    query: (f) => f.groupBy('store').agg({ s: col('units').sum(), c: col('units').count(), p: col('price').sum() }),
+    onGpu: 'Aggregate',
+    floatSums: ['p'],
+    wholeColumnsOnly: true,
+  },
+  {
+    name: 'group-by on string and float keys (hash table, -0 grouping with 0)',
+    query: (f) => f.groupBy('city', 'discount').agg({ c: col('store').count() }),
+    onGpu: 'Aggregate',
+    wholeColumnsOnly: true,
+  },
+  {
+    name: 'whole-frame reduction',
+    query: (f) => f.groupBy().agg({ s: col('big').sum(), n: col('units').count(), mx: col('discount').max(), v: col('store').var() }),
+    onGpu: 'Aggregate',
+    floatSums: ['v'],
+  },
+  {
+    name: 'sum that passes 2^53 stays exact',
+    query: (f) =>
+      f
+        .withColumns({ b: col('big').abs() })
+        .groupBy('promo')
+        .agg({ s: col('b').sum() }),
+    onGpu: 'Aggregate',
+  },
 ];
 
 /** Float sums on the device: |gpu − cpu| ≤ 2^-20 · Σ|x| (docs: README, "Numbers on the GPU"); here checked on the result scale. */
@@ -111,7 +154,8 @@ function compareRows(gpu: readonly Record<string, unknown>[], cpu: readonly Reco
   cpu.forEach((row, i) => {
     for (const [key, want] of Object.entries(row)) {
       const got = gpu[i]![key];
-      if (floats.includes(key) && typeof want === 'number') assert.ok(typeof got === 'number' && closeFloat(got, want), `${label}: row ${i} ${key}: ${String(got)} vs ${want}`);
+      if (floats.includes(key) && typeof want === 'number')
+        assert.ok(typeof got === 'number' && closeFloat(got, want), `${label}: row ${i} ${key}: ${String(got)} vs ${want}`);
       else assert.deepEqual(got, want, `${label}: row ${i} ${key}`);
     }
   });
@@ -130,7 +174,10 @@ describe('the WebGPU engine agrees with the CPU engine', { skip }, () => {
     test(c.name, async () => {
       const query = c.query(sales);
       const want = await query.collect({ executor: cpu });
-      for (const [name, executor] of [['chunked', gpu], ['whole columns', whole]] as const) {
+      for (const [name, executor] of [
+        ['chunked', gpu],
+        ['whole columns', whole],
+      ] as const) {
         const explained = await query.explainAnalyze({ executor });
         const line = explained.split('\n').find((l) => l.trimStart().startsWith(c.onGpu));
         const expected = name === 'chunked' && c.wholeColumnsOnly ? '[cpu' : '[webgpu';

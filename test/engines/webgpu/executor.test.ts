@@ -19,7 +19,11 @@ const frame = Model.fromColumns({
   b: Array.from({ length: N }, (_, i) => (i % 9 === 0 ? null : i % 50)),
   c: Array.from({ length: N }, (_, i) => Math.fround(i / 7)),
 });
-const query = (column: 'a' | 'b' | 'c') => frame.filter(col('a').gt(10)).groupBy('k').agg({ s: col(column).sum(), n: col(column).count() });
+const query = (column: 'a' | 'b' | 'c') =>
+  frame
+    .filter(col('a').gt(10))
+    .groupBy('k')
+    .agg({ s: col(column).sum(), n: col(column).count() });
 const cpu = createExecutor({ backend: 'cpu', maxWorkers: 0 });
 after(() => cpu.close());
 const expected = await query('a').collect({ executor: cpu });
@@ -49,7 +53,10 @@ describe('without an adapter', () => {
   test("'webgpu' fails clearly, with a 503", async () => {
     const executor = createExecutor({ backend: 'webgpu', maxWorkers: 0, gpu: noAdapter });
     try {
-      await assert.rejects(query('a').collect({ executor }), (error: unknown) => error instanceof BackendUnavailableError && error.status === 503 && /no device: no WebGPU adapter/.test(error.message));
+      await assert.rejects(
+        query('a').collect({ executor }),
+        (error: unknown) => error instanceof BackendUnavailableError && error.status === 503 && /no device: no WebGPU adapter/.test(error.message),
+      );
       await assert.rejects(executor.warmUp(), BackendUnavailableError);
     } finally {
       await executor.close();
@@ -121,7 +128,10 @@ describe('with an adapter', { skip }, () => {
     const strict = createExecutor({ backend: 'webgpu', maxWorkers: 0, gpu: { memoryBudget: 1024 } });
     const auto = createExecutor({ backend: 'auto', maxWorkers: 0, gpu: { memoryBudget: 1024, handoffRows: 0 } });
     try {
-      await assert.rejects(query('a').collect({ executor: strict }), (error: unknown) => error instanceof GpuMemoryError && error.status === 507 && error.code === 'gpu_memory_exhausted');
+      await assert.rejects(
+        query('a').collect({ executor: strict }),
+        (error: unknown) => error instanceof GpuMemoryError && error.status === 507 && error.code === 'gpu_memory_exhausted',
+      );
       assert.deepEqual(await query('a').collect({ executor: auto }), expected);
       assert.equal(await engineOf(() => query('a').explainAnalyze({ executor: auto })), 'cpu');
     } finally {
@@ -146,7 +156,13 @@ describe('with an adapter', { skip }, () => {
 });
 
 describe('ResidentColumns', { skip }, () => {
-  const column = (n: number, seed: number) => makeColumn('int32', n, allocShared(Int32Array, n).map((_, i) => i * seed), null);
+  const column = (n: number, seed: number) =>
+    makeColumn(
+      'int32',
+      n,
+      allocShared(Int32Array, n).map((_, i) => i * seed),
+      null,
+    );
 
   test('pinned columns are never evicted: a query that needs more than the budget is refused', () => {
     const resident = new ResidentColumns(ctx!, 3000);

@@ -53,14 +53,20 @@ test('float32 sums stay within the stated bound of the exact sum, per group and 
       // h spreads the same groups too far apart for dense slots: it takes the hash-table path.
       const frame = Values.fromColumns({ g: rows.map((r) => r[0]), h: rows.map((r) => r[0] * 600_000_000), x: rows.map((r) => r[1]) });
       for (const key of ['g', 'h'] as const) {
-        const grouped = await frame.groupBy(key).agg({ s: col('x').sum() }).collect({ executor: gpu });
+        const grouped = await frame
+          .groupBy(key)
+          .agg({ s: col('x').sum() })
+          .collect({ executor: gpu });
         for (const row of grouped) {
           const values = rows.filter((r) => r[0] * (key === 'h' ? 600_000_000 : 1) === row[key]).map((r) => r[1]);
           const exact = exactSum(values);
           assert.ok(Math.abs((row.s as number) - exact) <= bound(values, 1024), `${key} group ${row[key]}: ${String(row.s)} vs exact ${exact}`);
         }
       }
-      const [whole] = await frame.groupBy().agg({ s: col('x').sum() }).collect({ executor: gpu });
+      const [whole] = await frame
+        .groupBy()
+        .agg({ s: col('x').sum() })
+        .collect({ executor: gpu });
       const all = rows.map((r) => r[1]);
       assert.ok(Math.abs((whole!.s as number) - exactSum(all)) <= bound(all, 1024));
     }),
@@ -76,7 +82,10 @@ test('compensation works: a sum that plain f32 accumulation gets badly wrong com
   const exact = exactSum(values);
   assert.ok(Math.abs(plain - exact) >= 10_000, 'the data defeats plain f32 summation');
   const frame = Values.fromColumns({ g: values.map(() => 0), h: values.map(() => 0), x: values });
-  const [row] = await frame.groupBy('g').agg({ s: col('x').sum() }).collect({ executor: gpu });
+  const [row] = await frame
+    .groupBy('g')
+    .agg({ s: col('x').sum() })
+    .collect({ executor: gpu });
   assert.equal(row!.s, exact);
 });
 

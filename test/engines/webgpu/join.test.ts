@@ -23,7 +23,13 @@ after(() => {
 const HOWS: readonly JoinHow[] = ['inner', 'left', 'semi', 'anti'];
 const KEY_DTYPES: readonly DType[] = ['int32', 'float32', 'bool', 'utf8'];
 
-async function assertSameAsCpu(gpu: NonNullable<typeof ctx>, resident: ResidentColumns, left: readonly Column[], right: readonly Column[], how: JoinHow): Promise<void> {
+async function assertSameAsCpu(
+  gpu: NonNullable<typeof ctx>,
+  resident: ResidentColumns,
+  left: readonly Column[],
+  right: readonly Column[],
+  how: JoinHow,
+): Promise<void> {
   const want = hashJoin(left, right, how);
   const got = await gpuHashJoin(gpu, resident, left, right, how);
   assert.deepEqual(got.leftRows, want.leftRows, `${how}: left rows`);
@@ -109,7 +115,13 @@ function intColumn(length: number, range: number, seed: number, nullEvery: numbe
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     values[i] = ((t ^ (t >>> 14)) >>> 0) % range;
   }
-  const validity = nullEvery === 0 ? null : packBits(Array.from({ length }, (_, i) => (i % nullEvery === 0 ? 0 : 1)), length);
+  const validity =
+    nullEvery === 0
+      ? null
+      : packBits(
+          Array.from({ length }, (_, i) => (i % nullEvery === 0 ? 0 : 1)),
+          length,
+        );
   return makeColumn('int32', length, values, validity);
 }
 
@@ -151,8 +163,20 @@ test('a join of more than 2^31 - 1 rows is refused as on the CPU, also when the 
 
 test('repeated joins reuse pooled buffers instead of allocating new ones', { skip }, async () => {
   const resident = new ResidentColumns(ctx!, 1 << 30);
-  const left = [intColumn(5_000, 500, 5, 13), buildColumn('bool', Array.from({ length: 5_000 }, (_, i) => i % 3 === 0))];
-  const right = [intColumn(3_000, 500, 6, 11), buildColumn('bool', Array.from({ length: 3_000 }, (_, i) => i % 5 === 0))];
+  const left = [
+    intColumn(5_000, 500, 5, 13),
+    buildColumn(
+      'bool',
+      Array.from({ length: 5_000 }, (_, i) => i % 3 === 0),
+    ),
+  ];
+  const right = [
+    intColumn(3_000, 500, 6, 11),
+    buildColumn(
+      'bool',
+      Array.from({ length: 3_000 }, (_, i) => i % 5 === 0),
+    ),
+  ];
   await gpuHashJoin(ctx!, resident, left, right, 'left');
   const created = ctx!.counters.buffersCreated;
   await gpuHashJoin(ctx!, resident, left, right, 'left');

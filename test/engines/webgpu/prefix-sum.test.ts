@@ -17,7 +17,10 @@ async function scanOnDevice(values: Uint32Array): Promise<{ prefix: Uint32Array;
   encodeExclusiveScan(c, run, input, output, values.length, total);
   const keep = [output, total];
   await run.submit(keep);
-  const [prefix, sum] = await c.readMany([{ buffer: output, bytes: values.byteLength }, { buffer: total, bytes: 4 }]);
+  const [prefix, sum] = await c.readMany([
+    { buffer: output, bytes: values.byteLength },
+    { buffer: total, bytes: 4 },
+  ]);
   c.recycle(keep);
   return { prefix: new Uint32Array(prefix!), total: new Uint32Array(sum!)[0]! };
 }

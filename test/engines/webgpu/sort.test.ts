@@ -28,13 +28,18 @@ interface ColumnPlan {
 }
 
 /** Float bit patterns the sort must map specially: zeros of both signs, infinities, NaNs of every sign and payload, subnormals. */
-const FLOAT_BITS = [0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7f800001, 0xffffffff, 0x00000001, 0x80000001, 0x3fc00000, 0xc0000000];
+const FLOAT_BITS = [
+  0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7f800001, 0xffffffff, 0x00000001, 0x80000001, 0x3fc00000, 0xc0000000,
+];
 const INT_EDGES = [2147483647, -2147483648, 2147483646, -2147483647, 0, -1, 1];
 // Out of order, with a repeated string (equal strings must tie) and strings whose UTF-16 and code point orders differ.
 const STRINGS = ['mid', 'a', 'B', '', 'ｚ', '😀', 'a', 'ab', 'zz', 'ß'];
 
 function randomColumn(plan: ColumnPlan, n: number, rand: () => number): Column {
-  const validity = packBits(Array.from({ length: n }, () => (rand() < plan.nullShare ? 0 : 1)), n);
+  const validity = packBits(
+    Array.from({ length: n }, () => (rand() < plan.nullShare ? 0 : 1)),
+    n,
+  );
   const pick = (count: number): number => Math.floor(rand() * count);
   switch (plan.dtype) {
     case 'int32': {
@@ -52,9 +57,20 @@ function randomColumn(plan: ColumnPlan, n: number, rand: () => number): Column {
       return makeColumn('float32', n, values, validity);
     }
     case 'bool':
-      return makeColumn('bool', n, packBits(Array.from({ length: n }, () => (rand() < 0.5 ? 1 : 0)), n), validity);
+      return makeColumn(
+        'bool',
+        n,
+        packBits(
+          Array.from({ length: n }, () => (rand() < 0.5 ? 1 : 0)),
+          n,
+        ),
+        validity,
+      );
     case 'utf8': {
-      const dictionary = Array.from({ length: plan.dictionarySize }, (_, k) => STRINGS[k % STRINGS.length]! + (k >= STRINGS.length ? String(k * 7919 % 1000) : ''));
+      const dictionary = Array.from(
+        { length: plan.dictionarySize },
+        (_, k) => STRINGS[k % STRINGS.length]! + (k >= STRINGS.length ? String((k * 7919) % 1000) : ''),
+      );
       const values = allocShared(Int32Array, n);
       // An empty dictionary only holds null rows; their codes are 0 then.
       for (let i = 0; i < n; i++) values[i] = dictionary.length === 0 ? 0 : pick(plan.few ? Math.min(3, dictionary.length) : dictionary.length);
@@ -85,16 +101,17 @@ const rowCount = fc.oneof(fc.constantFrom(0, 1, 2, 255, 256, 257, 1023, 1024, 10
 
 /** Random column plans and 1–3 sort keys over them, for `n` rows. */
 function scenario(rows: fc.Arbitrary<number>) {
-  return fc
-    .record({ plans: fc.array(columnPlan, { minLength: 1, maxLength: 3 }), n: rows, seed: fc.integer() })
-    .chain(({ plans, n, seed }) =>
-      fc.record({
-        plans: fc.constant(plans),
-        n: fc.constant(n),
-        seed: fc.constant(seed),
-        keys: fc.array(fc.record({ column: fc.integer({ min: 0, max: plans.length - 1 }).map((k) => `c${k}`), descending: fc.boolean(), nullsLast: fc.boolean() }), { minLength: 1, maxLength: 3 }),
-      }),
-    );
+  return fc.record({ plans: fc.array(columnPlan, { minLength: 1, maxLength: 3 }), n: rows, seed: fc.integer() }).chain(({ plans, n, seed }) =>
+    fc.record({
+      plans: fc.constant(plans),
+      n: fc.constant(n),
+      seed: fc.constant(seed),
+      keys: fc.array(
+        fc.record({ column: fc.integer({ min: 0, max: plans.length - 1 }).map((k) => `c${k}`), descending: fc.boolean(), nullsLast: fc.boolean() }),
+        { minLength: 1, maxLength: 3 },
+      ),
+    }),
+  );
 }
 
 test('the device sort gives the CPU sort order on random keys of every dtype', { skip }, async () => {
@@ -113,7 +130,12 @@ const topRowCount = fc.oneof(rowCount, fc.constantFrom(16_383, 16_384, 16_385), 
 /** Limits at the edges: none, one, a few, around the 1024-row tile, around an eighth of the rows, all and more. */
 function limitFor(n: number): fc.Arbitrary<number> {
   const eighth = Math.floor(n / 8);
-  return fc.oneof(fc.constantFrom(0, 1, 2, 1023, 1024, 1025, 2047, eighth, eighth + 1, n - 1, n, n + 7), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: Math.max(0, eighth) }), fc.integer({ min: 0, max: n }));
+  return fc.oneof(
+    fc.constantFrom(0, 1, 2, 1023, 1024, 1025, 2047, eighth, eighth + 1, n - 1, n, n + 7),
+    fc.integer({ min: 0, max: 40 }),
+    fc.integer({ min: 0, max: Math.max(0, eighth) }),
+    fc.integer({ min: 0, max: n }),
+  );
 }
 
 test('a limited device sort gives the first rows of the CPU sort order', { skip }, async () => {
@@ -136,10 +158,26 @@ test('the selection keeps ties at the threshold in row order, across key words a
   const rand = prng(5);
   // Word by word: a nullable bool and a 3-string key share the top word, an int with three values the
   // next, and a float the last, so the threshold falls inside each in turn.
-  const flag = makeColumn('bool', n, packBits(Array.from({ length: n }, () => (rand() < 0.5 ? 1 : 0)), n), packBits(Array.from({ length: n }, () => (rand() < 0.1 ? 0 : 1)), n));
+  const flag = makeColumn(
+    'bool',
+    n,
+    packBits(
+      Array.from({ length: n }, () => (rand() < 0.5 ? 1 : 0)),
+      n,
+    ),
+    packBits(
+      Array.from({ length: n }, () => (rand() < 0.1 ? 0 : 1)),
+      n,
+    ),
+  );
   const codes = allocShared(Int32Array, n).map(() => Math.floor(rand() * 3));
   const name = makeColumn('utf8', n, codes, null, ['b', 'a', 'c']);
-  const small = makeColumn('int32', n, allocShared(Int32Array, n).map(() => Math.floor(rand() * 3) - 1), null);
+  const small = makeColumn(
+    'int32',
+    n,
+    allocShared(Int32Array, n).map(() => Math.floor(rand() * 3) - 1),
+    null,
+  );
   const fine = allocShared(Float32Array, n).map(() => Math.fround(Math.floor(rand() * 50) / 7));
   const batch: ColumnBatch = { length: n, names: ['flag', 'name', 'small', 'fine'], columns: [flag, name, small, makeColumn('float32', n, fine, null)] };
   const keys: SortKey[] = [
@@ -157,13 +195,23 @@ test('the selection keeps ties at the threshold in row order, across key words a
   const same = makeColumn('int32', n, allocShared(Int32Array, n).fill(42), null);
   const tied: ColumnBatch = { length: n, names: ['same'], columns: [same] };
   for (const descending of [false, true]) {
-    assert.deepEqual([...(await sortOnDevice(tied, [{ column: 'same', descending, nullsLast: false }], 100))], Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      [...(await sortOnDevice(tied, [{ column: 'same', descending, nullsLast: false }], 100))],
+      Array.from({ length: 100 }, (_, i) => i),
+    );
   }
 });
 
 test('the selection runs only where it pays, in extra round trips, and returns every buffer it used', { skip }, async () => {
   const n = 40_000;
-  const batch = randomBatch([{ dtype: 'int32', nullShare: 0.1, few: false, dictionarySize: 0 }, { dtype: 'utf8', nullShare: 0, few: false, dictionarySize: 300 }], n, 3);
+  const batch = randomBatch(
+    [
+      { dtype: 'int32', nullShare: 0.1, few: false, dictionarySize: 0 },
+      { dtype: 'utf8', nullShare: 0, few: false, dictionarySize: 300 },
+    ],
+    n,
+    3,
+  );
   const keys: SortKey[] = [
     { column: 'c1', descending: true, nullsLast: false },
     { column: 'c0', descending: false, nullsLast: true },
@@ -189,7 +237,15 @@ test('floats order as -Inf < -0 = 0 < +Inf < NaN with nulls placed by nullsLast 
   cells.forEach((v, i) => (values[i] = v ?? 0));
   // A NaN with the sign bit set must still sort with the other NaNs.
   new Uint32Array(values.buffer, 0, cells.length)[7] = 0xffc00000;
-  const column = makeColumn('float32', cells.length, values, packBits(cells.map((v) => (v === null ? 0 : 1)), cells.length));
+  const column = makeColumn(
+    'float32',
+    cells.length,
+    values,
+    packBits(
+      cells.map((v) => (v === null ? 0 : 1)),
+      cells.length,
+    ),
+  );
   const batch: ColumnBatch = { length: cells.length, names: ['x'], columns: [column] };
   const ascending = await sortOnDevice(batch, [{ column: 'x', descending: false, nullsLast: false }]);
   assert.deepEqual([...ascending], [3, 5, 2, 4, 8, 1, 6, 0, 7]);
@@ -217,7 +273,14 @@ test('300k rows over three keys give the CPU sort order', { skip }, async () => 
 });
 
 test('a repeated sort takes every buffer from the pool: the first one returned all it used', { skip }, async () => {
-  const batch = randomBatch([{ dtype: 'utf8', nullShare: 0.2, few: false, dictionarySize: 10 }, { dtype: 'float32', nullShare: 0, few: false, dictionarySize: 0 }], 3000, 11);
+  const batch = randomBatch(
+    [
+      { dtype: 'utf8', nullShare: 0.2, few: false, dictionarySize: 10 },
+      { dtype: 'float32', nullShare: 0, few: false, dictionarySize: 0 },
+    ],
+    3000,
+    11,
+  );
   const keys: SortKey[] = [
     { column: 'c0', descending: true, nullsLast: false },
     { column: 'c1', descending: false, nullsLast: false },
@@ -265,7 +328,11 @@ describe('sort then head on the WebGPU engine', { skip }, () => {
   });
 
   const cases: readonly { readonly name: string; readonly query: (f: Sales) => Frame; readonly slice: 'webgpu' | 'cpu' }[] = [
-    { name: 'head of a two-key sort with ties and nulls (top-k)', query: (f) => f.sort(['region', 'units'], { descending: [false, true], nullsLast: true }).head(25), slice: 'webgpu' },
+    {
+      name: 'head of a two-key sort with ties and nulls (top-k)',
+      query: (f) => f.sort(['region', 'units'], { descending: [false, true], nullsLast: true }).head(25),
+      slice: 'webgpu',
+    },
     { name: 'a slice past the start of a float sort (top-k)', query: (f) => f.sort('price', { descending: true }).slice(300, 40), slice: 'webgpu' },
     { name: 'a head too long for the selection (whole sort)', query: (f) => f.sort('units').head(9000), slice: 'webgpu' },
     { name: 'a float64 key the device does not sort', query: (f) => f.sort('wide').head(10), slice: 'cpu' },

@@ -9,7 +9,17 @@
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column } from '../../../model/types.js';
 import { compileExpr, compileFilter, KernelBuilder, type Compiled } from '../codegen.js';
-import { CO_NON_FINITE, CO_VARIES_X, CO_VARIES_Y, groupByAccumulators, isBig, stateArity, type AccKind, type GroupByLayout, type GroupPartial } from '../../shared/accumulators.js';
+import {
+  CO_NON_FINITE,
+  CO_VARIES_X,
+  CO_VARIES_Y,
+  groupByAccumulators,
+  isBig,
+  stateArity,
+  type AccKind,
+  type GroupByLayout,
+  type GroupPartial,
+} from '../../shared/accumulators.js';
 import { stringRanks } from '../../shared/dictionaries.js';
 import type { DenseKey, GroupMode } from '../../shared/group-mode.js';
 import { hashWords, KeyTable } from '../../shared/key-table.js';
@@ -73,7 +83,13 @@ function lessThan(kind: AccKind, a: string, b: string): string {
   return kind === 'minBig' || kind === 'maxBig' ? `${a} < ${b}` : `(${a} < ${b} || (${b} !== ${b} && ${a} === ${a}))`;
 }
 
-export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, mode: GroupMode, aggs: readonly BoundAgg[], withRowGroups: boolean): PreparedGroupBy {
+export function prepareGroupBy(
+  columns: ReadonlyMap<string, Column>,
+  predicate: BoundExpr | null,
+  mode: GroupMode,
+  aggs: readonly BoundAgg[],
+  withRowGroups: boolean,
+): PreparedGroupBy {
   const b = new KernelBuilder(columns);
   const accs = groupByAccumulators(columns, aggs);
   const arrays: { name: string; big: boolean; init: string }[] = [];
@@ -90,7 +106,9 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
     b.line('const g = table.findOrInsert(kw, 0);');
     b.line('if (g === cap) grow();');
   } else {
-    const compiled = mode.keys.map((name) => compileExpr(b, { kind: 'col', name, type: { dtype: columns.get(name)!.dtype, nullable: columns.get(name)!.validity !== null } }));
+    const compiled = mode.keys.map((name) =>
+      compileExpr(b, { kind: 'col', name, type: { dtype: columns.get(name)!.dtype, nullable: columns.get(name)!.validity !== null } }),
+    );
     emitKeyWords(b, compiled);
     b.line('const g = table.findOrInsert(kw, 0);');
     b.line('if (g === cap) grow();');
@@ -180,9 +198,15 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
   // same loop body runs in two phases, discovering and then accumulating only.
   const twoPhase = mode.kind !== 'hash' && loop.split('firstRow').length === 3;
   const phased = twoPhase
-    ? ['let seen = 0;', unrollRows(loop.replace(marker, 'if (firstRow[g] < 0) { firstRow[g] = i; seen++; }'), 'start', 'd', ' && seen < cap'), unrollRows(loop.replace(marker, ''), 'd', 'u')].join('\n')
+    ? [
+        'let seen = 0;',
+        unrollRows(loop.replace(marker, 'if (firstRow[g] < 0) { firstRow[g] = i; seen++; }'), 'start', 'd', ' && seen < cap'),
+        unrollRows(loop.replace(marker, ''), 'd', 'u'),
+      ].join('\n')
     : unrollRows(loop, 'start', 'u');
-  const body = interleaved ? phased.replaceAll('firstRow[g] < 0', `${slot('firstRow')} === 0`).replaceAll('firstRow[g] = i;', `${slot('firstRow')} = i + 1;`) : phased;
+  const body = interleaved
+    ? phased.replaceAll('firstRow[g] < 0', `${slot('firstRow')} === 0`).replaceAll('firstRow[g] = i;', `${slot('firstRow')} = i + 1;`)
+    : phased;
   const initial = mode.kind === 'hash' ? 1024 : mode.kind === 'dense' ? mode.slots : 1;
   const alloc = (a: { name: string; big: boolean }, size: string): string => (a.big ? `new Array(${size}).fill(0n)` : `lib.shared(Float64Array, ${size})`);
   const decl = mode.kind === 'hash' ? 'let' : 'const';
@@ -206,7 +230,9 @@ export function prepareGroupBy(columns: ReadonlyMap<string, Column>, predicate: 
       '  lastRow = lib.grow(lastRow, cap);',
       slotOf.has('rowsN') ? '' : '  rowsN = lib.grow(rowsN, cap);',
       ...(interleaved ? [`  st = lib.grow(st, cap * ${stride});`] : []),
-      ...arrays.filter((a) => !(interleaved && slotOf.has(a.name))).map((a) => (a.big ? `  while (${a.name}.length < cap) ${a.name}.push(0n);` : `  ${a.name} = lib.grow(${a.name}, cap);`)),
+      ...arrays
+        .filter((a) => !(interleaved && slotOf.has(a.name)))
+        .map((a) => (a.big ? `  while (${a.name}.length < cap) ${a.name}.push(0n);` : `  ${a.name} = lib.grow(${a.name}, cap);`)),
       '}',
     );
   }
@@ -261,7 +287,9 @@ function emitCoMoments(b: KernelBuilder, kind: 'comoments' | 'comomentsBig', x: 
   if (kind === 'comomentsBig') {
     const big = (c: Compiled): string => (c.dtype === 'int64' ? c.v : `BigInt(${c.v})`);
     const [sx, sy, sxx, syy, sxy, n] = names;
-    b.line(`${guard}{ const u = ${big(x)}, w = ${big(y)}; ${sx}[g] += u; ${sy}[g] += w; ${sxx}[g] += u * u; ${syy}[g] += w * w; ${sxy}[g] += u * w; ${n}[g]++; }`);
+    b.line(
+      `${guard}{ const u = ${big(x)}, w = ${big(y)}; ${sx}[g] += u; ${sy}[g] += w; ${sxx}[g] += u * u; ${syy}[g] += w * w; ${sxy}[g] += u * w; ${n}[g]++; }`,
+    );
     return;
   }
   const num = (c: Compiled): string => (c.dtype === 'int64' ? `Number(${c.v})` : c.v);
@@ -269,7 +297,9 @@ function emitCoMoments(b: KernelBuilder, kind: 'comoments' | 'comomentsBig', x: 
   // Welford's update extended to the co-moment. While a side has held one value its mean is exactly that
   // value, so comparing with the mean tells exactly whether it varies; u - u is 0 only for finite u.
   b.line(`${guard}{ const u = ${num(x)}, w = ${num(y)}; const c = ++${n}[g];`);
-  b.line(`  ${flags}[g] |= (c > 1 && u !== ${mx}[g] ? ${CO_VARIES_X} : 0) | (c > 1 && w !== ${my}[g] ? ${CO_VARIES_Y} : 0) | (u - u + (w - w) !== 0 ? ${CO_NON_FINITE} : 0);`);
+  b.line(
+    `  ${flags}[g] |= (c > 1 && u !== ${mx}[g] ? ${CO_VARIES_X} : 0) | (c > 1 && w !== ${my}[g] ? ${CO_VARIES_Y} : 0) | (u - u + (w - w) !== 0 ? ${CO_NON_FINITE} : 0);`,
+  );
   b.line(`  const dx = u - ${mx}[g]; ${mx}[g] += dx / c; const dy = w - ${my}[g]; ${my}[g] += dy / c; const ey = w - ${my}[g];`);
   b.line(`  ${m2x}[g] += dx * (u - ${mx}[g]); ${m2y}[g] += dy * ey; ${cxy}[g] += dx * ey; }`);
 }
@@ -282,7 +312,10 @@ const SAFE = Number.MAX_SAFE_INTEGER;
  * per-row group ids; dense and global slots are their own ids, and no maps are returned. A partial is
  * merged one state array at a time, not one group at a time.
  */
-export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly GroupPartial[]): { merged: GroupPartial; exactInt: (bigint | undefined)[][]; localToGlobal: Int32Array[] } {
+export function mergeGroupPartials(
+  prepared: PreparedGroupBy,
+  partials: readonly GroupPartial[],
+): { merged: GroupPartial; exactInt: (bigint | undefined)[][]; localToGlobal: Int32Array[] } {
   const { mode, accs } = prepared;
   let groups = mode.kind === 'dense' ? mode.slots : 1;
   let maps: Int32Array[] = [];
@@ -307,7 +340,11 @@ export function mergeGroupPartials(prepared: PreparedGroupBy, partials: readonly
   const firstRow = new Int32Array(groups).fill(-1);
   const lastRow = new Int32Array(groups).fill(-1);
   const rows = new Float64Array(groups);
-  const states = accs.map((acc) => Array.from({ length: stateArity(acc.kind) }, (_, k): Float64Array | bigint[] => (isBig(acc.kind, k) ? new Array<bigint>(groups).fill(0n) : new Float64Array(groups))));
+  const states = accs.map((acc) =>
+    Array.from({ length: stateArity(acc.kind) }, (_, k): Float64Array | bigint[] =>
+      isBig(acc.kind, k) ? new Array<bigint>(groups).fill(0n) : new Float64Array(groups),
+    ),
+  );
   // Exact integer sums that left the safe-integer range continue as BigInt here.
   const exactInt: (bigint | undefined)[][] = accs.map(() => []);
   // Kernels track last rows and row counts only for the aggregations that read them.
@@ -417,7 +454,14 @@ function partitionedGroupIds(partials: readonly GroupPartial[], width: number, t
  * map[l], skipped when -1; a null map sends l to l (dense slots, where a slot no row reached is all zeros
  * and every merge below leaves its target unchanged).
  */
-function mergeStates(kind: AccKind, into: readonly (Float64Array | bigint[])[], from: readonly (Float64Array | bigint[])[], map: Int32Array | null, n: number, exact: (bigint | undefined)[]): void {
+function mergeStates(
+  kind: AccKind,
+  into: readonly (Float64Array | bigint[])[],
+  from: readonly (Float64Array | bigint[])[],
+  map: Int32Array | null,
+  n: number,
+  exact: (bigint | undefined)[],
+): void {
   const f = (k: number): Float64Array => from[k] as Float64Array;
   const t = (k: number): Float64Array => into[k] as Float64Array;
   switch (kind) {
@@ -463,7 +507,9 @@ function mergeStates(kind: AccKind, into: readonly (Float64Array | bigint[])[], 
         // NaN orders after every number, as in the kernels' lessThan.
         const better =
           counts[g] === 0 ||
-          (smaller ? candidate < current || (current !== current && candidate === candidate) : candidate > current || (candidate !== candidate && current === current));
+          (smaller
+            ? candidate < current || (current !== current && candidate === candidate)
+            : candidate > current || (candidate !== candidate && current === current));
         if (better) values[g] = candidate;
         counts[g] = counts[g]! + seen[l]!;
       }
@@ -535,4 +581,3 @@ function addBigMapped(into: bigint[], from: bigint[], map: Int32Array | null, n:
     if (g >= 0) into[g] = into[g]! + from[l]!;
   }
 }
-

@@ -44,7 +44,14 @@ export function groupHeadIndices(batch: ColumnBatch, keys: readonly string[], n:
  */
 export function groupIds(batch: ColumnBatch, keys: readonly string[], selection: Int32Array | null): GroupIds {
   const columns = keys.map((k) => batch.columns[batch.names.indexOf(k)]!);
-  return denseGroupIds(columns, batch.length, selection) ?? groupRows(columns.map((column) => ({ column })), batch.length, selection ?? undefined);
+  return (
+    denseGroupIds(columns, batch.length, selection) ??
+    groupRows(
+      columns.map((column) => ({ column })),
+      batch.length,
+      selection ?? undefined,
+    )
+  );
 }
 
 /** The first `n` rows of each group met walking `rows` (every row in order when null). */
@@ -90,7 +97,14 @@ function denseGroupIds(columns: readonly Column[], length: number, selection: In
   const domains: DenseDomain[] = (mode.kind === 'dense' ? mode.keys : []).map((key, k) => {
     const column = columns[k]!;
     const bool = column.dtype === 'bool';
-    return { validity: column.validity, ints: bool ? null : (column.values as Int32Array), bits: bool ? (column.values as Uint8Array) : null, offset: key.offset, nullIndex: key.nullIndex, size: key.size };
+    return {
+      validity: column.validity,
+      ints: bool ? null : (column.values as Int32Array),
+      bits: bool ? (column.values as Uint8Array) : null,
+      offset: key.offset,
+      nullIndex: key.nullIndex,
+      size: key.size,
+    };
   });
   // The last key's digit is added in the pass that turns codes into ids.
   const final = domains.pop();
@@ -227,7 +241,10 @@ function topRows(batch: ColumnBatch, ids: Int32Array, groups: number, n: number,
 
   // The survivors' sort columns, gathered in row order, sort in cache; ties keep row order.
   const sortColumns = [...new Set(order.map((k) => k.column))];
-  const compact = gatherBatch({ length: batch.length, names: sortColumns, columns: sortColumns.map((c) => batch.columns[batch.names.indexOf(c)]!) }, survivors.subarray(0, kept));
+  const compact = gatherBatch(
+    { length: batch.length, names: sortColumns, columns: sortColumns.map((c) => batch.columns[batch.names.indexOf(c)]!) },
+    survivors.subarray(0, kept),
+  );
   const ranked = sortIndices(compact, order);
   for (let k = 0; k < kept; k++) ranked[k] = survivors[ranked[k]!]!;
   return ranked;

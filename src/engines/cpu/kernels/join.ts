@@ -28,7 +28,8 @@ export function hashJoin(left: readonly Column[], right: readonly Column[], how:
 
 /** Pairs the key columns up, widening int32 to meet int64 and remapping right utf8 codes into the left dictionary. */
 function joinKeys(left: readonly Column[], right: readonly Column[]): { leftKeys: KeyColumn[]; rightKeys: KeyColumn[] } {
-  if (left.length === 0 || left.length !== right.length) throw new ExpressionTypeError(`join needs the same non-zero number of left and right keys, got ${left.length} and ${right.length}`);
+  if (left.length === 0 || left.length !== right.length)
+    throw new ExpressionTypeError(`join needs the same non-zero number of left and right keys, got ${left.length} and ${right.length}`);
   const leftKeys: KeyColumn[] = [];
   const rightKeys: KeyColumn[] = [];
   left.forEach((l, k) => {

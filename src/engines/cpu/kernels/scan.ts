@@ -21,7 +21,12 @@ export interface PreparedScan extends PreparedKernel {
  * Builds the kernel. In 'range' mode the kernel visits rows start..end; in 'gather' mode it visits
  * `out.rows[start..end)`. It returns the number of rows written.
  */
-export function prepareScan(columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, outputs: readonly NamedExpr[], mode: 'range' | 'gather'): PreparedScan {
+export function prepareScan(
+  columns: ReadonlyMap<string, Column>,
+  predicate: BoundExpr | null,
+  outputs: readonly NamedExpr[],
+  mode: 'range' | 'gather',
+): PreparedScan {
   const b = new KernelBuilder(columns);
   const specs: OutputSpec[] = [];
   const writes: string[] = [];

@@ -34,7 +34,13 @@ interface OutputPlan {
   readonly nullable: boolean;
 }
 
-export async function gpuFilterProject(ctx: GpuContext, resident: ResidentColumns, batch: ColumnBatch, predicate: BoundExpr | null, outputs: readonly NamedExpr[]): Promise<ColumnBatch> {
+export async function gpuFilterProject(
+  ctx: GpuContext,
+  resident: ResidentColumns,
+  batch: ColumnBatch,
+  predicate: BoundExpr | null,
+  outputs: readonly NamedExpr[],
+): Promise<ColumnBatch> {
   const columns = new Map(batch.names.map((name, k) => [name, batch.columns[k]!]));
   const computed = predicate ? outputs : outputs.filter((o) => o.expr.kind !== 'col');
   const perChunk = Math.max(2048, Math.floor(ctx.bindingBytes / 4 / 2048) * 2048);
@@ -43,7 +49,13 @@ export async function gpuFilterProject(ctx: GpuContext, resident: ResidentColumn
   for (let start = 0; start < batch.length || parts.length === 0; start += perChunk) {
     parts.push(await runChunk(ctx, resident, columns, predicate, computed, start, Math.min(perChunk, batch.length - start), batch.length <= perChunk));
   }
-  const made = parts.length === 1 ? parts[0]! : concatBatches(parts, computed.map((o) => o.name));
+  const made =
+    parts.length === 1
+      ? parts[0]!
+      : concatBatches(
+          parts,
+          computed.map((o) => o.name),
+        );
   const length = predicate ? made.length : batch.length;
   const byName = new Map(made.names.map((n, k) => [n, made.columns[k]!]));
   return {
@@ -74,7 +86,8 @@ function groupOutputs(ctx: GpuContext, columns: ReadonlyMap<string, Column>, com
       outputs.forEach((o, k) => {
         const value = compileWgsl(builder, o.expr);
         plans.push({ name: o.name, value, nullable: value.n !== 'false' });
-        if (value.dtype === 'bool') builder.line(`if (${value.n === 'false' ? '' : `!${value.n} && `}${value.v}) { atomicOr(&out${k}[at >> 5u], 1u << (at & 31u)); }`);
+        if (value.dtype === 'bool')
+          builder.line(`if (${value.n === 'false' ? '' : `!${value.n} && `}${value.v}) { atomicOr(&out${k}[at >> 5u], 1u << (at & 31u)); }`);
         else builder.line(`out${k}[at] = ${value.v};`);
         if (value.n !== 'false') builder.line(`if (!${value.n}) { atomicOr(&out${k}_valid[at >> 5u], 1u << (at & 31u)); }`);
       });
@@ -101,7 +114,14 @@ function groupOutputs(ctx: GpuContext, columns: ReadonlyMap<string, Column>, com
 function declare(builder: WgslBuilder, plans: readonly OutputPlan[]): { decls: string; layout: BindingType[] } {
   const inputs = builder.inputDeclarations(5);
   const decls = [inputs.text];
-  const layout: BindingType[] = ['uniform', 'storage', 'read-only-storage', 'storage', 'storage', ...Array.from({ length: inputs.next - 5 }, (): BindingType => 'read-only-storage')];
+  const layout: BindingType[] = [
+    'uniform',
+    'storage',
+    'read-only-storage',
+    'storage',
+    'storage',
+    ...Array.from({ length: inputs.next - 5 }, (): BindingType => 'read-only-storage'),
+  ];
   let binding = inputs.next;
   plans.forEach((p, k) => {
     const element = p.value.dtype === 'float32' ? 'f32' : p.value.dtype === 'bool' ? 'atomic<u32>' : 'i32';
@@ -115,7 +135,16 @@ function declare(builder: WgslBuilder, plans: readonly OutputPlan[]): { decls: s
   return { decls: decls.join('\n'), layout };
 }
 
-async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: ReadonlyMap<string, Column>, predicate: BoundExpr | null, computed: readonly NamedExpr[], start: number, count: number, wholeInput: boolean): Promise<ColumnBatch> {
+async function runChunk(
+  ctx: GpuContext,
+  resident: ResidentColumns,
+  columns: ReadonlyMap<string, Column>,
+  predicate: BoundExpr | null,
+  computed: readonly NamedExpr[],
+  start: number,
+  count: number,
+  wholeInput: boolean,
+): Promise<ColumnBatch> {
   const adopted = new Set<GPUBuffer>();
   const selector = new WgslBuilder(columns);
   const predicateText = predicate ? selector.capture(() => compileWgslFilter(selector, predicate, 'return 0u;')) : [];
@@ -143,7 +172,11 @@ async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: Rea
       const pipeline = ctx.pipeline('filter-project', { DECLS: decls, PREDICATE: '', OUTPUTS: group.text.join('\n') }, { WG }, 'project_rows', layout);
       const bindings: Binding[] = [params, flags, tablesOf(group.builder), keep, positions, ...inputBindings(group.builder)];
       for (const plan of group.plans) {
-        const out = { plan, values: plan.value.dtype === 'bool' ? run.zeros(bitWordsBytes(count)) : run.temp(count * 4), validity: plan.nullable ? run.zeros(bitWordsBytes(count)) : null };
+        const out = {
+          plan,
+          values: plan.value.dtype === 'bool' ? run.zeros(bitWordsBytes(count)) : run.temp(count * 4),
+          validity: plan.nullable ? run.zeros(bitWordsBytes(count)) : null,
+        };
         outs.push(out);
         bindings.push(out.values);
         if (out.validity) bindings.push(out.validity);
@@ -162,7 +195,12 @@ async function runChunk(ctx: GpuContext, resident: ResidentColumns, columns: Rea
       const data = await ctx.readMany(
         outs.flatMap((o) => {
           const bytes = o.plan.value.dtype === 'bool' ? Math.ceil(length / 8) : length * 4;
-          return o.validity ? [{ buffer: o.values, bytes }, { buffer: o.validity, bytes: Math.ceil(length / 8) }] : [{ buffer: o.values, bytes }];
+          return o.validity
+            ? [
+                { buffer: o.values, bytes },
+                { buffer: o.validity, bytes: Math.ceil(length / 8) },
+              ]
+            : [{ buffer: o.values, bytes }];
         }),
       );
       let at = 0;

@@ -75,7 +75,12 @@ function stateKind(agg: BoundAgg): StateKind | null {
 }
 
 /** Why this aggregation cannot run on the device, or null. */
-export function groupByUnsupported(columns: ReadonlyMap<string, Column>, keys: readonly string[], aggs: readonly BoundAgg[], predicate: BoundExpr | null): string | null {
+export function groupByUnsupported(
+  columns: ReadonlyMap<string, Column>,
+  keys: readonly string[],
+  aggs: readonly BoundAgg[],
+  predicate: BoundExpr | null,
+): string | null {
   for (const key of keys) {
     const dtype = columns.get(key)?.dtype;
     if (dtype !== 'int32' && dtype !== 'utf8' && dtype !== 'bool' && dtype !== 'float32') return `key '${key}' is ${dtype}`;
@@ -132,7 +137,13 @@ interface ChunkState {
  * Runs the aggregation on the device over `batch` (chunked by the binding size) and finalises on the host,
  * where `evaluateAtRows` computes key columns and first/last arguments at their groups' rows.
  */
-export async function gpuGroupBy(ctx: GpuContext, resident: ResidentColumns, batch: ColumnBatch, options: GpuGroupByOptions, evaluateAtRows: RowEvaluator): Promise<ColumnBatch> {
+export async function gpuGroupBy(
+  ctx: GpuContext,
+  resident: ResidentColumns,
+  batch: ColumnBatch,
+  options: GpuGroupByOptions,
+  evaluateAtRows: RowEvaluator,
+): Promise<ColumnBatch> {
   const columns = new Map(batch.names.map((name, k) => [name, batch.columns[k]!]));
   const mode = chooseGroupMode(columns, options.keys, hashWidth(columns, options.keys));
   // The accumulator kinds and utf8 rank dictionaries finalisation expects, read from the plan.
@@ -235,7 +246,13 @@ async function runChunk(
     : '';
   const bindingTypes = aggregationBindingTypes(inputs.next - 4);
   if (tableBinding !== null) bindingTypes.push('storage');
-  const pipeline = ctx.pipeline('group-by', { DECLS: decls.join('\n'), ROW: row.join('\n'), INIT: init, FLUSH: flush, $STATE: state }, { WG }, 'main', bindingTypes);
+  const pipeline = ctx.pipeline(
+    'group-by',
+    { DECLS: decls.join('\n'), ROW: row.join('\n'), INIT: init, FLUSH: flush, $STATE: state },
+    { WG },
+    'main',
+    bindingTypes,
+  );
 
   const partials = privateState ? Math.min(PRIVATE_WORKGROUPS, Math.ceil(count / WG)) : 1;
   const workgroups = privateState ? partials : Math.min(Math.ceil(count / WG), 4096);
@@ -264,7 +281,14 @@ async function runChunk(
  * submit), and submits keeping the buffers `record` names; inputs are unpinned either way, and an
  * abandoned recording gives its buffers back. Returns `record`'s result once the submit completed.
  */
-async function submitAggregation<T>(run: Recorder, resident: ResidentColumns, b: WgslBuilder, start: number, count: number, record: (inputs: Binding[]) => { keep: GPUBuffer[]; result: T }): Promise<T> {
+async function submitAggregation<T>(
+  run: Recorder,
+  resident: ResidentColumns,
+  b: WgslBuilder,
+  start: number,
+  count: number,
+  record: (inputs: Binding[]) => { keep: GPUBuffer[]; result: T },
+): Promise<T> {
   const pinned: Column[] = [];
   try {
     const { keep, result } = record(bindInputs(b, resident, pinned, start, count));
@@ -379,7 +403,13 @@ async function runReduce(
   return { ...(await readState(ctx, out, flags, partials * layout.words * 4, partials)), slots: 1 };
 }
 
-async function readState(ctx: GpuContext, out: GPUBuffer, flags: GPUBuffer, bytes: number, partials: number): Promise<{ words: Uint32Array; partials: number }> {
+async function readState(
+  ctx: GpuContext,
+  out: GPUBuffer,
+  flags: GPUBuffer,
+  bytes: number,
+  partials: number,
+): Promise<{ words: Uint32Array; partials: number }> {
   const [stateBytes, flagBytes] = await ctx.readMany([
     { buffer: out, bytes },
     { buffer: flags, bytes: 4 },
@@ -400,7 +430,11 @@ function repeat(pattern: Uint32Array, times: number): Uint32Array {
 /** The WGSL body for one row: filter, slot `g`, then each state update. */
 function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, layout: Layout, columns: ReadonlyMap<string, Column>): void {
   if (options.predicate) compileWgslFilter(b, options.predicate, 'return;');
-  const colExpr = (name: string): BoundExpr => ({ kind: 'col', name, type: { dtype: columns.get(name)!.dtype, nullable: columns.get(name)!.validity !== null } });
+  const colExpr = (name: string): BoundExpr => ({
+    kind: 'col',
+    name,
+    type: { dtype: columns.get(name)!.dtype, nullable: columns.get(name)!.validity !== null },
+  });
   if (mode.kind === 'global') b.line('let g = 0u;');
   else if (mode.kind === 'dense') {
     const terms: string[] = [];
@@ -443,14 +477,21 @@ function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, la
             const { rank } = stringRanks(a.dictionary ?? []);
             key = rank.length === 0 ? '0u' : `order_i32(${b.table(rank, a.v)})`;
           } else key = `order_i32(${asInt})`;
-          const firstZero = a.dtype === 'float32' ? ` if ((bitcast<u32>(${a.v}) & 0x7fffffffu) == 0u) { state_min(${s} + 2u, (i << 1u) | (bitcast<u32>(${a.v}) >> 31u)); }` : '';
+          const firstZero =
+            a.dtype === 'float32'
+              ? ` if ((bitcast<u32>(${a.v}) & 0x7fffffffu) == 0u) { state_min(${s} + 2u, (i << 1u) | (bitcast<u32>(${a.v}) >> 31u)); }`
+              : '';
           b.line(`${guard}{ state_${agg.op}(${s}, ${key}); state_add(${s} + 1u, 1u);${firstZero} }`);
           break;
         }
         case 'momentsInt':
-          b.line(`${guard}{ let x = ${asInt}; add_u64(${s}, x); let m = u32(abs(x)); let lo = (m & 0xffffu) * (m & 0xffffu); let mid = (m >> 16u) * (m & 0xffffu); let hi = (m >> 16u) * (m >> 16u);`);
+          b.line(
+            `${guard}{ let x = ${asInt}; add_u64(${s}, x); let m = u32(abs(x)); let lo = (m & 0xffffu) * (m & 0xffffu); let mid = (m >> 16u) * (m & 0xffffu); let hi = (m >> 16u) * (m >> 16u);`,
+          );
           // |x|² = hi·2^32 + 2·mid·2^16 + lo, split into exact (high, low) words before the 96-bit add.
-          b.line(`  let mid_lo = mid << 17u; let mid_hi = mid >> 15u; let low = lo + mid_lo; let c = select(0u, 1u, low < lo); add_u96(${s} + 2u, hi + mid_hi + c, low); state_add(${s} + 5u, 1u); }`);
+          b.line(
+            `  let mid_lo = mid << 17u; let mid_hi = mid >> 15u; let low = lo + mid_lo; let c = select(0u, 1u, low < lo); add_u96(${s} + 2u, hi + mid_hi + c, low); state_add(${s} + 5u, 1u); }`,
+          );
           break;
       }
     });
@@ -500,7 +541,14 @@ function emitHashSlot(b: WgslBuilder, keys: readonly string[], columns: Readonly
 }
 
 /** Folds one chunk's partial state words into the CPU-format merged state. */
-function mergeChunk(result: ChunkState, layout: Layout, merged: GroupPartial, exact: (bigint | undefined)[][], zeros: (Float64Array | undefined)[], start: number): void {
+function mergeChunk(
+  result: ChunkState,
+  layout: Layout,
+  merged: GroupPartial,
+  exact: (bigint | undefined)[][],
+  zeros: (Float64Array | undefined)[],
+  start: number,
+): void {
   const { words, partials } = result;
   const slots = merged.groups;
   const per = slots * layout.words;

@@ -74,7 +74,13 @@ export function gpuJoinSupports(left: readonly Column[], right: readonly Column[
  * index -1; semi: each left row with a match, once; anti: left rows without one (rightRows null for both).
  * Null keys never match. Floats compare as group-by groups them: -0 equals 0 and NaN equals NaN.
  */
-export async function gpuHashJoin(ctx: GpuContext, resident: ResidentColumns, left: readonly Column[], right: readonly Column[], how: JoinHow): Promise<{ leftRows: Int32Array; rightRows: Int32Array | null }> {
+export async function gpuHashJoin(
+  ctx: GpuContext,
+  resident: ResidentColumns,
+  left: readonly Column[],
+  right: readonly Column[],
+  how: JoinHow,
+): Promise<{ leftRows: Int32Array; rightRows: Int32Array | null }> {
   if (!gpuJoinSupports(left, right, ctx)) throw new GpuUnsupportedError('these join keys do not fit the device join');
   const leftLength = left[0]!.length;
   const rightLength = right[0]!.length;
@@ -131,7 +137,22 @@ function sortExtent(rightLength: number): number {
 
 function uniformParams(run: Recorder, p: ParamFields): GPUBuffer {
   const flag = (b: boolean | undefined): number => (b ? 1 : 0);
-  return run.uniform(Uint32Array.of(p.count, p.width ?? 0, flag(p.masked), p.word ?? 0, p.kind ?? 0, flag(p.nullable), p.tableMask ?? 0, p.extent ?? 0, p.stage ?? 0, p.step ?? 0, p.base ?? 0, p.leftCount ?? 0));
+  return run.uniform(
+    Uint32Array.of(
+      p.count,
+      p.width ?? 0,
+      flag(p.masked),
+      p.word ?? 0,
+      p.kind ?? 0,
+      flag(p.nullable),
+      p.tableMask ?? 0,
+      p.extent ?? 0,
+      p.stage ?? 0,
+      p.step ?? 0,
+      p.base ?? 0,
+      p.leftCount ?? 0,
+    ),
+  );
 }
 
 /** The dispatch bindings by name, at the shader's binding numbers. */
@@ -146,7 +167,15 @@ function workgroups(invocations: number): number {
 }
 
 /** Records the encoding of `rows` key tuples from the (pinned) key columns. */
-function recordTuples(ctx: GpuContext, run: Recorder, keys: readonly GpuColumn[], remaps: readonly (Int32Array | null)[], rows: number, width: number, masked: boolean): GPUBuffer {
+function recordTuples(
+  ctx: GpuContext,
+  run: Recorder,
+  keys: readonly GpuColumn[],
+  remaps: readonly (Int32Array | null)[],
+  rows: number,
+  width: number,
+  masked: boolean,
+): GPUBuffer {
   // Zeroed: null rows keep zero value words and a zero flag means "not null".
   const tuples = run.zeros(Math.max(4, rows * width * 4));
   const pipeline = ctx.pipeline('join', {}, { WG }, 'encode_key');
@@ -176,7 +205,15 @@ interface BuildBuffers {
 }
 
 /** Records the build over the right tuples: claim slots, sort (slot, row) pairs, point slots at their runs. */
-function recordBuild(ctx: GpuContext, run: Recorder, rightTuples: GPUBuffer, rightLength: number, width: number, masked: boolean, tableMask: number): BuildBuffers {
+function recordBuild(
+  ctx: GpuContext,
+  run: Recorder,
+  rightTuples: GPUBuffer,
+  rightLength: number,
+  width: number,
+  masked: boolean,
+  tableMask: number,
+): BuildBuffers {
   const extent = sortExtent(rightLength);
   const table = run.zeros((tableMask + 1) * 4);
   const runEnds = run.temp((tableMask + 1) * 4);
@@ -236,13 +273,33 @@ function recordProbe(
   const total = run.zeros(8);
   const params = uniformParams(run, { count: leftLength, width, masked, tableMask });
   const pipeline = ctx.pipeline('join', {}, { WG, JOIN_HOW: JOIN_HOW[how] }, 'probe_keys');
-  run.dispatch(pipeline, bind({ params, probeTuples: leftTuples, buildTuples: rightTuples, table: build.table, runEnds: build.runEnds, pairs: build.pairs, matchStart, outCounts, total }), workgroups(leftLength));
+  run.dispatch(
+    pipeline,
+    bind({
+      params,
+      probeTuples: leftTuples,
+      buildTuples: rightTuples,
+      table: build.table,
+      runEnds: build.runEnds,
+      pairs: build.pairs,
+      matchStart,
+      outCounts,
+      total,
+    }),
+    workgroups(leftLength),
+  );
   encodeExclusiveScan(ctx, run, outCounts, offsets, leftLength);
   return { pairs: build.pairs, matchStart, offsets, total, held: [build.pairs, matchStart, offsets, total] };
 }
 
 /** Writes the output rows on the device in chunks that fit one binding, and reads them back. */
-async function emitRows(ctx: GpuContext, probed: ProbeBuffers, leftLength: number, total: number, withRight: boolean): Promise<{ leftRows: Int32Array; rightRows: Int32Array | null }> {
+async function emitRows(
+  ctx: GpuContext,
+  probed: ProbeBuffers,
+  leftLength: number,
+  total: number,
+  withRight: boolean,
+): Promise<{ leftRows: Int32Array; rightRows: Int32Array | null }> {
   const leftRows = new Int32Array(total);
   const rightRows = withRight ? new Int32Array(total) : null;
   const chunk = Math.floor(ctx.bindingBytes / 4);

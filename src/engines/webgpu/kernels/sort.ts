@@ -81,7 +81,9 @@ interface KeyWord {
 
 /** Whether the GPU sort handles these keys (dtypes int32, float32, bool, utf8) and this size. */
 export function gpuSortSupports(batch: ColumnBatch, keys: readonly SortKey[], ctx: GpuContext): boolean {
-  const columns = keys.map((key) => batch.columns[batch.names.indexOf(key.column)]).filter((column): column is Column => column !== undefined && KEY_DTYPES.has(column.dtype));
+  const columns = keys
+    .map((key) => batch.columns[batch.names.indexOf(key.column)])
+    .filter((column): column is Column => column !== undefined && KEY_DTYPES.has(column.dtype));
   if (columns.length !== keys.length) return false;
   // Each row buffer, the digit counts of all tiles and each rank table is a single binding.
   const tiles = Math.ceil(batch.length / TILE);
@@ -93,7 +95,13 @@ export function gpuSortSupports(batch: ColumnBatch, keys: readonly SortKey[], ct
  * Same result as CPU sortIndices(batch, keys).subarray(0, limit): row indices in stable sorted order, the
  * first `limit` of them (all by default).
  */
-export async function gpuSortIndices(ctx: GpuContext, resident: ResidentColumns, batch: ColumnBatch, keys: readonly SortKey[], limit = batch.length): Promise<Int32Array> {
+export async function gpuSortIndices(
+  ctx: GpuContext,
+  resident: ResidentColumns,
+  batch: ColumnBatch,
+  keys: readonly SortKey[],
+  limit = batch.length,
+): Promise<Int32Array> {
   const fields = keys.flatMap((key) => keyFields(batch, key));
   if (!gpuSortSupports(batch, keys, ctx)) throw new GpuUnsupportedError('these sort keys do not fit the device sort');
   const n = batch.length;
@@ -103,7 +111,9 @@ export async function gpuSortIndices(ctx: GpuContext, resident: ResidentColumns,
   const pinned: Column[] = [];
   let order: GPUBuffer;
   try {
-    order = selectionPays(n, take) ? await sortSelectedRows(ctx, resident, pinned, fields, n, take) : await sortAllRows(ctx, resident, pinned, packWords(fields), n);
+    order = selectionPays(n, take)
+      ? await sortSelectedRows(ctx, resident, pinned, fields, n, take)
+      : await sortAllRows(ctx, resident, pinned, packWords(fields), n);
   } finally {
     for (const column of pinned) resident.unpin(column);
   }
@@ -136,7 +146,11 @@ async function submitRecorded<Kept extends GPUBuffer | null>(ctx: GpuContext, bu
 function sortAllRows(ctx: GpuContext, resident: ResidentColumns, pinned: Column[], words: readonly KeyWord[], n: number): Promise<GPUBuffer> {
   return submitRecorded(ctx, (run) => {
     const identity = run.temp(n * 4);
-    run.dispatch(ctx.pipeline('sort', {}, CONSTANTS, 'fill_identity'), bind({ params: uniformParams(run, { count: n }), orderOut: identity }), Math.ceil(n / WG));
+    run.dispatch(
+      ctx.pipeline('sort', {}, CONSTANTS, 'fill_identity'),
+      bind({ params: uniformParams(run, { count: n }), orderOut: identity }),
+      Math.ceil(n / WG),
+    );
     return recordSort(ctx, run, resident, pinned, words, identity, n);
   });
 }
@@ -149,7 +163,14 @@ function sortAllRows(ctx: GpuContext, resident: ResidentColumns, pinned: Column[
  * by the selection like any other digit, and the candidates may be gathered in any order.
  * Returns the buffer whose first `take` entries are the order (the caller recycles it).
  */
-async function sortSelectedRows(ctx: GpuContext, resident: ResidentColumns, pinned: Column[], fields: readonly KeyField[], n: number, take: number): Promise<GPUBuffer> {
+async function sortSelectedRows(
+  ctx: GpuContext,
+  resident: ResidentColumns,
+  pinned: Column[],
+  fields: readonly KeyField[],
+  n: number,
+  take: number,
+): Promise<GPUBuffer> {
   const rowIndex: KeyField = { column: null, kind: FIELD_KIND.rowIndex, bits: 32 - Math.clz32(n - 1), flip: 0, nullsLast: false, rank: null };
   const words = packWords([...fields, rowIndex]);
   // Narrowing stops here: sorting this many candidates costs less than another pass over all rows.
@@ -183,9 +204,14 @@ async function sortSelectedRows(ctx: GpuContext, resident: ResidentColumns, pinn
       const word = words[w]!;
       const digits = Math.ceil(word.bits / DIGIT_BITS);
       let encoded = false;
-      for (let digit = digits - 1; digit >= 0; ) {
+      for (let digit = digits - 1; digit >= 0;) {
         await submitRecorded(ctx, (run) => {
-          if (!started) run.dispatch(ctx.pipeline('sort', {}, CONSTANTS, 'start_selection'), bind({ params: uniformParams(run, { count: n }), orderOut: rows, rowClass }), rowGroups);
+          if (!started)
+            run.dispatch(
+              ctx.pipeline('sort', {}, CONSTANTS, 'start_selection'),
+              bind({ params: uniformParams(run, { count: n }), orderOut: rows, rowClass }),
+              rowGroups,
+            );
           started = true;
           recordNarrow(run);
           if (!encoded) recordEncodeWord(ctx, run, resident, pinned, word, rows, keys, n);
@@ -217,7 +243,11 @@ async function sortSelectedRows(ctx: GpuContext, resident: ResidentColumns, pinn
       recordNarrow(run);
       const order = run.temp(candidates * 4);
       const params = uniformParams(run, { count: n });
-      run.dispatch(ctx.pipeline('sort', {}, CONSTANTS, 'gather_candidates'), bind({ params, rowClass, candidateCount: run.zeros(4), orderOut: order }), rowGroups);
+      run.dispatch(
+        ctx.pipeline('sort', {}, CONSTANTS, 'gather_candidates'),
+        bind({ params, rowClass, candidateCount: run.zeros(4), orderOut: order }),
+        rowGroups,
+      );
       return recordSort(ctx, run, resident, pinned, words, order, candidates);
     });
   } finally {
@@ -298,7 +328,19 @@ interface ParamFields {
 function uniformParams(run: Recorder, p: ParamFields): GPUBuffer {
   const flag = (b: boolean | undefined): number => (b ? 1 : 0);
   return run.uniform(
-    Uint32Array.of(p.count, p.kind ?? 0, p.fieldShift ?? 0, p.flip ?? 0, flag(p.nullsLast), flag(p.nullable), p.digitShift ?? 0, p.tiles ?? 0, p.buckets ?? 0, p.bucket ?? 0, p.wordDigits ?? 0),
+    Uint32Array.of(
+      p.count,
+      p.kind ?? 0,
+      p.fieldShift ?? 0,
+      p.flip ?? 0,
+      flag(p.nullsLast),
+      flag(p.nullable),
+      p.digitShift ?? 0,
+      p.tiles ?? 0,
+      p.buckets ?? 0,
+      p.bucket ?? 0,
+      p.wordDigits ?? 0,
+    ),
   );
 }
 
@@ -310,7 +352,16 @@ function bind(buffers: Partial<Record<BindingName, GPUBuffer>>): (GPUBuffer | nu
 }
 
 /** Records `keys[j]` = the word's fields of row `order[j]`, for j < count. */
-function recordEncodeWord(ctx: GpuContext, run: Recorder, resident: ResidentColumns, pinned: Column[], word: KeyWord, order: GPUBuffer, keys: GPUBuffer, count: number): void {
+function recordEncodeWord(
+  ctx: GpuContext,
+  run: Recorder,
+  resident: ResidentColumns,
+  pinned: Column[],
+  word: KeyWord,
+  order: GPUBuffer,
+  keys: GPUBuffer,
+  count: number,
+): void {
   const encode = ctx.pipeline('sort', {}, CONSTANTS, 'encode_field');
   // Bound where a field reads no column, validity or rank table; the shader does not read it then.
   const unused = run.temp(4);
@@ -327,8 +378,19 @@ function recordEncodeWord(ctx: GpuContext, run: Recorder, resident: ResidentColu
       ctx.write(rankTable, 0, field.rank);
     }
     const validity = gpu?.validity ?? null;
-    const params = uniformParams(run, { count, kind: field.kind, fieldShift: shift, flip: field.flip, nullsLast: field.nullsLast, nullable: validity !== null });
-    run.dispatch(encode, bind({ params, orderIn: order, columnValues: gpu?.values ?? unused, columnValidity: validity ?? unused, rankTable, keysOut: keys }), Math.ceil(count / WG));
+    const params = uniformParams(run, {
+      count,
+      kind: field.kind,
+      fieldShift: shift,
+      flip: field.flip,
+      nullsLast: field.nullsLast,
+      nullable: validity !== null,
+    });
+    run.dispatch(
+      encode,
+      bind({ params, orderIn: order, columnValues: gpu?.values ?? unused, columnValidity: validity ?? unused, rankTable, keysOut: keys }),
+      Math.ceil(count / WG),
+    );
   }
 }
 
@@ -338,7 +400,15 @@ function recordEncodeWord(ctx: GpuContext, run: Recorder, resident: ResidentColu
  * stable pass per digit reorders keys and rows together, so rows with equal keys keep their order there.
  * Returns the buffer holding the final order (kept past the submit; the caller recycles it).
  */
-function recordSort(ctx: GpuContext, run: Recorder, resident: ResidentColumns, pinned: Column[], words: readonly KeyWord[], order: GPUBuffer, count: number): GPUBuffer {
+function recordSort(
+  ctx: GpuContext,
+  run: Recorder,
+  resident: ResidentColumns,
+  pinned: Column[],
+  words: readonly KeyWord[],
+  order: GPUBuffer,
+  count: number,
+): GPUBuffer {
   const bytes = count * 4;
   const tiles = Math.ceil(count / TILE);
   let keys = run.temp(bytes);

@@ -26,9 +26,13 @@ function keyColumn(rows: number): fc.Arbitrary<TestColumn> {
     { dtype: 'utf8' as DType, cell: fc.constantFrom('a', 'b', 'c', 'é', '') },
     { dtype: 'bool' as DType, cell: fc.boolean() },
   );
-  return fc.tuple(kinds, fc.boolean(), fc.integer()).chain(([{ dtype, cell }, nullable, seed]) =>
-    fc.array(nullable ? fc.option(cell, { nil: null, freq: 4 }) : cell, { minLength: rows, maxLength: rows }).map((cells) => ({ dtype, cells, column: buildColumn(dtype, cells, dictionaryFor(cells, ['zz'], seed)) })),
-  );
+  return fc
+    .tuple(kinds, fc.boolean(), fc.integer())
+    .chain(([{ dtype, cell }, nullable, seed]) =>
+      fc
+        .array(nullable ? fc.option(cell, { nil: null, freq: 4 }) : cell, { minLength: rows, maxLength: rows })
+        .map((cells) => ({ dtype, cells, column: buildColumn(dtype, cells, dictionaryFor(cells, ['zz'], seed)) })),
+    );
 }
 
 describe('group-by over packed keys', () => {
@@ -38,7 +42,12 @@ describe('group-by over packed keys', () => {
         fc.integer({ min: 1, max: 300 }).chain((rows) => fc.tuple(fc.array(keyColumn(rows), { minLength: 2, maxLength: 5 }), fc.constantFrom(4, 16, 64))),
         ([columns, morselRows]) => {
           const batch = testBatch(columns);
-          const expected = Array.from(groupRows(batch.columns.map((c) => ({ column: c })), batch.length).firstRow);
+          const expected = Array.from(
+            groupRows(
+              batch.columns.map((c) => ({ column: c })),
+              batch.length,
+            ).firstRow,
+          );
           const actual = Array.from(runSync(firstRowsWork(batch, batch.names, { pool: null, inlineThreshold: Infinity, morselRows })));
           assert.deepEqual(actual, expected);
         },
@@ -66,7 +75,10 @@ describe('group-by with many groups (partitioned merge)', () => {
   const batch = testBatch([column('int32', a), column('int32', b)]);
 
   it('finds every distinct key tuple at its first row, as the unpacked key table does', () => {
-    const expected = groupRows(batch.columns.map((c) => ({ column: c })), rows).firstRow;
+    const expected = groupRows(
+      batch.columns.map((c) => ({ column: c })),
+      rows,
+    ).firstRow;
     assert.ok(expected.length > 250_000);
     const actual = runSync(firstRowsWork(batch, batch.names, { pool: null, inlineThreshold: Infinity, morselRows: 1 << 14 }));
     assert.deepEqual(actual, expected);

@@ -8,9 +8,19 @@ import { groupHeadIndices, groupIds } from '../../../../src/engines/cpu/kernels/
 import { groupRows } from '../../../../src/engines/shared/key-table.js';
 import type { ColumnBatch, DType } from '../../../../src/model/types.js';
 import type { SortKey } from '../../../../src/plan/types.js';
-import { buildColumn, cellArbitrary, cellIdentity, columnArbitrary, dictionaryFor, DTYPES, referenceOrder, sortKey, testBatch, type Cell, type TestColumn } from './kernel-helpers.js';
-
-
+import {
+  buildColumn,
+  cellArbitrary,
+  cellIdentity,
+  columnArbitrary,
+  dictionaryFor,
+  DTYPES,
+  referenceOrder,
+  sortKey,
+  testBatch,
+  type Cell,
+  type TestColumn,
+} from './kernel-helpers.js';
 
 /** The first n rows of each group met walking `rows`, groups by cell identity (NaN = NaN, -0 = 0). */
 function referenceHead(columns: readonly TestColumn[], keys: readonly number[], n: number, rows: readonly number[]): number[] {
@@ -28,14 +38,15 @@ function lowColumn(dtype: DType, length: number, poolSize: number): fc.Arbitrary
   return fc
     .record({ pool: fc.array(cellArbitrary(dtype), { minLength: 1, maxLength: poolSize }), nullable: fc.boolean(), seed: fc.integer() })
     .chain(({ pool, nullable, seed }) =>
-      fc.array(nullable ? fc.option(fc.constantFrom(...pool), { nil: null, freq: 5 }) : fc.constantFrom(...pool), { minLength: length, maxLength: length }).map((cells) => ({
-        dtype,
-        cells,
-        column: buildColumn(dtype, cells, dictionaryFor(cells, [], seed)),
-      })),
+      fc
+        .array(nullable ? fc.option(fc.constantFrom(...pool), { nil: null, freq: 5 }) : fc.constantFrom(...pool), { minLength: length, maxLength: length })
+        .map((cells) => ({
+          dtype,
+          cells,
+          column: buildColumn(dtype, cells, dictionaryFor(cells, [], seed)),
+        })),
     );
 }
-
 
 /** Key columns first (low cardinality or not), then value columns of any dtype; sort keys over all of them. */
 function headCase(maxLength: number, lowKeys: boolean) {
@@ -49,11 +60,16 @@ function headCase(maxLength: number, lowKeys: boolean) {
       fc.record({
         length: fc.constant(length),
         keyCount: fc.constant(keyTypes.length),
-        columns: fc.tuple(...keyTypes.map((d) => (lowKeys ? lowColumn(d, length, 4) : columnArbitrary(d, length))), ...valueTypes.map((d) => columnArbitrary(d, length))),
+        columns: fc.tuple(
+          ...keyTypes.map((d) => (lowKeys ? lowColumn(d, length, 4) : columnArbitrary(d, length))),
+          ...valueTypes.map((d) => columnArbitrary(d, length)),
+        ),
         order: fc.array(sortKey(keyTypes.length + valueTypes.length), { minLength: 0, maxLength: 3 }),
         n: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 4, max: 50 })),
         // A filter's kept rows (in row order), or any order of any subset.
-        selection: fc.option(fc.oneof(fc.subarray(Array.from({ length }, (_, i) => i)), fc.shuffledSubarray(Array.from({ length }, (_, i) => i))), { nil: undefined }),
+        selection: fc.option(fc.oneof(fc.subarray(Array.from({ length }, (_, i) => i)), fc.shuffledSubarray(Array.from({ length }, (_, i) => i))), {
+          nil: undefined,
+        }),
       }),
     );
 }
@@ -75,7 +91,11 @@ describe('groupIds', () => {
           const batch = testBatch(columns, length);
           const keys = batch.names;
           const rows = selection === undefined ? undefined : Int32Array.from(selection);
-          const expected = groupRows(columns.map((c) => ({ column: c.column })), length, rows);
+          const expected = groupRows(
+            columns.map((c) => ({ column: c.column })),
+            length,
+            rows,
+          );
           const actual = groupIds(batch, keys, rows ?? null);
           assert.deepEqual(Array.from(actual.ids), Array.from(expected.ids));
           assert.equal(actual.groups, expected.groups);
@@ -100,7 +120,13 @@ describe('groupHeadIndices', () => {
   const check = ({ length, keyCount, columns, order, n, selection }: Case): void => {
     const batch = testBatch(columns, length);
     const keyIndexes = Array.from({ length: keyCount }, (_, k) => k);
-    const actual = groupHeadIndices(batch, keyIndexes.map((k) => `c${k}`), n, order, selection === undefined ? null : Int32Array.from(selection));
+    const actual = groupHeadIndices(
+      batch,
+      keyIndexes.map((k) => `c${k}`),
+      n,
+      order,
+      selection === undefined ? null : Int32Array.from(selection),
+    );
     const taking = selection ?? Array.from({ length }, (_, i) => i);
     const rows = order.length === 0 ? taking : referenceOrder(columns, order, taking);
     assert.deepEqual(Array.from(actual), referenceHead(columns, keyIndexes, n, rows));
@@ -162,11 +188,23 @@ describe('groupHeadIndices', () => {
     const order: SortKey[] = [{ column: 'c2', descending: true, nullsLast: true }];
     for (const keys of [[0], [1]]) {
       const all = Array.from({ length }, (_, i) => i);
-      const actual = groupHeadIndices(testBatch(columns, length), keys.map((k) => `c${k}`), 3, order, null);
+      const actual = groupHeadIndices(
+        testBatch(columns, length),
+        keys.map((k) => `c${k}`),
+        3,
+        order,
+        null,
+      );
       assert.deepEqual(Array.from(actual), referenceHead(columns, keys, 3, referenceOrder(columns, order, all)));
       // A filter's selection: every third row dropped.
       const kept = all.filter((row) => row % 3 !== 0);
-      const selected = groupHeadIndices(testBatch(columns, length), keys.map((k) => `c${k}`), 3, order, Int32Array.from(kept));
+      const selected = groupHeadIndices(
+        testBatch(columns, length),
+        keys.map((k) => `c${k}`),
+        3,
+        order,
+        Int32Array.from(kept),
+      );
       assert.deepEqual(Array.from(selected), referenceHead(columns, keys, 3, referenceOrder(columns, order, kept)));
     }
   });

@@ -11,14 +11,20 @@ import { buildColumn, columnArbitrary, DTYPES, sameKey, type TestColumn } from '
 
 const HOWS: readonly JoinHow[] = ['inner', 'left', 'semi', 'anti'];
 
-function referenceJoin(left: readonly TestColumn[], right: readonly TestColumn[], leftLength: number, rightLength: number, how: JoinHow): { leftRows: number[]; rightRows: number[] | null } {
+function referenceJoin(
+  left: readonly TestColumn[],
+  right: readonly TestColumn[],
+  leftLength: number,
+  rightLength: number,
+  how: JoinHow,
+): { leftRows: number[]; rightRows: number[] | null } {
   const leftRows: number[] = [];
   const rightRows: number[] = [];
   for (let i = 0; i < leftLength; i++) {
     const matches: number[] = [];
     for (let j = 0; j < rightLength; j++) if (left.every((l, k) => sameKey(l.cells[i]!, right[k]!.cells[j]!))) matches.push(j);
     if (how === 'semi' || how === 'anti') {
-      if ((matches.length > 0) === (how === 'semi')) leftRows.push(i);
+      if (matches.length > 0 === (how === 'semi')) leftRows.push(i);
       continue;
     }
     if (matches.length === 0 && how === 'left') matches.push(-1);
@@ -38,7 +44,12 @@ const keyPair: fc.Arbitrary<[DType, DType]> = fc.oneof(
 
 function joinCase(maxLength: number) {
   return fc
-    .record({ leftLength: fc.nat({ max: maxLength }), rightLength: fc.nat({ max: maxLength }), pairs: fc.array(keyPair, { minLength: 1, maxLength: 2 }), how: fc.constantFrom(...HOWS) })
+    .record({
+      leftLength: fc.nat({ max: maxLength }),
+      rightLength: fc.nat({ max: maxLength }),
+      pairs: fc.array(keyPair, { minLength: 1, maxLength: 2 }),
+      how: fc.constantFrom(...HOWS),
+    })
     .chain(({ leftLength, rightLength, pairs, how }) =>
       fc.record({
         leftLength: fc.constant(leftLength),
@@ -51,7 +62,19 @@ function joinCase(maxLength: number) {
     );
 }
 
-function checkJoin({ leftLength, rightLength, how, left, right }: { leftLength: number; rightLength: number; how: JoinHow; left: TestColumn[]; right: TestColumn[] }): void {
+function checkJoin({
+  leftLength,
+  rightLength,
+  how,
+  left,
+  right,
+}: {
+  leftLength: number;
+  rightLength: number;
+  how: JoinHow;
+  left: TestColumn[];
+  right: TestColumn[];
+}): void {
   const result = hashJoin(
     left.map((c) => c.column),
     right.map((c) => c.column),

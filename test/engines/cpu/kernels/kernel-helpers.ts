@@ -27,9 +27,17 @@ export function cellArbitrary(dtype: DType, wide = false): fc.Arbitrary<Cell> {
     case 'int32':
       return wide ? fc.integer() : fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(-(2 ** 31), 2 ** 31 - 1), fc.integer());
     case 'int64':
-      return wide ? fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }) : fc.oneof(fc.bigInt({ min: -3n, max: 3n }), fc.constantFrom(-(2n ** 63n), 2n ** 63n - 1n, 2n ** 32n, -(2n ** 32n)), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }));
+      return wide
+        ? fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })
+        : fc.oneof(
+            fc.bigInt({ min: -3n, max: 3n }),
+            fc.constantFrom(-(2n ** 63n), 2n ** 63n - 1n, 2n ** 32n, -(2n ** 32n)),
+            fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+          );
     case 'date':
-      return wide ? fc.bigInt({ min: -(8n * 10n ** 15n), max: 8n * 10n ** 15n }) : fc.oneof(fc.constantFrom(0n, -1n, 86_400_000n, 1_700_000_000_000n), fc.bigInt({ min: -(8n * 10n ** 15n), max: 8n * 10n ** 15n }));
+      return wide
+        ? fc.bigInt({ min: -(8n * 10n ** 15n), max: 8n * 10n ** 15n })
+        : fc.oneof(fc.constantFrom(0n, -1n, 86_400_000n, 1_700_000_000_000n), fc.bigInt({ min: -(8n * 10n ** 15n), max: 8n * 10n ** 15n }));
     case 'float64':
       return wide ? fc.double() : fc.oneof(fc.constantFrom(0, -0, NaN, 1.5, -1.5, Infinity, -Infinity, Number.MIN_VALUE, -Number.MIN_VALUE), fc.double());
     case 'float32':
@@ -48,11 +56,13 @@ export function nullableCells(dtype: DType, length: number, nullable: boolean, w
 
 /** A column of `dtype` with `length` rows; nullable columns may still come out without nulls. */
 export function columnArbitrary(dtype: DType, length: number, wide = false): fc.Arbitrary<TestColumn> {
-  return fc
-    .tuple(fc.boolean(), fc.array(cellArbitrary('utf8'), { maxLength: 3 }), fc.integer())
-    .chain(([nullable, extraStrings, seed]) =>
-      nullableCells(dtype, length, nullable, wide).map((cells) => ({ dtype, cells, column: buildColumn(dtype, cells, dictionaryFor(cells, extraStrings, seed)) })),
-    );
+  return fc.tuple(fc.boolean(), fc.array(cellArbitrary('utf8'), { maxLength: 3 }), fc.integer()).chain(([nullable, extraStrings, seed]) =>
+    nullableCells(dtype, length, nullable, wide).map((cells) => ({
+      dtype,
+      cells,
+      column: buildColumn(dtype, cells, dictionaryFor(cells, extraStrings, seed)),
+    })),
+  );
 }
 
 /** The distinct strings of `cells` plus unused extras, in an order scrambled by `seed`. */
@@ -177,7 +187,8 @@ export function referenceOrder(columns: readonly TestColumn[], keys: readonly So
 }
 
 /** A sort key over one of `columns` test columns named c0, c1, ... */
-export const sortKey = (columns: number): fc.Arbitrary<SortKey> => fc.record({ column: fc.nat({ max: columns - 1 }).map((c) => `c${c}`), descending: fc.boolean(), nullsLast: fc.boolean() });
+export const sortKey = (columns: number): fc.Arbitrary<SortKey> =>
+  fc.record({ column: fc.nat({ max: columns - 1 }).map((c) => `c${c}`), descending: fc.boolean(), nullsLast: fc.boolean() });
 
 /** A batch of the test columns, named c0, c1, ...; `length` defaults to the first column's. */
 export function testBatch(columns: readonly TestColumn[], length = columns[0]?.cells.length ?? 0): ColumnBatch {

@@ -9,9 +9,6 @@ import type { ColumnBatch, DType } from '../../../../src/model/types.js';
 import type { SortKey } from '../../../../src/plan/types.js';
 import { buildColumn, columnArbitrary, DTYPES, referenceOrder, sortKey, testBatch, type TestColumn } from './kernel-helpers.js';
 
-
-
-
 function sortCase(maxLength: number, wide: boolean, dtypes: readonly DType[] = DTYPES) {
   return fc
     .record({ length: fc.nat({ max: maxLength }), dtypes: fc.array(fc.constantFrom(...dtypes), { minLength: 1, maxLength: 3 }) })
