@@ -63,7 +63,8 @@ function plainCorr(xs: readonly (number | null)[], ys: readonly (number | null)[
     qx += x * x;
     qy += y * y;
   });
-  return { r: sxy / Math.sqrt(sxx * syy), tolerance: 1e-12 + 16 * n * EPSILON * (qx / sxx + qy / syy) };
+  // Square roots taken apart: sxx * syy underflows to 0 for sides near 1e-100 (the reference, not the engine, then said Infinity).
+  return { r: sxy / (Math.sqrt(sxx) * Math.sqrt(syy)), tolerance: 1e-12 + 16 * n * EPSILON * (qx / sxx + qy / syy) };
 }
 
 function groupsOf(rows: readonly Pair[]): Map<number, Pair[]> {
