@@ -21,7 +21,9 @@ export type ArqueroResponse =
   | { readonly kind: 'error'; readonly message: string };
 
 function serve(port: NonNullable<typeof parentPort>, data: ArqueroWorkerData): void {
-  const post = (response: ArqueroResponse, transfer: ArrayBuffer[] = []): void => port.postMessage(response, transfer);
+  const post = (response: ArqueroResponse, transfer: ArrayBuffer[] = []): void => {
+    port.postMessage(response, transfer);
+  };
   const table = aq.fromArrow(new Uint8Array(data.bytes));
   let last: typeof table | null = null;
   port.on('message', (request: ArqueroRequest) => {

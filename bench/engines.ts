@@ -87,6 +87,7 @@ class GpuframeEngine implements Engine {
     }
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- implements the async Engine interface; this engine loads synchronously
   async load(data: LoadedTable): Promise<void> {
     this.frame = GroupByTable.fromArrow(data.table, { trustedMode: 'strict' });
   }
@@ -94,6 +95,7 @@ class GpuframeEngine implements Engine {
   async run(query: GroupByQuery): Promise<RunResult> {
     if (!this.frame) throw new Error('load() first');
     const table = await query.gpuframe(this.frame).toArrow({ executor: this.executor });
+    // eslint-disable-next-line @typescript-eslint/require-await -- implements the async Answer interface; the answer is already in memory
     return { answer: async () => answerFromArrow(table), dispose: async () => {} };
   }
 
@@ -105,7 +107,7 @@ class GpuframeEngine implements Engine {
       .split('\n')
       .map((line) => /^\s*(\w+).*\[(cpu|webgpu) [\d.]+ ms\]$/.exec(line))
       .filter((m) => m !== null)
-      .map((m) => `${m[1]} on ${m[2]}`)
+      .map((m) => `${String(m[1])} on ${String(m[2])}`)
       .join(', ');
   }
 
@@ -153,7 +155,9 @@ class DuckDbEngine implements Engine {
     await this.connection.run(`CREATE TEMP TABLE ans AS ${query.sql}`);
     return {
       answer: () => this.readAnswer(),
-      dispose: async () => void (await this.connection.run('DROP TABLE IF EXISTS ans')),
+      dispose: async () => {
+        await this.connection.run('DROP TABLE IF EXISTS ans');
+      },
     };
   }
 
@@ -186,6 +190,7 @@ class DuckDbEngine implements Engine {
     return { rows, columns: new Map(names.map((n, k) => [n, columns[k]!])) };
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- implements the async Engine interface; nothing to close
   async close(): Promise<void> {
     this.connection.closeSync();
     this.instance.closeSync();

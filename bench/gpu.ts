@@ -54,7 +54,7 @@ export async function benchGpu(data: Data, rows: number, reps: number, cpu: Exec
         .split('\n')
         .map((line) => /^\s*(\w+).*\[(cpu|webgpu) [\d.]+ ms\]$/.exec(line))
         .filter((m) => m !== null)
-        .map((m) => `${m[1]} on ${m[2]}`)
+        .map((m) => `${String(m[1])} on ${String(m[2])}`)
         .join(', ');
       console.log(
         `  ${name}: first run ${first.toFixed(1)} ms (upload ≈ ${Math.max(0, first - resident).toFixed(1)} ms), gpu/cpu ${(resident / onCpu).toFixed(2)}x (${where})`,

@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const host = hostInfo();
   console.log(
-    `db-benchmark group-by: N = ${options.rows.toLocaleString()}, K = ${K}, seed ${options.seed}; ${host['cores']} cores (${host['cpu']}), node ${process.version}`,
+    `db-benchmark group-by: N = ${options.rows.toLocaleString()}, K = ${K}, seed ${options.seed}; ${String(host['cores'])} cores (${String(host['cpu'])}), node ${process.version}`,
   );
   const data = loadGroupByTable(options.rows, options.seed);
   console.log(`data: ${data.cached ? 'read from' : 'generated into'} ${data.path} in ${data.ms.toFixed(0)} ms`);
@@ -222,7 +222,7 @@ async function main(): Promise<void> {
       for (const q of e.queries)
         q.runs.forEach((r, i) => {
           if (r.check === 'failed') console.error(`  ${e.name} ${q.id} run ${i + 1}:\n    ${r.disagreements.join('\n    ')}`);
-          if (r.check === 'error') console.error(`  ${e.name} ${q.id} run ${i + 1}: ${r.error.split('\n')[0]}`);
+          if (r.check === 'error') console.error(`  ${e.name} ${q.id} run ${i + 1}: ${String(r.error.split('\n')[0])}`);
         });
     process.exitCode = 1;
   }

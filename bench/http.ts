@@ -187,7 +187,9 @@ async function startService(dir: string, env: Readonly<Record<string, string>>):
   });
   await log.close();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+    }),
   );
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -222,7 +224,7 @@ async function logTail(path: string, lines = 30): Promise<string> {
 }
 
 function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null }): string {
-  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${String(exit.code)}`;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -231,7 +233,7 @@ function sleep(ms: number): Promise<void> {
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, { headers: { accept: 'application/json' } });
-  return { status: response.status, body: (await response.json()) as unknown };
+  return { status: response.status, body: await response.json() };
 }
 
 interface Health {
@@ -310,7 +312,10 @@ function load(url: string, bodies: readonly IngestBody[], options: HttpBenchOpti
       },
       (error, result) => {
         clearTimeout(endLoad);
-        if (error) return reject(error);
+        if (error) {
+          reject(error);
+          return;
+        }
         const sent = clients.reduce((sum, client) => sum + client.reqsMade, 0);
         resolve({ result, sent, answered, acceptedRows, acceptedPerBody, elapsedMs: (lastAnswerAt || performance.now()) - startedAt, problems });
       },
@@ -438,7 +443,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
       if (persistedRows !== outcome.acceptedRows) problems.push(`rows persisted (${persistedRows}) != rows accepted (${outcome.acceptedRows})`);
       problems.push(...check.problems);
       if (after.tasks.failed > 0) problems.push(`${after.tasks.failed} background writes failed (their rollups are in the dead-letter folder)`);
-      if (shutdown.exit_code !== 0) problems.push(`the service did not exit 0 on SIGTERM (exit code ${shutdown.exit_code}, signal ${shutdown.signal})`);
+      if (shutdown.exit_code !== 0)
+        problems.push(`the service did not exit 0 on SIGTERM (exit code ${String(shutdown.exit_code)}, signal ${String(shutdown.signal)})`);
       const accepted = outcome.acceptedPerBody.reduce((sum, n) => sum + n, 0);
       const seconds = outcome.elapsedMs / 1000;
       const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]));
@@ -517,7 +523,7 @@ export function formatSummary(result: HttpBenchResult): string {
     ['rows/s persisted (load+drain)', `${rows.persisted_per_s}`],
     ['users checked', `${result.users.expected} expected, ${result.users.persisted} persisted, ${result.users.mismatched} mismatched`],
     ['drain after load', `${result.drain_ms} ms`],
-    ['SIGTERM', `exit code ${result.shutdown.exit_code} after ${result.shutdown.ms} ms`],
+    ['SIGTERM', `exit code ${String(result.shutdown.exit_code)} after ${result.shutdown.ms} ms`],
   ];
   const width = Math.max(...lines.map(([label]) => label.length));
   const head = `http-ingest on ${result.host} (${result.cpus} x ${result.cpu_model}, node ${result.node}, engine ${result.service.backend}): ${result.options.connections} connections, ${result.options.duration_s} s, ${result.options.rows_per_request} rows/request`;
@@ -540,7 +546,9 @@ async function main(): Promise<void> {
     connections: Number(values.connections),
     rowsPerRequest: Number(values['rows-per-request']),
     users: Number(values.users),
-    progress: (line) => console.log(line),
+    progress: (line) => {
+      console.log(line);
+    },
   });
   console.log(`\n${formatSummary(result)}`);
   console.log(`\nresult: ${await writeResult(result, values.out)}`);

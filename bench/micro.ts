@@ -16,7 +16,7 @@ function arg(name: string, fallback: number): number {
 const rows = arg('rows', 10_000_000);
 const reps = arg('reps', 5);
 
-function best(label: string, fn: () => unknown | Promise<unknown>): Promise<number> {
+function best(label: string, fn: () => unknown): Promise<number> {
   return median(label, reps, fn);
 }
 

@@ -91,7 +91,7 @@ export function formatTable(record: BenchRecord): string {
     const cells = engines.map((e) => {
       const q = e.queries.find((x) => x.id === id);
       const best = bestMs(q);
-      const ratio = best !== null && duckBest !== null && duckBest > 0 ? `${(best / duckBest).toFixed(best / duckBest < 10 ? 2 : 0)}` : '-';
+      const ratio = best !== null && duckBest !== null && duckBest > 0 ? (best / duckBest).toFixed(best / duckBest < 10 ? 2 : 0) : '-';
       return `${runCell(q?.runs[0]).padStart(8)}${runCell(q?.runs[1]).padStart(8)}${ratio.padStart(6)}`.padStart(width + 2);
     });
     lines.push([`${id} ${question}`.slice(0, 33).padEnd(34), ...cells].join(''));
@@ -137,7 +137,7 @@ export function svgChart(record: BenchRecord): string {
     `<text x="${left}" y="22" font-size="15" font-weight="bold">${escapeXml(`db-benchmark group-by, N = ${rowsLabel(record.rows)}, K = ${record.k}: best of two runs (ms, log scale)`)}</text>`,
   );
   out.push(
-    `<text x="${left}" y="40" fill="#555">${escapeXml(`${record.host['hostname']}, ${record.host['cores']} cores, ${record.host['cpu']}; ${record.date}`)}</text>`,
+    `<text x="${left}" y="40" fill="#555">${escapeXml(`${String(record.host['hostname'])}, ${String(record.host['cores'])} cores, ${String(record.host['cpu'])}; ${record.date}`)}</text>`,
   );
   for (let exponent = lowExp; exponent <= highExp; exponent++) {
     const decade = 10 ** exponent;

@@ -1,6 +1,6 @@
 // Timing helper shared by the benchmarks: one warm-up run, then the median of `reps` timed runs.
 
-export async function median(label: string, reps: number, fn: () => unknown | Promise<unknown>, warmUp = true): Promise<number> {
+export async function median(label: string, reps: number, fn: () => unknown, warmUp = true): Promise<number> {
   if (warmUp) await fn();
   const times: number[] = [];
   for (let r = 0; r < reps; r++) {

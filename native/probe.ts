@@ -8,6 +8,7 @@ const acquired = await acquireDevice(config);
 if (!acquired) {
   const reason = dawnLoadError();
   console.error(
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever the binding threw when it failed to load, printed as is
     reason ? `probe: Dawn's binding did not load: ${String(reason)}` : 'probe: no WebGPU adapter (see native/setup-software-gpu.sh for a software one)',
   );
   process.exit(1);

@@ -169,7 +169,7 @@ export type OptionsOf<S extends OptionSpec> = { readonly [K in keyof S]?: Exclud
 export function options<S extends OptionSpec>(spec: S): Check<OptionsOf<S>> {
   const known = Object.keys(spec);
   return (value, name) => {
-    if (value === undefined) return {} as OptionsOf<S>;
+    if (value === undefined) return {};
     const record = plainObject(value, name);
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(record)) {
@@ -191,7 +191,7 @@ export function recordOf<T>(item: Check<T>, options: { readonly min?: number } =
     const entries = Object.entries(record);
     if (entries.length < min) fail(name, value, `an object with at least ${min} entr${min === 1 ? 'y' : 'ies'}`);
     return entries.map(([key, v]): [string, T] => {
-      if (key.length === 0) fail(`${name}`, key, 'non-empty names');
+      if (key.length === 0) fail(name, key, 'non-empty names');
       return [key, item(v, `${name}.${keyName(key)}`)];
     });
   };

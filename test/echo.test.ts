@@ -12,7 +12,10 @@ describe('truncateForMessage', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 400 }), fc.integer({ min: 1, max: 200 }), (text, max) => {
         const out = truncateForMessage(text, max);
-        if (text.length <= max) return assert.equal(out, text);
+        if (text.length <= max) {
+          assert.equal(out, text);
+          return;
+        }
         assert.equal(out, `${text.slice(0, max)}… (${text.length} characters)`);
       }),
     );

@@ -17,6 +17,7 @@ function refuses(run: () => unknown, ...patterns: RegExp[]): InvalidArgumentErro
   } catch (error) {
     caught = error;
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- prints whatever was thrown, Error or not
   assert.ok(caught instanceof InvalidArgumentError, `expected InvalidArgumentError, got ${caught === undefined ? 'a result' : String(caught)}`);
   for (const pattern of patterns) assert.match(caught.message, pattern);
   return caught;
@@ -137,7 +138,9 @@ describe('checks', () => {
 
   it('maxArguments: an argument past the last is refused, not ignored', () => {
     maxArguments('collectSync()', [], 0);
-    refuses(() => maxArguments('collectSync()', [{ executor: null }], 0), /^collectSync\(\): expected at most 0 arguments, received 1$/);
+    refuses(() => {
+      maxArguments('collectSync()', [{ executor: null }], 0);
+    }, /^collectSync\(\): expected at most 0 arguments, received 1$/);
   });
 });
 
@@ -185,7 +188,7 @@ describe('join how', () => {
   });
 
   it('refuses on together with leftOn/rightOn (leftOn was silently ignored), keys of unequal counts, and a missing other frame', () => {
-    refuses(() => orders.join(users, { on: 'id', leftOn: 'amount', rightOn: 'id' } as never), /either on, or leftOn and rightOn, not both/);
+    refuses(() => orders.join(users, { on: 'id', leftOn: 'amount', rightOn: 'id' }), /either on, or leftOn and rightOn, not both/);
     refuses(() => orders.join(users, { leftOn: 'id' } as never), /both leftOn and rightOn/);
     refuses(() => orders.join(users, { leftOn: ['id', 'amount'], rightOn: ['id'] }), /^join\(options\)\.rightOn: expected as many columns as leftOn \(2\)/);
     refuses(() => orders.join(users.collectSync() as never, { on: 'id' }), /^join\(other\): expected a frame/);

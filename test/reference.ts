@@ -751,7 +751,7 @@ function correlation(xs: readonly RefValue[], ys: readonly RefValue[], exact: bo
   const px: RefValue[] = [];
   const py: RefValue[] = [];
   xs.forEach((x, i) => {
-    const y = ys[i]!;
+    const y = ys[i] as RefValue;
     if (x === null || y === null) return;
     px.push(x);
     py.push(y);
@@ -879,7 +879,7 @@ function mapChildren(node: ExprNode, f: (child: ExprNode) => ExprNode): ExprNode
     case 'isIn':
     case 'match':
     case 'cast':
-      return { ...node, arg: f(node.arg) } as ExprNode;
+      return { ...node, arg: f(node.arg) };
     case 'when':
       return { ...node, branches: node.branches.map((b) => ({ cond: f(b.cond), then: f(b.then) })), otherwise: f(node.otherwise) };
     case 'coalesce':

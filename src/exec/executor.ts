@@ -142,6 +142,7 @@ export class Executor {
   /** Runs an optimised plan to completion, on the GPU engine where the backend and the work size say so. */
   async execute(plan: PlanNode, options: PlanRunOptions = {}): Promise<ColumnBatch> {
     maxArguments('execute(plan, options)', arguments, 2);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers can pass anything: checked at runtime
     if (typeof plan !== 'object' || plan === null || !Array.isArray((plan as { schema?: unknown }).schema))
       fail('execute(plan)', plan, 'an optimised plan (run frames with frame.collect({ executor }))');
     runOptions(options, 'execute(options)');
@@ -162,7 +163,9 @@ export class Executor {
       handoffRows: this.handoffRows(gpu),
       strict: this.backend === 'webgpu',
       ...(options.timings ? { timings: options.timings } : {}),
-      onDeviceLost: () => this.deviceLost(gpu),
+      onDeviceLost: () => {
+        this.deviceLost(gpu);
+      },
     });
   }
 
@@ -198,13 +201,16 @@ export class Executor {
       if (!acquired) {
         const loadError = dawnLoadError();
         this.gpuFailure ??= loadError
-          ? `Dawn's binding did not load: ${loadError instanceof Error ? loadError.message : String(loadError)}`
+          ? // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever the binding threw when it failed to load, printed as is
+            `Dawn's binding did not load: ${loadError instanceof Error ? loadError.message : String(loadError)}`
           : 'no WebGPU adapter';
         return null;
       }
       const ctx = new GpuContext(acquired, this.gpuOptions.maxBindingBytes === undefined ? {} : { maxBindingBytes: this.gpuOptions.maxBindingBytes });
       const state: GpuState = { ctx, resident: new ResidentColumns(ctx, this.gpuOptions.memoryBudget ?? DEFAULT_GPU_BUDGET), adapter: acquired.info };
-      void acquired.device.lost.then(() => this.deviceLost(state));
+      void acquired.device.lost.then(() => {
+        this.deviceLost(state);
+      });
       this.gpuFailure = null;
       this.gpuReady = state;
       return state;
@@ -297,7 +303,12 @@ export class Executor {
       const wait = options.cancelAfterMs;
       const timer =
         wait !== undefined && Number.isFinite(wait)
-          ? setTimeout(() => this.stopAll.abort(new CancelledError('the executor closed before the job finished')), Math.max(0, wait))
+          ? setTimeout(
+              () => {
+                this.stopAll.abort(new CancelledError('the executor closed before the job finished'));
+              },
+              Math.max(0, wait),
+            )
           : null;
       while (this.active.size > 0) await Promise.allSettled([...this.active]);
       if (timer) clearTimeout(timer);

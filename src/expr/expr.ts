@@ -5,7 +5,7 @@ import type { DType } from '../model/types.js';
 import { arrayOf, fail, integer, oneOf, string, type Check } from '../options.js';
 import type { AggOp, BinaryOp, ExprNode, LiteralValue, StringMatchOp, UnaryOp } from './types.js';
 
-type Operand = Expr<unknown> | LiteralValue;
+type Operand = Expr | LiteralValue;
 
 export const DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'];
 const LITERAL = 'a number, bigint, string, boolean, valid Date or null';
@@ -32,7 +32,7 @@ function nodeOf(value: unknown, name: string): ExprNode {
   return { kind: 'lit', value: isLiteral(value) ? value : fail(name, value, `an expression or a literal (${LITERAL})`) };
 }
 
-function exprArg(value: unknown, name: string): Expr<unknown> {
+function exprArg(value: unknown, name: string): Expr {
   return value instanceof Expr ? value : fail(name, value, "an expression such as col('x')");
 }
 
@@ -44,6 +44,7 @@ export class Expr<T = unknown> {
   readonly node: ExprNode;
 
   constructor(node: ExprNode) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers can pass anything: checked at runtime
     const kind = typeof node === 'object' && node !== null ? (node as { kind?: unknown }).kind : undefined;
     if (typeof kind !== 'string' || !NODE_KINDS.has(kind)) fail('new Expr(node)', node, 'an expression node (build expressions with col(), lit(), when())');
     this.node = node;
@@ -127,7 +128,7 @@ export class Expr<T = unknown> {
     return this.ge(low).and(this.le(high));
   }
 
-  cast<D extends DType>(to: D): Expr<unknown> {
+  cast(to: DType): Expr {
     return new Expr({ kind: 'cast', arg: this.node, to: castTarget(to, 'cast(to)') });
   }
   abs(): Expr<T> {
@@ -213,7 +214,7 @@ export class Expr<T = unknown> {
    * range (|x| beyond about 1e154, or a spread below about 1e-154). Numeric columns only; int64 paired
    * with an integer is exact, int64 paired with a float is converted to float64 first.
    */
-  corr(other: Expr<unknown>): Expr<number | null> {
+  corr(other: Expr): Expr<number | null> {
     return new Expr({ kind: 'agg', op: 'corr', arg: this.node, arg2: exprArg(other, 'corr(other)').node });
   }
 }
@@ -238,7 +239,7 @@ export function coalesce<T>(...args: Expr<T>[]): Expr<T> {
 }
 
 /** `when(cond).then(a).when(cond2).then(b).otherwise(c)`; without `otherwise` the result is null. */
-export function when(cond: Expr<unknown>): WhenBuilder {
+export function when(cond: Expr): WhenBuilder {
   return new WhenBuilder([], exprArg(cond, 'when(condition)').node);
 }
 
@@ -252,16 +253,16 @@ export class WhenBuilder {
   }
 }
 
-export class ChainedWhen extends Expr<unknown> {
+export class ChainedWhen extends Expr {
   private readonly branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[];
   constructor(branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[]) {
     super({ kind: 'when', branches, otherwise: { kind: 'lit', value: null } });
     this.branches = branches;
   }
-  when(cond: Expr<unknown>): WhenBuilder {
+  when(cond: Expr): WhenBuilder {
     return new WhenBuilder(this.branches, exprArg(cond, 'when(...).when(condition)').node);
   }
-  otherwise(value: Operand): Expr<unknown> {
+  otherwise(value: Operand): Expr {
     return new Expr({ kind: 'when', branches: this.branches, otherwise: nodeOf(value, 'when(...).otherwise(value)') });
   }
 }

@@ -42,7 +42,7 @@ export function mapChildren(expr: BoundExpr, map: (child: BoundExpr) => BoundExp
     case 'isIn':
     case 'match':
     case 'cast':
-      return { ...expr, arg: map(expr.arg) } as BoundExpr;
+      return { ...expr, arg: map(expr.arg) };
     case 'when':
       return { ...expr, branches: expr.branches.map((b) => ({ cond: map(b.cond), then: map(b.then) })), otherwise: map(expr.otherwise) };
     case 'coalesce':

@@ -45,7 +45,7 @@ import {
 } from '../options.js';
 import type { ExecuteOptions, ExprValue, JoinOptions, Simplify, SortOptions, StreamOptions } from './types.js';
 
-type AnyExpr = Expr<unknown>;
+type AnyExpr = Expr;
 type AggNode = Extract<ExprNode, { kind: 'agg' }>;
 
 /** Rows per streamed batch at most: 2^24 keeps a batch of one int64 column at 128 MiB. */
@@ -118,7 +118,7 @@ export class Frame<Row extends object = Record<string, unknown>> {
 
   select<K extends keyof Row & string>(...columns: K[]): Frame<Simplify<Pick<Row, K>>>;
   select<E extends Record<string, AnyExpr>>(exprs: E): Frame<Simplify<{ [N in keyof E]: ExprValue<E[N]> }>>;
-  select(...items: (string | Record<string, AnyExpr>)[]): Frame<Record<string, unknown>> {
+  select(...items: (string | Record<string, AnyExpr>)[]): Frame {
     const flat = items.flatMap((item, i): (string | { name: string; node: ExprNode })[] => {
       if (typeof item === 'string') return [nonEmptyString(item, `select(...columns)[${i}]`)];
       if (!isPlainObject(item))
@@ -185,6 +185,7 @@ export class Frame<Row extends object = Record<string, unknown>> {
   join<R extends object>(other: Frame<R>, options: JoinOptions): Frame<Simplify<Row & Omit<R, keyof Row>>> {
     maxArguments('join(other, options)', arguments, 2);
     if (!(other instanceof Frame)) fail('join(other)', other, 'a frame');
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers can pass anything: checked at runtime
     if (options === undefined) fail('join(options)', options, "an object with the key columns: { on: 'id' } or { leftOn, rightOn }");
     const checked = joinOptions(options, 'join(options)');
     if (checked.on !== undefined && (checked.leftOn !== undefined || checked.rightOn !== undefined)) {
@@ -206,7 +207,7 @@ export class Frame<Row extends object = Record<string, unknown>> {
     return derive(uniqueNode(this.plan, columns));
   }
 
-  rename<M extends Partial<Record<keyof Row & string, string>>>(mapping: M): Frame<Record<string, unknown>> {
+  rename(mapping: Partial<Record<keyof Row & string, string>>): Frame {
     maxArguments('rename(mapping)', arguments, 1);
     const entries = recordOf(nonEmptyString)(mapping, 'rename(mapping)');
     const renamed = Object.fromEntries(entries);
@@ -363,7 +364,7 @@ function mapNode(node: ExprNode, f: (child: ExprNode) => ExprNode): ExprNode {
     case 'isIn':
     case 'match':
     case 'cast':
-      return { ...node, arg: f(node.arg) } as ExprNode;
+      return { ...node, arg: f(node.arg) };
     case 'when':
       return { ...node, branches: node.branches.map((b) => ({ cond: f(b.cond), then: f(b.then) })), otherwise: f(node.otherwise) };
     case 'coalesce':

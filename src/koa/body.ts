@@ -78,6 +78,7 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
   const limit = checked.limit ?? DEFAULT_BODY_LIMIT;
   const timeoutMs = checked.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const declared = ctx.request.length;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- @types/koa types request.length as number, but it is undefined without a Content-Length
   if (declared !== undefined && declared > limit) {
     ctx.req.pause();
     throw new PayloadTooLargeError(limit, declared);
@@ -98,7 +99,9 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
     const armStallTimer = (): void => {
       if (timeoutMs === 0) return;
       clearTimeout(timer);
-      timer = setTimeout(() => fail(new RequestTimeoutError(timeoutMs)), timeoutMs);
+      timer = setTimeout(() => {
+        fail(new RequestTimeoutError(timeoutMs));
+      }, timeoutMs);
     };
     const cleanup = (): void => {
       settled = true;
@@ -118,6 +121,7 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
         inflate.destroy();
       }
       req.pause();
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what the stream or inflater emitted, an Error in practice
       reject(error);
     };
     const onWire = (chunk: Buffer): void => {
@@ -133,16 +137,22 @@ export async function readBody(ctx: Koa.Context, options: ReadBodyOptions = {}):
     };
     const onEnd = (): void => {
       if (settled) return;
-      if (!req.complete) return fail(new RequestAbortedError());
+      if (!req.complete) {
+        fail(new RequestAbortedError());
+        return;
+      }
       cleanup();
       resolve(Buffer.concat(chunks, received));
     };
     const onError = (error: unknown): void => {
-      if (req.destroyed && !req.complete) return fail(new RequestAbortedError({ cause: error }));
-      if (inflate)
-        return fail(
-          new MalformedBodyError(`the body is not valid ${encoding} data: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),
-        );
+      if (req.destroyed && !req.complete) {
+        fail(new RequestAbortedError({ cause: error }));
+        return;
+      }
+      if (inflate) {
+        fail(new MalformedBodyError(`the body is not valid ${encoding} data: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        return;
+      }
       fail(error);
     };
     // pipe() does not pass an aborted request on to the decompressor, which would then wait forever.
@@ -212,8 +222,8 @@ function bodyMiddleware<F extends Frame<object>>(
   const limit = options.limit ?? DEFAULT_BODY_LIMIT;
   const timeoutMs = options.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   return async function frameBodyMiddleware(ctx, next) {
-    const type = requireMediaType(ctx as unknown as Koa.Context, accepted);
-    const bytes = await readBody(ctx as unknown as Koa.Context, { limit, timeoutMs });
+    const type = requireMediaType(ctx, accepted);
+    const bytes = await readBody(ctx, { limit, timeoutMs });
     ctx.state.frame = decode(type, bytes);
     await next();
   };

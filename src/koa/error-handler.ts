@@ -58,6 +58,7 @@ export function keepHeaderOnError(ctx: Koa.Context, name: string): void {
 
 // Not req.destroyed: Node destroys a request once its body has been read, with the client still waiting.
 function clientGone(ctx: Koa.Context): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- @types/node types req.socket as non-null, but it is null once the socket is detached
   return !ctx.res.writableEnded && (ctx.res.destroyed || ctx.req.socket === null || ctx.req.socket.destroyed || !ctx.req.socket.writable);
 }
 
@@ -106,7 +107,9 @@ export function respondWithError(ctx: Koa.Context, error: unknown): void {
   const requestId = requestIdOf(ctx);
   const logger = runtimeOf(ctx.app).logger;
   if (mapped.status >= 500 && mapped.status !== 503) {
-    safeLog(() => logger.error({ msg: 'request failed', request_id: requestId, method: ctx.method, path: ctx.path, status: mapped.status, err: error }));
+    safeLog(() => {
+      logger.error({ msg: 'request failed', request_id: requestId, method: ctx.method, path: ctx.path, status: mapped.status, err: error });
+    });
   }
   markLogged(error);
   if (ctx.app.listenerCount('error') > 0) {
@@ -186,6 +189,8 @@ export function registerErrorHandlers(app: Koa): void {
     if (typeof error === 'object' && error !== null && logged.has(error)) return;
     const status = httpStatusOf(error) ?? 500;
     if (status < 500) return;
-    safeLog(() => runtimeOf(app).logger.error({ msg: 'unhandled error', request_id: ctx ? requestIdOf(ctx) : null, err: error }));
+    safeLog(() => {
+      runtimeOf(app).logger.error({ msg: 'unhandled error', request_id: ctx ? requestIdOf(ctx) : null, err: error });
+    });
   });
 }

@@ -121,7 +121,7 @@ export class ExecutorLifecycle {
     koaApp(app, 'executorLifecycle(app)');
     this.app = app;
     // Checked now, not when the executor starts: a bad value must stop the service at start, not fail each request.
-    this.options = lifecycleOptions(options, 'executorLifecycle(options)') as LifecycleOptions;
+    this.options = lifecycleOptions(options, 'executorLifecycle(options)');
     this.timeouts = serverTimeouts(this.options);
     this.hurried = new Promise((resolve) => (this.hurryNow = resolve));
     if (options.logger) runtimeOf(app).logger = options.logger;
@@ -151,6 +151,7 @@ export class ExecutorLifecycle {
         keepAliveTimeout: keepAliveTimeoutMs,
         connectionsCheckingInterval: checkingInterval(this.timeouts),
       },
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback catches its own errors and answers them; the server need not await it
       this.app.callback(),
     );
   }
@@ -244,7 +245,9 @@ export class ExecutorLifecycle {
     this.applyTimeouts(server);
     server.once('close', () => void this.shutdown('server closed'));
     if (this.stateValue === 'idle') {
-      this.begin().catch((error: unknown) => this.logger.error({ msg: 'executor start failed', err: error }));
+      this.begin().catch((error: unknown) => {
+        this.logger.error({ msg: 'executor start failed', err: error });
+      });
     }
   }
 
@@ -328,7 +331,9 @@ export class ExecutorLifecycle {
         return;
       }
       tasks.reserve(ctx);
-      onResponseDone(ctx.res, () => tasks.release(ctx));
+      onResponseDone(ctx.res, () => {
+        tasks.release(ctx);
+      });
       await next();
     };
   }
@@ -351,6 +356,7 @@ export class ExecutorLifecycle {
     for (const ctx of this.requests) {
       if (!bodyUnread(ctx.req)) continue;
       ended++;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- @types/node types req.socket as non-null, but it is null once the socket is detached
       if (!abortBodyRead(ctx.req, new ExecutorUnavailableError(`the service is shutting down: ${why}`))) ctx.req.socket?.destroy();
     }
     return ended;
@@ -391,8 +397,12 @@ export class ExecutorLifecycle {
       const ended = this.endUploads(why);
       if (ended > 0) this.logger.warn({ msg: 'uploads ended at shutdown', uploads: ended, reason: why });
     };
-    const uploadTimer = setTimeout(() => endUploads(`the upload did not finish within ${uploadGrace} ms`), uploadGrace);
-    void this.hurried.then(() => endUploads('a second signal asked to stop waiting'));
+    const uploadTimer = setTimeout(() => {
+      endUploads(`the upload did not finish within ${uploadGrace} ms`);
+    }, uploadGrace);
+    void this.hurried.then(() => {
+      endUploads('a second signal asked to stop waiting');
+    });
     const requestsDone = await this.until((ms) => this.inFlight.idle(ms), deadline);
     clearTimeout(uploadTimer);
     const tasksDone = await this.until((ms) => tasks.idle(ms), deadline);
@@ -407,7 +417,12 @@ export class ExecutorLifecycle {
       let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
         abandoned.running.then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), grace))),
+        new Promise<boolean>(
+          (resolve) =>
+            (timer = setTimeout(() => {
+              resolve(false);
+            }, grace)),
+        ),
       ]);
       clearTimeout(timer);
       if (!finished) abandonedTasks++;
@@ -511,6 +526,7 @@ export function getExecutor(ctx: Koa.Context): Executor {
   const executor: unknown = (ctx.state as { executor?: unknown }).executor;
   if (executor === undefined || executor === null)
     throw new ExecutorUnavailableError('no executor on this request: mount executorLifecycle(app) before the routes');
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- ctx.state holds what executorLifecycle stored there, an Executor
   const typed = executor as Executor;
   if (typed.closed) throw new ExecutorUnavailableError('the executor is shut down');
   return typed;

@@ -71,6 +71,7 @@ export function lingerAfterAnswer(ctx: Koa.Context): void {
       return;
     }
     const startBytes = socket.bytesRead;
+    // eslint-disable-next-line prefer-const -- close() reads the timer and is defined before it can be set
     let timer: NodeJS.Timeout | undefined;
     const close = (): void => {
       clearTimeout(timer);

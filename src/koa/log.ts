@@ -28,10 +28,18 @@ export function jsonLogger(options: JsonLoggerOptions = {}): Logger {
     write(`${serialize({ time: new Date().toISOString(), level, ...base, ...record })}\n`, level);
   };
   return {
-    debug: (record) => emit('debug', record),
-    info: (record) => emit('info', record),
-    warn: (record) => emit('warn', record),
-    error: (record) => emit('error', record),
+    debug: (record) => {
+      emit('debug', record);
+    },
+    info: (record) => {
+      emit('info', record);
+    },
+    warn: (record) => {
+      emit('warn', record);
+    },
+    error: (record) => {
+      emit('error', record);
+    },
   };
 }
 

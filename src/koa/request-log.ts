@@ -20,6 +20,7 @@ export function requestLog(): Koa.Middleware {
         status,
         ms: Math.round((performance.now() - started) * 100) / 100,
         completed: ctx.res.writableFinished,
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- @types/koa types request.length as number, but it is undefined without a Content-Length
         ...(ctx.request.length === undefined ? {} : { bytes_in: ctx.request.length }),
       };
       const logger = runtimeOf(ctx.app).logger;

@@ -73,7 +73,7 @@ export async function sendFrame(ctx: Koa.Context, source: BatchSource, options: 
   maxArguments('sendFrame(ctx, source, options)', arguments, 3);
   koaContext(ctx, 'sendFrame(ctx)');
   if (!isBatchSource(source)) fail('sendFrame(source)', source, 'a frame, an Arrow table, or an iterable of Arrow record batches');
-  options = sendOptions(options, 'sendFrame(options)') as SendOptions;
+  options = sendOptions(options, 'sendFrame(options)');
   const format = options.format ?? negotiateFormat(ctx, options.formats);
   const abort = new AbortController();
   onResponseDone(ctx.res, () => {
@@ -118,6 +118,7 @@ function schemaOf(source: BatchSource): arrow.Schema | null {
   return null;
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- lifts a synchronous iterable into the async one the stream takes
 async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
   yield* items;
 }
@@ -191,11 +192,12 @@ const encodeTime: CellEncoder = (v) => {
  * JSON.stringify writes them), int64 beyond 2^53 goes as a string, dates and timestamps as ISO 8601.
  */
 function encoderFor(type: arrow.DataType): CellEncoder {
-  if (arrow.DataType.isDictionary(type)) return encoderFor(type.dictionary);
+  if (arrow.DataType.isDictionary(type)) return encoderFor(type.dictionary as arrow.DataType);
   if (arrow.DataType.isInt(type)) return type.bitWidth === 64 ? encodeBigInt : encodeNumber;
   if (arrow.DataType.isFloat(type)) return encodeNumber;
   if (arrow.DataType.isBool(type)) return (v) => (v ? 'true' : 'false');
   if (arrow.DataType.isTimestamp(type) || arrow.DataType.isDate(type)) return encodeTime;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify returns undefined for undefined and functions, which its declared type hides
   return (v) => JSON.stringify(typeof v === 'bigint' ? v.toString() : v) ?? 'null';
 }
 
@@ -203,7 +205,7 @@ function encodeRows(batch: arrow.RecordBatch): string[] {
   const fields = batch.schema.fields;
   const keys = fields.map((f) => JSON.stringify(f.name));
   const columns = fields.map((_, k) => batch.getChildAt(k)!);
-  const encoders = fields.map((f) => encoderFor(f.type));
+  const encoders = fields.map((f) => encoderFor(f.type as arrow.DataType));
   const rows = new Array<string>(batch.numRows);
   for (let i = 0; i < batch.numRows; i++) {
     let text = '{';

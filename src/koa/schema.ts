@@ -34,7 +34,7 @@ export function columnarJsonSchema(Model: ShapedModel, options: JsonSchemaOption
   if ((typeof Model !== 'function' && typeof Model !== 'object') || shaped === null || !Array.isArray(shaped.fields) || !isPlainObject(shaped.shape)) {
     fail('columnarJsonSchema(Model)', Model, 'a model class made by DataFrameModel({...})');
   }
-  options = schemaOptions(options, 'columnarJsonSchema(options)') as JsonSchemaOptions;
+  options = schemaOptions(options, 'columnarJsonSchema(options)');
   const mode = options.inputKeyMode ?? (Model.fields.some((f) => f.alias !== undefined) ? 'aliases' : 'names');
   const properties: Record<string, z.ZodType> = {};
   for (const field of Model.fields) {

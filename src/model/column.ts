@@ -158,6 +158,7 @@ export function columnToArrowData(column: Column): arrow.Data {
     });
   }
   return arrow.makeData({
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- makeData's overloads are keyed by type class; the dictionary index type is Int32 here
     type: type as arrow.Int32,
     length: column.length,
     nullCount: column.nullCount,

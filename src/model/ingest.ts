@@ -219,7 +219,7 @@ function matchColumns(fields: readonly ModelField[], keys: readonly string[], se
     }
     if (slot === CONFLICT) return;
     slots[f] = CONFLICT;
-    issues.frame(fields[f]!.name, 'duplicate_key', `column sent twice, as '${keys[slot]}' and as '${key}'`);
+    issues.frame(fields[f]!.name, 'duplicate_key', `column sent twice, as '${String(keys[slot])}' and as '${key}'`);
   });
   if (unknown.length > 0) throw new UnknownColumnError(unknown, accepted, context);
   fields.forEach((field, f) => {
@@ -346,7 +346,7 @@ function arrowTypeFits(dtype: DType, type: arrow.DataType, exact: boolean): bool
     case 'bool':
       return DataType.isBool(type);
     case 'utf8': {
-      const valueType = DataType.isDictionary(type) ? type.dictionary : type;
+      const valueType = DataType.isDictionary(type) ? (type.dictionary as arrow.DataType) : type;
       return exact ? DataType.isUtf8(valueType) : DataType.isUtf8(valueType) || DataType.isLargeUtf8(valueType) || DataType.isUtf8View(valueType);
     }
     case 'date':
@@ -361,7 +361,7 @@ function isNumericArrowType(type: arrow.DataType): boolean {
 }
 
 /** The cells of one Arrow column in the form the column builders take, or null (reported) when its type does not fit. */
-function arrowSource(field: ModelField, vector: arrow.Vector, mode: TrustedMode, issues: IssueCollector): CellSource | null {
+function arrowSource(field: ModelField, vector: arrow.Vector<arrow.DataType>, mode: TrustedMode, issues: IssueCollector): CellSource | null {
   const { type } = vector;
   const exact = mode === 'strict';
   if (!arrowTypeFits(field.dtype, type, exact)) {
@@ -369,6 +369,7 @@ function arrowSource(field: ModelField, vector: arrow.Vector, mode: TrustedMode,
     issues.frame(
       field.name,
       'arrow_type_mismatch',
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an Arrow DataType's toString names the type
       `Arrow type ${String(type)} ${verb} the type of a ${field.dtype} column (${EXACT_ARROW_TYPES[field.dtype]})`,
     );
     return null;
@@ -389,6 +390,7 @@ function presentBits(vector: arrow.Vector): Uint8Array | null {
   let base = 0;
   for (const chunk of vector.data) {
     const { nullBitmap, offset } = chunk;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- apache-arrow types nullBitmap as present, but a chunk without nulls may have none
     const hasNulls = chunk.nullCount > 0 && nullBitmap !== undefined && nullBitmap.length > 0;
     for (let i = 0; i < chunk.length; i++) if (!hasNulls || getBit(nullBitmap, offset + i)) setBit(bits, base + i);
     base += chunk.length;
@@ -400,7 +402,7 @@ function presentBits(vector: arrow.Vector): Uint8Array | null {
  * Numeric chunk values joined into one typed array. 64-bit integers stay bigints only for an int64
  * column; for the others they become numbers, which the builders then range-check.
  */
-function numericCells(vector: arrow.Vector, wantBigInt: boolean): ArrayLike<unknown> {
+function numericCells(vector: arrow.Vector<arrow.DataType>, wantBigInt: boolean): ArrayLike<unknown> {
   const { type } = vector;
   const chunks = vector.data;
   const isHalf = arrow.DataType.isFloat(type) && type.precision === arrow.Precision.HALF;
@@ -455,7 +457,7 @@ function dictionaryCells(field: ModelField, vector: arrow.Vector, issues: IssueC
   const decoded = new Map<arrow.Data, DecodedDictionary>();
   let base = 0;
   for (const chunk of vector.data) {
-    const dictionary = chunk.dictionary === undefined ? [] : decodedDictionary(chunk.dictionary, decoded);
+    const dictionary = chunk.dictionary === undefined ? [] : decodedDictionary(chunk.dictionary as arrow.Vector<arrow.DataType>, decoded);
     const size = chunk.dictionary?.length ?? 0;
     const indices = chunk.values as ArrayLike<number | bigint>;
     for (let i = 0; i < chunk.length; i++) {
@@ -480,7 +482,7 @@ interface DecodedDictionary {
 }
 
 /** The entries of `dictionary`, decoding only the chunks its lineage has not decoded yet. */
-function decodedDictionary(dictionary: arrow.Vector, decoded: Map<arrow.Data, DecodedDictionary>): unknown[] {
+function decodedDictionary(dictionary: arrow.Vector<arrow.DataType>, decoded: Map<arrow.Data, DecodedDictionary>): unknown[] {
   const chunks = dictionary.data;
   const first = chunks[0];
   if (first === undefined) return [];
@@ -504,10 +506,10 @@ const MS_PER_DAY = 86400000;
  * Dates and timestamps as epoch milliseconds. A micro- or nanosecond timestamp with a sub-millisecond part
  * cannot be held exactly: it is an issue in checked modes and floored in 'shape_only'.
  */
-function epochMsCells(field: ModelField, vector: arrow.Vector, mode: TrustedMode, issues: IssueCollector): unknown[] {
+function epochMsCells(field: ModelField, vector: arrow.Vector<arrow.DataType>, mode: TrustedMode, issues: IssueCollector): unknown[] {
   const { type } = vector;
   const cells = new Array<unknown>(vector.length);
-  const unit = arrow.DataType.isTimestamp(type) ? (type.unit as arrow.TimeUnit) : arrow.TimeUnit.MILLISECOND;
+  const unit = arrow.DataType.isTimestamp(type) ? type.unit : arrow.TimeUnit.MILLISECOND;
   const subMsDivisor = unit === arrow.TimeUnit.MICROSECOND ? 1000n : 1000000n;
   let base = 0;
   for (const chunk of vector.data) {

@@ -34,7 +34,7 @@ interface ZodInternals {
 }
 
 function internals(t: z.ZodType): ZodInternals {
-  return t as unknown as ZodInternals;
+  return t;
 }
 
 const NUMBER_FORMATS: Record<string, DType> = { int32: 'int32', float32: 'float32', float64: 'float64', safeint: 'float64' };
@@ -71,7 +71,7 @@ export function fieldFromZod(name: string, type: z.ZodType): ModelField {
   switch (def.type) {
     case 'number': {
       const mapped = def.format === undefined ? 'float64' : NUMBER_FORMATS[def.format];
-      if (mapped === undefined) throw new SchemaDefinitionError(name, `number format '${def.format}' has no column type`);
+      if (mapped === undefined) throw new SchemaDefinitionError(name, `number format '${String(def.format)}' has no column type`);
       dtype = mapped;
       break;
     }

@@ -24,7 +24,7 @@ export function describeNode(node: PlanNode): string {
     case 'aggregate':
       return `Aggregate keys=[${node.keys.join(', ')}] ${node.aggs.map((a) => `${a.name}=${a.op}(${a.arg ? exprToString(a.arg) : '*'}${a.arg2 ? `, ${exprToString(a.arg2)}` : ''})`).join(', ')}`;
     case 'join':
-      return `Join ${node.how} on ${node.leftOn.map((l, i) => (l === node.rightOn[i] ? l : `${l}=${node.rightOn[i]}`)).join(', ')}`;
+      return `Join ${node.how} on ${node.leftOn.map((l, i) => (l === node.rightOn[i] ? l : `${l}=${String(node.rightOn[i])}`)).join(', ')}`;
     case 'unique':
       return `Unique [${node.subset.join(', ')}]`;
     case 'groupHead':

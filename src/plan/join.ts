@@ -21,6 +21,7 @@ export function joinNode(left: PlanNode, right: PlanNode, spec: JoinSpec): PlanN
   const { leftOn, rightOn, how, suffix } = spec;
   if (leftOn.length === 0 || leftOn.length !== rightOn.length) throw new TypeError('join needs the same non-zero number of left and right keys');
   // Checked again here (the frame checks callers' options): any other value would run as an inner join.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- how comes from callers unchecked here; String() also prints a symbol
   if (!JOIN_HOWS.includes(how)) throw new TypeError(`join how '${String(how)}' is not one of ${JOIN_HOWS.join(', ')}`);
   // An empty suffix would rename a clashing column to itself, forever.
   if (suffix.length === 0) throw new TypeError('join suffix must not be empty');
@@ -30,7 +31,7 @@ export function joinNode(left: PlanNode, right: PlanNode, spec: JoinSpec): PlanN
     const lt = left.schema.find((f) => f.name === l)!.dtype;
     const rt = right.schema.find((f) => f.name === rightOn[i])!.dtype;
     const compatible = lt === rt || (isNumeric(lt) && isNumeric(rt) && lt !== 'float32' && rt !== 'float32' && (lt === 'float64') === (rt === 'float64'));
-    if (!compatible) throw new ExpressionTypeError(`join: key '${l}' (${lt}) cannot match '${rightOn[i]}' (${rt})`);
+    if (!compatible) throw new ExpressionTypeError(`join: key '${l}' (${lt}) cannot match '${String(rightOn[i])}' (${rt})`);
   });
   const leftNames = new Set(left.schema.map((f) => f.name));
   const rightOutput: { from: string; as: string }[] = [];

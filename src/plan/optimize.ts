@@ -85,7 +85,7 @@ function pushFilter(predicate: BoundExpr, input: PlanNode): PlanNode {
         (movable ? below : above).push(t);
       }
       if (below.length === 0) return keep(terms, input);
-      return keep(above, { ...input, input: pushFilter(conjunction(below), input.input) } as PlanNode);
+      return keep(above, { ...input, input: pushFilter(conjunction(below), input.input) });
     }
     case 'join': {
       const leftCols = new Set(input.left.schema.map((f) => f.name));
@@ -162,7 +162,7 @@ function prune(node: PlanNode, required: readonly string[]): PlanNode {
     case 'unique': {
       const extra = node.kind === 'sort' ? node.keys.map((k) => k.column) : node.kind === 'unique' ? node.subset : [];
       const input = prune(node.input, [...need, ...extra]);
-      return { ...node, schema: input.schema, input } as PlanNode;
+      return { ...node, schema: input.schema, input };
     }
     case 'groupHead': {
       const input = prune(node.input, [...need, ...node.keys, ...node.order.map((k) => k.column)]);

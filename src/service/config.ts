@@ -63,7 +63,7 @@ const envSchema = z
       env.HEADERS_TIMEOUT_MS <= env.REQUEST_TIMEOUT_MS,
     {
       path: ['HEADERS_TIMEOUT_MS'],
-      message: 'must not exceed REQUEST_TIMEOUT_MS: the headers are part of the request',
+      error: 'must not exceed REQUEST_TIMEOUT_MS: the headers are part of the request',
     },
   );
 

@@ -75,7 +75,7 @@ export function parseQueryPlan(input: unknown): QueryPlan {
   throw new ValidationError(issues, all.length - issues.length);
 }
 
-type AnyExpr = Expr<unknown>;
+type AnyExpr = Expr;
 
 function predicate(f: QueryPlan['filter'][number]): AnyExpr {
   const c = col(f.column);
@@ -98,11 +98,11 @@ function aggregate(a: QueryPlan['aggregations'][string]): AnyExpr {
 }
 
 /** The frame that answers `plan` over `source`. Type errors (comparing a number with a string) are 400s from binding. */
-export function planFrame(source: Frame<object>, plan: QueryPlan): Frame<Record<string, unknown>> {
-  let frame = source as Frame<Record<string, unknown>>;
+export function planFrame(source: Frame<object>, plan: QueryPlan): Frame {
+  let frame = source as Frame;
   for (const f of plan.filter) frame = frame.filter(predicate(f));
   const aggs = Object.fromEntries(Object.entries(plan.aggregations).map(([name, a]) => [name, aggregate(a)]));
-  let out = (plan.group_by.length > 0 ? frame.groupBy(...plan.group_by).agg(aggs) : frame.agg(aggs)) as Frame<Record<string, unknown>>;
+  let out = (plan.group_by.length > 0 ? frame.groupBy(...plan.group_by).agg(aggs) : frame.agg(aggs)) as Frame;
   if (plan.sort.length > 0)
     out = out.sort(
       plan.sort.map((s) => s.column),

@@ -396,6 +396,7 @@ async function rollBack(connection: DuckDBConnection, cause: unknown): Promise<v
 }
 
 function checkBatch(batch: RollupBatch): CheckedBatch {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers can pass anything: checked at runtime
   if (typeof batch !== 'object' || batch === null) throw new TypeError('a rollup batch must be an object');
   const { batchId, requestId, acceptedRows } = batch;
   if (typeof batchId !== 'string') throw new TypeError('batchId must be a string');
@@ -434,12 +435,13 @@ function checkBatch(batch: RollupBatch): CheckedBatch {
   if (rows !== acceptedRows) throw new RangeError(`acceptedRows is ${acceptedRows} but counts sum to ${rows}`);
   const sortedIds = checkedIds.slice().sort();
   for (let i = 1; i < length; i++) {
-    if (sortedIds[i] === sortedIds[i - 1]) throw new RangeError(`userIds holds ${sortedIds[i]} more than once`);
+    if (sortedIds[i] === sortedIds[i - 1]) throw new RangeError(`userIds holds ${String(sortedIds[i])} more than once`);
   }
   return { batchId, requestId, acceptedRows, userIds: checkedIds, totals: checkedTotals, counts: checkedCounts, total };
 }
 
 function numberColumn(column: ArrayLike<number>, name: string): ArrayLike<number> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers can pass anything: checked at runtime
   if (typeof column !== 'object' || column === null || !Number.isSafeInteger(column.length) || column.length < 0) {
     throw new TypeError(`${name} must be an array or typed array of numbers`);
   }

@@ -12,13 +12,15 @@ import { cachePath, generateGroupByTable, GROUP_BY_COLUMNS, K, loadGroupByTable,
 const ROWS = 20_000;
 const table = generateGroupByTable(ROWS, 7);
 const dir = mkdtempSync(join(tmpdir(), 'gpuframe-datagen-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Every column's buffers: dictionary indices with their labels, or the values array. */
 function buffers(t: arrow.Table): unknown[] {
   return GROUP_BY_COLUMNS.map((name) => {
     const data = t.getChild(name)!.data[0]!;
-    return data.dictionary ? [data.values, data.dictionary.toArray()] : data.values;
+    return data.dictionary ? [data.values, data.dictionary.toArray()] : (data.values as unknown);
   });
 }
 

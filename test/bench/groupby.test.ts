@@ -70,7 +70,9 @@ describe('the checker', () => {
   it('accepts an answer that differs only by rounding well inside the tolerance', async () => {
     const answer = await gpuframeAnswer(query);
     const expected = checksumAnswer(answer, query);
-    const noisy = edited(answer, 'v3', (v) => v.forEach((x, i) => (v[i] = x * (1 + (i % 2 ? 1e-13 : -1e-13)))));
+    const noisy = edited(answer, 'v3', (v) => {
+      v.forEach((x, i) => (v[i] = x * (1 + (i % 2 ? 1e-13 : -1e-13))));
+    });
     const reversed = { rows: answer.rows, columns: new Map([...answer.columns].map(([n, v]) => [n, Float64Array.from(v).reverse()])) };
     assert.deepEqual(compareChecksums(expected, checksumAnswer(noisy, query), query), []);
     assert.deepEqual(compareChecksums(expected, checksumAnswer(reversed, query), query), [], 'row order does not matter');

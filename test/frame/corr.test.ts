@@ -74,7 +74,10 @@ function groupsOf(rows: readonly Pair[]): Map<number, Pair[]> {
 }
 
 function assertCorrClose(actual: unknown, expected: { r: number | null; tolerance: number }, label: string): void {
-  if (expected.r === null) return assert.equal(actual, null, label);
+  if (expected.r === null) {
+    assert.equal(actual, null, label);
+    return;
+  }
   assert.equal(typeof actual, 'number', label);
   assert.ok(Math.abs((actual as number) - expected.r) <= expected.tolerance, `${label}: got ${String(actual)}, expected ${expected.r} ± ${expected.tolerance}`);
   assert.ok(Math.abs(actual as number) <= 1, `${label}: |r| > 1`);
@@ -111,7 +114,9 @@ describe('corr against a plain computation', () => {
             expected.map((e) => e.k),
             label,
           );
-          out.forEach((o, i) => assertCorrClose(o.r, expected[i]!, `${label} group ${o.k}`));
+          out.forEach((o, i) => {
+            assertCorrClose(o.r, expected[i]!, `${label} group ${o.k}`);
+          });
         }
       }),
       { numRuns: 300 },
@@ -310,7 +315,9 @@ describe('corr in plans', () => {
     assert.equal(inline.length, 15);
     for (const row of inline) assert.ok(Math.abs(row.r2! - row.r! * row.r!) < 1e-15);
     const pooled = await query.collect({ executor: pool });
-    inline.forEach((row, i) => assert.ok(Math.abs(row.r2! - pooled[i]!.r2!) < 1e-12));
+    inline.forEach((row, i) => {
+      assert.ok(Math.abs(row.r2! - pooled[i]!.r2!) < 1e-12);
+    });
   });
 
   it('shows both arguments in explain() and keeps both columns through pruning', () => {
@@ -336,7 +343,10 @@ describe('corr in plans', () => {
       ),
     );
     assert.equal(expected[1]!.r, null);
-    for (const out of [inline, pooled]) out.forEach((o, i) => assertCorrClose(o.r, expected[i]!, `group ${o.k}`));
+    for (const out of [inline, pooled])
+      out.forEach((o, i) => {
+        assertCorrClose(o.r, expected[i]!, `group ${o.k}`);
+      });
   });
 
   it('leaves the group-by to the CPU engine under the WebGPU backend, with the same answer', { skip: noGpu }, async () => {

@@ -280,6 +280,7 @@ describe('afterResponse: failures that also break the logging', () => {
       afterResponse(ctx, function circular() {
         const value: Record<string, unknown> = { reason: 'loop' };
         value['self'] = value;
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- the test throws a non-Error on purpose
         throw value;
       });
       afterResponse(ctx, () => void trace.push('after-circular'), 'after-circular');
@@ -303,7 +304,7 @@ describe('afterResponse: failures that also break the logging', () => {
       await waitFor(() => pendingTasks(app) === 0, 'the queue to drain after a circular failure');
       const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'task' && l['ok'] === false);
       assert.equal(failed?.['request_id'], 'circ-1');
-      assert.match(JSON.stringify(failed?.['err']), /\[Circular\]/);
+      assert.match(JSON.stringify(failed['err']), /\[Circular\]/);
       assert.equal((await request(served.port, { path: '/bad-logger' })).status, 200);
       await waitFor(() => pendingTasks(app) === 0, 'the queue to drain with a logger that throws');
       assert.deepEqual(trace, ['after-circular', 'after-bad-logger']);

@@ -96,7 +96,7 @@ function regressionBodies(): Record<string, { bytes: Uint8Array; message: RegExp
       message: /inside or before the previous buffer/,
     },
     'a footer listing one batch 2,001 times': {
-      bytes: fileOf(schemaIF, [batchBlock], (_, batches) => batches.push(...Array(2000).fill(batches[0]!))),
+      bytes: fileOf(schemaIF, [batchBlock], (_, batches) => batches.push(...Array.from({ length: 2000 }, () => batches[0]!))),
       message: /does not follow block 0/,
     },
   };
@@ -112,7 +112,9 @@ describe('Arrow body reader fuzz', () => {
   });
   const post = (bytes: Uint8Array, type = STREAM): Promise<Reply> =>
     request(served.port, { method: 'POST', path: '/ingest', headers: { 'content-type': type, 'content-length': bytes.length }, body: bytes });
-  const healthy = async (): Promise<void> => assert.equal((await request(served.port, { path: '/health' })).status, 200);
+  const healthy = async (): Promise<void> => {
+    assert.equal((await request(served.port, { path: '/health' })).status, 200);
+  };
 
   it('answers each regression body 400 malformed_arrow', async (t) => {
     for (const [name, { bytes, message }] of Object.entries(regressionBodies())) {

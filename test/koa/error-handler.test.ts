@@ -90,13 +90,27 @@ describe('errorHandler: one error shape for every status', () => {
       ctx.status = 404;
     });
     router.get('/cancel-server', async (ctx) => {
-      const handle = executor.submit((signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))));
+      const handle = executor.submit(
+        (signal) =>
+          new Promise((_, reject) => {
+            signal.addEventListener('abort', () => {
+              reject(signal.reason as Error);
+            });
+          }),
+      );
       setTimeout(() => handle.cancel(), 20);
       ctx.body = { result: await handle.result() };
     });
     router.post<FrameState<Event>>('/cancel-server-after-body', columnarBody(Event), async (ctx) => {
       // The body has been read, so Node has destroyed the request stream: the client is still there.
-      const handle = executor.submit((signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))));
+      const handle = executor.submit(
+        (signal) =>
+          new Promise((_, reject) => {
+            signal.addEventListener('abort', () => {
+              reject(signal.reason as Error);
+            });
+          }),
+      );
       setTimeout(() => handle.cancel(), 20);
       ctx.body = { result: await handle.result() };
     });
@@ -105,9 +119,17 @@ describe('errorHandler: one error shape for every status', () => {
       ctx.res.on('close', () => {
         if (!ctx.res.writableFinished) controller.abort(new Error('client went away'));
       });
-      const handle = executor.submit((signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))), {
-        signal: controller.signal,
-      });
+      const handle = executor.submit(
+        (signal) =>
+          new Promise((_, reject) => {
+            signal.addEventListener('abort', () => {
+              reject(signal.reason as Error);
+            });
+          }),
+        {
+          signal: controller.signal,
+        },
+      );
       jobStarted();
       ctx.body = { result: await handle.result() };
     });
@@ -268,7 +290,7 @@ describe('errorHandler: one error shape for every status', () => {
     // requestLog() writes its line when the connection closes, before the handler learns of it.
     const line = log.records.find((r) => r.msg === 'request' && r['request_id'] === 'cancel-client-1');
     assert.equal(line?.['status'], null);
-    assert.equal(line?.['completed'], false);
+    assert.equal(line['completed'], false);
   });
 
   it('any other error: 500 internal_error, with neither the message nor the stack in the body', async () => {

@@ -29,14 +29,20 @@ function served(server: http.Server): Served {
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
+        if (!server.listening) {
+          resolve();
+          return;
+        }
+        server.close(() => {
+          resolve();
+        });
       }),
   };
 }
 
 /** Serves `app` through app.callback() (no lifecycle attach), on 127.0.0.1 and a free port. */
 export async function serve(app: Koa): Promise<Served> {
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback catches its own errors and answers them; the server need not await it
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return served(server);
@@ -54,6 +60,7 @@ export interface Reply {
   readonly headers: http.IncomingHttpHeaders;
   readonly body: Buffer;
   readonly text: string;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the shape it expects, as with JSON.parse
   json<T = unknown>(): T;
 }
 
@@ -77,6 +84,7 @@ export function request(port: number, options: RequestOptions = {}): Promise<Rep
         res.on('end', () => {
           const body = Buffer.concat(chunks);
           const text = body.toString('utf8');
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the shape it expects, as with JSON.parse
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json: <T>() => JSON.parse(text) as T });
         });
       },

@@ -49,7 +49,11 @@ function untilClosed(socket: net.Socket): Promise<string> {
   const received: Buffer[] = [];
   socket.on('data', (data: Buffer) => received.push(data));
   socket.on('error', () => undefined);
-  return new Promise((resolve) => socket.on('close', () => resolve(Buffer.concat(received).toString())));
+  return new Promise((resolve) =>
+    socket.on('close', () => {
+      resolve(Buffer.concat(received).toString());
+    }),
+  );
 }
 
 function parseRaw(text: string): Reply {
@@ -62,6 +66,7 @@ function parseRaw(text: string): Reply {
     const colon = line.indexOf(':');
     headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the shape it expects, as with JSON.parse
   return { status, headers, body: Buffer.from(body), text: body, json: <T>() => JSON.parse(body) as T };
 }
 
@@ -70,6 +75,7 @@ describe('executorLifecycle: server timeouts', () => {
     for (const bad of [-1, 1.5, 2 ** 31, Number.NaN, '5000' as unknown as number]) {
       assert.throws(
         () => executorLifecycle(new Koa(), { signals: false, idleTimeoutMs: bad }),
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the test checks the runtime code, not the declared one
         (e: unknown) => e instanceof InvalidArgumentError && e.code === 'invalid_argument' && /idleTimeoutMs/.test(e.message),
         String(bad),
       );
@@ -116,6 +122,7 @@ describe('executorLifecycle: server timeouts', () => {
       let stop = false;
       // Each socket sends one more header byte every 20 ms: never idle, never done.
       void (async () => {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by event handlers while the loop awaits
         for (let i = 0; i < head.length && !stop; i++) {
           for (const socket of sockets) if (!socket.destroyed) socket.write(head[i]!);
           await delay(20);
@@ -220,7 +227,11 @@ describe('executorLifecycle: uploads at shutdown', () => {
       assert.equal((await request(served.port, { path: '/ok', agent })).status, 200);
       const [idleSocket] = Object.values(agent.freeSockets).flat();
       assert.ok(idleSocket, 'the keep-alive connection is idle in the agent');
-      const idleClosed = new Promise<void>((resolve) => idleSocket.once('close', () => resolve()));
+      const idleClosed = new Promise<void>((resolve) =>
+        idleSocket.once('close', () => {
+          resolve();
+        }),
+      );
       const inFlight = request(served.port, { path: '/held', agent: held });
       await waitFor(() => s.lifecycle.stats().inFlightRequests === 1, 'the held request');
       const shutdown = s.lifecycle.shutdown('test');

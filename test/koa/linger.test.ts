@@ -85,7 +85,9 @@ describe('lingering close', () => {
       new Promise((resolve, reject) => {
         const req = http.request({ port: served.port, host: '127.0.0.1', method: 'POST', path: '/columns', agent, headers }, (res) => {
           res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, reused: req.reusedSocket }));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, reused: req.reusedSocket });
+          });
         });
         req.on('error', reject);
         if (chunked) req.write(body);
@@ -111,9 +113,11 @@ describe('lingering close', () => {
     const results: { small?: number[]; status?: number; code?: string; connection?: string; failed?: string }[] = [];
     for (let run = 0; run < 5; run++) {
       const out = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, [CLIENT, `http://127.0.0.1:${served.port}`, String(8 * 1024 * 1024)], (error, stdout) =>
-          error ? reject(error) : resolve(stdout),
-        ),
+        execFile(process.execPath, [CLIENT, `http://127.0.0.1:${served.port}`, String(8 * 1024 * 1024)], (error, stdout) => {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- execFile's error is an ExecFileException: an Error whose declared type @types/node rebuilds with Omit
+          if (error) reject(error);
+          else resolve(stdout);
+        }),
       );
       results.push(JSON.parse(out.trim()) as (typeof results)[number]);
     }
@@ -159,7 +163,9 @@ describe('lingering close', () => {
     const closed = new Promise<string>((resolve) => {
       const received: Buffer[] = [];
       socket.on('data', (data: Buffer) => received.push(data));
-      socket.on('close', () => resolve(Buffer.concat(received).toString()));
+      socket.on('close', () => {
+        resolve(Buffer.concat(received).toString());
+      });
     });
     socket.write(`POST /columns HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
     for (let i = 0; i < body.length; i += 8) {
@@ -175,7 +181,11 @@ describe('lingering close', () => {
     const socket = net.connect(served.port, '127.0.0.1');
     const received: Buffer[] = [];
     socket.on('data', (data: Buffer) => received.push(data));
-    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      socket.on('close', () => {
+        resolve();
+      }),
+    );
     socket.on('error', () => undefined);
     socket.write(`POST /columns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nX-Request-ID: stall-1\r\n\r\n{"userId": [1`);
     await closed;
@@ -183,6 +193,7 @@ describe('lingering close', () => {
     const [head = '', body = ''] = text.split('\r\n\r\n');
     assert.match(head, /^HTTP\/1\.1 408 /);
     assert.match(head, /\r\nconnection: close/i);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the shape it expects, as with JSON.parse
     const reply = { status: 408, headers: { 'content-type': 'application/json' }, body: Buffer.from(body), text: body, json: <T>() => JSON.parse(body) as T };
     const parsed = assertErrorReply(reply, 408, 'request_timeout');
     assert.equal(parsed.request_id, 'stall-1');

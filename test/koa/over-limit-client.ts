@@ -7,7 +7,7 @@ const [url, bytesArg] = process.argv.slice(2);
 const bytes = Number(bytesArg);
 const small: number[] = [];
 for (let i = 0; i < 3; i++) {
-  const reply = await fetch(`${url}/columns`, {
+  const reply = await fetch(`${String(url)}/columns`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ userId: [i], amount: [1], country: [null] }),
@@ -16,7 +16,7 @@ for (let i = 0; i < 3; i++) {
   await reply.arrayBuffer();
 }
 try {
-  const reply = await fetch(`${url}/columns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ' '.repeat(bytes) });
+  const reply = await fetch(`${String(url)}/columns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ' '.repeat(bytes) });
   const body = (await reply.json()) as { error?: { code?: string } };
   console.log(JSON.stringify({ small, status: reply.status, code: body.error?.code ?? null, connection: reply.headers.get('connection') }));
 } catch (error) {

@@ -128,7 +128,12 @@ describe('sendFrame', () => {
         // The second batch is made only once the client holds the first line: were the answer buffered
         // to the end, the client would see nothing and this would time out.
         let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), 5000)));
+        const timeout = new Promise<string>(
+          (resolve) =>
+            (timer = setTimeout(() => {
+              resolve('timeout');
+            }, 5000)),
+        );
         incrementalOutcome = await Promise.race([seen.then((line) => `client has ${line}`), timeout]);
         clearTimeout(timer);
         yield* second.batches;
@@ -306,7 +311,9 @@ describe('sendFrame', () => {
             const newline = received.indexOf('\n');
             if (newline >= 0) firstLineSeen(received.slice(0, newline));
           });
-          res.on('end', () => resolve(received));
+          res.on('end', () => {
+            resolve(received);
+          });
           res.on('error', reject);
         })
         .on('error', reject);
@@ -320,7 +327,11 @@ describe('sendFrame', () => {
       producer = new Producer(1024, 5_000);
       const req = http.get({ host: '127.0.0.1', port: served.port, path: '/produce', agent: false, headers: { accept: ACCEPT[format] } });
       req.on('error', () => undefined);
-      const [res] = await new Promise<[http.IncomingMessage]>((resolve) => req.once('response', (r) => resolve([r])));
+      const [res] = await new Promise<[http.IncomingMessage]>((resolve) =>
+        req.once('response', (r) => {
+          resolve([r]);
+        }),
+      );
       res.pause();
       // Wait until the producer has been still for 200 ms: buffers are full and nothing reads them.
       let last = -1;
@@ -391,11 +402,19 @@ describe('sendFrame', () => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ aborted: false, text }));
-        res.on('error', () => resolve({ aborted: true, text }));
-        res.on('aborted', () => resolve({ aborted: true, text }));
+        res.on('end', () => {
+          resolve({ aborted: false, text });
+        });
+        res.on('error', () => {
+          resolve({ aborted: true, text });
+        });
+        res.on('aborted', () => {
+          resolve({ aborted: true, text });
+        });
       });
-      req.on('error', () => resolve({ aborted: true, text: '' }));
+      req.on('error', () => {
+        resolve({ aborted: true, text: '' });
+      });
     });
     assert.equal(outcome.aborted, true, `the client must not see a complete answer: ${outcome.text}`);
     assert.ok(!outcome.text.endsWith(']'), 'the JSON array is not closed');

@@ -50,8 +50,8 @@ describe('columnarJsonSchema', () => {
     for (const column of Object.values(schema.properties)) assert.equal(column.type, 'array');
     const { userId, amount, country } = schema.properties;
     assert.equal(userId?.items['type'], 'integer');
-    assert.equal(userId?.items['minimum'], -(2 ** 31));
-    assert.equal(userId?.items['maximum'], 2 ** 31 - 1);
+    assert.equal(userId.items['minimum'], -(2 ** 31));
+    assert.equal(userId.items['maximum'], 2 ** 31 - 1);
     assert.equal(amount?.items['type'], 'number');
     assert.deepEqual(country?.items['type'], ['string', 'null']);
     assert.equal(JSON.stringify(schema).includes('"alias"'), false, 'aliases key the columns; they are not repeated as keywords');
@@ -124,7 +124,7 @@ describe('columnarJsonSchema and columnarBody agree over HTTP', () => {
       if (Array.isArray(items['anyOf'])) return example(items['anyOf'][0] as Record<string, unknown>);
       if (Array.isArray(items['enum'])) return items['enum'][0];
       if (items['format'] === 'date-time') return '2024-05-01T10:00:00.000Z';
-      const type = Array.isArray(items['type']) ? items['type'][0] : items['type'];
+      const type: unknown = Array.isArray(items['type']) ? items['type'][0] : items['type'];
       return type === 'integer' ? 7 : type === 'number' ? 1.5 : type === 'boolean' ? true : 'text';
     };
     const body = Object.fromEntries(Object.entries(schema.properties).map(([key, column]) => [key, [example(column.items), example(column.items)]]));

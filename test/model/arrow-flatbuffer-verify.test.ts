@@ -13,7 +13,9 @@ function sample(): Uint8Array {
   const bytes = new Uint8Array(52);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, 16, true);
-  [10, 16, 4, 8, 12].forEach((v, i) => view.setUint16(4 + 2 * i, v, true));
+  [10, 16, 4, 8, 12].forEach((v, i) => {
+    view.setUint16(4 + 2 * i, v, true);
+  });
   view.setInt32(16, 12, true);
   view.setInt32(20, 42, true);
   view.setUint32(24, 8, true);
@@ -70,7 +72,9 @@ describe('Flatbuffer', () => {
     const laid = new Uint8Array(16 + 8 * depth);
     const view = new DataView(laid.buffer);
     view.setUint32(0, 16, true);
-    [6, 8, 4].forEach((v, i) => view.setUint16(8 + 2 * i, v, true));
+    [6, 8, 4].forEach((v, i) => {
+      view.setUint16(8 + 2 * i, v, true);
+    });
     for (let i = 0; i < depth; i++) {
       const at = 16 + 8 * i;
       view.setInt32(at, at - 8, true);

@@ -166,7 +166,7 @@ export function referenceRows(bytes: Uint8Array): Record<string, unknown>[] {
     // An int32 column cannot hold -0; a float64 column keeps it.
     i: (v) => (v === 0 ? 0 : Number(v)),
     f: (v) => Number(v),
-    big: (v) => BigInt(v as bigint),
+    big: (v) => BigInt(v as bigint | number),
     s: (v) => v,
     b: (v) => v,
     d: (v) => v,

@@ -32,7 +32,8 @@ function rejects(bytes: Uint8Array, pattern: RegExp): MalformedArrowError {
   }
   assert.ok(
     caught instanceof MalformedArrowError,
-    `expected a MalformedArrowError matching ${pattern}, got ${caught === undefined ? 'acceptance' : String(caught)}`,
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- prints whatever was thrown, Error or not
+    `expected a MalformedArrowError matching ${String(pattern)}, got ${caught === undefined ? 'acceptance' : String(caught)}`,
   );
   assert.equal(caught.code, 'malformed_arrow');
   assert.equal(caught.status, 400);
@@ -239,6 +240,7 @@ describe('validateArrowIpc: schema', () => {
     rejects(patch(stream, 'field type id', 27), /unknown type id 27/);
     rejects(patch(stream, 'field type id', 22), /type RunEndEncoded is not supported/);
     rejects(one(new arrow.Int(true, 7 as 8)), /Int width 7 is not 8, 16, 32 or 64/);
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- an invalid value on purpose: the test checks that validation refuses it
     rejects(one(new arrow.Float(5 as arrow.Precision)), /FloatingPoint precision 5 is unknown/);
     rejects(one(new arrow.Time(arrow.TimeUnit.SECOND, 64)), /Time width 64 does not match its unit/);
     rejects(one(new arrow.Union(arrow.UnionMode.Sparse, [1, 1], [field('x', int32), field('y', int32)])), /type ids must be distinct/);
@@ -294,6 +296,7 @@ describe('validateArrowIpc: record batches', () => {
       body: fourInts,
     });
     const header = Message.decode(compressed.subarray(8));
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- an invalid value on purpose: the test checks that validation refuses it
     const withCodec = Object.assign(header.header(), { _compression: new BodyCompression(0) });
     rejects(streamOf(schemaA, frameMessage(Message.encode(Message.from(withCodec, 16)), fourInts)), /compressed Arrow IPC bodies are not supported/);
   });
@@ -716,7 +719,7 @@ describe('validateArrowIpc: files', () => {
       two((dictionaries, batches) => dictionaries.push(batches.pop()!)),
       /dictionary block 0 points at a RecordBatch message/,
     );
-    const tenThousand = fileOf(schemaA, [batch], (_, batches) => batches.push(...Array(10_000).fill(batches[0]!)));
+    const tenThousand = fileOf(schemaA, [batch], (_, batches) => batches.push(...Array.from({ length: 10_000 }, () => batches[0]!)));
     rejects(tenThousand, /block 1 \(byte 8\) does not follow block 0/);
   });
 

@@ -12,10 +12,12 @@ import { fieldsFromShape } from '../../src/model/schema.js';
 import { batchValues, columnValues, issueKeys, validationError } from './ingest-helpers.js';
 
 function vector<T extends arrow.DataType>(type: T, values: readonly unknown[]): arrow.Vector<T> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- Arrow's factory overloads cannot carry a generic T
   return arrow.vectorFromArray(values as never, type) as arrow.Vector<T>;
 }
 
 function rawVector<T extends arrow.DataType>(type: T, data: arrow.Data<T>['values']): arrow.Vector<T> {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- Arrow's factory overloads cannot carry a generic T
   return arrow.makeVector(arrow.makeData({ type, length: data.length, data } as never)) as arrow.Vector<T>;
 }
 

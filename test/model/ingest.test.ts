@@ -44,8 +44,8 @@ describe('column layout', () => {
     );
     const ctors = [Int32Array, BigInt64Array, Float32Array, Float64Array, Float64Array, Uint8Array, Int32Array, Int32Array, BigInt64Array];
     batch.columns.forEach((column, i) => {
-      assert.ok(column.values instanceof ctors[i]!, `${batch.names[i]} values`);
-      assert.ok(column.values.buffer instanceof SharedArrayBuffer, `${batch.names[i]} is shared`);
+      assert.ok(column.values instanceof ctors[i]!, `${String(batch.names[i])} values`);
+      assert.ok(column.values.buffer instanceof SharedArrayBuffer, `${String(batch.names[i])} is shared`);
       assert.equal(column.validity, null);
       assert.equal(column.nullCount, 0);
     });

@@ -409,7 +409,7 @@ export function genJoin(ch: Chooser, fields: readonly RefField[], ctx: PlanConte
   const leftKeys = ch.some(keyable, 2);
   const sameNames = ch.chance(60);
   const kindOf = (d: DType): Kind =>
-    d === 'int32' && ch.chance(30) ? 'int64' : d === 'int64' && ch.chance(30) ? 'int32' : d === 'utf8' && ch.chance(30) ? 'enum' : (d as Kind);
+    d === 'int32' && ch.chance(30) ? 'int64' : d === 'int64' && ch.chance(30) ? 'int32' : d === 'utf8' && ch.chance(30) ? 'enum' : d;
   const keyColumns: ColumnSpec[] = leftKeys.map((f, k) => ({ name: sameNames ? f.name : `rk${k}`, kind: kindOf(f.dtype), nullable: ch.chance(40), low: true }));
   const extras: ColumnSpec[] = Array.from({ length: ch.int(0, 2) }, (_, k) =>
     columnSpec(ch, ch.chance(40) && fields.length > 0 ? ch.pick(fields).name : `rx${k}`),
@@ -465,6 +465,7 @@ export function genStep(ch: Chooser, fields: readonly RefField[], ctx: PlanConte
       const items: (string | Record<string, Expr>)[] = Object.keys(extra).length > 0 ? [...picked, extra] : picked;
       return {
         text: `select(${items.map((i) => (typeof i === 'string' ? JSON.stringify(i) : showRecord(i))).join(', ')})`,
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: select's overloads take names or records, not a mixed list
         frame: (f) => (f.select as (...i: (string | Record<string, Expr>)[]) => Frame)(...items),
         ref: (r) => r.select(...items),
       };
@@ -768,6 +769,7 @@ export function runs(numRuns: number, seconds = 20): fc.Parameters<[fc.Generator
   return {
     numRuns: numRuns * SCALE,
     includeErrorInReport: true,
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- still honoured by fast-check 4; the plugin form can replace it with the next fast-check upgrade
     interruptAfterTimeLimit: seconds * 1000 * SCALE,
     ...(SCALE > 1 ? { endOnFailure: true } : {}),
   };

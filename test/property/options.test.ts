@@ -509,10 +509,30 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
     }),
   ],
   'ExecutorLifecycle.constructor': [{ name: 'executorLifecycle(app)', accepts: none, call: (v) => new ExecutorLifecycle(v as never, {}) }],
-  'ExecutorLifecycle.attach': [{ name: 'attach(server)', accepts: none, call: (v) => new ExecutorLifecycle(new Koa(), {}).attach(v as never) }],
+  'ExecutorLifecycle.attach': [
+    {
+      name: 'attach(server)',
+      accepts: none,
+      call: (v) => {
+        new ExecutorLifecycle(new Koa(), {}).attach(v as never);
+      },
+    },
+  ],
   'ExecutorLifecycle.onShutdown': [
-    { name: 'onShutdown(name)', accepts: nonEmpty, call: (v) => new ExecutorLifecycle(new Koa(), {}).onShutdown(v as never, () => undefined) },
-    { name: 'onShutdown(hook)', accepts: fn, call: (v) => new ExecutorLifecycle(new Koa(), {}).onShutdown('hook', v as never) },
+    {
+      name: 'onShutdown(name)',
+      accepts: nonEmpty,
+      call: (v) => {
+        new ExecutorLifecycle(new Koa(), {}).onShutdown(v as never, () => undefined);
+      },
+    },
+    {
+      name: 'onShutdown(hook)',
+      accepts: fn,
+      call: (v) => {
+        new ExecutorLifecycle(new Koa(), {}).onShutdown('hook', v as never);
+      },
+    },
   ],
   'ExecutorLifecycle.idle': [{ name: 'idle(timeoutMs)', accepts: orUndefined(ms(true)), call: (v) => new ExecutorLifecycle(new Koa(), {}).idle(v as never) }],
   'ExecutorLifecycle.shutdown': [
@@ -526,6 +546,7 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
     extra('reserveTask', (v) => (ExecutorLifecycle.prototype.reserveTask as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v)),
   ],
   'ExecutorLifecycle.hurry': [
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: the call passes an argument hurry() does not declare, on purpose
     extra('hurry', (v) => (ExecutorLifecycle.prototype.hurry as (...a: unknown[]) => unknown).call(new ExecutorLifecycle(new Koa(), {}), v)),
   ],
   'ExecutorLifecycle.start': [
@@ -580,20 +601,50 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   ],
   codeForStatus: [{ name: 'codeForStatus(status)', accepts: int(100, 599), call: (v) => gpuframeKoa.codeForStatus(v as never) }],
   errorHandler: [extra('errorHandler', (v) => (gpuframeKoa.errorHandler as (...a: unknown[]) => unknown)(v))],
-  registerErrorHandlers: [{ name: 'registerErrorHandlers(app)', accepts: none, call: (v) => gpuframeKoa.registerErrorHandlers(v as never) }],
-  respondWithError: [{ name: 'respondWithError(ctx)', accepts: none, call: (v) => gpuframeKoa.respondWithError(v as never, new Error('x')) }],
+  registerErrorHandlers: [
+    {
+      name: 'registerErrorHandlers(app)',
+      accepts: none,
+      call: (v) => {
+        gpuframeKoa.registerErrorHandlers(v as never);
+      },
+    },
+  ],
+  respondWithError: [
+    {
+      name: 'respondWithError(ctx)',
+      accepts: none,
+      call: (v) => {
+        gpuframeKoa.respondWithError(v as never, new Error('x'));
+      },
+    },
+  ],
   afterResponse: [
-    { name: 'afterResponse(ctx)', accepts: none, call: (v) => gpuframeKoa.afterResponse(v as never, () => undefined) },
-    { name: 'afterResponse(task)', accepts: fn, call: (v) => gpuframeKoa.afterResponse(koaContext(), v as never) },
+    {
+      name: 'afterResponse(ctx)',
+      accepts: none,
+      call: (v) => {
+        gpuframeKoa.afterResponse(v as never, () => undefined);
+      },
+    },
+    {
+      name: 'afterResponse(task)',
+      accepts: fn,
+      call: (v) => {
+        gpuframeKoa.afterResponse(koaContext(), v as never);
+      },
+    },
     // A string is the task's name.
     {
       name: 'afterResponse(options)',
       accepts: (v) => str(v) || optionsOf({ name: str, onAbandon: fn })(v),
-      call: (v) => gpuframeKoa.afterResponse(koaContext(), () => undefined, v as never),
+      call: (v) => {
+        gpuframeKoa.afterResponse(koaContext(), () => undefined, v as never);
+      },
     },
-    ...optionSlots('afterResponse(options)', { name: str, onAbandon: fn }, (o) => gpuframeKoa.afterResponse(koaContext(), () => undefined, o as never)).slice(
-      1,
-    ),
+    ...optionSlots('afterResponse(options)', { name: str, onAbandon: fn }, (o) => {
+      gpuframeKoa.afterResponse(koaContext(), () => undefined, o as never);
+    }).slice(1),
   ],
   pendingTasks: [{ name: 'pendingTasks(app)', accepts: none, call: (v) => gpuframeKoa.pendingTasks(v as never) }],
   requestId: optionSlots(
@@ -610,8 +661,21 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
     { level: fc.constantFrom('info', 'warning', 'INFO') },
   ),
   setLogger: [
-    { name: 'setLogger(app)', accepts: none, call: (v) => gpuframeKoa.setLogger(v as never, logger) },
-    { name: 'setLogger(logger)', accepts: LIFECYCLE['logger']!, call: (v) => gpuframeKoa.setLogger(new Koa(), v as never), valid: fc.constant(logger) },
+    {
+      name: 'setLogger(app)',
+      accepts: none,
+      call: (v) => {
+        gpuframeKoa.setLogger(v as never, logger);
+      },
+    },
+    {
+      name: 'setLogger(logger)',
+      accepts: LIFECYCLE['logger']!,
+      call: (v) => {
+        gpuframeKoa.setLogger(new Koa(), v as never);
+      },
+      valid: fc.constant(logger),
+    },
   ],
   sendFrame: [
     { name: 'sendFrame(ctx)', accepts: none, call: (v) => gpuframeKoa.sendFrame(v as never, left) },
@@ -850,8 +914,10 @@ describe('options: wrong values from plain JavaScript', () => {
           if (!accepted) {
             assert.ok(
               error instanceof InvalidArgumentError,
-              `${slot.name}: ${fc.stringify(value)} should be refused with InvalidArgumentError, got ${error === null ? 'a result' : String((error as Error).stack ?? error)}`,
+              // eslint-disable-next-line @typescript-eslint/no-base-to-string -- prints whatever was thrown, Error or not
+              `${slot.name}: ${fc.stringify(value)} should be refused with InvalidArgumentError, got ${error === null ? 'a result' : ((error as Error).stack ?? String(error))}`,
             );
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the test checks the runtime code, not the declared one
             assert.ok(error instanceof TypeError && isGpuframeError(error) && error.status === 400 && error.code === 'invalid_argument');
             assert.ok(error.message.length < 600, `${slot.name}: the message is not bounded (${error.message.length} characters)`);
           } else if (error !== null) {
@@ -861,7 +927,8 @@ describe('options: wrong values from plain JavaScript', () => {
             );
             assert.ok(
               isGpuframeError(error),
-              `${slot.name}: ${fc.stringify(value)} is accepted but failed with an untyped ${String((error as Error).stack ?? error)}`,
+              // eslint-disable-next-line @typescript-eslint/no-base-to-string -- prints whatever was thrown, Error or not
+              `${slot.name}: ${fc.stringify(value)} is accepted but failed with an untyped ${(error as Error).stack ?? String(error)}`,
             );
           }
         }),
@@ -916,7 +983,7 @@ describe('options: coverage', () => {
           need(name);
           continue;
         }
-        for (const method of methods(value as { prototype: object }, label)) {
+        for (const method of methods(value, label)) {
           need(method);
         }
       }
@@ -924,9 +991,9 @@ describe('options: coverage', () => {
     // Reached through what the exports return: a model's statics and the when() builders.
     for (const name of ['fromColumns', 'fromRows', 'fromNdjson', 'fromArrow']) need(`Model.${name}`);
     const builder = when(col('v').gt(1));
-    for (const method of methods(builder.constructor as { prototype: object }, 'WhenBuilder')) need(method);
+    for (const method of methods(builder.constructor, 'WhenBuilder')) need(method);
     const chained = builder.then(1);
-    for (const method of methods(chained.constructor as { prototype: object }, 'ChainedWhen')) need(method);
+    for (const method of methods(chained.constructor, 'ChainedWhen')) need(method);
     assert.deepEqual(missing, [], 'add these to TABLE, or to NO_OPTIONS with the reason they take no options');
   });
 });

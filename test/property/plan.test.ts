@@ -39,15 +39,27 @@ describe('random plans against the reference', () => {
 describe('the comparison itself', () => {
   it('notices a wrong cell, a wrong JS type, a missing row and a float outside tolerance', () => {
     const ref = new RefFrame([{ name: 'a', dtype: 'int64' }], [{ a: 1n }]);
-    assert.throws(() => assertRowsMatch([{ a: 1 }], ref, 'bigint vs number'));
-    assert.throws(() => assertRowsMatch([{ a: 2n }], ref, 'wrong value'));
-    assert.throws(() => assertRowsMatch([], ref, 'missing row'));
-    assert.throws(() => assertRowsMatch([{ a: 1n, b: 1 }], ref, 'extra column'));
+    assert.throws(() => {
+      assertRowsMatch([{ a: 1 }], ref, 'bigint vs number');
+    });
+    assert.throws(() => {
+      assertRowsMatch([{ a: 2n }], ref, 'wrong value');
+    });
+    assert.throws(() => {
+      assertRowsMatch([], ref, 'missing row');
+    });
+    assert.throws(() => {
+      assertRowsMatch([{ a: 1n, b: 1 }], ref, 'extra column');
+    });
     assertRowsMatch([{ a: 1n }], ref, 'equal');
     const floats = new RefFrame([{ name: 'f', dtype: 'float64' }], [{ f: 0.1 + 0.2 }, { f: Number.NaN }]);
     assertRowsMatch([{ f: 0.3 }, { f: Number.NaN }], floats, 'within tolerance');
-    assert.throws(() => assertRowsMatch([{ f: 0.31 }, { f: Number.NaN }], floats, 'outside tolerance'));
-    assert.throws(() => assertRowsMatch([{ f: 0.3 }, { f: 0 }], floats, 'NaN vs a number'));
+    assert.throws(() => {
+      assertRowsMatch([{ f: 0.31 }, { f: Number.NaN }], floats, 'outside tolerance');
+    });
+    assert.throws(() => {
+      assertRowsMatch([{ f: 0.3 }, { f: 0 }], floats, 'NaN vs a number');
+    });
     assert.equal(JSON.stringify({ x: 1n }, replacer), '{"x":"1n"}');
   });
 
@@ -61,7 +73,9 @@ describe('the comparison itself', () => {
     assert.ok(slackOf(sum.rows[0]!, 's') >= 1);
     assert.equal(slackOf(sum.rows[0]!, 'n'), 0);
     assertRowsMatch([{ s: 4, n: 3 }], sum, 'within the order bound');
-    assert.throws(() => assertRowsMatch([{ s: 40, n: 3 }], sum, 'outside the order bound'));
+    assert.throws(() => {
+      assertRowsMatch([{ s: 40, n: 3 }], sum, 'outside the order bound');
+    });
     const tame = new RefFrame([{ name: 'x', dtype: 'float64' }], [{ x: 0.5 }, { x: 0.25 }]).agg({ s: col('x').sum() });
     assert.equal(slackOf(tame.rows[0]!, 's'), 0);
   });

@@ -32,10 +32,12 @@ export function spawnLogged(command: string, args: readonly string[], options: O
       }
     }
   };
-  createInterface({ input: child.stdout! }).on('line', onLine);
-  createInterface({ input: child.stderr! }).on('line', onLine);
+  createInterface({ input: child.stdout }).on('line', onLine);
+  createInterface({ input: child.stderr }).on('line', onLine);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+    }),
   );
   return {
     process: child,
@@ -45,11 +47,16 @@ export function spawnLogged(command: string, args: readonly string[], options: O
       const seen = lines.find(predicate);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for a log line; saw:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)),
-          timeoutMs,
-        );
-        waiters.push({ predicate, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+        const timer = setTimeout(() => {
+          reject(new Error(`timed out waiting for a log line; saw:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`));
+        }, timeoutMs);
+        waiters.push({
+          predicate,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
       });
     },
   };

@@ -30,16 +30,18 @@ describe('billing-ingest service: HTTP behaviour', () => {
       get(target, key, receiver) {
         if (key === 'persist') return async (batch: RollupBatch) => (await gate, target.persist(batch));
         const value: unknown = Reflect.get(target, key, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
     const running = await startService({ maxPendingWrites: 5 }, { dir, store: held });
     started.push(running);
     const rows = 110_000;
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [BURST_CLIENT, running.url, '100', String(rows)], { maxBuffer: 1 << 20 }, (error, stdout) =>
-        error ? reject(error) : resolve(stdout),
-      ),
+      execFile(process.execPath, [BURST_CLIENT, running.url, '100', String(rows)], { maxBuffer: 1 << 20 }, (error, stdout) => {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- execFile's error is an ExecFileException: an Error whose declared type @types/node rebuilds with Omit
+        if (error) reject(error);
+        else resolve(stdout);
+      }),
     );
     const { bodyBytes, statuses } = JSON.parse(out) as { bodyBytes: number; statuses: { status: number; code: string | null; retryAfter: string | null }[] };
     assert.ok(bodyBytes > 800_000);
@@ -149,7 +151,11 @@ describe('billing-ingest service: HTTP behaviour', () => {
     const received: Buffer[] = [];
     socket.on('data', (d: Buffer) => received.push(d));
     socket.on('error', () => undefined);
-    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      socket.on('close', () => {
+        resolve();
+      }),
+    );
     socket.write('POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"userId"');
     await closed;
     const text = Buffer.concat(received).toString();

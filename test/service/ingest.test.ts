@@ -181,7 +181,7 @@ describe('POST /ingest and GET /rollups', () => {
           };
         }
         const value: unknown = Reflect.get(target, key, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
     const running = await startService({}, { dir, store: faulty });

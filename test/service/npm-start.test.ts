@@ -15,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const STAMP = join(ROOT, 'dist/.build-stamp.json');
 
 interface BuildStateModule {
-  buildState(root: string): Promise<{ current: true } | { current: false; reason: string }>;
+  buildState: (root: string) => Promise<{ current: true } | { current: false; reason: string }>;
 }
 
 /** npm itself: the one under which these tests run (npm_execpath), else the one on PATH. */

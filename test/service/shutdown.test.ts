@@ -70,13 +70,10 @@ test('SIGTERM with background writes in flight: all accepted work is persisted b
     assert.deepEqual(exit, { code: 0, signal: null }, 'a drained shutdown exits 0');
     const started = child.lines.find((l) => l['msg'] === 'shutdown started');
     assert.equal(started?.['reason'], 'signal SIGTERM');
-    assert.ok(
-      Number(started?.['pending_tasks']) > 0,
-      `writes were still pending at SIGTERM (${String(started?.['pending_tasks'])}), so the drain was exercised`,
-    );
+    assert.ok(Number(started['pending_tasks']) > 0, `writes were still pending at SIGTERM (${String(started['pending_tasks'])}), so the drain was exercised`);
     const complete = child.lines.find((l) => l['msg'] === 'shutdown complete');
     assert.equal(complete?.['drained'], true);
-    assert.equal(complete?.['abandoned_tasks'], 0);
+    assert.equal(complete['abandoned_tasks'], 0);
 
     await assertAllPersisted(dbPath, batches);
   });
@@ -109,7 +106,7 @@ test('a second SIGTERM during the drain shortens it: writes not yet made go to t
     async ({ child, dbPath, batches, exit }) => {
       assert.equal(exitedEarly, false, 'the drain was still running when the second signal came (make the load heavier if not)');
       assert.equal(exit.code, 1, 'a shortened shutdown exits 1');
-      assert.ok(child.lines.some((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('second signal during shutdown')));
+      assert.ok(child.lines.some((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('second signal during shutdown')));
       const cut = child.lines.find((l) => l['msg'] === 'shutdown shortened by a second signal with background tasks pending');
       assert.ok(Number(cut?.['abandoned_tasks']) > 0, 'the second signal really cut background writes off');
       const complete = child.lines.find((l) => l['msg'] === 'shutdown complete');
@@ -129,7 +126,14 @@ test('a second SIGTERM during the drain shortens it: writes not yet made go to t
     async (child) => {
       await child.waitFor((l) => l['msg'] === 'shutdown started');
       // More than a second after the first: a repeat within a second may be dropped as the same signal delivered twice.
-      const exited = await Promise.race([child.exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 1300))]);
+      const exited = await Promise.race([
+        child.exited.then(() => true),
+        new Promise<false>((resolve) =>
+          setTimeout(() => {
+            resolve(false);
+          }, 1300),
+        ),
+      ]);
       exitedEarly = exited;
       if (!exited) child.process.kill('SIGTERM');
     },
@@ -156,7 +160,7 @@ test('a bad configuration stops the service at start, listing every problem', as
   const exit = await child.exited;
   assert.equal(exit.code, 2);
   assert.ok(
-    child.lines.some((l) => typeof l['text'] === 'string' && (l['text'] as string).includes('PORT')),
+    child.lines.some((l) => typeof l['text'] === 'string' && l['text'].includes('PORT')),
     'the message names PORT',
   );
 });

@@ -68,7 +68,9 @@ async function ledgerSums(path: string): Promise<{ batchIds: string[]; rows: num
   const instance = await DuckDBInstance.create(path);
   const connection = await instance.connect();
   try {
-    const ids = (await connection.runAndReadAll('SELECT batch_id FROM batches ORDER BY batch_id')).getRowsJS().map(([id]) => String(id));
+    const ids = (await connection.runAndReadAll('SELECT batch_id FROM batches ORDER BY batch_id'))
+      .getRowsJS()
+      .map(([id]) => String(id as string | number | bigint));
     const [row] = (
       await connection.runAndReadAll(
         'SELECT (SELECT coalesce(sum("rows"), 0) FROM batches), (SELECT coalesce(sum(total), 0) FROM batches), (SELECT coalesce(sum(count), 0) FROM rollups), (SELECT coalesce(sum(total), 0) FROM rollups)',
@@ -256,7 +258,7 @@ describe('BillingStore failures leave nothing behind', () => {
       await withStore(join(dir, 'billing.duckdb'), async (store) => {
         await store.persist(batchOf('first', [[1, 1, 1]]));
         for (const [name, batch, kind, message] of invalid) {
-          await assert.rejects(store.persist(batch), (error: unknown) => error instanceof kind && message.test((error as Error).message), name);
+          await assert.rejects(store.persist(batch), (error: unknown) => error instanceof kind && message.test(error.message), name);
         }
         assert.deepEqual(await store.totals(), { batches: 1, rows: 1, users: 1 });
         assert.deepEqual(await store.rollups(), [{ user_id: 1, total: 1, count: 1, mean: 1 }]);
@@ -334,7 +336,9 @@ for (let i = (await store.totals()).batches; ; i++) {
           'the writer persists in order, so the ledger holds batches 0..n-1',
         );
       }
-      await withStore(path, async (store) => assert.deepEqual(await store.rollups(), reference(landed.map(crashBatch))));
+      await withStore(path, async (store) => {
+        assert.deepEqual(await store.rollups(), reference(landed.map(crashBatch)));
+      });
     });
   });
 });
@@ -350,7 +354,7 @@ async function killWriterAfter(script: string, delayMs: number): Promise<void> {
   assert.deepEqual(first, ['persisted']);
   await sleep(delayMs);
   child.kill('SIGKILL');
-  const [code, signal] = await exited;
+  const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
   assert.equal(signal, 'SIGKILL', `writer must be killed, not finish (code ${String(code)}): ${stderr}`);
 }
 
@@ -412,7 +416,9 @@ describe('BillingStore lifecycle and concurrency', () => {
       const pending = store.persist(crashBatch(3));
       await store.close();
       assert.deepEqual(await pending, { duplicate: false });
-      await withStore(path, async (reopened) => assert.deepEqual(await reopened.rollups(), reference([crashBatch(3)])));
+      await withStore(path, async (reopened) => {
+        assert.deepEqual(await reopened.rollups(), reference([crashBatch(3)]));
+      });
     });
   });
 

@@ -334,7 +334,7 @@ function compileIsIn(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'isIn' }
     b.line(`const ${v} = ${t}[${a.v}] === 1;`);
   } else if (expr.values.length <= 8) {
     const terms = expr.values.map((x) => {
-      const lit = compileLiteral(x as number | bigint | boolean, a.dtype);
+      const lit = compileLiteral(x, a.dtype);
       return Number.isNaN(x) ? `${a.v} !== ${a.v}` : `${a.v} === ${lit.v}`;
     });
     b.line(`const ${v} = ${terms.length === 0 ? 'false' : terms.join(' || ')};`);
@@ -386,14 +386,20 @@ function compileWhen(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'when' }
   let closing = '';
   arms.forEach((arm, k) => {
     b.line('{');
-    arm.cond.forEach((l) => b.line(l));
+    arm.cond.forEach((l) => {
+      b.line(l);
+    });
     b.line(`if (${arm.test}) {`);
-    arm.value.forEach((l) => b.line(l));
+    arm.value.forEach((l) => {
+      b.line(l);
+    });
     b.line(assign(arm.result, k));
     b.line('} else {');
     closing += '}}';
   });
-  otherwiseLines.forEach((l) => b.line(l));
+  otherwiseLines.forEach((l) => {
+    b.line(l);
+  });
   b.line(assign(otherwise, arms.length));
   if (closing) b.line(closing);
   return dictionary ? { v, n, dtype, dictionary } : { v, n, dtype };
@@ -422,7 +428,9 @@ function compileCoalesce(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'coa
   parts.forEach((p, k) => {
     // Later arguments are evaluated only while every earlier one was null.
     b.line(`if (${n}) {`);
-    p.lines.forEach((l) => b.line(l));
+    p.lines.forEach((l) => {
+      b.line(l);
+    });
     const remap = remaps[k];
     b.line(`if (!${p.result.n}) { ${v} = ${remap ? `${remap}[${p.result.v}]` : p.result.v}; ${n} = false; }`);
     b.line('}');

@@ -228,7 +228,7 @@ export function scanShape(node: PlanNode): { input: PlanNode; predicate: BoundEx
   if (node.kind === 'filter') {
     const outputs = node.schema.map((f) => ({
       name: f.name,
-      expr: { kind: 'col', name: f.name, type: { dtype: f.dtype, nullable: f.nullable } } as BoundExpr,
+      expr: { kind: 'col' as const, name: f.name, type: { dtype: f.dtype, nullable: f.nullable } },
     }));
     return { input: node.input, predicate: node.predicate, outputs };
   }
@@ -280,9 +280,9 @@ export function* executeNode(node: PlanNode, options: CpuRunOptions): Work<Colum
     }
     case 'aggregate': {
       const fused = node.input.kind === 'filter';
-      const input = yield* executeNode(fused ? (node.input as Extract<PlanNode, { kind: 'filter' }>).input : node.input, options);
+      const input = yield* executeNode(fused ? node.input.input : node.input, options);
       const started = performance.now();
-      const predicate = fused ? (node.input as Extract<PlanNode, { kind: 'filter' }>).predicate : null;
+      const predicate = fused ? node.input.predicate : null;
       return timed(node, options, started, yield* aggregateWork(input, predicate, node, options));
     }
     case 'sort': {

@@ -220,7 +220,7 @@ function aggColumn(
       order.forEach((g, r) => {
         const v = source[g]!;
         if (dtype === 'int64') (values as BigInt64Array)[r] = valid[r] ? (v as bigint) : 0n;
-        else if (dtype === 'date') (values as BigInt64Array)[r] = valid[r] ? BigInt(v as number) : 0n;
+        else if (dtype === 'date') (values as BigInt64Array)[r] = valid[r] ? BigInt(v) : 0n;
         else (values as Float64Array)[r] = valid[r] ? (v as number) : 0;
       });
       return makeColumn(dtype, n, values, packBits(valid, n));

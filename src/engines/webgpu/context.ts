@@ -122,7 +122,7 @@ export class GpuContext {
     };
     this.bindingBytes = Math.min(this.limits.maxStorageBufferBindingSize, options.maxBindingBytes ?? Infinity);
     this.poolBytes = options.poolBytes ?? 256 * 1024 * 1024;
-    this.device.lost.then((info) => {
+    void this.device.lost.then((info) => {
       this.lostReason = `${info.reason}: ${info.message}`;
     });
     // Validation errors surface asynchronously; a submit checks for new ones once its work is done.
@@ -238,7 +238,7 @@ export class GpuContext {
       const part = bytes.subarray(at, Math.min(bytes.byteLength, at + step));
       const padded = roundUp(part.byteLength, 4);
       if (!shared && padded === part.byteLength) {
-        this.device.queue.writeBuffer(buffer, offset + at, part.buffer as ArrayBuffer, part.byteOffset, part.byteLength);
+        this.device.queue.writeBuffer(buffer, offset + at, part.buffer, part.byteOffset, part.byteLength);
         continue;
       }
       const copy = new Uint8Array(padded);
@@ -350,7 +350,7 @@ export class Recorder {
       if (b === null) return;
       // A pooled buffer can be larger than its use (size classes): bind no more than a binding may cover.
       const whole = 'buffer' in b ? null : { buffer: b, offset: 0, size: Math.min(b.size, Math.floor(this.ctx.limits.maxStorageBufferBindingSize / 4) * 4) };
-      entries.push({ binding, resource: whole ?? (b as { buffer: GPUBuffer; offset: number; size: number }) });
+      entries.push({ binding, resource: whole ?? b });
     });
     const bindGroup = this.ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     this.pass ??= this.encoder.beginComputePass();
@@ -392,6 +392,7 @@ export class Recorder {
     this.endPass();
     const ctx = this.ctx;
     ctx.assertAlive();
+    // eslint-disable-next-line @typescript-eslint/await-thenable -- pipelines without a pending check map to null, which Promise.all passes through
     const failures = (await Promise.all([...this.used].map((p) => ctx.checks.get(p) ?? null))).filter((f) => f !== null);
     if (failures.length > 0) {
       ctx.errors.splice(0);

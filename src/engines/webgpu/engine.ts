@@ -65,7 +65,7 @@ function cpuStep(node: PlanNode, inputs: readonly [PlanNode, ColumnBatch][], opt
           : { ...node, input: swap(node.input) };
       break;
     default:
-      replaced = { ...node, input: swap(node.input) } as PlanNode;
+      replaced = { ...node, input: swap(node.input) };
   }
   const cpu: CpuRunOptions = { ...options.cpu, timings: new Map() };
   return runAsync(executeNode(replaced, cpu), options.cpu.signal);
@@ -91,6 +91,7 @@ async function step(
       } else if ((error instanceof GpuMemoryError || error instanceof ExecutionError) && !options.strict) {
         // 'auto' never refuses work the CPU can do, even past a shader the driver would not compile;
         // 'webgpu' reports both, so a kernel bug cannot hide behind the CPU.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- lost is a getter: the device can be lost while the step ran
       } else if (error instanceof BackendUnavailableError && options.ctx.lost) {
         options.onDeviceLost?.(error);
       } else throw error;

@@ -384,7 +384,7 @@ function compileIsIn(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'isIn' }>,
   } else {
     const terms = expr.values.map((x) => {
       if (a.dtype === 'bool') return x ? a.v : `!${a.v}`;
-      const lit = literal(x as number, a.dtype);
+      const lit = literal(x, a.dtype);
       // NaN equals nothing under ==, but isIn matches NaN with NaN (as Set.has does on the CPU).
       if (typeof x === 'number' && Number.isNaN(x)) return `is_nan_f32(${a.v})`;
       return a.dtype === 'float32' ? `(${a.v} == ${lit.v} && !is_nan_f32(${a.v}))` : `${a.v} == ${lit.v}`;
@@ -430,14 +430,20 @@ function compileWhen(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'when' }>,
   let closing = '';
   arms.forEach((arm, k) => {
     b.line('{');
-    arm.cond.forEach((l) => b.line(l));
+    arm.cond.forEach((l) => {
+      b.line(l);
+    });
     b.line(`if (${arm.test}) {`);
-    arm.value.forEach((l) => b.line(l));
+    arm.value.forEach((l) => {
+      b.line(l);
+    });
     b.line(assign(arm.result, k));
     b.line('} else {');
     closing += '}}';
   });
-  otherwiseLines.forEach((l) => b.line(l));
+  otherwiseLines.forEach((l) => {
+    b.line(l);
+  });
   b.line(assign(otherwise, arms.length));
   if (closing) b.line(closing);
   return dictionary ? { v, n, dtype, dictionary } : { v, n, dtype };
@@ -459,7 +465,9 @@ function compileCoalesce(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'coale
   b.line(`var ${n} = true;`);
   parts.forEach((p, k) => {
     b.line(`if (${n}) {`);
-    p.lines.forEach((l) => b.line(l));
+    p.lines.forEach((l) => {
+      b.line(l);
+    });
     const remap = remaps[k];
     b.line(`if (!${p.result.n}) { ${v} = ${remap && remap.length > 0 ? b.table(remap, p.result.v) : p.result.v}; ${n} = false; }`);
     b.line('}');

@@ -50,6 +50,7 @@ export function ingestRouter(service: ServiceContext): Router<GpuframeState> {
           acceptedRows,
           userIds: rows.map((r) => r.user_id),
           totals: rows.map((r) => Number(r.total)),
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- Number() guards the batch's numeric type against an int64 count read back as bigint
           counts: rows.map((r) => Number(r.count)),
         };
       };
@@ -86,7 +87,8 @@ function checkAmounts(frame: BillingEvent): void {
   let more = 0;
   for (let row = 0; row < values.length; row++) {
     if (Math.abs(values[row]!) <= MAX_AMOUNT) continue;
-    if (issues.length < 100) issues.push({ column: 'amount', row, code: 'too_big', message: `|amount| must be at most ${MAX_AMOUNT}, got ${values[row]}` });
+    if (issues.length < 100)
+      issues.push({ column: 'amount', row, code: 'too_big', message: `|amount| must be at most ${MAX_AMOUNT}, got ${String(values[row])}` });
     else more++;
   }
   if (issues.length > 0) throw new ValidationError(issues, more);

@@ -52,6 +52,7 @@ export function queryRouter(service: ServiceContext): Router<GpuframeState> {
       } catch (error) {
         throw new MalformedBodyError(`the plan parameter is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- arrowFrame returns a frame of the model it was given
       data = arrowFrame(QueryEvent, bytes, { trustedMode: 'strict' });
     }
     const frame = planFrame(data, parseQueryPlan(planInput));

@@ -22,9 +22,9 @@ const columns = new Map<string, Column>([
   ['t', buildColumn('utf8', ['x', 'a', 'A', 'x', 'a'], ['x', 'a', 'A'])],
   ['i', buildColumn('int32', [1, -1, 0, 2, 3])],
 ]);
-const bind = (e: Expr<unknown>) => bindExpr(e.node, { fields, context: 'test' });
+const bind = (e: Expr) => bindExpr(e.node, { fields, context: 'test' });
 
-const expressions: Record<string, Expr<unknown>> = {
+const expressions: Record<string, Expr> = {
   column: col('s'),
   literal: lit('z'),
   lower: col('s').lower(),

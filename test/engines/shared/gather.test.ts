@@ -100,7 +100,7 @@ describe('concatBatches', () => {
           ),
         ),
         ([lengths, parts]) => {
-          const batches = parts.map((columns, b) => testBatch(columns, lengths[b]!));
+          const batches = parts.map((columns, b) => testBatch(columns, lengths[b]));
           const out = concatBatches(batches);
           const total = lengths.reduce((a, b) => a + b, 0);
           assert.equal(out.length, total);

@@ -52,7 +52,8 @@ describe('packHashKeys', () => {
     ]);
     const mode = packHashKeys(mapOf(batch), chooseGroupMode(mapOf(batch), batch.names, hashWidth(mapOf(batch), batch.names)));
     assert.equal(mode.kind, 'hash');
-    assert.ok(mode.kind === 'hash' && mode.packed);
+    assert.equal(mode.kind, 'hash');
+    assert.ok(mode.packed);
     assert.equal(mode.width, 2);
     assert.deepEqual(
       mode.packed.map((word) => word.map((k) => k.name)),

@@ -114,7 +114,9 @@ describe('key encoding', () => {
     const values = [0, -1, 1, -(2 ** 31), 2 ** 31 - 1];
     const narrow: KeyColumn[] = [{ column: buildColumn('int32', values), as: 'int64' }];
     const wide = [column('int64', values.map(BigInt))];
-    values.forEach((_, row) => assert.deepEqual(encode(narrow, row), encode(wide, row)));
+    values.forEach((_, row) => {
+      assert.deepEqual(encode(narrow, row), encode(wide, row));
+    });
   });
 
   it('remaps utf8 codes, with -1 for strings the other dictionary lacks', () => {

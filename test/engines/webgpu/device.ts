@@ -15,6 +15,7 @@ export interface TestGpu {
 /** Why the GPU tests cannot run here; throws instead under GPUFRAME_REQUIRE_GPU=1. */
 function missingAdapter(): string {
   const loadError = dawnLoadError();
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever the binding threw when it failed to load, printed as is
   const reason = loadError ? `Dawn's binding did not load (${String(loadError)})` : 'no WebGPU adapter on this machine (run native/setup-software-gpu.sh)';
   if (requireGpu) throw new Error(`GPUFRAME_REQUIRE_GPU=1 but ${reason}`);
   return reason;

@@ -102,7 +102,9 @@ export function prepareGroupBy(
   if (mode.kind === 'global') b.line('const g = 0;');
   else if (mode.kind === 'dense') b.line(`const g = ${denseIndex(b, columns, mode.keys)};`);
   else if (mode.packed) {
-    mode.packed.forEach((word, w) => b.line(`kw[${w}] = ${denseIndex(b, columns, word)};`));
+    mode.packed.forEach((word, w) => {
+      b.line(`kw[${w}] = ${denseIndex(b, columns, word)};`);
+    });
     b.line('const g = table.findOrInsert(kw, 0);');
     b.line('if (g === cap) grow();');
   } else {
@@ -141,7 +143,8 @@ export function prepareGroupBy(
         v = `${b.param(rank)}[${a.v}]`;
       }
       const guard = a.n === 'false' ? '' : `if (!${a.n}) `;
-      const [x, y, z] = names;
+      // stateArity(acc.kind) gives each kind exactly the state arrays its case below reads.
+      const [x, y, z] = names as [string, string, string];
       switch (acc.kind) {
         case 'count':
           b.line(`${guard}${x}[g]++;`);
@@ -151,10 +154,10 @@ export function prepareGroupBy(
           if (a.n === 'false' && acc.agg.op === 'sum') {
             // A sum's count only decides null-ness; over non-null input, presence marks it after the loop.
             b.line(`${x}[g] += ${v};`);
-            presenceCounts.push(y!);
+            presenceCounts.push(y);
           } else if (a.n === 'false') {
             b.line(`${x}[g] += ${v};`);
-            rowCounts.push(y!);
+            rowCounts.push(y);
           } else b.line(`${guard}{ ${x}[g] += ${v}; ${y}[g]++; }`);
           break;
         case 'sumBig':
@@ -177,7 +180,9 @@ export function prepareGroupBy(
           break;
       }
     });
-    lines.forEach((l) => b.line(l));
+    lines.forEach((l) => {
+      b.line(l);
+    });
   });
   // One row count per group serves countAll and every non-null mean.
   if (aggs.some((a) => a.op === 'countAll') || rowCounts.length > 0) b.line('rowsN[g]++;');
@@ -286,14 +291,14 @@ function emitCoMoments(b: KernelBuilder, kind: 'comoments' | 'comomentsBig', x: 
   const guard = nulls.length === 0 ? '' : `if (!(${nulls.join(' || ')})) `;
   if (kind === 'comomentsBig') {
     const big = (c: Compiled): string => (c.dtype === 'int64' ? c.v : `BigInt(${c.v})`);
-    const [sx, sy, sxx, syy, sxy, n] = names;
+    const [sx, sy, sxx, syy, sxy, n] = names as [string, string, string, string, string, string];
     b.line(
       `${guard}{ const u = ${big(x)}, w = ${big(y)}; ${sx}[g] += u; ${sy}[g] += w; ${sxx}[g] += u * u; ${syy}[g] += w * w; ${sxy}[g] += u * w; ${n}[g]++; }`,
     );
     return;
   }
   const num = (c: Compiled): string => (c.dtype === 'int64' ? `Number(${c.v})` : c.v);
-  const [n, mx, my, m2x, m2y, cxy, flags] = names;
+  const [n, mx, my, m2x, m2y, cxy, flags] = names as [string, string, string, string, string, string, string];
   // Welford's update extended to the co-moment. While a side has held one value its mean is exactly that
   // value, so comparing with the mean tells exactly whether it varies; u - u is 0 only for finite u.
   b.line(`${guard}{ const u = ${num(x)}, w = ${num(y)}; const c = ++${n}[g];`);
@@ -366,7 +371,9 @@ export function mergeGroupPartials(
       }
     }
     if (tracksRows) addMapped(rows, p.rows, map, p.groups);
-    accs.forEach((acc, j) => mergeStates(acc.kind, states[j]!, p.states[j]!, map, p.groups, exactInt[j]!));
+    accs.forEach((acc, j) => {
+      mergeStates(acc.kind, states[j]!, p.states[j]!, map, p.groups, exactInt[j]!);
+    });
   });
   return { merged: { groups, firstRow, lastRow, rows, states, keys: null }, exactInt, localToGlobal: maps };
 }
@@ -483,7 +490,7 @@ function mergeStates(
           if (g < 0) continue;
           const add = adds[l]!;
           const sum = sums[g]! + add;
-          if (exact.length !== 0 && exact[g] !== undefined) exact[g] = exact[g]! + BigInt(add);
+          if (exact.length !== 0 && exact[g] !== undefined) exact[g] = exact[g] + BigInt(add);
           else if (Math.abs(sum) <= SAFE && Math.abs(sums[g]!) + Math.abs(add) <= SAFE) sums[g] = sum;
           else exact[g] = BigInt(sums[g]!) + BigInt(add);
         }

@@ -40,7 +40,9 @@ export function prepareScan(
     if (c.n !== 'false') writes.push(`z${k}[w] = ${c.n} ? 0 : 1;`);
   });
   b.line('const w = base + k;');
-  writes.forEach((w) => b.line(w));
+  writes.forEach((w) => {
+    b.line(w);
+  });
   b.line('k++;');
   b.line('}');
   const body = b.takeBody();

@@ -147,7 +147,11 @@ async function runChunk(
 ): Promise<ColumnBatch> {
   const adopted = new Set<GPUBuffer>();
   const selector = new WgslBuilder(columns);
-  const predicateText = predicate ? selector.capture(() => compileWgslFilter(selector, predicate, 'return 0u;')) : [];
+  const predicateText = predicate
+    ? selector.capture(() => {
+        compileWgslFilter(selector, predicate, 'return 0u;');
+      })
+    : [];
   const groups = groupOutputs(ctx, columns, computed);
   const workgroups = Math.ceil(count / WG);
   const run = ctx.begin();

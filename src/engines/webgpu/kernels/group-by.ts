@@ -83,7 +83,7 @@ export function groupByUnsupported(
 ): string | null {
   for (const key of keys) {
     const dtype = columns.get(key)?.dtype;
-    if (dtype !== 'int32' && dtype !== 'utf8' && dtype !== 'bool' && dtype !== 'float32') return `key '${key}' is ${dtype}`;
+    if (dtype !== 'int32' && dtype !== 'utf8' && dtype !== 'bool' && dtype !== 'float32') return `key '${key}' is ${String(dtype)}`;
   }
   for (const agg of aggs) {
     if (stateKind(agg) === null) return `${agg.op}(${agg.arg?.type.dtype ?? '*'})`;
@@ -227,7 +227,9 @@ async function runChunk(
   const b = new WgslBuilder(columns);
   const privateState = mode.kind !== 'hash' && slots * layout.words * 4 <= Math.min(ctx.limits.maxComputeWorkgroupStorageSize, 16384) - 64;
   const state = privateState ? 'wstate' : 'out_state';
-  const row = b.capture(() => emitRow(b, mode, options, layout, columns));
+  const row = b.capture(() => {
+    emitRow(b, mode, options, layout, columns);
+  });
   const inputs = b.inputDeclarations(4);
   const decls: string[] = [inputs.text];
   let tableBinding: number | null = null;
@@ -379,7 +381,9 @@ async function runReduce(
   wg: number,
 ): Promise<ChunkState> {
   const b = new WgslBuilder(columns);
-  const row = b.capture(() => emitRow(b, mode, options, layout, columns));
+  const row = b.capture(() => {
+    emitRow(b, mode, options, layout, columns);
+  });
   const inputs = b.inputDeclarations(4);
   const decls = [
     inputs.text,
@@ -495,7 +499,9 @@ function emitRow(b: WgslBuilder, mode: GroupMode, options: GpuGroupByOptions, la
           break;
       }
     });
-    lines.forEach((l) => b.line(l));
+    lines.forEach((l) => {
+      b.line(l);
+    });
   }
 }
 
@@ -530,10 +536,12 @@ function emitHashSlot(b: WgslBuilder, keys: readonly string[], columns: Readonly
   b.line('  let r = claim.old_value - 1u;');
   const theirs = b.capture(() => {
     const words = wordsAt('r');
-    b.line(`let same = ${words.map((w, k) => `(${w}) == ${mineVars[k]}`).join(' && ')};`);
+    b.line(`let same = ${words.map((w, k) => `(${w}) == ${String(mineVars[k])}`).join(' && ')};`);
   });
   b.line('  {');
-  theirs.forEach((l) => b.line(`    ${l}`));
+  theirs.forEach((l) => {
+    b.line(`    ${l}`);
+  });
   b.line('    if (same) { break; }');
   b.line('  }');
   b.line('  g = (g + 1u) & params.table_mask;');

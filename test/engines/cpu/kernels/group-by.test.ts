@@ -20,11 +20,11 @@ function column(dtype: DType, cells: readonly Cell[]): TestColumn {
 function keyColumn(rows: number): fc.Arbitrary<TestColumn> {
   const ints = (min: number, max: number): fc.Arbitrary<Cell> => fc.integer({ min, max });
   const kinds: fc.Arbitrary<{ dtype: DType; cell: fc.Arbitrary<Cell> }> = fc.constantFrom(
-    { dtype: 'int32' as DType, cell: ints(-5, 5) },
-    { dtype: 'int32' as DType, cell: fc.oneof(ints(-40_000, -39_990), ints(40_000, 40_010)) },
-    { dtype: 'int32' as DType, cell: fc.oneof(ints(-(2 ** 31), -(2 ** 31) + 3), ints(2 ** 31 - 4, 2 ** 31 - 1)) },
-    { dtype: 'utf8' as DType, cell: fc.constantFrom('a', 'b', 'c', 'é', '') },
-    { dtype: 'bool' as DType, cell: fc.boolean() },
+    { dtype: 'int32', cell: ints(-5, 5) },
+    { dtype: 'int32', cell: fc.oneof(ints(-40_000, -39_990), ints(40_000, 40_010)) },
+    { dtype: 'int32', cell: fc.oneof(ints(-(2 ** 31), -(2 ** 31) + 3), ints(2 ** 31 - 4, 2 ** 31 - 1)) },
+    { dtype: 'utf8', cell: fc.constantFrom('a', 'b', 'c', 'é', '') },
+    { dtype: 'bool', cell: fc.boolean() },
   );
   return fc
     .tuple(kinds, fc.boolean(), fc.integer())
@@ -70,7 +70,7 @@ describe('group-by with many groups (partitioned merge)', () => {
     return state >>> 12;
   };
   const a = Array.from({ length: rows }, () => next() % 1000);
-  const b = Array.from({ length: rows }, () => (next() % 1000 === 0 ? null : next() % 1000) as number | null);
+  const b = Array.from({ length: rows }, () => (next() % 1000 === 0 ? null : next() % 1000));
   const v = Array.from({ length: rows }, () => next() % 7);
   const batch = testBatch([column('int32', a), column('int32', b)]);
 
@@ -87,7 +87,7 @@ describe('group-by with many groups (partitioned merge)', () => {
   it('sums and counts every group exactly, groups in first-appearance order, inline and on two workers', async () => {
     const reference = new Map<string, { a: number; b: number | null; sum: number; count: number }>();
     for (let i = 0; i < rows; i++) {
-      const key = `${a[i]}|${b[i]}`;
+      const key = `${String(a[i])}|${String(b[i])}`;
       const group = reference.get(key) ?? { a: a[i]!, b: b[i]!, sum: 0, count: 0 };
       group.sum += v[i]!;
       group.count++;

@@ -155,7 +155,7 @@ export function compareCells(a: Cell, b: Cell): number {
 /** Key equality as group-by and join see it: by value, NaN equal to NaN, -0 to 0, int32 to int64. */
 export function sameKey(a: Cell, b: Cell): boolean {
   if (a === null || b === null) return false;
-  if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as number | bigint) === BigInt(b as number | bigint);
+  if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a) === BigInt(b);
   return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }
 
@@ -173,8 +173,8 @@ export function referenceOrder(columns: readonly TestColumn[], keys: readonly So
   return [...rows].sort((a, b) => {
     for (const key of keys) {
       const cells = columns[Number(key.column.slice(1))]!.cells;
-      const x = cells[a]!;
-      const y = cells[b]!;
+      const x = cells[a] as Cell;
+      const y = cells[b] as Cell;
       if (x === null || y === null) {
         if (x === y) continue;
         return (x === null) === key.nullsLast ? 1 : -1;
