@@ -72,7 +72,7 @@ async function check(expr: Expr, table: TableSpec): Promise<void> {
   }
   assert.equal(gpu.length, cpu.length, label);
   cpu.forEach((c, i) => {
-    const why = cellMismatch(gpu[i] as RefValue, c as RefValue, bound.type.dtype);
+    const why = cellMismatch(gpu[i], c, bound.type.dtype);
     if (why !== null) assert.fail(`${label}: row ${i}: ${why}`);
   });
   if (bound.type.dtype !== 'bool') return;
@@ -205,7 +205,7 @@ describe('wgsl-expr: the generated WGSL passes shader validation', { skip }, () 
           b.line(`_ = ${v.v}; _ = ${v.n};`);
         }),
       );
-      assert.equal(verdict, null, `${showNode(e.node)}`);
+      assert.equal(verdict, null, showNode(e.node));
     }
   });
 
