@@ -294,14 +294,9 @@ export class ExecutorLifecycle {
         ctx.set('Connection', 'close');
         return;
       }
-      const cap = this.options.maxPendingTasks ?? DEFAULT_MAX_PENDING_TASKS;
-      const tasks = taskQueueOf(this.app);
       // Reads (GET, HEAD, OPTIONS) add no background work, and a health check must answer while busy.
       // Refused before the body is read: a backlog of accepted work must not grow without bound.
-      if (!SAFE_METHODS.has(ctx.method) && tasks.pending + tasks.reserved >= cap) {
-        respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending or being accepted; retry shortly`));
-        return;
-      }
+      if (!SAFE_METHODS.has(ctx.method) && this.refuseWhenFull(ctx)) return;
       // Apps served through app.callback() without listen() start on their first request.
       const executor = this.current ?? (await this.begin());
       ctx.state['executor'] = executor;
@@ -315,6 +310,15 @@ export class ExecutorLifecycle {
     };
   }
 
+  /** Answers 503 `overloaded` (true) when pending and reserved tasks fill `maxPendingTasks`. */
+  private refuseWhenFull(ctx: Koa.Context): boolean {
+    const cap = this.options.maxPendingTasks ?? DEFAULT_MAX_PENDING_TASKS;
+    const tasks = taskQueueOf(this.app);
+    if (tasks.pending + tasks.reserved < cap) return false;
+    respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending or being accepted; retry shortly`));
+    return true;
+  }
+
   /**
    * Middleware for a route that registers after-response work (mount it before the body is read): it
    * holds one pending-task slot from now until the route registers its task or the request ends, and
@@ -324,12 +328,8 @@ export class ExecutorLifecycle {
   reserveTask(): Koa.Middleware {
     maxArguments('reserveTask()', arguments, 0);
     return async (ctx, next) => {
-      const cap = this.options.maxPendingTasks ?? DEFAULT_MAX_PENDING_TASKS;
+      if (this.refuseWhenFull(ctx)) return;
       const tasks = taskQueueOf(this.app);
-      if (tasks.pending + tasks.reserved >= cap) {
-        respondWithError(ctx, new ServiceOverloadedError(`${cap} background tasks are pending or being accepted; retry shortly`));
-        return;
-      }
       tasks.reserve(ctx);
       onResponseDone(ctx.res, () => {
         tasks.release(ctx);

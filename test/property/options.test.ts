@@ -768,6 +768,7 @@ const NO_OPTIONS: Readonly<Record<string, string>> = {
       'ExecutorLifecycle.createServer',
       'ExecutorLifecycle.endUploads',
       'ExecutorLifecycle.until',
+      'ExecutorLifecycle.refuseWhenFull',
     ].map((m) => [m, 'private helper']),
   ),
   'ExecutorLifecycle.middleware': 'takes no arguments; returns the middleware',
