@@ -1,4 +1,4 @@
-// The uniform and the first bindings shared by the aggregation kernels (group-by, reduce); each declares
+// The uniform and the first bindings shared by the aggregation kernels (aggregate, aggregate-reduce); each declares
 // its own out_state binding, atomic or not.
 
 struct Params {

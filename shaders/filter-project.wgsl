@@ -18,7 +18,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> keep: array<u32>;
 @group(0) @binding(4) var<storage, read_write> positions: array<u32>;
 //@splice DECLS
-//@include aggregate
+//@include numeric
 
 fn select_row(i: u32) -> u32 {
 //@splice PREDICATE

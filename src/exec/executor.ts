@@ -4,7 +4,9 @@
 import { acquireDevice, dawnConfigFromEnv, dawnLoadError } from '../../native/dawn.js';
 import type { AdapterDescription } from '../../native/types.js';
 import { BackendUnavailableError, CancelledError, ExecutorClosedError } from '../errors.js';
-import { executeNode, MAX_MORSEL, runAsync, runSync, type CpuRunOptions } from '../engines/cpu/engine.js';
+import { MAX_MORSEL } from '../engines/cpu/morsels.js';
+import { evaluateAtRows } from '../engines/cpu/kernels/filter-project.js';
+import { runAsync, runSync, type CpuRunOptions } from '../engines/cpu/work.js';
 import {
   abortSignal,
   arrayOf,
@@ -22,13 +24,15 @@ import {
 } from '../options.js';
 import { WorkerPool } from '../engines/cpu/pool.js';
 import { GpuContext } from '../engines/webgpu/context.js';
-import { executeGpu } from '../engines/webgpu/engine.js';
 import { ResidentColumns } from '../engines/webgpu/resident.js';
 import { planInputs } from '../plan/explain.js';
 import type { ColumnBatch } from '../model/types.js';
 import type { OperatorTiming } from '../plan/explain.js';
 import type { PlanNode } from '../plan/types.js';
+import type { PhysicalOp } from './operators.js';
+import { dispatch, type DispatchOptions } from './dispatch.js';
 import { ExecutionHandle } from './handle.js';
+import { CPU_ONLY, explainPhysical, planPhysical, type PlacementPolicy } from './physical.js';
 import type { BackendName, ExecutorOptions, ExecutorStats, GpuOptions, RunOptions } from './types.js';
 
 // `npm run bench:micro` (2 cores): a light group-by runs slower on the pool than inline up to ~1M rows (pool/inline 1.44 at 1M)
@@ -126,25 +130,20 @@ export class Executor {
     return this.closing !== null;
   }
 
-  /** @internal Engine settings for a run on this executor (used by streaming). */
-  engineOptions(options: PlanRunOptions = {}): CpuRunOptions {
-    runOptions(options, 'engineOptions(options)');
-    if (this.closing) throw new ExecutorClosedError();
+  /** Engine settings for a run on this executor. */
+  private cpuOptions(options: PlanRunOptions): CpuRunOptions {
     return {
       pool: this.pool,
       inlineThreshold: this.inlineThreshold,
       ...(this.morselRows === undefined ? {} : { morselRows: this.morselRows }),
       ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.timings ? { timings: options.timings } : {}),
     };
   }
 
-  /** Runs an optimised plan to completion, on the GPU engine where the backend and the work size say so. */
+  /** Runs an optimised plan to completion, each operator on the engine the physical planner chose. */
   async execute(plan: PlanNode, options: PlanRunOptions = {}): Promise<ColumnBatch> {
     maxArguments('execute(plan, options)', arguments, 2);
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers can pass anything: checked at runtime
-    if (typeof plan !== 'object' || plan === null || !Array.isArray((plan as { schema?: unknown }).schema))
-      fail('execute(plan)', plan, 'an optimised plan (run frames with frame.collect({ executor }))');
+    checkPlan(plan, 'execute(plan)');
     runOptions(options, 'execute(options)');
     if (this.closing) throw new ExecutorClosedError();
     const job = this.run(plan, { ...options, signal: this.withStop(options.signal) });
@@ -153,20 +152,65 @@ export class Executor {
   }
 
   private async run(plan: PlanNode, options: PlanRunOptions): Promise<ColumnBatch> {
-    const cpu = this.engineOptions(options);
+    const { physical, run } = await this.prepare(plan, options);
+    return runAsync(dispatch(physical, run), options.signal);
+  }
+
+  /**
+   * @internal The physical plan for an optimised plan on this executor and how to dispatch it: acquires
+   * the device first where the plan may use one (used by execute and by streaming).
+   */
+  async prepare(plan: PlanNode, options: PlanRunOptions = {}): Promise<{ physical: PhysicalOp; run: DispatchOptions }> {
+    runOptions(options, 'prepare(options)');
+    if (this.closing) throw new ExecutorClosedError();
     const gpu = await this.deviceFor(plan);
-    if (!gpu) return runAsync(executeNode(plan, cpu), options.signal);
-    return executeGpu(plan, {
-      ctx: gpu.ctx,
-      resident: gpu.resident,
-      cpu,
-      handoffRows: this.handoffRows(gpu),
-      strict: this.backend === 'webgpu',
-      ...(options.timings ? { timings: options.timings } : {}),
-      onDeviceLost: () => {
-        this.deviceLost(gpu);
+    const physical = planPhysical(plan, this.policy(gpu));
+    const run: DispatchOptions = {
+      cpu: this.cpuOptions(options),
+      gpu: gpu && {
+        ctx: gpu.ctx,
+        resident: gpu.resident,
+        evaluateAtRows,
+        handoffRows: this.handoffRows(gpu),
+        strict: this.backend === 'webgpu',
+        onDeviceLost: () => {
+          this.deviceLost(gpu);
+        },
       },
-    });
+      ...(options.timings ? { timings: options.timings } : {}),
+    };
+    return { physical, run };
+  }
+
+  /**
+   * @internal explain()'s text for an optimised plan on this executor: the engine each operator will run
+   * on, from the device as it stands (nothing is acquired; run `await executor.warmUp()` first so that
+   * 'auto' knows whether its adapter is a hardware one).
+   */
+  explain(plan: PlanNode): string {
+    maxArguments('explain(plan)', arguments, 1);
+    checkPlan(plan, 'explain(plan)');
+    if (this.backend === 'cpu' || !this.mayUseDevice(plan)) return explainPhysical(plan, planPhysical(plan, CPU_ONLY));
+    const known = this.gpuReady ?? (this.gpuFailure === null ? undefined : null);
+    if (known === undefined) {
+      // Not looked for yet: 'webgpu' will insist on one, 'auto' will use a hardware one.
+      const policy: PlacementPolicy = { gpu: { handoffRows: this.backend === 'webgpu' ? 0 : (this.gpuOptions.handoffRows ?? DEFAULT_GPU_HANDOFF_ROWS) } };
+      const note =
+        this.backend === 'auto' ? '\n-- the device is not acquired yet: the engines above assume a hardware adapter (await executor.warmUp() first)' : '';
+      return explainPhysical(plan, planPhysical(plan, policy)) + note;
+    }
+    return explainPhysical(plan, planPhysical(plan, this.policy(known)));
+  }
+
+  /** Where operators may go, given the device this plan got (null: none looked for, none found, or lost). */
+  private policy(gpu: GpuState | null): PlacementPolicy {
+    if (!gpu) return CPU_ONLY;
+    const handoffRows = this.handoffRows(gpu);
+    if (handoffRows === Infinity)
+      return {
+        gpu: { handoffRows, handoffWhy: `'auto' leaves a software adapter (${gpu.adapter.description || gpu.adapter.device || 'fallback'}) to the CPU` },
+      };
+    return { gpu: { handoffRows } };
   }
 
   private handoffRows(gpu: GpuState): number {
@@ -176,10 +220,15 @@ export class Executor {
     return software ? Infinity : DEFAULT_GPU_HANDOFF_ROWS;
   }
 
+  /** 'cpu' never looks for a device, nor does 'auto' when no input reaches the hand-off size. */
+  private mayUseDevice(plan: PlanNode): boolean {
+    if (this.backend === 'cpu') return false;
+    return this.backend === 'webgpu' || largestInput(plan) >= (this.gpuOptions.handoffRows ?? DEFAULT_GPU_HANDOFF_ROWS);
+  }
+
   /** The device for this plan: none for 'cpu', or for 'auto' when no input reaches the hand-off size. */
   private async deviceFor(plan: PlanNode): Promise<GpuState | null> {
-    if (this.backend === 'cpu') return null;
-    if (this.backend === 'auto' && largestInput(plan) < (this.gpuOptions.handoffRows ?? DEFAULT_GPU_HANDOFF_ROWS)) return null;
+    if (!this.mayUseDevice(plan)) return null;
     const state = await this.acquire();
     // After a loss, even 'webgpu' keeps serving from the CPU until a device is back.
     if (!state && this.backend === 'webgpu' && this.deviceLosses === 0) throw this.noDevice();
@@ -343,18 +392,18 @@ export function createExecutor(options: ExecutorOptions = {}): Executor {
 
 /** Runs an optimised plan on the calling thread without a pool. */
 export function executeInline(plan: PlanNode, timings?: Map<PlanNode, OperatorTiming>): ColumnBatch {
-  return runSync(executeNode(plan, { pool: null, inlineThreshold: Infinity, ...(timings ? { timings } : {}) }));
+  return runSync(dispatch(planPhysical(plan, CPU_ONLY), { cpu: { pool: null, inlineThreshold: Infinity }, gpu: null, ...(timings ? { timings } : {}) }));
 }
 
 /** Runs an optimised plan inline but asynchronously, yielding between morsels so it can be cancelled. */
 export function executeInlineAsync(plan: PlanNode, options: PlanRunOptions = {}): Promise<ColumnBatch> {
-  return runAsync(
-    executeNode(plan, {
-      pool: null,
-      inlineThreshold: Infinity,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.timings ? { timings: options.timings } : {}),
-    }),
-    options.signal,
-  );
+  const cpu = { pool: null, inlineThreshold: Infinity, ...(options.signal ? { signal: options.signal } : {}) };
+  return runAsync(dispatch(planPhysical(plan, CPU_ONLY), { cpu, gpu: null, ...(options.timings ? { timings: options.timings } : {}) }), options.signal);
+}
+
+/** Rejects what is not an optimised plan, for JavaScript callers. */
+function checkPlan(plan: unknown, where: string): void {
+   
+  if (typeof plan !== 'object' || plan === null || !Array.isArray((plan as { schema?: unknown }).schema))
+    fail(where, plan, 'an optimised plan (run frames with frame.collect({ executor }))');
 }

@@ -1,46 +1,47 @@
-// Chunked execution. Plans made only of filters, projections and slices over a source stream
-// incrementally: the source is cut into windows that run through the fused scan kernel one at a time,
-// so memory stays bounded by the window. Plans with a blocking operator run whole, then are chunked.
+// Chunked execution. A physical plan that is a filter-project, a slice or nothing over a source streams
+// incrementally: the source is cut into windows that run through the dispatcher one at a time, on the
+// engine the planner chose, so memory stays bounded by the window. Plans with a blocking operator run
+// whole, then are chunked.
 
 import type * as arrow from 'apache-arrow';
-import { executeNode, runAsync, scanWork, type CpuRunOptions } from '../engines/cpu/engine.js';
-import type { BoundExpr } from '../expr/types.js';
+import { runAsync } from '../engines/cpu/work.js';
 import { batchToArrowTable, countNulls } from '../model/column.js';
 import type { Column, ColumnBatch } from '../model/types.js';
-import type { NamedExpr, PlanNode } from '../plan/types.js';
+import { dispatch, type DispatchOptions } from './dispatch.js';
+import type { OperatorOf, PhysicalOp } from './operators.js';
+import { passThrough } from './physical.js';
 
+/** A physical plan that streams: a filter-project, slice or nothing over a source. */
 interface StreamShape {
-  readonly source: Extract<PlanNode, { kind: 'source' }>;
-  readonly predicate: BoundExpr | null;
-  readonly outputs: readonly NamedExpr[];
+  readonly source: ColumnBatch;
+  /** The operator each window runs through: its input is replaced by the window, its row window by what is left. */
+  readonly scan: PhysicalOp & OperatorOf<'filter-project'>;
   readonly offset: number;
   readonly length: number;
 }
 
-/** Recognises slice? (project | filter)* over a source; the optimiser has already fused projections. */
-function streamShape(plan: PlanNode): StreamShape | null {
-  let node = plan;
-  let offset = 0;
-  let length = Infinity;
-  if (node.kind === 'slice') {
-    offset = node.offset;
-    length = node.length;
-    node = node.input;
-  }
-  let outputs: readonly NamedExpr[] | null = null;
-  let predicate: BoundExpr | null = null;
-  if (node.kind === 'project') {
-    outputs = node.exprs;
-    node = node.input;
-  }
-  if (node.kind === 'filter') {
-    predicate = node.predicate;
-    node = node.input;
-  }
-  if (node.kind !== 'source') return null;
-  const source = node;
-  outputs ??= source.schema.map((f) => ({ name: f.name, expr: { kind: 'col', name: f.name, type: { dtype: f.dtype, nullable: f.nullable } } }));
-  return { source, predicate, outputs, offset, length };
+function streamShape(plan: PhysicalOp): StreamShape | null {
+  if (plan.op === 'source') return { source: plan.batch, scan: passingScan(plan), offset: 0, length: Infinity };
+  if (plan.op === 'slice' && plan.input.op === 'source')
+    return { source: plan.input.batch, scan: passingScan(plan.input), offset: plan.window.offset, length: plan.window.length };
+  if (plan.op === 'filter-project' && plan.input.op === 'source')
+    return { source: plan.input.batch, scan: plan, offset: plan.window.offset, length: plan.window.length };
+  return null;
+}
+
+/** A filter-project that passes every column of a source through, on the CPU (there is nothing to compute). */
+function passingScan(source: PhysicalOp & OperatorOf<'source'>): PhysicalOp & OperatorOf<'filter-project'> {
+  const rows = source.batch.length;
+  return {
+    op: 'filter-project',
+    node: source.node,
+    fused: [],
+    input: source,
+    predicate: null,
+    outputs: passThrough(source.node),
+    window: { offset: 0, length: Infinity },
+    placement: { engine: 'cpu', why: null, inputRows: rows, outputRows: rows },
+  };
 }
 
 /** Rows [start, end) of a column as views; `start` must be a multiple of 8 so bitmaps stay aligned. */
@@ -61,24 +62,44 @@ function* chunks(table: arrow.Table, batchSize: number): Generator<arrow.RecordB
   }
 }
 
-export async function* streamPlan(plan: PlanNode, batchSize: number, options: CpuRunOptions, nullable: readonly boolean[]): AsyncGenerator<arrow.RecordBatch> {
+/**
+ * Streams a physical plan's output. A filter-project, slice or nothing over a source runs window by
+ * window through the dispatcher, on the engine the planner placed it on, so memory stays bounded by the
+ * window; any other plan runs whole, then is chunked.
+ */
+export async function* streamPlan(
+  plan: PhysicalOp,
+  batchSize: number,
+  options: DispatchOptions,
+  nullable: readonly boolean[],
+): AsyncGenerator<arrow.RecordBatch> {
   if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError('batchSize: a positive integer');
+  const signal = options.cpu.signal;
   const shape = streamShape(plan);
   if (!shape) {
-    const batch = await runAsync(executeNode(plan, options), options.signal);
+    const batch = await runAsync(dispatch(plan, options), signal);
     yield* chunks(batchToArrowTable(batch, nullable), batchSize);
     return;
   }
-  const { source, predicate, outputs } = shape;
-  const workers = options.pool?.size ?? 1;
+  const { source, scan } = shape;
+  const workers = options.cpu.pool?.size ?? 1;
   // A window feeds every worker a morsel or more, and is a multiple of 8 rows (bitmap alignment).
   const window = Math.ceil(Math.max(batchSize, 65_536 * workers) / 8) * 8;
   let skip = shape.offset;
   let remaining = shape.length;
-  for (let start = 0; start < source.batch.length && remaining > 0; start += window) {
-    const end = Math.min(source.batch.length, start + window);
-    const wanted = Number.isFinite(remaining) ? skip + remaining : undefined;
-    const part = await runAsync(scanWork(windowBatch(source.batch, start, end), predicate, outputs, options, wanted), options.signal);
+  for (let start = 0; start < source.length && remaining > 0; start += window) {
+    const end = Math.min(source.length, start + window);
+    const part = await runAsync(
+      dispatch(
+        {
+          ...scan,
+          input: { ...scan.input, op: 'source', batch: windowBatch(source, start, end) } as PhysicalOp,
+          window: { offset: 0, length: skip + remaining },
+        },
+        options,
+      ),
+      signal,
+    );
     const from = Math.min(skip, part.length);
     skip -= from;
     const to = Math.min(part.length, from + remaining);

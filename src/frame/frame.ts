@@ -7,6 +7,7 @@ import { containsAgg } from '../expr/bind.js';
 import type { ExprNode } from '../expr/types.js';
 import { executeInline, executeInlineAsync, Executor } from '../exec/executor.js';
 import type { ExecutionHandle } from '../exec/handle.js';
+import { CPU_ONLY, explainPhysical, planPhysical } from '../exec/physical.js';
 import { streamPlan } from '../exec/stream.js';
 import { DEFAULT_INLINE_THRESHOLD } from '../exec/executor.js';
 import type { ColumnBatch, Field } from '../model/types.js';
@@ -52,6 +53,7 @@ type AggNode = Extract<ExprNode, { kind: 'agg' }>;
 export const MAX_BATCH_SIZE = 2 ** 24;
 
 const expression: Check<AnyExpr> = instanceOf(Expr, "an expression such as col('x')");
+const explainOptions = optionsOf({ executor: instanceOf(Executor, 'an Executor from createExecutor()') });
 const executeOptions = optionsOf({ executor: instanceOf(Executor, 'an Executor from createExecutor()'), signal: abortSignal });
 const streamOptions = optionsOf({
   executor: instanceOf(Executor, 'an Executor from createExecutor()'),
@@ -222,10 +224,15 @@ export class Frame<Row extends object = Record<string, unknown>> {
     return derive(dropNode(this.plan, restColumnNames(columns, 'drop(...columns)')));
   }
 
-  /** The optimised plan, one operator per line, each tagged with the engine that runs it. */
-  explain(): string {
-    maxArguments('explain()', arguments, 0);
-    return explainPlan(optimize(this.plan), () => ' [cpu]');
+  /**
+   * The optimised plan, one operator per line, each tagged with the engine the physical planner puts it
+   * on: the executor's (as its device stands now), or the calling thread's CPU without one, as collect runs.
+   */
+  explain(options: { readonly executor?: Executor } = {}): string {
+    maxArguments('explain(options)', arguments, 1);
+    const { executor } = explainOptions(options, 'explain(options)');
+    const plan = optimize(this.plan);
+    return executor ? executor.explain(plan) : explainPhysical(plan, planPhysical(plan, CPU_ONLY));
   }
 
   /** Runs the plan and returns the optimised plan annotated with where each operator ran and its time. */
@@ -237,7 +244,8 @@ export class Frame<Row extends object = Record<string, unknown>> {
     await execute(plan, checked, timings);
     return explainPlan(plan, (node) => {
       const t = timings.get(node);
-      return t ? ` [${t.engine} ${t.ms.toFixed(2)} ms]` : node.kind === 'source' ? '' : ' [fused into parent]';
+      if (!t) return node.kind === 'source' ? '' : ' [fused into parent]';
+      return `${t.fallback === undefined ? '' : ` (planned on webgpu; ran on the CPU: ${t.fallback})`} [${t.engine} ${t.ms.toFixed(2)} ms]`;
     });
   }
 
@@ -282,10 +290,15 @@ export class Frame<Row extends object = Record<string, unknown>> {
     options = streamOptions(options, 'stream(options)');
     const plan = optimize(this.plan);
     const nullable = this.plan.schema.map((f) => f.nullable);
-    const run = options.executor
-      ? options.executor.engineOptions({ ...(options.signal ? { signal: options.signal } : {}) })
-      : { pool: null, inlineThreshold: DEFAULT_INLINE_THRESHOLD, ...(options.signal ? { signal: options.signal } : {}) };
-    return streamPlan(plan, options.batchSize ?? 65_536, run, nullable);
+    const { executor, signal, batchSize } = options;
+    if (executor) {
+      return (async function* () {
+        const { physical, run } = await executor.prepare(plan, signal ? { signal } : {});
+        yield* streamPlan(physical, batchSize ?? 65_536, run, nullable);
+      })();
+    }
+    const cpu = { pool: null, inlineThreshold: DEFAULT_INLINE_THRESHOLD, ...(signal ? { signal } : {}) };
+    return streamPlan(planPhysical(plan, CPU_ONLY), batchSize ?? 65_536, { cpu, gpu: null }, nullable);
   }
 }
 

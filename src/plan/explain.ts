@@ -7,6 +7,8 @@ import type { PlanNode, SortKey } from './types.js';
 export interface OperatorTiming {
   readonly engine: string;
   readonly ms: number;
+  /** Why an operator placed on the device ran on the CPU instead. */
+  readonly fallback?: string;
 }
 
 export function describeNode(node: PlanNode): string {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
+import { CPU_ONLY, planPhysical } from '../../src/exec/physical.js';
 import { streamPlan } from '../../src/exec/stream.js';
 import { ArithmeticOverflowError, CancelledError, col, createExecutor, DataFrameModel, InvalidArgumentError, type Frame } from '../../src/index.js';
 import { optimize } from '../../src/plan/optimize.js';
@@ -171,7 +172,11 @@ describe('stream: batchSize', () => {
   it('streamPlan itself rejects a batchSize that is not a positive integer', async () => {
     const plan = optimize(frame.plan);
     for (const batchSize of [0, -3, 2.5, Number.NaN]) {
-      await assert.rejects(streamPlan(plan, batchSize, { pool: null, inlineThreshold: 0 }, [false]).next(), RangeError, `batchSize ${batchSize}`);
+      await assert.rejects(
+        streamPlan(planPhysical(plan, CPU_ONLY), batchSize, { cpu: { pool: null, inlineThreshold: 0 }, gpu: null }, [false]).next(),
+        RangeError,
+        `batchSize ${batchSize}`,
+      );
     }
   });
 });

@@ -319,7 +319,10 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
     extra('rename', (v) => (left.rename as (...a: unknown[]) => unknown)({}, v)),
   ],
   'Frame.drop': [{ name: 'drop(...columns)[0]', accepts: nonEmpty, call: (v) => left.drop(v as never), valid: someNames }],
-  'Frame.explain': [extra('explain', (v) => (left.explain as (...a: unknown[]) => unknown)(v))],
+  'Frame.explain': [
+    ...optionSlots('explain(options)', { executor: instance(Executor) }, (o) => left.explain(o as never), { executor: fc.constant(executor) }),
+    extra('explain', (v) => (left.explain as (...a: unknown[]) => unknown)({}, v)),
+  ],
   'Frame.collectSync': [extra('collectSync', (v) => (left.collectSync as (...a: unknown[]) => unknown)(v))],
   ...Object.fromEntries(
     (['collect', 'toColumns', 'toArrow', 'explainAnalyze'] as const).map((verb) => [
@@ -464,7 +467,11 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
       call: (v) => new Executor({ backend: v, maxWorkers: 0 } as never).close(),
     },
   ],
-  'Executor.engineOptions': optionSlots('engineOptions(options)', { signal, timings: instance(Map) }, (o) => executor.engineOptions(o as never)),
+  'Executor.prepare': optionSlots('prepare(options)', { signal, timings: instance(Map) }, (o) => executor.prepare(left.plan, o as never)),
+  'Executor.explain': [
+    { name: 'explain(plan)', accepts: (v) => isPlain(v) && Array.isArray(v['schema']), call: (v) => executor.explain(v as never), onlyRejected: true },
+    extra('explain', (v) => (executor.explain as (...a: unknown[]) => unknown).call(executor, left.plan, v)),
+  ],
   'Executor.execute': [
     { name: 'execute(plan)', accepts: (v) => isPlain(v) && Array.isArray(v['schema']), call: (v) => executor.execute(v as never), onlyRejected: true },
     ...optionSlots('execute(options)', { signal, timings: instance(Map) }, (o) => executor.execute(left.plan, o as never)),
@@ -748,6 +755,9 @@ const NO_OPTIONS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
     [
       'Executor.run',
+      'Executor.cpuOptions',
+      'Executor.policy',
+      'Executor.mayUseDevice',
       'Executor.handoffRows',
       'Executor.deviceFor',
       'Executor.noDevice',

@@ -207,3 +207,25 @@ function mergeDictionaries(dictionaries: readonly (readonly string[])[]): { dict
   });
   return { dictionary, remaps };
 }
+
+/** The columns of `batch` with these names, in this order (a join's key columns). */
+export function columnsNamed(batch: ColumnBatch, names: readonly string[]): Column[] {
+  return names.map((n) => batch.columns[batch.names.indexOf(n)]!);
+}
+
+/**
+ * A join's output from its matched row pairs (either engine's): the left columns, then the right ones
+ * kept under their output names; right index -1 (a left join's unmatched row) gathers nulls.
+ */
+export function joinedBatch(
+  rightOutput: readonly { readonly from: string; readonly as: string }[],
+  left: ColumnBatch,
+  right: ColumnBatch,
+  leftRows: Int32Array,
+  rightRows: Int32Array | null,
+): ColumnBatch {
+  const joined = gatherBatch(left, leftRows);
+  if (rightRows === null) return joined;
+  const extra = rightOutput.map((r) => gatherColumn(right.columns[right.names.indexOf(r.from)]!, rightRows));
+  return { length: joined.length, names: [...joined.names, ...rightOutput.map((r) => r.as)], columns: [...joined.columns, ...extra] };
+}

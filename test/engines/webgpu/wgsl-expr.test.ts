@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { evaluateAtRows } from '../../../src/engines/cpu/kernels/scan.js';
+import { evaluateAtRows } from '../../../src/engines/cpu/kernels/filter-project.js';
 import { gpuFilterProject } from '../../../src/engines/webgpu/kernels/filter-project.js';
 import { ResidentColumns } from '../../../src/engines/webgpu/resident.js';
 import { compileWgsl, unsupportedReason, WgslBuilder } from '../../../src/engines/webgpu/wgsl-expr.js';

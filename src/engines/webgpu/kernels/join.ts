@@ -13,7 +13,7 @@ const WG = 256;
 /** Pairs a workgroup sorts in its own memory: the shader's tile of 2 * WG. */
 const SORT_TILE = 2 * WG;
 const MAX_OUTPUT_ROWS = 2 ** 31 - 1;
-const KEY_DTYPES: ReadonlySet<DType> = new Set<DType>(['int32', 'float32', 'bool', 'utf8']);
+export const JOIN_KEY_DTYPES: ReadonlySet<DType> = new Set<DType>(['int32', 'float32', 'bool', 'utf8']);
 const JOIN_HOW: Record<JoinHow, number> = { inner: 0, left: 1, semi: 2, anti: 3 };
 /** How encode_key turns a column's values into a tuple word (the shader's KIND_* constants). */
 const KIND = { words: 0, float: 1, bits: 2, remapped: 3 } as const;
@@ -59,7 +59,7 @@ interface ParamFields {
 /** Whether the GPU join handles these key columns: same dtype pairs among int32, float32, bool, utf8; sizes within ctx.bindingBytes. */
 export function gpuJoinSupports(left: readonly Column[], right: readonly Column[], ctx: GpuContext): boolean {
   if (left.length === 0 || left.length !== right.length) return false;
-  if (!left.every((l, k) => l.dtype === right[k]!.dtype && KEY_DTYPES.has(l.dtype))) return false;
+  if (!left.every((l, k) => l.dtype === right[k]!.dtype && JOIN_KEY_DTYPES.has(l.dtype))) return false;
   const leftLength = left[0]!.length;
   const rightLength = right[0]!.length;
   const width = tupleWidth(left, right);

@@ -33,7 +33,7 @@ const WORD_DIGITS = Math.ceil(32 / DIGIT_BITS);
  */
 const SELECTION_MAX_SHARE = 1 / 8;
 const SELECTION_MIN_ROWS = 16 * TILE;
-const KEY_DTYPES: ReadonlySet<DType> = new Set<DType>(['int32', 'float32', 'bool', 'utf8']);
+export const SORT_KEY_DTYPES: ReadonlySet<DType> = new Set<DType>(['int32', 'float32', 'bool', 'utf8']);
 /** How the shader's encode_field derives a field (its FIELD_* constants). */
 const FIELD_KIND = { nullFlag: 0, int32: 1, float32: 2, bool: 3, rank: 4, rowIndex: 5 } as const;
 
@@ -83,7 +83,7 @@ interface KeyWord {
 export function gpuSortSupports(batch: ColumnBatch, keys: readonly SortKey[], ctx: GpuContext): boolean {
   const columns = keys
     .map((key) => batch.columns[batch.names.indexOf(key.column)])
-    .filter((column): column is Column => column !== undefined && KEY_DTYPES.has(column.dtype));
+    .filter((column): column is Column => column !== undefined && SORT_KEY_DTYPES.has(column.dtype));
   if (columns.length !== keys.length) return false;
   // Each row buffer, the digit counts of all tiles and each rank table is a single binding.
   const tiles = Math.ceil(batch.length / TILE);

@@ -8,7 +8,7 @@ override WG: u32 = 256u;
 //@include aggregate-params
 @group(0) @binding(3) var<storage, read_write> out_state: array<u32>;
 //@splice DECLS
-//@include aggregate
+//@include numeric
 
 // State updates on this invocation's own registers.
 fn state_add(at: u32, v: u32) { acc[at] += v; }
@@ -52,7 +52,7 @@ fn add_f32_two_sum(at: u32, value: f32) -> f32 {
   return 0.0f;
 }
 
-// Compensated sum over three words, as in group-by.wgsl.
+// Compensated sum over three words, as in aggregate.wgsl.
 fn add_f32_compensated(at: u32, value: f32) {
   let err = add_f32_two_sum(at, value);
   if (err != 0.0f) {

@@ -1,11 +1,11 @@
-// Group-by on the device (shaders/group-by.wgsl). The kernel text is generated from the plan: the
+// Group-by on the device (shaders/aggregate.wgsl). The kernel text is generated from the plan: the
 // filter, the group slot computation and one state update per aggregation are spliced in. The result
 // is decoded into the engines' shared merged group state (engines/shared/accumulators.ts), so one
 // finalisation (output order by first appearance, key columns, means, variances, nulls) serves both
 // engines and they agree by construction.
 
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
-import type { Column, ColumnBatch } from '../../../model/types.js';
+import type { Column, ColumnBatch, DType } from '../../../model/types.js';
 import { groupByAccumulators, stateArity, type GroupByLayout, type GroupPartial } from '../../shared/accumulators.js';
 import { stringRanks } from '../../shared/dictionaries.js';
 import { finalizeGroupBy, type RowEvaluator } from '../../shared/group-by-finalize.js';
@@ -74,9 +74,9 @@ function stateKind(agg: BoundAgg): StateKind | null {
   }
 }
 
-/** Why this aggregation cannot run on the device, or null. */
+/** Why this aggregation cannot run on the device, or null: from the input columns' types (a schema or the columns themselves). */
 export function groupByUnsupported(
-  columns: ReadonlyMap<string, Column>,
+  columns: ReadonlyMap<string, { readonly dtype: DType }>,
   keys: readonly string[],
   aggs: readonly BoundAgg[],
   predicate: BoundExpr | null,
@@ -249,7 +249,7 @@ async function runChunk(
   const bindingTypes = aggregationBindingTypes(inputs.next - 4);
   if (tableBinding !== null) bindingTypes.push('storage');
   const pipeline = ctx.pipeline(
-    'group-by',
+    'aggregate',
     { DECLS: decls.join('\n'), ROW: row.join('\n'), INIT: init, FLUSH: flush, $STATE: state },
     { WG },
     'main',
@@ -314,7 +314,7 @@ function stateInit(layout: Layout): string {
   return `const STATE_INIT = array<u32, ${layout.words}>(${[...layout.init].map((w) => `${w}u`).join(', ')});`;
 }
 
-/** Records the compaction of a hash table's state to its occupied slots (shaders/compact-states.wgsl). */
+/** Records the compaction of a hash table's state to its occupied slots (shaders/aggregate-compact.wgsl). */
 function compactTable(ctx: GpuContext, run: Recorder, state: GPUBuffer, slots: number, words: number): { states: GPUBuffer; groups: GPUBuffer } {
   const keep = run.temp(slots * 4);
   const positions = run.temp(slots * 4);
@@ -324,9 +324,9 @@ function compactTable(ctx: GpuContext, run: Recorder, state: GPUBuffer, slots: n
   const layout: BindingType[] = ['uniform', 'read-only-storage', 'storage', 'read-only-storage', 'storage'];
   const bindings = [params, state, keep, positions, states];
   const workgroups = Math.ceil(slots / WG);
-  run.dispatch(ctx.pipeline('compact-states', {}, { WG }, 'mark_groups', layout), bindings, workgroups);
+  run.dispatch(ctx.pipeline('aggregate-compact', {}, { WG }, 'mark_groups', layout), bindings, workgroups);
   encodeExclusiveScan(ctx, run, keep, positions, slots, groups);
-  run.dispatch(ctx.pipeline('compact-states', {}, { WG }, 'gather_groups', layout), bindings, workgroups);
+  run.dispatch(ctx.pipeline('aggregate-compact', {}, { WG }, 'gather_groups', layout), bindings, workgroups);
   return { states, groups };
 }
 
@@ -368,7 +368,7 @@ function mergeCode(layout: Layout): string {
   return lines.join('\n');
 }
 
-/** Whole-frame aggregation as a tree reduction (shaders/reduce.wgsl): one partial per workgroup. */
+/** Whole-frame aggregation as a tree reduction (shaders/aggregate-reduce.wgsl): one partial per workgroup. */
 async function runReduce(
   ctx: GpuContext,
   resident: ResidentColumns,
@@ -393,7 +393,13 @@ async function runReduce(
     `var<workgroup> tree: array<u32, ${wg * layout.words}>;`,
   ];
   const bindingTypes = aggregationBindingTypes(inputs.next - 4);
-  const pipeline = ctx.pipeline('reduce', { DECLS: decls.join('\n'), ROW: row.join('\n'), MERGE: mergeCode(layout) }, { WG: wg }, 'main', bindingTypes);
+  const pipeline = ctx.pipeline(
+    'aggregate-reduce',
+    { DECLS: decls.join('\n'), ROW: row.join('\n'), MERGE: mergeCode(layout) },
+    { WG: wg },
+    'main',
+    bindingTypes,
+  );
   const partials = Math.min(REDUCE_WORKGROUPS, Math.ceil(count / wg));
   const run = ctx.begin();
   const flags = run.zeros(4);
