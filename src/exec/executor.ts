@@ -403,7 +403,6 @@ export function executeInlineAsync(plan: PlanNode, options: PlanRunOptions = {})
 
 /** Rejects what is not an optimised plan, for JavaScript callers. */
 function checkPlan(plan: unknown, where: string): void {
-   
   if (typeof plan !== 'object' || plan === null || !Array.isArray((plan as { schema?: unknown }).schema))
     fail(where, plan, 'an optimised plan (run frames with frame.collect({ executor }))');
 }

@@ -126,8 +126,10 @@ function lower(node: PlanNode, policy: PlacementPolicy): PhysicalOp {
 function place(op: Operator, policy: PlacementPolicy): PhysicalOp {
   const inputs = operatorInputs(op as PhysicalOp);
   const inputRows = op.op === 'source' ? op.batch.length : Math.max(0, ...inputs.map((i) => i.placement.outputRows));
-  const placement = (engine: Placement['engine'], why: string | null): PhysicalOp =>
-    ({ ...op, placement: { engine, why, inputRows, outputRows: outputRows(op, inputs, inputRows) } });
+  const placement = (engine: Placement['engine'], why: string | null): PhysicalOp => ({
+    ...op,
+    placement: { engine, why, inputRows, outputRows: outputRows(op, inputs, inputRows) },
+  });
   if (policy.gpu === null || op.op === 'source') return placement('cpu', null);
   const why = deviceUnsupported(op);
   if (why !== null) return placement('cpu', why);
