@@ -55,6 +55,26 @@ export default tseslint.config(
       ],
     },
   },
+  // The engines are peers that meet only in exec/: neither imports the other, the code both use lives in
+  // engines/shared (which imports neither), and from exec/ an engine reads only the physical operators' types.
+  ...[
+    ['src/engines/cpu/**/*.ts', ['**/engines/webgpu/**', '**/webgpu/**']],
+    ['src/engines/webgpu/**/*.ts', ['**/engines/cpu/**', '**/cpu/**']],
+    ['src/engines/shared/**/*.ts', ['**/engines/cpu/**', '**/engines/webgpu/**', '**/cpu/**', '**/webgpu/**']],
+  ].map(([files, engines]) => ({
+    files: [files],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: engines, message: 'engines import nothing from each other: move shared code to engines/shared, or dispatch from exec/' },
+            { regex: '(^|/)exec/(?!operators\\.js$)', message: 'engines read only exec/operators.js (the physical operators) from exec/' },
+          ],
+        },
+      ],
+    },
+  })),
   {
     // Tests build async stand-ins (route handlers, tasks, hooks, properties) for the API under test to
     // await; they need not await anything themselves.

@@ -11,17 +11,28 @@ import type { Operator, OperatorName } from './operators.js';
 export type ComputeOperator = Exclude<OperatorName, 'source'>;
 
 export type RegistryEntry<N extends ComputeOperator> = {
+  /** The logical nodes the physical planner lowers into this operator. */
+  readonly from: string;
   readonly cpu: CpuOperator<N>;
 } & ({ readonly webgpu: GpuOperator<N>; readonly cpuOnly?: never } | { readonly webgpu: null; readonly cpuOnly: string });
 
 export const REGISTRY: { readonly [N in ComputeOperator]: RegistryEntry<N> } = {
-  'filter-project': { cpu: CPU_OPERATORS['filter-project'], webgpu: WEBGPU_OPERATORS['filter-project'] },
-  aggregate: { cpu: CPU_OPERATORS.aggregate, webgpu: WEBGPU_OPERATORS.aggregate },
-  sort: { cpu: CPU_OPERATORS.sort, webgpu: WEBGPU_OPERATORS.sort },
-  join: { cpu: CPU_OPERATORS.join, webgpu: WEBGPU_OPERATORS.join },
-  slice: { cpu: CPU_OPERATORS.slice, webgpu: null, cpuOnly: 'views of rows already in host memory: nothing to compute' },
-  unique: { cpu: CPU_OPERATORS.unique, webgpu: null, cpuOnly: 'no device kernel yet (first row per distinct tuple)' },
-  'group-head': { cpu: CPU_OPERATORS['group-head'], webgpu: null, cpuOnly: 'no device kernel yet (first n rows per group, in order)' },
+  'filter-project': {
+    from: 'Filter and Project chains; a Slice (head) above one becomes its row window',
+    cpu: CPU_OPERATORS['filter-project'],
+    webgpu: WEBGPU_OPERATORS['filter-project'],
+  },
+  aggregate: { from: 'Aggregate, with a Filter right below it', cpu: CPU_OPERATORS.aggregate, webgpu: WEBGPU_OPERATORS.aggregate },
+  sort: { from: 'Sort; a Slice (head) above one becomes its window (top-k)', cpu: CPU_OPERATORS.sort, webgpu: WEBGPU_OPERATORS.sort },
+  join: { from: 'Join', cpu: CPU_OPERATORS.join, webgpu: WEBGPU_OPERATORS.join },
+  slice: { from: 'Slice over anything else', cpu: CPU_OPERATORS.slice, webgpu: null, cpuOnly: 'views of rows already in host memory: nothing to compute' },
+  unique: { from: 'Unique', cpu: CPU_OPERATORS.unique, webgpu: null, cpuOnly: 'no device kernel yet (first row per distinct tuple)' },
+  'group-head': {
+    from: 'GroupHead, with a Filter right below it (unless the device runs that Filter)',
+    cpu: CPU_OPERATORS['group-head'],
+    webgpu: null,
+    cpuOnly: 'no device kernel yet (first n rows per group, in order)',
+  },
 };
 
 /** Why the WebGPU engine cannot run `op` (CPU-only, or its types and expressions), or null. */

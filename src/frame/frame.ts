@@ -23,7 +23,7 @@ import { sortNode } from '../plan/sort.js';
 import type { PlanNode, SortKey } from '../plan/types.js';
 import { uniqueNode } from '../plan/unique.js';
 import { batchToArrow, batchToColumns, batchToRows } from './output.js';
-import { ExpressionTypeError, InvalidArgumentError } from '../errors.js';
+import { ExecutorClosedError, ExpressionTypeError, InvalidArgumentError } from '../errors.js';
 import {
   abortSignal,
   arrayOf,
@@ -292,6 +292,8 @@ export class Frame<Row extends object = Record<string, unknown>> {
     const nullable = this.plan.schema.map((f) => f.nullable);
     const { executor, signal, batchSize } = options;
     if (executor) {
+      // A closed executor refuses the stream now, not at its first batch.
+      if (executor.closed) throw new ExecutorClosedError();
       return (async function* () {
         const { physical, run } = await executor.prepare(plan, signal ? { signal } : {});
         yield* streamPlan(physical, batchSize ?? 65_536, run, nullable);

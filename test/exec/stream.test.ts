@@ -11,11 +11,15 @@ import { CPU_ONLY, planPhysical } from '../../src/exec/physical.js';
 import { streamPlan } from '../../src/exec/stream.js';
 import { ArithmeticOverflowError, CancelledError, col, createExecutor, DataFrameModel, InvalidArgumentError, type Frame } from '../../src/index.js';
 import { optimize } from '../../src/plan/optimize.js';
+import { gpuSkip } from '../engines/webgpu/device.js';
 import { RefFrame, type RefField, type RefRow } from '../reference.js';
 import { arrowRows, assertRowsMatch, buildBoth, Chooser, describePlan, fieldsOf, genExpr, genPlan, randomTable, runs } from '../property/harness.js';
 
 const pool = createExecutor({ maxWorkers: 2, inlineThreshold: 0 });
 after(() => pool.close());
+/** Streams run through the dispatcher, so under 'webgpu' a filter-project streams on the device. */
+const gpu = (await gpuSkip()) === false ? createExecutor({ backend: 'webgpu', maxWorkers: 0, gpu: { maxBindingBytes: 8192 } }) : null;
+after(() => gpu?.close());
 
 function schemaOf(frame: Frame): RefField[] {
   return frame.schema.map((f) => ({ name: f.name, dtype: f.dtype }));
@@ -61,8 +65,8 @@ describe('stream: batches concatenated equal collectSync()', () => {
         const expected = collectedSync(frame);
         if (expected === null) return;
         const batchSize = ch.chance(20) ? ch.int(61, 70_000) : ch.int(1, 16);
-        const executor = ch.chance(40) ? pool : undefined;
-        const label = `${executor ? 'pool' : 'inline'}, batchSize ${batchSize}\n${describePlan(table, steps)}\n`;
+        const executor = ch.chance(40) ? pool : gpu && ch.chance(30) ? gpu : undefined;
+        const label = `${executor === pool ? 'pool' : executor ? 'webgpu' : 'inline'}, batchSize ${batchSize}\n${describePlan(table, steps)}\n`;
         assertRowsMatch(await streamedRows(frame, { batchSize, ...(executor ? { executor } : {}) }, label), expected, `stream: ${label}`);
       }),
       runs(200),

@@ -144,7 +144,7 @@ test('the packed tarball installs, loads and type-checks in other projects', { t
       'lib/src/koa/index.js',
       'lib/src/koa/index.d.ts',
       'lib/native/dawn.js',
-      'shaders/group-by.wgsl',
+      'shaders/aggregate.wgsl',
     ]) {
       assert.ok(paths.has(needed), `${needed} is packed`);
     }

@@ -17,3 +17,8 @@ export const WEBGPU_OPERATORS = { 'filter-project': filterProject, aggregate, so
 export function deviceDeclined(error: unknown): string | null {
   return error instanceof F32OverflowError || error instanceof GpuUnsupportedError ? error.message : null;
 }
+
+/** Why the device cannot evaluate a bound expression (its types or operations), or null. */
+export { unsupportedReason as expressionUnsupported } from '../wgsl-expr.js';
+/** Why the device cannot run these aggregations over columns of these types, or null. */
+export { groupByUnsupported as aggregationUnsupported } from '../kernels/aggregate.js';
