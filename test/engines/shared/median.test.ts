@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { groupMedian } from '../../../src/engines/shared/group-by-finalize.js';
+import { groupMedian } from '../../../src/engines/shared/aggregate-finalize.js';
 
 function sortedMedian(values: readonly number[]): number {
   const part = Float64Array.from(values).sort();

@@ -4,7 +4,8 @@
 import type { ColumnBatch } from '../../../model/types.js';
 import type { GroupPartial } from '../../shared/accumulators.js';
 import { gatherBatch } from '../../shared/gather.js';
-import { mergeGroupPartials, prepareGroupBy } from '../kernels/aggregate.js';
+import { prepareGroupBy } from '../kernels/aggregate.js';
+import { mergeGroupPartials } from '../kernels/aggregate-merge.js';
 import { columnMap, runMorsels } from '../morsels.js';
 import type { CpuRunOptions, Work } from '../work.js';
 import { groupBySetup } from './aggregate.js';

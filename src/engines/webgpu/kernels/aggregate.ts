@@ -8,7 +8,7 @@ import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, ColumnBatch, DType } from '../../../model/types.js';
 import { groupByAccumulators, stateArity, type GroupByLayout, type GroupPartial } from '../../shared/accumulators.js';
 import { stringRanks } from '../../shared/dictionaries.js';
-import { finalizeGroupBy, type RowEvaluator } from '../../shared/group-by-finalize.js';
+import { finalizeGroupBy, type RowEvaluator } from '../../shared/aggregate-finalize.js';
 import { chooseGroupMode, hashWidth, type GroupMode } from '../../shared/group-mode.js';
 import { combineMoments } from '../../shared/moments.js';
 import type { Binding, BindingType, GpuContext, Recorder } from '../context.js';

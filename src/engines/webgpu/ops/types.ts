@@ -4,7 +4,7 @@
 
 import type { OperatorName, OperatorOf } from '../../../exec/operators.js';
 import type { ColumnBatch } from '../../../model/types.js';
-import type { RowEvaluator } from '../../shared/group-by-finalize.js';
+import type { RowEvaluator } from '../../shared/aggregate-finalize.js';
 import type { GpuContext } from '../context.js';
 import type { ResidentColumns } from '../resident.js';
 

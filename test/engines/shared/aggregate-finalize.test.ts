@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { groupsByFirstRow } from '../../../src/engines/shared/group-by-finalize.js';
+import { groupsByFirstRow } from '../../../src/engines/shared/aggregate-finalize.js';
 
 describe('groupsByFirstRow', () => {
   it('orders the groups that saw a row by that row, across both of its methods and any row range', () => {
