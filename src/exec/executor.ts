@@ -157,11 +157,29 @@ export class Executor {
   }
 
   /**
-   * @internal The physical plan for an optimised plan on this executor and how to dispatch it: acquires
-   * the device first where the plan may use one (used by execute and by streaming).
+   * @internal For frame.stream(): the physical plan and how to dispatch it, with the stream's signal also
+   * aborted when close() gives up waiting, and `window`, which each window's work goes through: it refuses
+   * work once the executor is closing and makes close() wait for the window in flight (not for a consumer
+   * that stopped reading).
    */
-  async prepare(plan: PlanNode, options: PlanRunOptions = {}): Promise<{ physical: PhysicalOp; run: DispatchOptions }> {
-    runOptions(options, 'prepare(options)');
+  async prepareStream(
+    plan: PlanNode,
+    options: RunOptions = {},
+  ): Promise<{ physical: PhysicalOp; run: DispatchOptions; window: <T>(job: () => Promise<T>) => Promise<T> }> {
+    submitOptions(options, 'prepareStream(options)');
+    if (this.closing) throw new ExecutorClosedError();
+    const prepared = await this.prepare(plan, { signal: this.withStop(options.signal) });
+    const window = <T>(job: () => Promise<T>): Promise<T> => {
+      if (this.closing) return Promise.reject(new ExecutorClosedError());
+      const running = job();
+      this.track(running);
+      return running;
+    };
+    return { ...prepared, window };
+  }
+
+  /** The physical plan for an optimised plan on this executor and how to dispatch it, the device acquired where the plan may use one. */
+  private async prepare(plan: PlanNode, options: PlanRunOptions): Promise<{ physical: PhysicalOp; run: DispatchOptions }> {
     if (this.closing) throw new ExecutorClosedError();
     const gpu = await this.deviceFor(plan);
     const physical = planPhysical(plan, this.policy(gpu));
@@ -191,7 +209,11 @@ export class Executor {
     maxArguments('explain(plan)', arguments, 1);
     checkPlan(plan, 'explain(plan)');
     if (this.backend === 'cpu' || !this.mayUseDevice(plan)) return explainPhysical(plan, planPhysical(plan, CPU_ONLY));
-    const known = this.gpuReady ?? (this.gpuFailure === null ? undefined : null);
+    // The device as it stands: in use; not looked for yet (or being acquired, or due to be re-acquired
+    // after a loss): undefined; looked for and not found: null.
+    const known = this.gpuReady ?? (this.gpu === null || this.gpuFailure === null ? undefined : null);
+    if (known === null && this.backend === 'webgpu' && this.deviceLosses === 0)
+      return `${explainPhysical(plan, planPhysical(plan, CPU_ONLY))}\n-- running this plan fails: ${this.noDevice().message}`;
     if (known === undefined) {
       // Not looked for yet: 'webgpu' will insist on one, 'auto' will use a hardware one.
       const policy: PlacementPolicy = { gpu: { handoffRows: this.backend === 'webgpu' ? 0 : (this.gpuOptions.handoffRows ?? DEFAULT_GPU_HANDOFF_ROWS) } };

@@ -11,7 +11,7 @@
 import type { BoundExpr } from '../expr/types.js';
 import { explainPlan } from '../plan/explain.js';
 import type { NamedExpr, PlanNode } from '../plan/types.js';
-import { operatorInputs, type Operator, type PhysicalOp, type Placement } from './operators.js';
+import { operatorInputs, type Operator, type OperatorOf, type PhysicalOp, type Placement } from './operators.js';
 import { deviceUnsupported } from './registry.js';
 
 /** How operators are placed: on the CPU only, or on the device from a hand-off size. */
@@ -69,18 +69,13 @@ function lower(node: PlanNode, policy: PlacementPolicy): PhysicalOp {
     }
     case 'slice': {
       const window = { offset: node.offset, length: node.length };
-      if (Number.isFinite(node.offset + node.length)) {
-        const scan = scanParts(node.input);
-        if (scan) {
-          const fused = [node.input, ...scan.fused];
-          return place(
-            { op: 'filter-project', node, fused, input: lower(scan.input, policy), predicate: scan.predicate, outputs: scan.outputs, window },
-            policy,
-          );
-        }
-        if (node.input.kind === 'sort')
-          return place({ op: 'sort', node, fused: [node.input], input: lower(node.input.input, policy), keys: node.input.keys, window }, policy);
+      const scan = scanParts(node.input);
+      if (scan) {
+        const fused = [node.input, ...scan.fused];
+        return place({ op: 'filter-project', node, fused, input: lower(scan.input, policy), predicate: scan.predicate, outputs: scan.outputs, window }, policy);
       }
+      if (node.input.kind === 'sort' && Number.isFinite(node.offset + node.length))
+        return place({ op: 'sort', node, fused: [node.input], input: lower(node.input.input, policy), keys: node.input.keys, window }, policy);
       return place({ op: 'slice', node, fused: [], input: lower(node.input, policy), window }, policy);
     }
     case 'aggregate': {
@@ -99,9 +94,9 @@ function lower(node: PlanNode, policy: PlacementPolicy): PhysicalOp {
       const head = { node, keys: node.keys, n: node.n, order: node.order };
       if (node.input.kind === 'filter') {
         // The selection saves copying the filter's input, unless the device would run the filter.
-        const filter = lower(node.input, policy);
+        const filter = lower(node.input, policy) as OperatorOf<'filter-project'> & PhysicalOp;
         if (filter.placement.engine === 'webgpu') return place({ op: 'group-head', ...head, fused: [], input: filter, predicate: null }, policy);
-        return place({ op: 'group-head', ...head, fused: [node.input], input: lower(node.input.input, policy), predicate: node.input.predicate }, policy);
+        return place({ op: 'group-head', ...head, fused: [node.input], input: filter.input, predicate: node.input.predicate }, policy);
       }
       return place({ op: 'group-head', ...head, fused: [], input: lower(node.input, policy), predicate: null }, policy);
     }
@@ -134,11 +129,14 @@ function place(op: Operator, policy: PlacementPolicy): PhysicalOp {
   const why = deviceUnsupported(op);
   if (why !== null) return placement('cpu', why);
   const { handoffRows, handoffWhy } = policy.gpu;
-  if (inputRows < handoffRows) return placement('cpu', handoffWhy ?? `about ${inputRows} rows, below the hand-off size (${handoffRows})`);
+  if (inputRows < handoffRows) return placement('cpu', handoffWhy ?? `at most ${inputRows} rows, below the hand-off size (${handoffRows})`);
   return placement('webgpu', null);
 }
 
-/** Rows an operator outputs, estimated from its inputs' estimates: an upper bound except for joins. */
+/**
+ * Rows an operator outputs at most, from its inputs' bounds. Being an upper bound, it never keeps work off
+ * the device that the real rows would send there; the dispatcher compares the real rows once they exist.
+ */
 function outputRows(op: Operator, inputs: readonly PhysicalOp[], inputRows: number): number {
   switch (op.op) {
     case 'source':
@@ -149,8 +147,12 @@ function outputRows(op: Operator, inputs: readonly PhysicalOp[], inputRows: numb
       return Math.max(0, Math.min(inputRows - op.window.offset, op.window.length));
     case 'aggregate':
       return op.keys.length === 0 ? 1 : inputRows;
-    case 'join':
-      return op.how === 'semi' || op.how === 'anti' ? inputs[0]!.placement.outputRows : inputRows;
+    case 'join': {
+      const [left, right] = inputs.map((i) => i.placement.outputRows) as [number, number];
+      if (op.how === 'semi' || op.how === 'anti') return left;
+      // Every left row may match every right row; a left join keeps unmatched left rows too.
+      return Math.min(Number.MAX_SAFE_INTEGER, op.how === 'left' ? left * Math.max(1, right) : left * right);
+    }
     case 'unique':
     case 'group-head':
       return inputRows;

@@ -72,34 +72,27 @@ export async function* streamPlan(
   batchSize: number,
   options: DispatchOptions,
   nullable: readonly boolean[],
+  /** Each window's work runs through this (an executor tracks it, so close() waits for it). */
+  window: <T>(job: () => Promise<T>) => Promise<T> = (job) => job(),
 ): AsyncGenerator<arrow.RecordBatch> {
   if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError('batchSize: a positive integer');
   const signal = options.cpu.signal;
   const shape = streamShape(plan);
   if (!shape) {
-    const batch = await runAsync(dispatch(plan, options), signal);
+    const batch = await window(() => runAsync(dispatch(plan, options), signal));
     yield* chunks(batchToArrowTable(batch, nullable), batchSize);
     return;
   }
   const { source, scan } = shape;
   const workers = options.cpu.pool?.size ?? 1;
   // A window feeds every worker a morsel or more, and is a multiple of 8 rows (bitmap alignment).
-  const window = Math.ceil(Math.max(batchSize, 65_536 * workers) / 8) * 8;
+  const rowsPerWindow = Math.ceil(Math.max(batchSize, 65_536 * workers) / 8) * 8;
   let skip = shape.offset;
   let remaining = shape.length;
-  for (let start = 0; start < source.length && remaining > 0; start += window) {
-    const end = Math.min(source.length, start + window);
-    const part = await runAsync(
-      dispatch(
-        {
-          ...scan,
-          input: { ...scan.input, op: 'source', batch: windowBatch(source, start, end) } as PhysicalOp,
-          window: { offset: 0, length: skip + remaining },
-        },
-        options,
-      ),
-      signal,
-    );
+  for (let start = 0; start < source.length && remaining > 0; start += rowsPerWindow) {
+    const end = Math.min(source.length, start + rowsPerWindow);
+    const input = { ...scan.input, op: 'source', batch: windowBatch(source, start, end) } as PhysicalOp;
+    const part = await window(() => runAsync(dispatch({ ...scan, input, window: { offset: 0, length: skip + remaining } }, options), signal));
     const from = Math.min(skip, part.length);
     skip -= from;
     const to = Math.min(part.length, from + remaining);

@@ -295,8 +295,8 @@ export class Frame<Row extends object = Record<string, unknown>> {
       // A closed executor refuses the stream now, not at its first batch.
       if (executor.closed) throw new ExecutorClosedError();
       return (async function* () {
-        const { physical, run } = await executor.prepare(plan, signal ? { signal } : {});
-        yield* streamPlan(physical, batchSize ?? 65_536, run, nullable);
+        const { physical, run, window } = await executor.prepareStream(plan, signal ? { signal } : {});
+        yield* streamPlan(physical, batchSize ?? 65_536, run, nullable, window);
       })();
     }
     const cpu = { pool: null, inlineThreshold: DEFAULT_INLINE_THRESHOLD, ...(signal ? { signal } : {}) };

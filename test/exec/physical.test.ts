@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { OPERATOR_NAMES, operatorInputs, type PhysicalOp } from '../../src/exec/operators.js';
 import { CPU_ONLY, planPhysical } from '../../src/exec/physical.js';
 import { REGISTRY } from '../../src/exec/registry.js';
-import { col, countRows, createExecutor, DataFrameModel, type Executor, type Frame } from '../../src/index.js';
+import { BackendUnavailableError, col, countRows, createExecutor, DataFrameModel, ExecutorClosedError, type Executor, type Frame } from '../../src/index.js';
 import { optimize } from '../../src/plan/optimize.js';
 import { gpuSkip } from '../engines/webgpu/device.js';
 import { arrowRows, buildBoth, Chooser, describePlan, fieldsOf, genPlan, randomTable, runs } from '../property/harness.js';
@@ -81,6 +81,22 @@ describe('lowering', () => {
     assert.deepEqual(shape(gpu), ['group-head@cpu', 'filter-project@webgpu', 'source@cpu']);
   });
 
+  it('fuses a slice without an end into the filter-project too, so it streams window by window', () => {
+    const op = physicalOf(sales.filter(col('units').gt(5)).slice(7));
+    assert.ok(op.op === 'filter-project' && op.window.offset === 7 && op.window.length === Infinity, shape(op).join(' '));
+  });
+
+  it('bounds a join by every pairing of its inputs, so the operator above is never kept off the device by an underestimate', () => {
+    const other = narrow.select('id', 'units').rename({ units: 'u2' });
+    const policy = { gpu: { handoffRows: 50 } };
+    const inner = physicalOf(narrow.select('id', 'units').join(other, { on: 'id' }).sort('u2'), policy);
+    assert.deepEqual(shape(inner), ['sort@webgpu', 'join@cpu', 'source@cpu', 'filter-project@cpu', 'source@cpu']);
+    assert.equal(inner.placement.inputRows, 40 * 40);
+    const semi = physicalOf(narrow.select('id', 'units').join(other, { on: 'id', how: 'semi' }).sort('units'), policy);
+    assert.equal(semi.placement.engine, 'cpu');
+    assert.equal(semi.placement.inputRows, 40);
+  });
+
   it('places each operator by the policy and says why one stays on the CPU', () => {
     const frame = narrow.filter(col('units').gt(5)).sort('price').unique(['region']);
     const onDevice = physicalOf(frame, { gpu: { handoffRows: 0 } });
@@ -92,7 +108,7 @@ describe('lowering', () => {
     assert.equal(operatorInputs(wide)[0]!.placement.why, 'float64 values', 'the filter passes a float64 column through');
     const small = physicalOf(frame, { gpu: { handoffRows: 41 } });
     assert.deepEqual(shape(small), ['unique@cpu', 'sort@cpu', 'filter-project@cpu', 'source@cpu']);
-    assert.equal(operatorInputs(operatorInputs(small)[0]!)[0]!.placement.why, 'about 40 rows, below the hand-off size (41)');
+    assert.equal(operatorInputs(operatorInputs(small)[0]!)[0]!.placement.why, 'at most 40 rows, below the hand-off size (41)');
     const explained = frame.explain();
     assert.ok(!explained.includes('webgpu') && !explained.includes(':'), explained);
   });
@@ -206,5 +222,53 @@ describe('streaming through the dispatcher', { skip }, () => {
       }),
       runs(25),
     );
+  });
+});
+
+describe('the dispatcher', () => {
+  it('copies a head out of a filter, so a few rows do not keep the whole input’s output buffers alive', async () => {
+    const Wide = DataFrameModel({ id: z.int32(), v: z.float64() });
+    const wide = Wide.fromColumns({ id: Array.from({ length: 100_000 }, (_, i) => i), v: Array.from({ length: 100_000 }, (_, i) => i / 2) });
+    const table = await wide
+      .filter(col('id').gt(10))
+      .withColumns({ w: col('v').mul(2) })
+      .head(3)
+      .toArrow();
+    assert.deepEqual(table.getChild('w')?.toArray(), Float64Array.of(11, 12, 13));
+    for (const name of ['id', 'v', 'w']) {
+      const values = table.getChild(name)!.data[0]!.values as ArrayLike<number> & { buffer: ArrayBufferLike };
+      assert.ok(values.buffer.byteLength <= 64, `${name}: a ${values.buffer.byteLength}-byte buffer behind 3 rows`);
+    }
+  });
+
+  it('makes close() wait for a stream’s window in flight, and refuses the stream’s next window once closing', async () => {
+    const executor = createExecutor({ maxWorkers: 2, inlineThreshold: 0 });
+    const Ids = DataFrameModel({ id: z.int32() });
+    const ids = Ids.fromColumns({ id: Array.from({ length: 600_000 }, (_, i) => i) });
+    const stream = ids.filter(col('id').ge(0)).stream({ executor, batchSize: 50_000 })[Symbol.asyncIterator]();
+    const first = await stream.next();
+    assert.equal(first.value?.numRows, 50_000);
+    const closed = executor.close();
+    let seen = 50_000;
+    await assert.rejects(
+      (async () => {
+        for (let next = await stream.next(); !next.done; next = await stream.next()) seen += next.value.numRows;
+      })(),
+      ExecutorClosedError,
+    );
+    await closed;
+    // The rows of the windows already computed still came out (a window is 2 workers × 65,536 rows), and nothing after them.
+    assert.ok(seen > 0 && seen < 600_000 && seen % 131_072 === 0, `${seen} rows streamed`);
+  });
+
+  it("explain() on a 'webgpu' executor without an adapter says that running the plan fails, as it does", async () => {
+    const executor = createExecutor({ backend: 'webgpu', maxWorkers: 0, gpu: { dawn: { options: ['backend=d3d12'] } } });
+    try {
+      await assert.rejects(sales.collect({ executor }), BackendUnavailableError);
+      const lines = sales.filter(col('units').gt(5)).explain({ executor }).split('\n');
+      assert.match(lines.at(-1)!, /^-- running this plan fails: backend 'webgpu' has no device: /);
+    } finally {
+      await executor.close();
+    }
   });
 });

@@ -467,7 +467,7 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
       call: (v) => new Executor({ backend: v, maxWorkers: 0 } as never).close(),
     },
   ],
-  'Executor.prepare': optionSlots('prepare(options)', { signal, timings: instance(Map) }, (o) => executor.prepare(left.plan, o as never)),
+  'Executor.prepareStream': optionSlots('prepareStream(options)', { signal }, (o) => executor.prepareStream(left.plan, o as never)),
   'Executor.explain': [
     { name: 'explain(plan)', accepts: (v) => isPlain(v) && Array.isArray(v['schema']), call: (v) => executor.explain(v as never), onlyRejected: true },
     extra('explain', (v) => (executor.explain as (...a: unknown[]) => unknown).call(executor, left.plan, v)),
@@ -756,6 +756,7 @@ const NO_OPTIONS: Readonly<Record<string, string>> = {
     [
       'Executor.run',
       'Executor.cpuOptions',
+      'Executor.prepare',
       'Executor.policy',
       'Executor.mayUseDevice',
       'Executor.handoffRows',

@@ -16,7 +16,8 @@ export const filterProject: CpuOperator<'filter-project'> = {
     const { offset, length } = op.window;
     const wanted = offset + length;
     const scanned = yield* scanWork(input!, op.predicate, op.outputs, options, Number.isFinite(wanted) ? wanted : undefined);
-    return offset === 0 && scanned.length <= length ? scanned : sliceBatch(scanned, offset, length);
+    // A window copies its rows out, so a small head does not keep the whole input's output buffers alive.
+    return offset === 0 && length === Infinity ? scanned : sliceBatch(scanned, offset, length);
   },
 };
 

@@ -7,6 +7,7 @@ import type { GpuOperator } from './types.js';
 
 export const join: GpuOperator<'join'> = {
   unsupported(op) {
+    if (op.leftOn.length === 0) return 'a join without keys';
     for (const [k, name] of op.leftOn.entries()) {
       const left = op.left.node.schema.find((f) => f.name === name)?.dtype;
       const right = op.right.node.schema.find((f) => f.name === op.rightOn[k])?.dtype;
