@@ -432,10 +432,10 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
           return {
             dtype: l.dtype,
             at: (row) => {
+              // Both sides are evaluated, as for any binary operator: a bound whose cast overflows raises even beside a null.
               const x = l.at(row) as number | bigint | null;
-              if (x === null) return null;
               const y = bound.at(row) as number | bigint | null;
-              if (y === null) return x;
+              if (x === null || y === null) return x;
               return (op === 'clipLow' ? x < y : x > y) ? y : x;
             },
           };
