@@ -40,8 +40,8 @@ const frame = Numbers.fromColumns(
 /** One column's values, computed inline and on the pool (which must agree), with its dtype. */
 async function values(expr: Expr, source: Frame = frame): Promise<{ dtype: string; values: unknown[] }> {
   const q = source.select({ x: expr });
-  const inline = q.collectSync().map((r) => (r as { x: unknown }).x);
-  const pooled = (await q.collect({ executor: pool })).map((r) => (r as { x: unknown }).x);
+  const inline = q.collectSync().map((r) => r.x);
+  const pooled = (await q.collect({ executor: pool })).map((r) => r.x);
   assert.deepEqual(pooled, inline, 'pool and inline differ');
   return { dtype: q.schema[0]!.dtype, values: inline };
 }
