@@ -31,7 +31,10 @@ function describe(node: ExprNode): string {
     case 'lit':
       return `lit(${typeof node.value === 'string' ? JSON.stringify(node.value) : String(node.value)})`;
     case 'binary':
-      return `${describe(node.left)}.${node.op}(${describe(node.right)})`;
+      // The public spelling: clip(low, high) is two nodes, log(base) one.
+      if (node.op === 'clipLow') return `${describe(node.left)}.clip(${describe(node.right)}, null)`;
+      if (node.op === 'clipHigh') return `${describe(node.left)}.clip(null, ${describe(node.right)})`;
+      return `${describe(node.left)}.${node.op === 'logBase' ? 'log' : node.op}(${describe(node.right)})`;
     case 'unary':
       return `${describe(node.arg)}.${node.op}()`;
     case 'agg':
