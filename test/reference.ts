@@ -313,6 +313,27 @@ function arithmetic(op: 'add' | 'sub' | 'mul' | 'mod', a: RefValue, b: RefValue,
   return dtype === 'float32' ? Math.fround(r) : r;
 }
 
+/** Quotient rounded toward −∞: integers by zero give null and may overflow; floats follow IEEE. */
+function floorDivide(a: RefValue, b: RefValue, dtype: DType): RefValue {
+  if (a === null || b === null) return null;
+  if (dtype === 'int64') {
+    const x = a as bigint;
+    const y = b as bigint;
+    if (y === 0n) return null;
+    const q = x / y;
+    return int64(q * y !== x && x < 0n !== y < 0n ? q - 1n : q);
+  }
+  const x = a as number;
+  const y = b as number;
+  if (dtype === 'int32') {
+    if (y === 0) return null;
+    // Exact: through BigInt, not through a float quotient.
+    const q = BigInt(x) / BigInt(y);
+    return int32(Number(q * BigInt(y) !== BigInt(x) && x < 0 !== y < 0 ? q - 1n : q));
+  }
+  return dtype === 'float32' ? Math.floor(Math.fround(x / y)) : Math.floor(x / y);
+}
+
 function comparison(op: 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le', a: RefValue, b: RefValue): boolean | null {
   if (a === null || b === null) return null;
   const x = a instanceof Date ? a.getTime() : a;
@@ -381,6 +402,43 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
           const a = as(l, dtype);
           const b = as(r, dtype);
           return { dtype, at: (row) => arithmetic(op, a.at(row), b.at(row), dtype) };
+        }
+        case 'floorDiv': {
+          if (!isNumeric(l.dtype) || !isNumeric(r.dtype)) typeError(`reference: floorDiv of ${l.dtype} and ${r.dtype}`);
+          const dtype = promote(l.dtype, r.dtype);
+          const a = as(l, dtype);
+          const b = as(r, dtype);
+          return { dtype, at: (row) => floorDivide(a.at(row), b.at(row), dtype) };
+        }
+        case 'pow':
+        case 'logBase': {
+          if (!isNumeric(l.dtype) || !isNumeric(r.dtype)) typeError(`reference: ${op} of ${l.dtype} and ${r.dtype}`);
+          const a = as(l, 'float64');
+          const b = as(r, 'float64');
+          return {
+            dtype: 'float64',
+            at: (row) => {
+              const x = a.at(row) as number | null;
+              const y = b.at(row) as number | null;
+              if (x === null || y === null) return null;
+              return op === 'pow' ? x ** y : Math.log(x) / Math.log(y);
+            },
+          };
+        }
+        case 'clipLow':
+        case 'clipHigh': {
+          if (!isNumeric(l.dtype) || !isNumeric(r.dtype)) typeError(`reference: clip of ${l.dtype} and ${r.dtype}`);
+          const bound = as(r, l.dtype);
+          return {
+            dtype: l.dtype,
+            at: (row) => {
+              // Both sides are evaluated, as for any binary operator: a bound whose cast overflows raises even beside a null.
+              const x = l.at(row) as number | bigint | null;
+              const y = bound.at(row) as number | bigint | null;
+              if (x === null || y === null) return x;
+              return (op === 'clipLow' ? x < y : x > y) ? y : x;
+            },
+          };
         }
         case 'div': {
           if (!isNumeric(l.dtype) || !isNumeric(r.dtype)) typeError(`reference: div of ${l.dtype} and ${r.dtype}`);
@@ -453,6 +511,40 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
           if (!isFloat(d)) return a;
           const f = node.op === 'floor' ? Math.floor : Math.ceil;
           return lift((v: number) => f(v));
+        }
+        case 'sign':
+          if (!isNumeric(d)) typeError(`reference: sign of ${d}`);
+          if (d === 'int64') return lift((v: bigint) => (v > 0n ? 1n : v < 0n ? -1n : 0n));
+          // -0 and NaN are their own signs; int32 has no -0.
+          return lift((v: number) => (v > 0 ? 1 : v < 0 ? -1 : d === 'int32' ? 0 : v));
+        case 'sqrt':
+        case 'exp':
+        case 'log':
+        case 'log10':
+        case 'log1p': {
+          if (!isNumeric(d)) typeError(`reference: ${node.op} of ${d}`);
+          const f = { sqrt: Math.sqrt, exp: Math.exp, log: Math.log, log10: Math.log10, log1p: Math.log1p }[node.op];
+          const x = as(a, 'float64');
+          return {
+            dtype: 'float64',
+            at: (row) => {
+              const v = x.at(row) as number | null;
+              return v === null ? null : f(v);
+            },
+          };
+        }
+        case 'isNan':
+        case 'isNotNan':
+        case 'isFinite':
+        case 'isInfinite': {
+          if (!isFloat(d)) typeError(`reference: ${node.op} of ${d}`);
+          const test = {
+            isNan: Number.isNaN,
+            isNotNan: (v: number) => !Number.isNaN(v),
+            isFinite: Number.isFinite,
+            isInfinite: (v: number) => Math.abs(v) === Infinity,
+          }[node.op];
+          return lift((v: number) => test(v), 'bool');
         }
         case 'lower':
         case 'upper': {

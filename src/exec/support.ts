@@ -35,8 +35,50 @@ export interface ExpressionSupport {
 }
 
 const X: ExprNode = { kind: 'col', name: 'x' };
-const BINARY: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'mod', 'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or'];
-const UNARY: readonly UnaryOp[] = ['neg', 'not', 'abs', 'floor', 'ceil', 'isNull', 'isNotNull', 'lower', 'upper', 'length'];
+const BINARY: readonly BinaryOp[] = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'mod',
+  'floorDiv',
+  'pow',
+  'logBase',
+  'clipLow',
+  'clipHigh',
+  'eq',
+  'ne',
+  'gt',
+  'ge',
+  'lt',
+  'le',
+  'and',
+  'or',
+];
+/** The public method of binary ops whose IR name is not one. */
+const BINARY_NAMES: Partial<Record<BinaryOp, string>> = { logBase: 'log(base)', clipLow: 'clip(low, null)', clipHigh: 'clip(null, high)' };
+const UNARY: readonly UnaryOp[] = [
+  'neg',
+  'not',
+  'abs',
+  'floor',
+  'ceil',
+  'sign',
+  'sqrt',
+  'exp',
+  'log',
+  'log10',
+  'log1p',
+  'isNull',
+  'isNotNull',
+  'isNan',
+  'isNotNan',
+  'isFinite',
+  'isInfinite',
+  'lower',
+  'upper',
+  'length',
+];
 const MATCH: readonly StringMatchOp[] = ['startsWith', 'endsWith', 'contains'];
 const AGGS: readonly AggOp[] = ['count', 'countAll', 'sum', 'mean', 'min', 'max', 'median', 'std', 'var', 'first', 'last', 'nUnique', 'corr'];
 
@@ -54,7 +96,7 @@ const SAMPLE: Readonly<Record<DType, LiteralValue>> = {
 function expressionTemplates(dtype: DType): [string, ExprNode][] {
   return [
     ['col', X],
-    ...BINARY.map((op): [string, ExprNode] => [op, { kind: 'binary', op, left: X, right: X }]),
+    ...BINARY.map((op): [string, ExprNode] => [BINARY_NAMES[op] ?? op, { kind: 'binary', op, left: X, right: X }]),
     ...UNARY.map((op): [string, ExprNode] => [op, { kind: 'unary', op, arg: X }]),
     ['round', { kind: 'round', arg: X, decimals: 2 }],
     ['isIn', { kind: 'isIn', arg: X, values: [SAMPLE[dtype]] }],

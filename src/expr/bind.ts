@@ -31,7 +31,10 @@ function describe(node: ExprNode): string {
     case 'lit':
       return `lit(${typeof node.value === 'string' ? JSON.stringify(node.value) : String(node.value)})`;
     case 'binary':
-      return `${describe(node.left)}.${node.op}(${describe(node.right)})`;
+      // The public spelling: clip(low, high) is two nodes, log(base) one.
+      if (node.op === 'clipLow') return `${describe(node.left)}.clip(${describe(node.right)}, null)`;
+      if (node.op === 'clipHigh') return `${describe(node.left)}.clip(null, ${describe(node.right)})`;
+      return `${describe(node.left)}.${node.op === 'logBase' ? 'log' : node.op}(${describe(node.right)})`;
     case 'unary':
       return `${describe(node.arg)}.${node.op}()`;
     case 'agg':
@@ -180,6 +183,21 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
           const canBeNull = nullable || (node.op === 'mod' && isInteger(dtype));
           return { kind: 'binary', op: node.op, left: castTo(l, dtype), right: castTo(r, dtype), type: { dtype, nullable: canBeNull } };
         }
+        case 'floorDiv': {
+          if (!isNumeric(ld) || !isNumeric(rd)) fail(scope, node, `floorDiv needs numeric operands, got ${ld} and ${rd}`);
+          const dtype = promote(ld, rd);
+          // Integer division by zero is null, as Polars gives it; INT_MIN by -1 overflows like mul.
+          return { kind: 'binary', op: 'floorDiv', left: castTo(l, dtype), right: castTo(r, dtype), type: { dtype, nullable: nullable || isInteger(dtype) } };
+        }
+        case 'pow':
+        case 'logBase':
+          if (!isNumeric(ld) || !isNumeric(rd)) fail(scope, node, `${node.op === 'pow' ? 'pow' : 'log'} needs numeric operands, got ${ld} and ${rd}`);
+          return { kind: 'binary', op: node.op, left: castTo(l, 'float64'), right: castTo(r, 'float64'), type: { dtype: 'float64', nullable } };
+        case 'clipLow':
+        case 'clipHigh':
+          // The bound takes the input's type (a fractional bound of an integer input truncates); a null bound is no bound.
+          if (!isNumeric(ld) || !isNumeric(rd)) fail(scope, node, `clip needs numeric operands, got ${ld} and ${rd}`);
+          return { kind: 'binary', op: node.op, left: l, right: castTo(r, ld), type: l.type };
         case 'div': {
           if (!isNumeric(ld) || !isNumeric(rd)) fail(scope, node, `div needs numeric operands, got ${ld} and ${rd}`);
           const dtype = ld === 'float32' && rd === 'float32' ? 'float32' : 'float64';
@@ -218,8 +236,23 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
         case 'abs':
         case 'floor':
         case 'ceil':
+        case 'sign':
           if (!isNumeric(d)) fail(scope, node, `${node.op} needs a number, got ${d}`);
           return { kind: 'unary', op: node.op, arg, type: arg.type };
+        case 'sqrt':
+        case 'exp':
+        case 'log':
+        case 'log10':
+        case 'log1p':
+          if (!isNumeric(d)) fail(scope, node, `${node.op} needs a number, got ${d}`);
+          return { kind: 'unary', op: node.op, arg: castTo(arg, 'float64'), type: { dtype: 'float64', nullable: arg.type.nullable } };
+        case 'isNan':
+        case 'isNotNan':
+        case 'isFinite':
+        case 'isInfinite':
+          // As in Polars: only floats can be NaN or infinite, and asking of anything else is a type error.
+          if (d !== 'float32' && d !== 'float64') fail(scope, node, `${node.op} needs a float, got ${d}`);
+          return { kind: 'unary', op: node.op, arg, type: { dtype: 'bool', nullable: arg.type.nullable } };
         case 'lower':
         case 'upper':
           if (d !== 'utf8') fail(scope, node, `${node.op} needs a string, got ${d}`);

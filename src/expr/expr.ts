@@ -80,6 +80,55 @@ export class Expr<T = unknown> {
   neg(): Expr<T> {
     return this.unary('neg');
   }
+  /**
+   * Integer division rounding toward −∞ (Polars' `floordiv`): integers give the promoted integer type, null
+   * where the divisor is zero, and raise ArithmeticOverflowError for the minimum divided by −1; floats give
+   * `floor(a / b)` in the float type (±Infinity or NaN by zero, as IEEE division does).
+   */
+  floorDiv(other: Operand): Expr<T> {
+    return this.binary('floorDiv', other);
+  }
+  /** `this` raised to `exponent`, as float64 whatever the operand types (JavaScript's `Math.pow`). */
+  pow(exponent: Operand): Expr<number | null> {
+    return new Expr({ kind: 'binary', op: 'pow', left: this.node, right: nodeOf(exponent, 'pow(exponent)') });
+  }
+  /** Square root as float64; NaN below zero. */
+  sqrt(): Expr<number | null> {
+    return this.unary('sqrt');
+  }
+  /** e to the power of the value, as float64. */
+  exp(): Expr<number | null> {
+    return this.unary('exp');
+  }
+  /**
+   * Logarithm as float64: natural without `base`, else `ln(x) / ln(base)` (as Polars computes it; `log10()`
+   * is the exact base-10 one). NaN below zero, −Infinity at zero.
+   */
+  log(base?: Operand): Expr<number | null> {
+    if (base === undefined) return this.unary('log');
+    return new Expr({ kind: 'binary', op: 'logBase', left: this.node, right: nodeOf(base, 'log(base)') });
+  }
+  /** Base-10 logarithm as float64. */
+  log10(): Expr<number | null> {
+    return this.unary('log10');
+  }
+  /** `ln(1 + x)` as float64, exact near zero. */
+  log1p(): Expr<number | null> {
+    return this.unary('log1p');
+  }
+  /** −1, 0 or 1 in the input's type; floats keep NaN and the sign of zero. */
+  sign(): Expr<T> {
+    return this.unary('sign');
+  }
+  /**
+   * Limits the value to `[low, high]`, keeping its type: the bounds are cast to it (a fractional bound of an
+   * integer truncates), a null bound is no bound, NaN stays NaN, and `low > high` gives `high`.
+   */
+  clip(low: Operand, high: Operand): Expr<T> {
+    const lower = nodeOf(low, 'clip(low)');
+    const upper = nodeOf(high, 'clip(high)');
+    return new Expr<T>({ kind: 'binary', op: 'clipHigh', left: { kind: 'binary', op: 'clipLow', left: this.node, right: lower }, right: upper });
+  }
 
   eq(other: Operand): Expr<boolean | null> {
     return this.binary('eq', other);
@@ -117,6 +166,40 @@ export class Expr<T = unknown> {
   }
   isNotNull(): Expr<boolean> {
     return this.unary('isNotNull');
+  }
+  /** Floats only (other types are an ExpressionTypeError, as in Polars); null stays null. */
+  isNan(): Expr<boolean | null> {
+    return this.unary('isNan');
+  }
+  /** Floats only; null stays null. */
+  isNotNan(): Expr<boolean | null> {
+    return this.unary('isNotNan');
+  }
+  /** Neither NaN nor ±Infinity; floats only; null stays null. */
+  isFinite(): Expr<boolean | null> {
+    return this.unary('isFinite');
+  }
+  /** ±Infinity; floats only; null stays null. */
+  isInfinite(): Expr<boolean | null> {
+    return this.unary('isInfinite');
+  }
+  /** Nulls replaced by `value` (an expression or a literal): `coalesce(this, value)`, with its type promotion. */
+  fillNull(value: Operand): Expr<T> {
+    return new Expr<T>({ kind: 'coalesce', args: [this.node, nodeOf(value, 'fillNull(value)')] });
+  }
+  /** NaN replaced by `value` (which may be null); floats only. */
+  fillNan(value: Operand): Expr<T> {
+    const replacement = nodeOf(value, 'fillNan(value)');
+    return new Expr<T>({ kind: 'when', branches: [{ cond: { kind: 'unary', op: 'isNan', arg: this.node }, then: replacement }], otherwise: this.node });
+  }
+  /** Null where the value equals `value` (SQL's NULLIF; NaN equals nothing), else the value. */
+  nullIf(value: Operand): Expr<T | null> {
+    const other = nodeOf(value, 'nullIf(value)');
+    return new Expr<T | null>({
+      kind: 'when',
+      branches: [{ cond: { kind: 'binary', op: 'eq', left: this.node, right: other }, then: { kind: 'lit', value: null } }],
+      otherwise: this.node,
+    });
   }
   isIn(values: readonly LiteralValue[]): Expr<boolean | null> {
     return new Expr({ kind: 'isIn', arg: this.node, values: arrayOf(literal)(values, 'isIn(values)') });

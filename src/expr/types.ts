@@ -5,11 +5,36 @@ import type { DType } from '../model/types.js';
 
 export type LiteralValue = number | bigint | string | boolean | Date | null;
 
-export type ArithmeticOp = 'add' | 'sub' | 'mul' | 'div' | 'mod';
+/**
+ * `floorDiv` is integer division rounding toward −∞; `pow` and `logBase` (the logarithm of the left side in
+ * the base on the right) give float64; `clipLow` / `clipHigh` raise / lower the left side to the bound on
+ * the right (a null bound leaves it alone), keeping the left side's type: `clip(low, high)` is the two.
+ */
+export type ArithmeticOp = 'add' | 'sub' | 'mul' | 'div' | 'mod' | 'floorDiv' | 'pow' | 'logBase' | 'clipLow' | 'clipHigh';
 export type CompareOp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
 export type LogicOp = 'and' | 'or';
 export type BinaryOp = ArithmeticOp | CompareOp | LogicOp;
-export type UnaryOp = 'neg' | 'not' | 'abs' | 'floor' | 'ceil' | 'isNull' | 'isNotNull' | 'lower' | 'upper' | 'length';
+export type UnaryOp =
+  | 'neg'
+  | 'not'
+  | 'abs'
+  | 'floor'
+  | 'ceil'
+  | 'sign'
+  | 'sqrt'
+  | 'exp'
+  | 'log'
+  | 'log10'
+  | 'log1p'
+  | 'isNull'
+  | 'isNotNull'
+  | 'isNan'
+  | 'isNotNan'
+  | 'isFinite'
+  | 'isInfinite'
+  | 'lower'
+  | 'upper'
+  | 'length';
 export type StringMatchOp = 'startsWith' | 'endsWith' | 'contains';
 export type AggOp = 'count' | 'countAll' | 'sum' | 'mean' | 'min' | 'max' | 'median' | 'std' | 'var' | 'first' | 'last' | 'nUnique' | 'corr';
 

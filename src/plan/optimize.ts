@@ -119,7 +119,7 @@ function isFloat(dtype: DType): boolean {
 /** True when evaluating `expr` can throw: integer arithmetic that may overflow, or a narrowing cast. */
 function canRaise(expr: BoundExpr): boolean {
   const integer = expr.type.dtype === 'int32' || expr.type.dtype === 'int64';
-  if (expr.kind === 'binary' && integer && (expr.op === 'add' || expr.op === 'sub' || expr.op === 'mul')) return true;
+  if (expr.kind === 'binary' && integer && (expr.op === 'add' || expr.op === 'sub' || expr.op === 'mul' || expr.op === 'floorDiv')) return true;
   if (expr.kind === 'unary' && integer && (expr.op === 'neg' || expr.op === 'abs')) return true;
   if (expr.kind === 'cast') {
     const from = expr.arg.type.dtype;

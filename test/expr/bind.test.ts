@@ -101,3 +101,35 @@ test('aggregation result types', () => {
   assert.throws(() => agg(col('s').sum()), ExpressionTypeError);
   assert.throws(() => agg(col('b').min()), ExpressionTypeError);
 });
+
+test('numeric functions: float64 from transcendentals, the input type from sign and clip, promoted integers from floorDiv', () => {
+  for (const e of [col('i').sqrt(), col('f').exp(), col('l').log(), col('i').log(2), col('f').log10(), col('l').log1p(), col('i').pow(col('i'))]) {
+    assert.deepEqual(bind(e).type.dtype, 'float64');
+  }
+  assert.equal(bind(col('f').sqrt()).type.nullable, false);
+  assert.equal(bind(col('l').sqrt()).type.nullable, true);
+  assert.equal(bind(col('f').sign()).type.dtype, 'float32');
+  assert.equal(bind(col('l').sign()).type.dtype, 'int64');
+  assert.equal(bind(col('i').clip(0.5, 1e10)).type.dtype, 'int32', 'bounds take the input type');
+  assert.equal(bind(col('f').clip(col('d'), null)).type.dtype, 'float32');
+  assert.equal(bind(col('i').clip(0, 1)).type.nullable, false, 'a null bound is no bound, so only the input makes it nullable');
+  const q = bind(col('i').floorDiv(col('l')));
+  assert.equal(q.type.dtype, 'int64');
+  assert.equal(q.type.nullable, true, 'integer floorDiv by zero is null');
+  assert.deepEqual(bind(col('f').floorDiv(col('f'))).type, { dtype: 'float32', nullable: false });
+});
+
+test('the NaN tests apply to floats only; fillNull promotes like coalesce; nullIf is nullable', () => {
+  for (const op of ['isNan', 'isNotNan', 'isFinite', 'isInfinite'] as const) {
+    assert.deepEqual(bind(col('d')[op]()).type, { dtype: 'bool', nullable: true });
+    assert.deepEqual(bind(col('f')[op]()).type, { dtype: 'bool', nullable: false });
+    for (const c of ['i', 'l', 's', 'b', 't']) assert.throws(() => bind(col(c)[op]()), ExpressionTypeError, `${op} of ${c}`);
+  }
+  assert.throws(() => bind(col('i').fillNan(0)), ExpressionTypeError);
+  assert.throws(() => bind(col('s').sqrt()), ExpressionTypeError);
+  assert.throws(() => bind(col('t').floorDiv(2)), ExpressionTypeError);
+  assert.throws(() => bind(col('i').clip('a', 2)), /clip\(lit\("a"\), null\)/);
+  assert.deepEqual(bind(col('l').fillNull(1.5)).type, { dtype: 'float64', nullable: false });
+  assert.deepEqual(bind(col('d').fillNan(0)).type, { dtype: 'float64', nullable: true });
+  assert.deepEqual(bind(col('i').nullIf(0)).type, { dtype: 'int32', nullable: true });
+});

@@ -221,9 +221,22 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
     }
     return coalesce(sub(), ...(ch.chance(50) ? [sub()] : []), ...(ch.chance(50) ? [lit(literalOf(ch, want))] : []));
   };
+  // A float-typed operand, for the NaN tests (which refuse other types): a float column or a number widened.
+  const floats = fields.filter((f) => f.dtype === 'float32' || f.dtype === 'float64').map((f) => f.name);
+  const floatSub = (): Expr => (floats.length > 0 && ch.chance(60) ? col(ch.pick(floats)) : sub('num').cast('float64'));
   switch (want) {
     case 'num':
-      switch (ch.int(0, 7)) {
+      switch (ch.int(0, 10)) {
+        case 8:
+          return ch.chance(50)
+            ? sub()[ch.pick(['sign', 'sqrt', 'exp', 'log', 'log10', 'log1p'] as const)]()
+            : sub()[ch.pick(['pow', 'log', 'floorDiv', 'floorDiv'] as const)](operand(ch, fields, 'num', d));
+        case 9:
+          return ch.chance(50)
+            ? sub().clip(ch.chance(20) ? null : operand(ch, fields, 'num', d), ch.chance(20) ? null : operand(ch, fields, 'num', d))
+            : floatSub().fillNan(ch.chance(20) ? null : operand(ch, fields, 'num', d));
+        case 10:
+          return sub()[ch.chance(50) ? 'fillNull' : 'nullIf'](operand(ch, fields, 'num', d));
         case 0:
         case 7: {
           const op = ch.pick(['add', 'sub', 'mul', 'div', 'mod'] as const);
@@ -278,6 +291,9 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
           const w = ch.pick<Want>(['num', 'date']);
           return genExpr(ch, fields, w, d).between(literalOf(ch, w), operand(ch, fields, w, d));
         }
+        case 7:
+          if (ch.chance(50)) return floatSub()[ch.pick(['isNan', 'isNotNan', 'isFinite', 'isInfinite'] as const)]();
+          return ch.chance(50) ? branchy() : leaf();
         default:
           return ch.chance(50) ? branchy() : leaf();
       }
@@ -370,7 +386,10 @@ export function showNode(node: ExprNode): string {
     case 'lit':
       return `lit(${show(node.value)})`;
     case 'binary':
-      return `${showNode(node.left)}.${node.op}(${showNode(node.right)})`;
+      // clip(low, high) is two nodes; shown one by one with the other bound null.
+      if (node.op === 'clipLow') return `${showNode(node.left)}.clip(${showNode(node.right)}, null)`;
+      if (node.op === 'clipHigh') return `${showNode(node.left)}.clip(null, ${showNode(node.right)})`;
+      return `${showNode(node.left)}.${node.op === 'logBase' ? 'log' : node.op}(${showNode(node.right)})`;
     case 'unary':
       return `${showNode(node.arg)}.${node.op}()`;
     case 'round':

@@ -384,9 +384,21 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
     },
   ],
   ...Object.fromEntries(
-    (['add', 'sub', 'mul', 'div', 'mod', 'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or'] as const).map((op) => [
+    (['add', 'sub', 'mul', 'div', 'mod', 'floorDiv', 'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or'] as const).map((op) => [
       `Expr.${op}`,
       [{ name: `${op}(other)`, accepts: (v: unknown) => isExpr(v) || isLiteral(v), call: (v: unknown) => col('v')[op](v as never) }],
+    ]),
+  ),
+  'Expr.pow': [{ name: 'pow(exponent)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => col('v').pow(v as never) }],
+  'Expr.log': [{ name: 'log(base)', accepts: (v) => v === undefined || isExpr(v) || isLiteral(v), call: (v) => col('v').log(v as never) }],
+  'Expr.clip': [
+    { name: 'clip(low)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => col('v').clip(v as never, 1) },
+    { name: 'clip(high)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => col('v').clip(1, v as never) },
+  ],
+  ...Object.fromEntries(
+    (['fillNull', 'fillNan', 'nullIf'] as const).map((m) => [
+      `Expr.${m}`,
+      [{ name: `${m}(value)`, accepts: (v: unknown) => isExpr(v) || isLiteral(v), call: (v: unknown) => col('v')[m](v as never) }],
     ]),
   ),
   'Expr.isIn': [{ name: 'isIn(values)', accepts: arrayOf(isLiteral), call: (v) => col('v').isIn(v as never), valid: fc.constant([1, 2]) }],
@@ -733,6 +745,15 @@ const NO_OPTIONS: Readonly<Record<string, string>> = {
       'abs',
       'floor',
       'ceil',
+      'sign',
+      'sqrt',
+      'exp',
+      'log10',
+      'log1p',
+      'isNan',
+      'isNotNan',
+      'isFinite',
+      'isInfinite',
       'lower',
       'upper',
       'length',

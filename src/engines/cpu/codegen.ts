@@ -264,6 +264,21 @@ function compileArithmetic(b: KernelBuilder, op: string, l: Compiled, r: Compile
       b.line(`const ${v} = ${f32(`${l.v} / ${r.v}`)};`);
       return { v, n, dtype };
     }
+    case 'floorDiv':
+      return compileFloorDiv(b, l, r, n0, dtype, v);
+    case 'pow':
+    case 'logBase': {
+      const n = nullVar(b, n0);
+      b.line(`const ${v} = ${op === 'pow' ? `Math.pow(${l.v}, ${r.v})` : `Math.log(${l.v}) / Math.log(${r.v})`};`);
+      return { v, n, dtype };
+    }
+    case 'clipLow':
+    case 'clipHigh': {
+      // A null bound is no bound; NaN compares false either way, so a NaN value or bound leaves the value.
+      const beyond = `${l.v} ${op === 'clipLow' ? '<' : '>'} ${r.v}`;
+      b.line(`const ${v} = ${r.n === 'false' ? beyond : `!${r.n} && ${beyond}`} ? ${r.v} : ${l.v};`);
+      return { v, n: l.n, dtype };
+    }
     default: {
       // mod: an integer modulo by zero is null; float follows IEEE (NaN).
       if (dtype === 'int32' || dtype === 'int64') {
@@ -277,6 +292,26 @@ function compileArithmetic(b: KernelBuilder, op: string, l: Compiled, r: Compile
       return { v, n, dtype };
     }
   }
+}
+
+/**
+ * Division rounding toward −∞. Integers: null by zero, and the minimum by −1 overflows. For int32 the
+ * float64 quotient cannot round across an integer (a fraction k/|r| from one, |q| ≤ 2^31/|r|, so an ulp of
+ * q is below 1/|r|), so flooring it is exact.
+ */
+function compileFloorDiv(b: KernelBuilder, l: Compiled, r: Compiled, n0: string, dtype: DType, v: string): Compiled {
+  if (dtype === 'int32' || dtype === 'int64') {
+    const zero = dtype === 'int64' ? '0n' : '0';
+    const n = nullVar(b, orNull(n0, `${r.v} === ${zero}`));
+    const quotient =
+      dtype === 'int32' ? `Math.floor(${l.v} / ${r.v}) + 0` : `${l.v} / ${r.v} - (${l.v} % ${r.v} !== 0n && ${l.v} < 0n !== ${r.v} < 0n ? 1n : 0n)`;
+    b.line(`const ${v} = ${n === 'false' ? quotient : `${n} ? ${zero} : ${quotient}`};`);
+    overflowCheck(b, v, n, dtype, 'floorDiv');
+    return { v, n, dtype };
+  }
+  const n = nullVar(b, n0);
+  b.line(`const ${v} = Math.floor(${dtype === 'float32' ? `Math.fround(${l.v} / ${r.v})` : `${l.v} / ${r.v}`});`);
+  return { v, n, dtype };
 }
 
 function compileUnary(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'unary' }>, i: string): Compiled {
@@ -306,6 +341,31 @@ function compileUnary(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'unary'
     case 'ceil':
       if (dtype !== 'float32' && dtype !== 'float64') return a;
       b.line(`const ${v} = Math.${expr.op}(${a.v});`);
+      return { v, n: a.n, dtype };
+    case 'sign':
+      // Math.sign keeps NaN and the sign of a zero; an int32 has no -0 to keep.
+      b.line(
+        `const ${v} = ${dtype === 'int64' ? `${a.v} > 0n ? 1n : ${a.v} < 0n ? -1n : 0n` : dtype === 'int32' ? `Math.sign(${a.v}) + 0` : `Math.sign(${a.v})`};`,
+      );
+      return { v, n: a.n, dtype };
+    case 'sqrt':
+    case 'exp':
+    case 'log':
+    case 'log10':
+    case 'log1p':
+      b.line(`const ${v} = Math.${expr.op}(${a.v});`);
+      return { v, n: a.n, dtype };
+    case 'isNan':
+      b.line(`const ${v} = ${a.v} !== ${a.v};`);
+      return { v, n: a.n, dtype };
+    case 'isNotNan':
+      b.line(`const ${v} = ${a.v} === ${a.v};`);
+      return { v, n: a.n, dtype };
+    case 'isFinite':
+      b.line(`const ${v} = Number.isFinite(${a.v});`);
+      return { v, n: a.n, dtype };
+    case 'isInfinite':
+      b.line(`const ${v} = ${a.v} === Infinity || ${a.v} === -Infinity;`);
       return { v, n: a.n, dtype };
     case 'length': {
       const t = b.param(Int32Array.from(a.dictionary ?? [], (s) => s.length));

@@ -20,7 +20,7 @@ export interface WgslValue {
 }
 
 /** Overflow flag bits, in the order the host reports them. */
-const OVERFLOW_OPS = ['add', 'sub', 'mul', 'neg', 'abs', 'cast'] as const;
+const OVERFLOW_OPS = ['add', 'sub', 'mul', 'neg', 'abs', 'cast', 'floorDiv'] as const;
 /** Bit of the flags word for a float sum that overflowed f32 where f64 would not (the host reruns on the CPU). */
 export const F32_OVERFLOW_FLAG = 1 << 16;
 
@@ -109,6 +109,11 @@ export function wgslType(dtype: DType): string {
 /** Why `expr` cannot run on the GPU, or null when it can. */
 export function unsupportedReason(expr: BoundExpr): string | null {
   const dtype = expr.type.dtype;
+  const op = expr.kind === 'unary' || expr.kind === 'binary' ? expr.op : null;
+  // The CPU computes these in float64 with Math.*; WGSL has no f64, and its f32 builtins are not correctly
+  // rounded (pow, exp and log are allowed several ulp), so the GPU could not give the same answer.
+  if (op === 'sqrt' || op === 'exp' || op === 'log' || op === 'log10' || op === 'log1p' || op === 'pow' || op === 'logBase')
+    return `${op === 'logBase' ? 'log(base)' : op} (a float64 result; WGSL's transcendental builtins are f32 and not correctly rounded)`;
   if (!GPU_DTYPES.has(dtype)) return `${dtype} values`;
   switch (expr.kind) {
     case 'col':
@@ -116,7 +121,7 @@ export function unsupportedReason(expr: BoundExpr): string | null {
       return null;
     case 'binary':
       // WGSL's f32 division is within 2.5 ULP and its % is not fmod: both would break exact agreement.
-      if ((expr.op === 'div' || expr.op === 'mod') && dtype === 'float32') return `float ${expr.op}`;
+      if ((expr.op === 'div' || expr.op === 'mod' || expr.op === 'floorDiv') && dtype === 'float32') return `float ${expr.op}`;
       return unsupportedReason(expr.left) ?? unsupportedReason(expr.right);
     case 'round':
       if (dtype === 'float32') return 'float round';
@@ -299,6 +304,25 @@ function compileBinary(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'binary'
       b.line(`let ${v} = select(${l.v} % select(${r.v}, 1i, ${r.v} == 0i), 0i, ${nz});`);
       return { v, n: nz, dtype };
     }
+    case 'floorDiv': {
+      // int32 only (float floorDiv stays on the CPU): null by zero, the minimum by -1 overflows as on the
+      // CPU; WGSL's / truncates, so a remainder of the other sign steps the quotient down.
+      const nz = nullVar(b, orNull(n0, `${r.v} == 0i`));
+      const min = i32Literal(-2147483648);
+      const d = b.tmp('d');
+      b.line(`let ${d} = select(${r.v}, 1i, ${r.v} == 0i || (${l.v} == ${min} && ${r.v} == -1i));`);
+      b.line(`let ${v} = select(${l.v} / ${d} - select(0i, 1i, ${l.v} % ${d} != 0i && ((${l.v} < 0i) != (${d} < 0i))), 0i, ${nz});`);
+      b.line(`if (${nz === 'false' ? '' : `!${nz} && `}${l.v} == ${min} && ${r.v} == -1i) { ${flagOverflow('floorDiv')} }`);
+      return { v, n: nz, dtype };
+    }
+    case 'clipLow':
+    case 'clipHigh': {
+      // A null bound is no bound; NaN on either side leaves the value (tested by bits, as in comparisons).
+      const sym = expr.op === 'clipLow' ? '<' : '>';
+      const nan = dtype === 'float32' ? ` && !is_nan_f32(${l.v}) && !is_nan_f32(${r.v})` : '';
+      b.line(`let ${v} = select(${l.v}, ${r.v}, ${r.n === 'false' ? '' : `!${r.n} && `}${l.v} ${sym} ${r.v}${nan});`);
+      return { v, n: l.n, dtype };
+    }
     default:
       throw new Error(`binary ${expr.op} on ${dtype} is not compiled to WGSL`);
   }
@@ -330,6 +354,27 @@ function compileUnary(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'unary' }
       if (dtype !== 'float32') return a;
       b.line(`let ${v} = ${expr.op}(${a.v});`);
       return { v, n: a.n, dtype };
+    case 'sign':
+      // Zeros and NaN come back as they are, as Math.sign gives them.
+      if (dtype === 'float32') b.line(`let ${v} = select(select(select(${a.v}, -1.0f, ${a.v} < 0.0f), 1.0f, ${a.v} > 0.0f), ${a.v}, is_nan_f32(${a.v}));`);
+      else b.line(`let ${v} = select(select(0i, -1i, ${a.v} < 0i), 1i, ${a.v} > 0i);`);
+      return { v, n: a.n, dtype };
+    case 'isNan':
+    case 'isNotNan':
+      b.line(`let ${v} = ${expr.op === 'isNan' ? '' : '!'}is_nan_f32(${a.v});`);
+      return { v, n: a.n, dtype };
+    case 'isFinite':
+      b.line(`let ${v} = (bitcast<u32>(${a.v}) & 0x7f800000u) != 0x7f800000u;`);
+      return { v, n: a.n, dtype };
+    case 'isInfinite':
+      b.line(`let ${v} = (bitcast<u32>(${a.v}) & 0x7fffffffu) == 0x7f800000u;`);
+      return { v, n: a.n, dtype };
+    case 'sqrt':
+    case 'exp':
+    case 'log':
+    case 'log10':
+    case 'log1p':
+      throw new Error(`${expr.op} is not compiled to WGSL`);
     case 'length': {
       const dict = a.dictionary ?? [];
       b.line(

@@ -137,6 +137,51 @@ describe('wgsl-expr: compiled WGSL on the device equals the CPU compiler', { ski
     }
   });
 
+  it('floorDiv, clip, sign, the NaN tests, fillNull, fillNan and nullIf at the edges; transcendentals stay on the CPU', async () => {
+    const t = table({
+      a: { kind: 'int32', cells: [7, -7, 2147483647, -2147483648, null, 0, -9, -2147483648] },
+      b: { kind: 'int32', cells: [2, 2, -1, 2, 3, 0, -4, null] },
+      f: { kind: 'float32', cells: [1.5, Number.NaN, -0, null, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -2.5] },
+    });
+    for (const e of [
+      col('a').floorDiv(col('b')),
+      col('a').floorDiv(-3),
+      col('a').floorDiv(0),
+      col('a').clip(-5, col('b')),
+      col('a').clip(null, 3),
+      col('f').clip(-1, 1),
+      col('f').clip(col('f'), null),
+      col('a').sign(),
+      col('f').sign(),
+      col('f').isNan(),
+      col('f').isNotNan(),
+      col('f').isFinite(),
+      col('f').isInfinite(),
+      col('a').fillNull(col('b')),
+      col('f').fillNan(2),
+      col('f').fillNan(null),
+      col('a').nullIf(col('b')),
+      col('f').nullIf(0),
+    ]) {
+      assert.equal(unsupportedReason(bind(e, t)), null, showNode(e.node));
+      await check(e, t);
+    }
+    // The minimum by -1 raises on both engines, as the CPU's overflow rule says.
+    await check(col('a').floorDiv(-1), t);
+    for (const e of [
+      col('a').sqrt(),
+      col('f').exp(),
+      col('f').log(),
+      col('f').log(2),
+      col('a').pow(2),
+      col('f').log10(),
+      col('f').log1p(),
+      col('f').floorDiv(2),
+    ]) {
+      assert.match(unsupportedReason(bind(e, t)) ?? '', /not correctly rounded|float floorDiv/, showNode(e.node));
+    }
+  });
+
   it('strings, casts, when and coalesce with nulls and dictionaries that do not match', async () => {
     const t = table({
       s: { kind: 'utf8', cells: ['ab', 'ß', null, 'İ', '', 'a😀'] },
@@ -197,6 +242,11 @@ describe('wgsl-expr: the generated WGSL passes shader validation', { skip }, () 
       coalesce(col('f'), col('a').cast('float32')),
       col('f').cast('int32').mod(col('a')),
       col('p').ge(col('p').not()).and(col('s').lt('y')),
+      col('a').floorDiv(col('a')).clip(-1, col('a')).sign().add(col('f').sign().clip(0, 1).cast('int32')),
+      col('f')
+        .isNan()
+        .or(col('f').isFinite())
+        .and(col('f').isInfinite().or(col('f').isNotNan())),
     ]) {
       assert.equal(unsupportedReason(bind(e, t)), null, showNode(e.node));
       const verdict = await validate((b) =>
