@@ -13,7 +13,7 @@ import type { Column, TrustedMode } from './types.js';
  * The column for `vector` when it can be copied as it is, else null. `mode` decides the checks as in
  * validate.ts; a field zod must see cell by cell ('off' with refinements) never takes this path.
  */
-export function copyArrowColumn(field: ModelField, vector: arrow.Vector, mode: TrustedMode): Column | null {
+export function copyArrowColumn(field: ModelField, vector: arrow.Vector<arrow.DataType>, mode: TrustedMode): Column | null {
   if (mode === 'off' && field.needsZod) return null;
   const { type } = vector;
   const checked = mode !== 'shape_only';
@@ -23,7 +23,9 @@ export function copyArrowColumn(field: ModelField, vector: arrow.Vector, mode: T
     case 'int64':
       return arrow.DataType.isInt(type) && type.isSigned && type.bitWidth === 64 ? copyNumeric(field, vector, BigInt64Array, null) : null;
     case 'float32':
-      return arrow.DataType.isFloat(type) && type.precision === arrow.Precision.SINGLE ? copyNumeric(field, vector, Float32Array, checked ? allFinite : null) : null;
+      return arrow.DataType.isFloat(type) && type.precision === arrow.Precision.SINGLE
+        ? copyNumeric(field, vector, Float32Array, checked ? allFinite : null)
+        : null;
     case 'float64': {
       if (!(arrow.DataType.isFloat(type) && type.precision === arrow.Precision.DOUBLE)) return null;
       const check = checked ? (field.integral ? allSafeIntegers : allFinite) : null;
@@ -43,7 +45,7 @@ type NumericCtor<T extends NumericArray> = { new (length: number): T; BYTES_PER_
 /** Every chunk's values copied whole; `check` sees each chunk's values (nulls included, which only costs a fallback). */
 function copyNumeric<T extends NumericArray>(
   field: ModelField,
-  vector: arrow.Vector,
+  vector: arrow.Vector<arrow.DataType>,
   ctor: NumericCtor<T>,
   check: ((values: Float32Array | Float64Array) => boolean) | null,
 ): Column | null {
@@ -98,7 +100,7 @@ function zeroNulls(values: NumericArray, validity: Uint8Array, length: number): 
  * One validity bitmap over all chunks (in shared memory), or null when no chunk has a null. A chunk whose
  * nullCount is set but that has no bitmap counts as all valid, as apache-arrow reads it.
  */
-export function joinValidity(vector: arrow.Vector): Uint8Array | null {
+export function joinValidity(vector: arrow.Vector<arrow.DataType>): Uint8Array | null {
   if (vector.nullCount === 0) return null;
   const bits = allocBitmap(vector.length);
   let base = 0;
@@ -157,7 +159,7 @@ export interface DecodedDictionary {
  * decoding each batch's dictionary whole would cost batches x dictionary size. So decoded entries are kept
  * per dictionary lineage (keyed by its first chunk) and extended by the chunks a delta adds.
  */
-export function decodedDictionary(dictionary: arrow.Vector, decoded: Map<arrow.Data, DecodedDictionary>): unknown[] {
+export function decodedDictionary(dictionary: arrow.Vector<arrow.DataType>, decoded: Map<arrow.Data, DecodedDictionary>): unknown[] {
   const chunks = dictionary.data;
   const first = chunks[0];
   if (first === undefined) return [];
@@ -186,7 +188,7 @@ const NULL_ENTRY = -2;
  * dictionary, and each row costs one array read. Null for what the cell path reports: an index outside
  * the dictionary, a string outside the enum, a null in a non-nullable column.
  */
-function remapDictionary(field: ModelField, vector: arrow.Vector): Column | null {
+function remapDictionary(field: ModelField, vector: arrow.Vector<arrow.DataType>): Column | null {
   const length = vector.length;
   const enumValues = field.enumValues;
   const dictionary: string[] = enumValues === undefined ? [] : [...enumValues];
@@ -197,7 +199,7 @@ function remapDictionary(field: ModelField, vector: arrow.Vector): Column | null
   const remaps = new Map<unknown[], Int32Array>();
   let base = 0;
   for (const chunk of vector.data) {
-    const entries = chunk.dictionary === undefined ? [] : decodedDictionary(chunk.dictionary as arrow.Vector, decoded);
+    const entries = chunk.dictionary === undefined ? [] : decodedDictionary(chunk.dictionary as arrow.Vector<arrow.DataType>, decoded);
     const size = chunk.dictionary?.length ?? 0;
     let remap = remaps.get(entries);
     // A delta dictionary extends its lineage's entries in place: the remap grows with them, keeping its codes.
@@ -211,6 +213,11 @@ function remapDictionary(field: ModelField, vector: arrow.Vector): Column | null
     const isBig = indices instanceof BigInt64Array || indices instanceof BigUint64Array;
     const hasNulls = validity !== null && chunk.nullCount > 0;
     for (let i = 0; i < chunk.length; i++) {
+      // Without nulls, rows whose code is already mapped run in a tight loop; it stops at the first that is not.
+      if (!hasNulls && !isBig) {
+        i = remapKnown(indices as ArrayLike<number>, remap, values, base, i, chunk.length);
+        if (i === chunk.length) break;
+      }
       const row = base + i;
       if (hasNulls && !getBit(validity!, row)) continue;
       const index = isBig ? Number(indices[i]) : (indices[i] as number);
@@ -246,6 +253,17 @@ function remapDictionary(field: ModelField, vector: arrow.Vector): Column | null
   }
   if (validity !== null && !field.nullable && hasNull(validity, length)) return null;
   return makeColumn('utf8', length, values, validity, dictionary);
+}
+
+/** Writes rows from..to-1 of a chunk whose codes are mapped already; returns the first row that is not (or `to`). */
+function remapKnown(indices: ArrayLike<number>, remap: Int32Array, values: Int32Array, base: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    // An index outside the remap reads undefined, which fails the test too: the caller reports it.
+    const code = remap[indices[i]!];
+    if (code === undefined || code < 0) return i;
+    values[base + i] = code;
+  }
+  return to;
 }
 
 function allValid(length: number): Uint8Array {

@@ -301,13 +301,7 @@ type FieldSource = CellSource | { readonly built: Column } | null;
  * Builds every column, then either throws one ValidationError with every issue found or, under
  * ignoreErrors, drops the failing rows and reports them. Frame issues always throw.
  */
-function assemble(
-  fields: readonly ModelField[],
-  length: number,
-  sources: readonly FieldSource[],
-  settings: Settings,
-  issues: IssueCollector,
-): ColumnBatch {
+function assemble(fields: readonly ModelField[], length: number, sources: readonly FieldSource[], settings: Settings, issues: IssueCollector): ColumnBatch {
   if (issues.hasFrameIssues && settings.ignoreErrors) throw issues.toError(false);
   const columns: Column[] = fields.map((field, f) => {
     const source = sources[f];
@@ -447,7 +441,7 @@ function dictionaryCells(field: ModelField, vector: arrow.Vector, issues: IssueC
   const decoded = new Map<arrow.Data, DecodedDictionary>();
   let base = 0;
   for (const chunk of vector.data) {
-    const dictionary = chunk.dictionary === undefined ? [] : decodedDictionary(chunk.dictionary as arrow.Vector, decoded);
+    const dictionary = chunk.dictionary === undefined ? [] : decodedDictionary(chunk.dictionary as arrow.Vector<arrow.DataType>, decoded);
     const size = chunk.dictionary?.length ?? 0;
     const indices = chunk.values as ArrayLike<number | bigint>;
     for (let i = 0; i < chunk.length; i++) {
