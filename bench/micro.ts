@@ -1,11 +1,13 @@
 // `npm run bench:micro`: the CPU engine against a hand-written typed-array loop measured in the same run, then
-// the WebGPU engine beside the CPU engine (bench/gpu.ts) where an adapter exists.
+// the WebGPU engine beside the CPU engine (bench/gpu.ts) where an adapter exists, then Arrow ingest against a
+// bare copy of the same buffers (bench/ingest.ts).
 // Speed is reported as ratios, never asserted: shared machines are noisy. Options: --rows N, --reps N.
 
 import { z } from 'zod';
 import { col, createExecutor, DataFrameModel, lit } from '../src/index.js';
 import { groupByData } from './data.js';
 import { benchGpu } from './gpu.js';
+import { benchIngest } from './ingest.js';
 import { median } from './timing.js';
 
 function arg(name: string, fallback: number): number {
@@ -86,3 +88,5 @@ for (const n of [16_384, 65_536, 131_072, 262_144, 1_048_576]) {
 }
 await benchGpu(data, rows, reps, executor);
 await executor.close();
+console.log('');
+await benchIngest(rows, reps);

@@ -5,7 +5,8 @@
 import * as arrow from 'apache-arrow';
 import { ColumnLengthMismatchError, isGpuframeError, MalformedArrowError, UnknownColumnError, ValidationError } from '../errors.js';
 import { validateArrowIpc } from './arrow-ipc-validate.js';
-import { allocBitmap, getBit, setBit } from './column.js';
+import { copyArrowColumn, decodedDictionary, joinValidity, type DecodedDictionary } from './arrow-columns.js';
+import { allocBitmap, getBit } from './column.js';
 import type { ModelField } from './schema.js';
 import type { Column, ColumnBatch, DType, IngestOptions, InputKeyMode, RowFailure, TrustedMode } from './types.js';
 import { boolean, func, integer, oneOf, options as optionsOf } from '../options.js';
@@ -133,7 +134,7 @@ export function ingestArrow(
   const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   validateArrowIpc(bytes);
   let table: arrow.Table;
-  let sources: (CellSource | null)[];
+  let sources: FieldSource[];
   try {
     table = arrow.tableFromIPC(bytes);
     sources = arrowSources(fields, table, settings, issues);
@@ -146,10 +147,10 @@ export function ingestArrow(
 }
 
 /** Each field's cells, read from the table's column that feeds it (null when none does or its type does not fit). */
-function arrowSources(fields: readonly ModelField[], table: arrow.Table, settings: Settings, issues: IssueCollector): (CellSource | null)[] {
+function arrowSources(fields: readonly ModelField[], table: arrow.Table, settings: Settings, issues: IssueCollector): FieldSource[] {
   const keys = table.schema.fields.map((f) => f.name);
   const slots = matchColumns(fields, keys, settings, issues, 'Arrow input');
-  return fields.map((field, f): CellSource | null => {
+  return fields.map((field, f): FieldSource => {
     const slot = slots[f]!;
     if (slot < 0) return null;
     return arrowSource(field, table.getChildAt(slot)!, settings.mode, issues);
@@ -293,21 +294,19 @@ function ingestRowArray(fields: readonly ModelField[], rows: readonly unknown[],
   );
 }
 
+/** What feeds one field: cells to check, a column already built from Arrow buffers, or nothing (absent or reported). */
+type FieldSource = CellSource | { readonly built: Column } | null;
+
 /**
  * Builds every column, then either throws one ValidationError with every issue found or, under
  * ignoreErrors, drops the failing rows and reports them. Frame issues always throw.
  */
-function assemble(
-  fields: readonly ModelField[],
-  length: number,
-  sources: readonly (CellSource | null)[],
-  settings: Settings,
-  issues: IssueCollector,
-): ColumnBatch {
+function assemble(fields: readonly ModelField[], length: number, sources: readonly FieldSource[], settings: Settings, issues: IssueCollector): ColumnBatch {
   if (issues.hasFrameIssues && settings.ignoreErrors) throw issues.toError(false);
   const columns: Column[] = fields.map((field, f) => {
     const source = sources[f];
-    return source === null || source === undefined ? nullColumn(field, length) : buildColumn(field, source, length, settings.mode, issues);
+    if (source === null || source === undefined) return nullColumn(field, length);
+    return 'built' in source ? source.built : buildColumn(field, source, length, settings.mode, issues);
   });
   if (issues.hasFrameIssues || (issues.hasCellIssues && !settings.ignoreErrors)) throw issues.toError(true);
   const names = fields.map((f) => f.name);
@@ -360,8 +359,11 @@ function isNumericArrowType(type: arrow.DataType): boolean {
   return arrow.DataType.isInt(type) || arrow.DataType.isFloat(type);
 }
 
-/** The cells of one Arrow column in the form the column builders take, or null (reported) when its type does not fit. */
-function arrowSource(field: ModelField, vector: arrow.Vector<arrow.DataType>, mode: TrustedMode, issues: IssueCollector): CellSource | null {
+/**
+ * One Arrow column as a column copied whole when its layout fits and nothing in it needs reporting
+ * (arrow-columns.ts), else as cells for the column builders; null (reported) when its type does not fit.
+ */
+function arrowSource(field: ModelField, vector: arrow.Vector<arrow.DataType>, mode: TrustedMode, issues: IssueCollector): FieldSource {
   const { type } = vector;
   const exact = mode === 'strict';
   if (!arrowTypeFits(field.dtype, type, exact)) {
@@ -374,28 +376,15 @@ function arrowSource(field: ModelField, vector: arrow.Vector<arrow.DataType>, mo
     );
     return null;
   }
+  const copied = copyArrowColumn(field, vector, mode);
+  if (copied !== null) return { built: copied };
   if (arrow.DataType.isNull(type)) return { cells: [], present: allocBitmap(vector.length) };
-  const present = presentBits(vector);
+  const present = joinValidity(vector);
   if (isNumericArrowType(type)) return { cells: numericCells(vector, field.dtype === 'int64'), present };
   if (arrow.DataType.isBool(type)) return { cells: boolCells(vector), present };
   if (arrow.DataType.isDictionary(type)) return { cells: dictionaryCells(field, vector, issues), present };
   if (arrow.DataType.isDate(type) || arrow.DataType.isTimestamp(type)) return { cells: epochMsCells(field, vector, mode, issues), present, epochMs: true };
   return { cells: [...vector] as unknown[], present };
-}
-
-/** One validity bitmap over all chunks, or null when nothing is null. */
-function presentBits(vector: arrow.Vector): Uint8Array | null {
-  if (vector.nullCount === 0) return null;
-  const bits = new Uint8Array(Math.ceil(vector.length / 8));
-  let base = 0;
-  for (const chunk of vector.data) {
-    const { nullBitmap, offset } = chunk;
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- apache-arrow types nullBitmap as present, but a chunk without nulls may have none
-    const hasNulls = chunk.nullCount > 0 && nullBitmap !== undefined && nullBitmap.length > 0;
-    for (let i = 0; i < chunk.length; i++) if (!hasNulls || getBit(nullBitmap, offset + i)) setBit(bits, base + i);
-    base += chunk.length;
-  }
-  return bits;
 }
 
 /**
@@ -446,12 +435,7 @@ function boolCells(vector: arrow.Vector): boolean[] {
   return cells;
 }
 
-/**
- * Looks each index up in its chunk's dictionary, decoding every dictionary entry once per input. Batches
- * share one dictionary, and a delta dictionary batch makes a new dictionary that is the old one's chunks
- * plus its own: decoding each batch's dictionary whole would cost batches x dictionary size. So decoded
- * entries are kept per dictionary lineage (keyed by its first chunk) and extended by the chunks a delta adds.
- */
+/** Looks each index up in its chunk's dictionary, decoding every dictionary entry once per input (decodedDictionary). */
 function dictionaryCells(field: ModelField, vector: arrow.Vector, issues: IssueCollector): unknown[] {
   const cells = new Array<unknown>(vector.length);
   const decoded = new Map<arrow.Data, DecodedDictionary>();
@@ -472,32 +456,6 @@ function dictionaryCells(field: ModelField, vector: arrow.Vector, issues: IssueC
     base += chunk.length;
   }
   return cells;
-}
-
-/** Decoded entries of one dictionary lineage: its first `chunks` chunks, the last of which is `last`. */
-interface DecodedDictionary {
-  readonly values: unknown[];
-  chunks: number;
-  last: arrow.Data;
-}
-
-/** The entries of `dictionary`, decoding only the chunks its lineage has not decoded yet. */
-function decodedDictionary(dictionary: arrow.Vector<arrow.DataType>, decoded: Map<arrow.Data, DecodedDictionary>): unknown[] {
-  const chunks = dictionary.data;
-  const first = chunks[0];
-  if (first === undefined) return [];
-  let entry = decoded.get(first);
-  // The lineage goes on only if this dictionary holds the chunks decoded so far; else it starts afresh.
-  if (entry === undefined || chunks.length < entry.chunks || chunks[entry.chunks - 1] !== entry.last) {
-    entry = { values: [], chunks: 0, last: first };
-    decoded.set(first, entry);
-  }
-  for (let c = entry.chunks; c < chunks.length; c++) {
-    for (const value of new arrow.Vector([chunks[c]!])) entry.values.push(value);
-    entry.last = chunks[c]!;
-    entry.chunks = c + 1;
-  }
-  return entry.values;
 }
 
 const MS_PER_DAY = 86400000;
