@@ -8,7 +8,8 @@ import { fieldsFromShape, type ModelField } from '../model/schema.js';
 import type { PlanNode } from '../plan/types.js';
 import type { ColumnBatch, Field, IngestOptions } from '../model/types.js';
 import { sourceNode } from '../plan/source.js';
-import { fail, isPlainObject, keyName, maxArguments } from '../options.js';
+import { fail, isPlainObject, keyName, maxArguments, nonEmptyString } from '../options.js';
+import { UnknownColumnError } from '../errors.js';
 import { Frame } from './frame.js';
 import { col, type Expr } from '../expr/expr.js';
 import type { ColumnsArg, ColumnsInput, DTypeOfZod, RowInput, RowOf, RowsArg } from './types.js';
@@ -79,7 +80,7 @@ export function DataFrameModel<S extends ModelShape>(shape: S): ModelClass<S> {
     /** `col(name)` typed from the model; refuses a name the model does not declare. */
     static col<K extends keyof S & string>(name: K): Expr<RowOf<S>[K], DTypeOfZod<S[K]>> {
       maxArguments('col(name)', arguments, 1);
-      if (typeof name !== 'string' || !Object.hasOwn(shape, name)) fail('col(name)', name, `a column of the model (${Object.keys(shape).join(', ')})`);
+      if (!Object.hasOwn(shape, nonEmptyString(name, 'col(name)'))) throw new UnknownColumnError([name], Object.keys(shape), 'col');
       return col<RowOf<S>[K], DTypeOfZod<S[K]>>(name);
     }
 
