@@ -58,7 +58,7 @@ function nodeOf(value: unknown, name: string): ExprNode {
 }
 
 function exprArg(value: unknown, name: string): AnyExpr {
-  return value instanceof Expr ? value : fail(name, value, "an expression such as col('x')");
+  return value instanceof Expr ? (value as AnyExpr) : fail(name, value, "an expression such as col('x')");
 }
 
 const NODE_KINDS: ReadonlySet<string> = new Set(['col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'agg']);
@@ -80,12 +80,15 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
     this.node = node;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the calling method's signature states the result type; this only builds the node
   private binary<R extends Expr<unknown, DType>>(op: BinaryOp, other: Operand): R {
     return new Expr({ kind: 'binary', op, left: this.node, right: nodeOf(other, `${op}(other)`) }) as R;
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the calling method's signature states the result type; this only builds the node
   private unary<R extends Expr<unknown, DType>>(op: UnaryOp): R {
     return new Expr({ kind: 'unary', op, arg: this.node }) as R;
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the calling method's signature states the result type; this only builds the node
   private aggregate<R extends Expr<unknown, DType>>(op: AggOp): R {
     return new Expr({ kind: 'agg', op, arg: this.node }) as R;
   }
@@ -150,18 +153,18 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
     return this.unary('isNotNull');
   }
   isIn(values: readonly LiteralValue[]): Bool<NullOf<T>> {
-    return new Expr({ kind: 'isIn', arg: this.node, values: arrayOf(literal)(values, 'isIn(values)') }) as Bool<NullOf<T>>;
+    return new Expr({ kind: 'isIn', arg: this.node, values: arrayOf(literal)(values, 'isIn(values)') });
   }
   /** Inclusive on both ends. */
   between<L extends Operand, H extends Operand>(low: L, high: H): Bool<NullOf<T> | OperandNull<L> | OperandNull<H>> {
     nodeOf(low, 'between(low)');
     nodeOf(high, 'between(high)');
-    return this.ge(low).and(this.le(high)) as Bool<NullOf<T> | OperandNull<L> | OperandNull<H>>;
+    return this.ge(low).and(this.le(high));
   }
 
   /** Values read back as the target's JS type: int64 as bigint, date as Date; null stays null. */
   cast<To extends DType>(to: To): Typed<To, NullOf<T>> {
-    return new Expr({ kind: 'cast', arg: this.node, to: castTarget(to, 'cast(to)') }) as Typed<To, NullOf<T>>;
+    return new Expr({ kind: 'cast', arg: this.node, to: castTarget(to, 'cast(to)') });
   }
   abs(): Typed<Extract<D, NumericDType>, NullOf<T>> {
     return this.unary('abs');
@@ -174,7 +177,7 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
   }
   /** Round half away from zero to `decimals` places. */
   round(decimals = 0): Typed<Extract<D, NumericDType>, NullOf<T>> {
-    return new Expr({ kind: 'round', arg: this.node, decimals: decimalPlaces(decimals, 'round(decimals)') }) as Typed<Extract<D, NumericDType>, NullOf<T>>;
+    return new Expr({ kind: 'round', arg: this.node, decimals: decimalPlaces(decimals, 'round(decimals)') });
   }
 
   startsWith(prefix: string): Bool<NullOf<T>> {
@@ -197,7 +200,7 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
     return this.unary('length');
   }
   private match(op: StringMatchOp, text: string): Bool<NullOf<T>> {
-    return new Expr({ kind: 'match', op, arg: this.node, pattern: pattern(text, `${op}(pattern)`) }) as Bool<NullOf<T>>;
+    return new Expr({ kind: 'match', op, arg: this.node, pattern: pattern(text, `${op}(pattern)`) });
   }
 
   count(): Typed<'int32', never> {
@@ -240,7 +243,7 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
     return this.aggregate('nUnique');
   }
   corr(other: AnyExpr): Typed<'float64', null> {
-    return new Expr({ kind: 'agg', op: 'corr', arg: this.node, arg2: exprArg(other, 'corr(other)').node }) as Typed<'float64', null>;
+    return new Expr({ kind: 'agg', op: 'corr', arg: this.node, arg2: exprArg(other, 'corr(other)').node });
   }
 }
 

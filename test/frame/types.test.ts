@@ -8,18 +8,32 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { coalesce, col, countRows, DataFrameModel, lit, type Expr, type RowOf } from '../../src/index.js';
+import type { DType } from '../../src/model/types.js';
 
 /** Exact type equality (not mutual assignability: `any`, `unknown` and unions must match exactly). */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- G is the probe that makes the comparison exact
 type Equal<A, B> = (<G>() => G extends A ? 1 : 2) extends <G>() => G extends B ? 1 : 2 ? true : false;
 
-/** `expectType<A>().toBe<B>()` is a compile error unless A is exactly B. */
-function expectType<A>(): { toBe<B>(...proof: Equal<A, B> extends true ? [] : [never]): void } {
-  return { toBe: () => undefined };
+/** `expectType<A>().toBe<B>()` and `expectType(value).toBe<B>()` are compile errors unless A (the value's type) is exactly B. */
+function expectType<A>(value?: A): { toBe<B>(...proof: Equal<A, B> extends true ? [] : [never]): void } {
+  return { toBe: () => value };
+}
+/** `expectValue(e).toBe<T>()`: the value type of expression `e` is exactly T. */
+function expectValue<E>(e: E): { toBe<B>(...proof: Equal<V<E>, B> extends true ? [] : [never]): void } {
+  return { toBe: () => e };
+}
+/** `expectDType(e).toBe<D>()`: the dtype parameter of expression `e` is exactly D. */
+function expectDType<E>(e: E): { toBe<B>(...proof: Equal<D<E>, B> extends true ? [] : [never]): void } {
+  return { toBe: () => e };
+}
+/** `expectRow(frame).toBe<R>()`: the frame's row type is exactly R. */
+function expectRow<F>(f: F): { toBe<B>(...proof: Equal<RowType<F>, B> extends true ? [] : [never]): void } {
+  return { toBe: () => f };
 }
 /** The value type of an expression. */
-type V<E> = E extends Expr<infer T, infer _D> ? T : never;
+type V<E> = E extends Expr<infer T, DType> ? T : never;
 /** The dtype parameter of an expression. */
-type D<E> = E extends Expr<infer _T, infer X> ? X : never;
+type D<E> = E extends Expr<unknown, infer X> ? X : never;
 /** The row type of a frame or model instance. */
 type RowType<F> = F extends { collectSync(): (infer R)[] } ? R : never;
 
@@ -75,99 +89,99 @@ describe('static types: expressions', () => {
     expectType<D<ReturnType<typeof id.mul<2.5>>>>().toBe<'float64'>();
     expectType<D<ReturnType<typeof id.add<Expr<bigint, 'int64'>>>>>().toBe<'int64'>();
     const e1 = id.add(Sale.col('big'));
-    expectType<typeof e1>().toBe<Expr<bigint, 'int64'>>();
+    expectType(e1).toBe<Expr<bigint, 'int64'>>();
     const e2 = Sale.col('big').mul(Sale.col('price'));
-    expectType<typeof e2>().toBe<Expr<number, 'float64'>>();
+    expectType(e2).toBe<Expr<number, 'float64'>>();
     const e3 = Sale.col('qty').mul(lit(2));
-    expectType<V<typeof e3>>().toBe<number | null>();
+    expectValue(e3).toBe<number | null>();
     const e4 = Sale.col('big').sub(1);
-    expectType<typeof e4>().toBe<Expr<bigint, 'int64'>>();
+    expectType(e4).toBe<Expr<bigint, 'int64'>>();
     const e5 = Sale.col('ratio').add(Sale.col('ratio'));
-    expectType<D<typeof e5>>().toBe<'float32'>();
+    expectDType(e5).toBe<'float32'>();
     // An integer modulo may be null (modulo by zero); a float modulo is not.
     expectType<V<ReturnType<typeof id.mod<3>>>>().toBe<number | null>();
     expectType<V<ReturnType<ReturnType<typeof Sale.col<'price'>>['mod']>>>().toBe<number | null>();
     const e6 = Sale.col('price').mod(2);
-    expectType<typeof e6>().toBe<Expr<number, 'float64'>>();
+    expectType(e6).toBe<Expr<number, 'float64'>>();
     const e7 = id.div(2);
-    expectType<typeof e7>().toBe<Expr<number, 'float64'>>();
+    expectType(e7).toBe<Expr<number, 'float64'>>();
     const e8 = Sale.col('ratio').div(Sale.col('ratio'));
-    expectType<D<typeof e8>>().toBe<'float32'>();
+    expectDType(e8).toBe<'float32'>();
     const e9 = Sale.col('qty').neg().abs().round(1);
-    expectType<typeof e9>().toBe<Expr<number | null, 'int32'>>();
+    expectType(e9).toBe<Expr<number | null, 'int32'>>();
   });
 
   it('a column without a frame is unknown; typed by hand it is as precise as its dtype', () => {
     const x = col('x').mul(lit(2));
-    expectType<V<typeof x>>().toBe<number | bigint | null>();
+    expectValue(x).toBe<number | bigint | null>();
     const y = col<number>('y').mul(2);
-    expectType<typeof y>().toBe<Expr<number, 'int32' | 'float32' | 'float64'>>();
+    expectType(y).toBe<Expr<number, 'int32' | 'float32' | 'float64'>>();
     const z2 = col<number, 'float64'>('z').sum();
-    expectType<typeof z2>().toBe<Expr<number | null, 'float64'>>();
+    expectType(z2).toBe<Expr<number | null, 'float64'>>();
     // A number column may be int32, whose sum is an int64 (bigint).
     expectType<V<ReturnType<ReturnType<typeof col<number>>['sum']>>>().toBe<number | bigint | null>();
   });
 
   it('casts read back as the target type', () => {
     const c1 = Sale.col('price').cast('int64');
-    expectType<typeof c1>().toBe<Expr<bigint, 'int64'>>();
+    expectType(c1).toBe<Expr<bigint, 'int64'>>();
     const c2 = Sale.col('qty').cast('float64');
-    expectType<typeof c2>().toBe<Expr<number | null, 'float64'>>();
+    expectType(c2).toBe<Expr<number | null, 'float64'>>();
     const c3 = col('x').cast('int64');
-    expectType<typeof c3>().toBe<Expr<bigint | null, 'int64'>>();
+    expectType(c3).toBe<Expr<bigint | null, 'int64'>>();
     const c4 = Sale.col('big').cast('date');
-    expectType<typeof c4>().toBe<Expr<Date, 'date'>>();
+    expectType(c4).toBe<Expr<Date, 'date'>>();
     const c5 = Sale.col('id').cast('bool');
-    expectType<typeof c5>().toBe<Expr<boolean, 'bool'>>();
+    expectType(c5).toBe<Expr<boolean, 'bool'>>();
   });
 
   it('aggregations: sum is number over floats and bigint over integers, counts are numbers, min keeps the type', () => {
     const s1 = Sale.col('price').sum();
-    expectType<typeof s1>().toBe<Expr<number | null, 'float64'>>();
+    expectType(s1).toBe<Expr<number | null, 'float64'>>();
     const s2 = Sale.col('id').sum();
-    expectType<typeof s2>().toBe<Expr<bigint | null, 'int64'>>();
+    expectType(s2).toBe<Expr<bigint | null, 'int64'>>();
     const s3 = Sale.col('ratio').sum();
-    expectType<V<typeof s3>>().toBe<number | null>();
+    expectValue(s3).toBe<number | null>();
     const s4 = Sale.col('ok').sum();
-    expectType<V<typeof s4>>().toBe<bigint | null>();
+    expectValue(s4).toBe<bigint | null>();
     const m1 = Sale.col('kind').min();
-    expectType<typeof m1>().toBe<Expr<'a' | 'b' | null, 'utf8'>>();
+    expectType(m1).toBe<Expr<'a' | 'b' | null, 'utf8'>>();
     const m2 = Sale.col('at').max();
-    expectType<V<typeof m2>>().toBe<Date | null>();
+    expectValue(m2).toBe<Date | null>();
     const m3 = col('x').first();
-    expectType<V<typeof m3>>().toBe<number | bigint | boolean | string | Date | null>();
+    expectValue(m3).toBe<number | bigint | boolean | string | Date | null>();
     const n = Sale.col('qty').count();
-    expectType<typeof n>().toBe<Expr<number, 'int32'>>();
-    expectType<typeof countRows>().toBe<() => Expr<number, 'int32'>>();
+    expectType(n).toBe<Expr<number, 'int32'>>();
+    expectType(countRows).toBe<() => Expr<number, 'int32'>>();
     const avg = Sale.col('id').mean();
-    expectType<typeof avg>().toBe<Expr<number | null, 'float64'>>();
+    expectType(avg).toBe<Expr<number | null, 'float64'>>();
     const r = Sale.col('price').corr(Sale.col('id'));
-    expectType<V<typeof r>>().toBe<number | null>();
+    expectValue(r).toBe<number | null>();
   });
 
   it('comparisons, logic and string methods: boolean, null only where an operand may be null', () => {
     const b1 = Sale.col('price').gt(1);
-    expectType<typeof b1>().toBe<Expr<boolean, 'bool'>>();
+    expectType(b1).toBe<Expr<boolean, 'bool'>>();
     const b2 = Sale.col('qty').gt(1);
-    expectType<V<typeof b2>>().toBe<boolean | null>();
+    expectValue(b2).toBe<boolean | null>();
     const b3 = Sale.col('price').gt(Sale.col('qty'));
-    expectType<V<typeof b3>>().toBe<boolean | null>();
+    expectValue(b3).toBe<boolean | null>();
     const b4 = Sale.col('ok').and(Sale.col('name').startsWith('x'));
-    expectType<V<typeof b4>>().toBe<boolean>();
+    expectValue(b4).toBe<boolean>();
     const b5 = Sale.col('note').contains('n').not();
-    expectType<V<typeof b5>>().toBe<boolean | null>();
+    expectValue(b5).toBe<boolean | null>();
     const b6 = Sale.col('qty').isNull();
-    expectType<V<typeof b6>>().toBe<boolean>();
+    expectValue(b6).toBe<boolean>();
     const s1 = Sale.col('note').upper();
-    expectType<typeof s1>().toBe<Expr<string | null, 'utf8'>>();
+    expectType(s1).toBe<Expr<string | null, 'utf8'>>();
     const s2 = Sale.col('name').length();
-    expectType<typeof s2>().toBe<Expr<number, 'int32'>>();
+    expectType(s2).toBe<Expr<number, 'int32'>>();
     const s3 = col('s').lower();
-    expectType<V<typeof s3>>().toBe<string | null>();
+    expectValue(s3).toBe<string | null>();
     const c = coalesce(Sale.col('qty'), Sale.col('id'));
-    expectType<V<typeof c>>().toBe<number>();
+    expectValue(c).toBe<number>();
     const c2 = coalesce(Sale.col('qty'), Sale.col('note').length());
-    expectType<V<typeof c2>>().toBe<number | null>();
+    expectValue(c2).toBe<number | null>();
   });
 
   it('the collected values have the JS types the static types claim', async () => {
@@ -180,10 +194,10 @@ describe('static types: expressions', () => {
         n: Sale.col('qty').count(),
       })
       .collect();
-    expectType<typeof out>().toBe<{ total: number | null; ids: bigint | null; asInt: bigint | null; up: string | null; n: number }[]>();
+    expectType(out).toBe<{ total: number | null; ids: bigint | null; asInt: bigint | null; up: string | null; n: number }[]>();
     assert.deepEqual(out, [{ total: 8, ids: 6n, asInt: 4n, up: null, n: 2 }]);
     const derived = sales.select({ m: Sale.col('id').mul(2), b: Sale.col('id').add(Sale.col('big')), d: Sale.col('id').div(2) }).collectSync();
-    expectType<typeof derived>().toBe<{ m: number; b: bigint; d: number }[]>();
+    expectType(derived).toBe<{ m: number; b: bigint; d: number }[]>();
     assert.deepEqual(derived[0], { m: 2, b: 11n, d: 0.5 });
   });
 });
@@ -192,21 +206,21 @@ describe('static types: frames', () => {
   it('frame.col takes the value type from the frame', () => {
     const picked = sales.select('id', 'note');
     const note = picked.col('note');
-    expectType<V<typeof note>>().toBe<string | null>();
-    expectType<D<typeof note>>().toBe<'utf8'>();
+    expectValue(note).toBe<string | null>();
+    expectDType(note).toBe<'utf8'>();
     // @ts-expect-error -- not a column of this frame
     assert.throws(() => picked.col('price'), /price/);
   });
 
   it('a left join makes the right columns nullable, renames clashes with the suffix; semi and anti keep the left row', () => {
     const inner = sales.select('id', 'price').join(owners, { on: 'id' });
-    expectType<RowType<typeof inner>>().toBe<{ id: number; price: number; owner: string; price_right: number }>();
+    expectRow(inner).toBe<{ id: number; price: number; owner: string; price_right: number }>();
     const left = sales.select('id', 'price').join(owners, { on: 'id', how: 'left', suffix: '_o' });
-    expectType<RowType<typeof left>>().toBe<{ id: number; price: number; owner: string | null; price_o: number | null }>();
+    expectRow(left).toBe<{ id: number; price: number; owner: string | null; price_o: number | null }>();
     const keyed = sales.select('id').join(owners, { leftOn: 'id', rightOn: 'id', how: 'left' });
-    expectType<RowType<typeof keyed>>().toBe<{ id: number; owner: string | null; price: number | null }>();
+    expectRow(keyed).toBe<{ id: number; owner: string | null; price: number | null }>();
     const semi = sales.select('id', 'name').join(owners, { on: 'id', how: 'semi' });
-    expectType<RowType<typeof semi>>().toBe<{ id: number; name: string }>();
+    expectRow(semi).toBe<{ id: number; name: string }>();
     const rows = left.sort('id').collectSync();
     assert.deepEqual(rows, [
       { id: 1, price: 1.5, owner: 'ann', price_o: 9 },
@@ -221,7 +235,7 @@ describe('static types: frames', () => {
 
   it('aggregations in groupBy give the row types collect returns', () => {
     const g = sales.groupBy('kind').agg({ total: Sale.col('price').sum(), n: countRows(), top: Sale.col('big').max() });
-    expectType<RowType<typeof g>>().toBe<{ kind: 'a' | 'b'; total: number | null; n: number; top: bigint | null }>();
+    expectRow(g).toBe<{ kind: 'a' | 'b'; total: number | null; n: number; top: bigint | null }>();
     assert.deepEqual(g.sort('kind').collectSync(), [
       { kind: 'a', total: 5.5, n: 2, top: 30n },
       { kind: 'b', total: 2.5, n: 1, top: 20n },
@@ -234,7 +248,7 @@ describe('static types: model input', () => {
 
   it('fromColumns and fromRows take the model keys and cell types', () => {
     const ok = Item.fromColumns({ id: Int32Array.of(1, 2), big: [1n, 2], kind: ['a', 'b'], at: ['2024-01-01', new Date(0)] });
-    expectType<RowType<typeof ok>>().toBe<RowOf<typeof Item.shape>>();
+    expectRow(ok).toBe<RowOf<typeof Item.shape>>();
     assert.equal(ok.shape[0], 2);
     assert.equal(
       Item.fromRows([
