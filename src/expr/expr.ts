@@ -272,31 +272,39 @@ export function coalesce<E extends readonly AnyExpr[]>(...args: E): Expr<NonNull
   return new Expr({ kind: 'coalesce', args: args.map((a, i) => exprArg(a, `coalesce(...exprs)[${i}]`).node) });
 }
 
+/**
+ * The dtypes a `when` branch or `otherwise` value contributes. The binder unifies every branch to one type
+ * (numbers promote, literals adapt), so the result's type is over the union of the branches' types.
+ */
+type BranchDType<O> = O extends Expr<unknown, infer X> ? X : O extends null ? never : O extends LiteralValue ? LiteralDType<O> : never;
+
 /** `when(cond).then(a).when(cond2).then(b).otherwise(c)`; without `otherwise` the result is null. */
-export function when(cond: AnyExpr): WhenBuilder {
+export function when(cond: AnyExpr): WhenBuilder<never, never> {
   return new WhenBuilder([], exprArg(cond, 'when(condition)').node);
 }
 
-export class WhenBuilder {
+/** `when(cond)` waiting for its `then`; `D` and `N` are the dtypes and null part of the branches so far. */
+export class WhenBuilder<D extends DType = DType, N = null> {
   constructor(
     private readonly branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[],
     private readonly pending: ExprNode,
   ) {}
-  then(value: Operand): ChainedWhen {
+  then<O extends Operand>(value: O): ChainedWhen<D | BranchDType<O>, N | OperandNull<O>> {
     return new ChainedWhen([...this.branches, { cond: this.pending, then: nodeOf(value, 'when(...).then(value)') }]);
   }
 }
 
-export class ChainedWhen extends Expr {
+/** A `when` chain: an expression that is null where no branch matched, until `otherwise` gives a value there. */
+export class ChainedWhen<D extends DType = DType, N = null> extends Expr<JsOf<D> | null, D> {
   private readonly branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[];
   constructor(branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[]) {
     super({ kind: 'when', branches, otherwise: { kind: 'lit', value: null } });
     this.branches = branches;
   }
-  when(cond: AnyExpr): WhenBuilder {
+  when(cond: AnyExpr): WhenBuilder<D, N> {
     return new WhenBuilder(this.branches, exprArg(cond, 'when(...).when(condition)').node);
   }
-  otherwise(value: Operand): AnyExpr {
+  otherwise<O extends Operand>(value: O): Typed<D | BranchDType<O>, N | OperandNull<O>> {
     return new Expr({ kind: 'when', branches: this.branches, otherwise: nodeOf(value, 'when(...).otherwise(value)') });
   }
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { coalesce, col, countRows, DataFrameModel, lit, type Expr, type RowOf } from '../../src/index.js';
+import { coalesce, col, countRows, DataFrameModel, lit, when, type Expr, type RowOf } from '../../src/index.js';
 import type { DType } from '../../src/model/types.js';
 
 /** Exact type equality (not mutual assignability: `any`, `unknown` and unions must match exactly). */
@@ -182,6 +182,19 @@ describe('static types: expressions', () => {
     expectValue(c).toBe<number>();
     const c2 = coalesce(Sale.col('qty'), Sale.col('note').length());
     expectValue(c2).toBe<number | null>();
+  });
+
+  it('when/otherwise: the union of the branch types, null without otherwise or where a branch may be null', () => {
+    const w1 = when(Sale.col('ok')).then(Sale.col('name')).otherwise('none');
+    expectType(w1).toBe<Expr<string, 'utf8'>>();
+    const w2 = when(Sale.col('ok')).then(Sale.col('price'));
+    expectValue(w2).toBe<number | null>();
+    // int64 and int32 branches unify to int64 at runtime; the static type is the union of both, never narrower.
+    const w3 = when(Sale.col('ok')).then(Sale.col('big')).when(Sale.col('id').gt(1)).then(Sale.col('qty')).otherwise(0);
+    expectValue(w3).toBe<bigint | number | null>();
+    const w4 = when(Sale.col('ok')).then(1.5).otherwise(Sale.col('price'));
+    expectValue(w4).toBe<number>();
+    assert.deepEqual(sales.select({ w1, w4 }).collectSync()[1], { w1: 'none', w4: 2.5 });
   });
 
   it('the collected values have the JS types the static types claim', async () => {
