@@ -116,9 +116,6 @@ export type LiteralDType<V extends LiteralValue> = V extends null
           ? 'bool'
           : 'date';
 
-/** `add`, `sub`, `mul`, `mod` of a `D` by an operand of dtype `O` (given per member of `D`). */
-export type ArithDType<D extends DType, O extends DType> = Promote<D, O>;
-
 /** `div`: float32 by float32 stays float32, everything else divides in float64. */
 export type DivDType<D extends DType, O extends DType> = D extends NumericDType
   ? O extends NumericDType
@@ -130,9 +127,3 @@ export type DivDType<D extends DType, O extends DType> = D extends NumericDType
 
 /** `sum`: floats sum in float64, integers and booleans in int64 (bind.ts `aggResultType`). */
 export type SumDType<D extends DType> = D extends FloatDType ? 'float64' : D extends 'int32' | 'int64' | 'bool' ? 'int64' : never;
-
-/** The dtypes `cast(from → to)` accepts (bind.ts CASTS); `to` itself is always accepted. */
-export type CastDType<To extends DType> = To;
-
-/** An expression's JS values: `JsOf<D>` plus null where it may be null. */
-export type Value<D extends DType, Nullable> = JsOf<D> | (Nullable extends true ? null : never);
