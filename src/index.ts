@@ -3,8 +3,9 @@
 export { DataFrameModel } from './frame/model.js';
 export type { ModelClass } from './frame/model.js';
 export { Frame, GroupBy } from './frame/frame.js';
-export type { RowOf, ExprValue, ExecuteOptions, StreamOptions, SortOptions, JoinOptions } from './frame/types.js';
-export { col, lit, when, coalesce, countRows, Expr } from './expr/expr.js';
+export type { RowOf, RowInput, ColumnsInput, DTypeOfZod, JoinRow, ExprValue, ExecuteOptions, StreamOptions, SortOptions, JoinOptions } from './frame/types.js';
+export { col, lit, when, coalesce, countRows, Expr, type AnyExpr, type Operand } from './expr/expr.js';
+export type { DTypeOf, JsOf } from './expr/infer.js';
 export type { AggOp, LiteralValue } from './expr/types.js';
 export { createExecutor, Executor } from './exec/executor.js';
 export { ExecutionHandle } from './exec/handle.js';

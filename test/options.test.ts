@@ -253,7 +253,7 @@ describe('other verbs that answered wrongly from JavaScript', () => {
 
   it('ingest options are checked by every model entry point', () => {
     refuses(() => Orders.fromRows([], { trustedMode: 'lenient' } as never), /^fromRows\(options\)\.trustedMode: expected one of 'off', 'shape_only', 'strict'/);
-    refuses(() => Orders.fromColumns({}, { maxIssues: Number.NaN }), /^fromColumns\(options\)\.maxIssues/);
+    refuses(() => Orders.fromColumns(JSON.parse('{}'), { maxIssues: Number.NaN }), /^fromColumns\(options\)\.maxIssues/);
     refuses(() => Orders.fromNdjson('', { ignoreErrors: 'yes' } as never), /^fromNdjson\(options\)\.ignoreErrors: expected true or false/);
   });
 });

@@ -2,7 +2,8 @@
 // derived schema (checked when the verb is called); nothing runs until collect, submit or stream.
 
 import type * as arrow from 'apache-arrow';
-import { Expr } from '../expr/expr.js';
+import { col as column, Expr, type AnyExpr } from '../expr/expr.js';
+import type { DTypeOf } from '../expr/infer.js';
 import { containsAgg } from '../expr/bind.js';
 import type { ExprNode } from '../expr/types.js';
 import { executeInline, executeInlineAsync, Executor } from '../exec/executor.js';
@@ -44,9 +45,8 @@ import {
   restColumnNames,
   type Check,
 } from '../options.js';
-import type { ExecuteOptions, ExprValue, JoinOptions, Simplify, SortOptions, StreamOptions } from './types.js';
+import type { ExecuteOptions, ExprValue, JoinOptions, JoinRow, Simplify, SortOptions, StreamOptions } from './types.js';
 
-type AnyExpr = Expr;
 type AggNode = Extract<ExprNode, { kind: 'agg' }>;
 
 /** Rows per streamed batch at most: 2^24 keeps a batch of one int64 column at 128 MiB. */
@@ -118,6 +118,16 @@ export class Frame<Row extends object = Record<string, unknown>> {
     return [rows, this.plan.schema.length];
   }
 
+  /**
+   * `col(name)` typed from this frame's rows: its value type is the row's (a `number` column may be int32,
+   * float32 or float64; `Model.col` knows which). Refuses a name the frame does not have.
+   */
+  col<K extends keyof Row & string, V extends Row[K] = Row[K]>(name: K): Expr<V, DTypeOf<V>> {
+    maxArguments('col(name)', arguments, 1);
+    requireColumns(this.plan, [nonEmptyString(name, 'col(name)')], 'col');
+    return column<V, DTypeOf<V>>(name);
+  }
+
   select<K extends keyof Row & string>(...columns: K[]): Frame<Simplify<Pick<Row, K>>>;
   select<E extends Record<string, AnyExpr>>(exprs: E): Frame<Simplify<{ [N in keyof E]: ExprValue<E[N]> }>>;
   select(...items: (string | Record<string, AnyExpr>)[]): Frame {
@@ -184,7 +194,7 @@ export class Frame<Row extends object = Record<string, unknown>> {
    * Hash equi-join. `how` is 'inner' (default), 'left', 'semi' or 'anti'; any other value, right, full and
    * cross joins included, is refused rather than approximated.
    */
-  join<R extends object>(other: Frame<R>, options: JoinOptions): Frame<Simplify<Row & Omit<R, keyof Row>>> {
+  join<R extends object, const O extends JoinOptions>(other: Frame<R>, options: O): Frame<JoinRow<Row, R, O>> {
     maxArguments('join(other, options)', arguments, 2);
     if (!(other instanceof Frame)) fail('join(other)', other, 'a frame');
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers can pass anything: checked at runtime

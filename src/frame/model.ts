@@ -8,9 +8,11 @@ import { fieldsFromShape, type ModelField } from '../model/schema.js';
 import type { PlanNode } from '../plan/types.js';
 import type { ColumnBatch, Field, IngestOptions } from '../model/types.js';
 import { sourceNode } from '../plan/source.js';
-import { fail, isPlainObject, keyName, maxArguments } from '../options.js';
+import { fail, isPlainObject, keyName, maxArguments, nonEmptyString } from '../options.js';
+import { UnknownColumnError } from '../errors.js';
 import { Frame } from './frame.js';
-import type { RowOf } from './types.js';
+import { col, type Expr } from '../expr/expr.js';
+import type { ColumnsArg, ColumnsInput, DTypeOfZod, RowInput, RowOf, RowsArg } from './types.js';
 
 type ModelShape = Readonly<Record<string, z.ZodType>>;
 
@@ -24,10 +26,15 @@ export interface ModelClass<S extends ModelShape> {
   readonly shape: S;
   readonly fields: readonly ModelField[];
   readonly schema: readonly Field[];
-  /** From `{ column: values[] }`, keyed by alias or name as `inputKeyMode` says. */
-  fromColumns<T extends ModelClass<S>>(this: T, columns: unknown, options?: IngestOptions): InstanceType<T>;
-  /** From an array of row objects. */
-  fromRows<T extends ModelClass<S>>(this: T, rows: unknown, options?: IngestOptions): InstanceType<T>;
+  /**
+   * From `{ column: values[] }`, keyed by alias or name as `inputKeyMode` says. Typed from the model (field
+   * names and cell types); input typed `unknown` (a parsed body, alias keys) is checked at runtime only.
+   */
+  fromColumns<T extends ModelClass<S>, I = ColumnsInput<S>>(this: T, columns: ColumnsArg<I, S>, options?: IngestOptions): InstanceType<T>;
+  /** From an array of row objects; typed from the model as `fromColumns` is. */
+  fromRows<T extends ModelClass<S>, I = readonly RowInput<S>[]>(this: T, rows: RowsArg<I, S>, options?: IngestOptions): InstanceType<T>;
+  /** `col(name)` with the column's value type and dtype from the model: `Model.col('price').sum()` is `number | null` for a float64 price. */
+  col<K extends keyof S & string>(name: K): Expr<RowOf<S>[K], DTypeOfZod<S[K]>>;
   /** From newline-delimited JSON, one row object per line. */
   fromNdjson<T extends ModelClass<S>>(this: T, text: string | Uint8Array, options?: IngestOptions): InstanceType<T>;
   /** From an Arrow table or Arrow IPC bytes (stream or file format). */
@@ -59,15 +66,22 @@ export function DataFrameModel<S extends ModelShape>(shape: S): ModelClass<S> {
     static readonly schema: readonly Field[] = schema;
 
     /** From `{ column: values[] }`, keyed by alias or name as `inputKeyMode` says. */
-    static fromColumns<T extends ModelClass<S>>(this: T, columns: unknown, options: IngestOptions = {}): InstanceType<T> {
+    static fromColumns<T extends ModelClass<S>, I = ColumnsInput<S>>(this: T, columns: ColumnsArg<I, S>, options: IngestOptions = {}): InstanceType<T> {
       maxArguments('fromColumns(input, options)', arguments, 2);
       return wrap(this, ingestColumns(fields, columns, options));
     }
 
     /** From an array of row objects. */
-    static fromRows<T extends ModelClass<S>>(this: T, rows: unknown, options: IngestOptions = {}): InstanceType<T> {
+    static fromRows<T extends ModelClass<S>, I = readonly RowInput<S>[]>(this: T, rows: RowsArg<I, S>, options: IngestOptions = {}): InstanceType<T> {
       maxArguments('fromRows(input, options)', arguments, 2);
       return wrap(this, ingestRows(fields, rows, options));
+    }
+
+    /** `col(name)` typed from the model; refuses a name the model does not declare. */
+    static col<K extends keyof S & string>(name: K): Expr<RowOf<S>[K], DTypeOfZod<S[K]>> {
+      maxArguments('col(name)', arguments, 1);
+      if (!Object.hasOwn(shape, nonEmptyString(name, 'col(name)'))) throw new UnknownColumnError([name], Object.keys(shape), 'col');
+      return col<RowOf<S>[K], DTypeOfZod<S[K]>>(name);
     }
 
     /** From newline-delimited JSON, one row object per line. */

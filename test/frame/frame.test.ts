@@ -42,15 +42,17 @@ describe('the README example', () => {
   const query = users
     .filter(col('amount').gt(lit(1)))
     .groupBy('user_id')
-    .agg({ total: col('amount').sum(), n: col('amount').count() })
+    .agg({ total: UserRow.col('amount').sum(), n: col('amount').count() })
     .sort('user_id');
-  const expected = [
+  // The row type the README states: a float64 column's sum is a number.
+  const expected: { user_id: number; total: number | null; n: number }[] = [
     { user_id: 1, total: 9.5, n: 1 },
     { user_id: 2, total: 2, n: 1 },
   ];
 
   it('collectSync', () => {
-    assert.deepEqual(query.collectSync(), expected);
+    const rows: typeof expected = query.collectSync();
+    assert.deepEqual(rows, expected);
   });
 
   it('collect inline and on a 2-worker executor', async () => {

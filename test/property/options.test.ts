@@ -207,10 +207,18 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   'Model.fromColumns': optionSlots('fromColumns(options)', INGEST, (o) => Left.fromColumns({ id: [1], v: [1], s: ['x'] }, o as never), ingestValid),
   'Model.fromRows': optionSlots('fromRows(options)', INGEST, (o) => Left.fromRows([{ id: 1, v: 1, s: null }], o as never), ingestValid),
   'Model.fromNdjson': optionSlots('fromNdjson(options)', INGEST, (o) => Left.fromNdjson('{"id":1,"v":1,"s":null}\n', o as never), ingestValid),
+  'Model.col': [
+    { name: 'col(name)', accepts: nonEmpty, call: (v) => Left.col(v as never), valid: someNames },
+    extra('col', (v) => (Left.col as (...a: unknown[]) => unknown)('id', v)),
+  ],
   'Model.fromArrow': optionSlots('fromArrow(options)', INGEST, (o) => Left.fromArrow(leftIpc, o as never), ingestValid),
 
   // Frame verbs.
   'Frame.constructor': [{ name: 'new Frame(plan)', accepts: none, call: (v) => new Frame(v as never) }],
+  'Frame.col': [
+    { name: 'col(name)', accepts: nonEmpty, call: (v) => left.col(v as never), valid: someNames },
+    extra('col', (v) => (left.col as (...a: unknown[]) => unknown)('id', v)),
+  ],
   'Frame.select': [
     {
       name: 'select(...columns)[0]',
@@ -1022,7 +1030,7 @@ describe('options: coverage', () => {
       }
     }
     // Reached through what the exports return: a model's statics and the when() builders.
-    for (const name of ['fromColumns', 'fromRows', 'fromNdjson', 'fromArrow']) need(`Model.${name}`);
+    for (const name of ['fromColumns', 'fromRows', 'fromNdjson', 'fromArrow', 'col']) need(`Model.${name}`);
     const builder = when(col('v').gt(1));
     for (const method of methods(builder.constructor, 'WhenBuilder')) need(method);
     const chained = builder.then(1);

@@ -26,7 +26,7 @@ const ROWS = 50_000;
 const rand = prng(20261124);
 const cities = Array.from({ length: 300 }, (_, k) => `city-${(k * 7919) % 1000}`);
 const data = {
-  region: [] as string[],
+  region: [] as ('north' | 'south' | 'east' | 'west')[],
   city: [] as string[],
   store: [] as number[],
   units: [] as (number | null)[],
@@ -36,7 +36,7 @@ const data = {
   big: [] as number[],
 };
 for (let i = 0; i < ROWS; i++) {
-  data.region.push(['north', 'south', 'east', 'west'][Math.floor(rand() * 4)]!);
+  data.region.push((['north', 'south', 'east', 'west'] as const)[Math.floor(rand() * 4)]!);
   data.city.push(cities[Math.floor(rand() * cities.length)]!);
   data.store.push(Math.floor(rand() * 5000) - 2500);
   data.units.push(rand() < 0.1 ? null : Math.floor(rand() * 200) - 50);

@@ -14,7 +14,7 @@ after(() => ctx?.destroy());
 const Model = DataFrameModel({ k: z.enum(['x', 'y', 'z']), a: z.int32(), b: z.int32().nullable(), c: z.float32() });
 const N = 20_000;
 const frame = Model.fromColumns({
-  k: Array.from({ length: N }, (_, i) => ['x', 'y', 'z'][(i * 31) % 3]!),
+  k: Array.from({ length: N }, (_, i) => (['x', 'y', 'z'] as const)[(i * 31) % 3]!),
   a: Array.from({ length: N }, (_, i) => (i * 7) % 1001),
   b: Array.from({ length: N }, (_, i) => (i % 9 === 0 ? null : i % 50)),
   c: Array.from({ length: N }, (_, i) => Math.fround(i / 7)),
@@ -101,7 +101,7 @@ describe('with an adapter', { skip }, () => {
     // some of these delays; whichever phase it hits, the result must be the CPU's.
     const rows = 400_000;
     const big = Model.fromColumns({
-      k: Array.from({ length: rows }, (_, i) => ['x', 'y', 'z'][i % 3]!),
+      k: Array.from({ length: rows }, (_, i) => (['x', 'y', 'z'] as const)[i % 3]!),
       a: Array.from({ length: rows }, (_, i) => i % 1000),
       b: Array.from({ length: rows }, () => null),
       c: Array.from({ length: rows }, (_, i) => Math.fround(i / 3)),
