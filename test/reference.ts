@@ -428,7 +428,12 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
         case 'clipLow':
         case 'clipHigh': {
           if (!isNumeric(l.dtype) || !isNumeric(r.dtype)) typeError(`reference: clip of ${l.dtype} and ${r.dtype}`);
-          const bound = as(r, l.dtype);
+          const literal = node.right.kind === 'lit' ? node.right.value : undefined;
+          const integer = l.dtype === 'int32' || l.dtype === 'int64';
+          const bound =
+            integer && (typeof literal === 'number' || typeof literal === 'bigint' || literal === null)
+              ? saturatedBound(literal, op === 'clipLow', l.dtype)
+              : as(r, l.dtype);
           return {
             dtype: l.dtype,
             at: (row) => {
@@ -1239,4 +1244,22 @@ export class RefFrame {
     this.require(columns);
     return this.project(this.fields.filter((f) => !columns.includes(f.name)).map((f) => this.passThrough(f.name)));
   }
+}
+
+/**
+ * An integer input's literal clip bound: the smallest (low) or largest (high) integer of the type on the
+ * bound's side, or no bound when it excludes nothing; written from the definition, not from the binder.
+ */
+function saturatedBound(value: number | bigint | null, low: boolean, dtype: DType): Compiled {
+  const [min, max] = dtype === 'int32' ? [-2147483648, 2147483647] : [-9223372036854775808n, 9223372036854775807n];
+  let bound: number | bigint | null;
+  if (value === null || (typeof value === 'number' && Number.isNaN(value))) bound = null;
+  else if (low ? value <= min : value >= max) bound = low && value === -Infinity ? null : !low && value === Infinity ? null : low ? min : max;
+  else if (low ? value > max : value < min) bound = low ? max : min;
+  else if (typeof value === 'number') bound = low ? Math.ceil(value) : Math.floor(value);
+  else bound = value;
+  if (bound !== null && dtype === 'int64') bound = BigInt(bound);
+  if (bound !== null && dtype === 'int32') bound = Number(bound);
+  const fixed = bound;
+  return { dtype, at: () => fixed };
 }

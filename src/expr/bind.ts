@@ -48,6 +48,25 @@ function fail(scope: BindScope, node: ExprNode, why: string): never {
   throw new ExpressionTypeError(`${scope.context}: ${describe(node)}: ${why}`);
 }
 
+/**
+ * A literal clip bound for an integer input of `dtype`: rounded inward and saturated to the type's range;
+ * NaN, null and a bound that excludes nothing (−∞ low, +∞ high) are no bound. Undefined for non-numbers.
+ */
+function integerClipBound(value: LiteralValue, low: boolean, dtype: DType): BoundExpr | undefined {
+  const none: BoundExpr = { kind: 'lit', value: null, type: { dtype, nullable: true } };
+  if (value === null) return none;
+  if (typeof value !== 'number' && typeof value !== 'bigint') return undefined;
+  if (typeof value === 'number' && (Number.isNaN(value) || value === (low ? -Infinity : Infinity))) return none;
+  const [min, max] = dtype === 'int32' ? [BigInt(INT32_MIN), BigInt(INT32_MAX)] : [-(2n ** 63n), 2n ** 63n - 1n];
+  let bound: bigint;
+  if (typeof value === 'bigint') bound = value;
+  else if (value === Infinity) bound = max;
+  else if (value === -Infinity) bound = min;
+  else bound = BigInt(low ? Math.ceil(value) : Math.floor(value));
+  bound = bound < min ? min : bound > max ? max : bound;
+  return { kind: 'lit', value: dtype === 'int32' ? Number(bound) : bound, type: { dtype, nullable: false } };
+}
+
 export function castTo(expr: BoundExpr, dtype: DType): BoundExpr {
   if (expr.type.dtype === dtype) return expr;
   if (expr.kind === 'lit')
@@ -194,10 +213,14 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
           if (!isNumeric(ld) || !isNumeric(rd)) fail(scope, node, `${node.op === 'pow' ? 'pow' : 'log'} needs numeric operands, got ${ld} and ${rd}`);
           return { kind: 'binary', op: node.op, left: castTo(l, 'float64'), right: castTo(r, 'float64'), type: { dtype: 'float64', nullable } };
         case 'clipLow':
-        case 'clipHigh':
-          // The bound takes the input's type (a fractional bound of an integer input truncates); a null bound is no bound.
+        case 'clipHigh': {
+          // The bound takes the input's type; a null bound is no bound. A literal bound of an integer input is
+          // rounded inward (a low bound up, a high bound down) and saturates to the type's range, so
+          // clip(0.5, Infinity) of int32 is clip(1, null); a column bound is cast, as any operand is.
           if (!isNumeric(ld) || !isNumeric(rd)) fail(scope, node, `clip needs numeric operands, got ${ld} and ${rd}`);
-          return { kind: 'binary', op: node.op, left: l, right: castTo(r, ld), type: l.type };
+          const literalBound = node.right.kind === 'lit' && isInteger(ld) ? integerClipBound(node.right.value, node.op === 'clipLow', ld) : undefined;
+          return { kind: 'binary', op: node.op, left: l, right: literalBound ?? castTo(r, ld), type: l.type };
+        }
         case 'div': {
           if (!isNumeric(ld) || !isNumeric(rd)) fail(scope, node, `div needs numeric operands, got ${ld} and ${rd}`);
           const dtype = ld === 'float32' && rd === 'float32' ? 'float32' : 'float64';

@@ -23,6 +23,11 @@ type Typed<D extends DType, N> = Expr<JsOf<D> | N, D>;
 /** The non-null values of an expression: `T` when known, else what its dtypes read back as. */
 type Known<T, D extends DType> = unknown extends T ? JsOf<D> : NonNullable<T>;
 type Bool<N> = Expr<boolean | N, 'bool'>;
+/**
+ * What replacing values by `O` gives (fillNull, fillNan): numbers promote with the replacement as the binder
+ * unifies them (int32 filled with a float is float64); other types keep theirs.
+ */
+type FillOf<T, D extends DType, O> = [D] extends [NumericDType] ? Typed<ArithOf<D, O>, NullOf<T> | OperandNull<O>> : Expr<T | OperandNull<O>, D>;
 /** `coalesce` is null only where every argument is. */
 type AllNull<E extends readonly AnyExpr[]> = [{ [K in keyof E]: E[K] extends Expr<infer U, DType> ? (null extends U ? never : K) : never }[number]] extends [
   never,
@@ -138,7 +143,7 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
    * Logarithm as float64: natural without `base`, else `ln(x) / ln(base)` (as Polars computes it; `log10()`
    * is the exact base-10 one). NaN below zero, −Infinity at zero.
    */
-  log(base?: Operand): Typed<'float64', NullOf<T>> {
+  log<O extends Operand = number>(base?: O): Typed<'float64', NullOf<T> | OperandNull<O>> {
     if (base === undefined) return this.unary('log');
     return new Expr({ kind: 'binary', op: 'logBase', left: this.node, right: nodeOf(base, 'log(base)') });
   }
@@ -218,13 +223,17 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
     return this.unary('isInfinite');
   }
   /** Nulls replaced by `value` (an expression or a literal): `coalesce(this, value)`, with its type promotion. */
-  fillNull<O extends Operand>(value: O): Expr<NonNullable<T> | OperandNull<O>, D> {
-    return new Expr({ kind: 'coalesce', args: [this.node, nodeOf(value, 'fillNull(value)')] });
+  fillNull<O extends Operand>(value: O): FillOf<NonNullable<T>, D, O> {
+    return new Expr({ kind: 'coalesce', args: [this.node, nodeOf(value, 'fillNull(value)')] }) as FillOf<NonNullable<T>, D, O>;
   }
   /** NaN replaced by `value` (which may be null); floats only. */
-  fillNan<O extends Operand>(value: O): Expr<T | OperandNull<O>, D> {
+  fillNan<O extends Operand>(value: O): FillOf<T, D, O> {
     const replacement = nodeOf(value, 'fillNan(value)');
-    return new Expr({ kind: 'when', branches: [{ cond: { kind: 'unary', op: 'isNan', arg: this.node }, then: replacement }], otherwise: this.node });
+    return new Expr({ kind: 'when', branches: [{ cond: { kind: 'unary', op: 'isNan', arg: this.node }, then: replacement }], otherwise: this.node }) as FillOf<
+      T,
+      D,
+      O
+    >;
   }
   /** Null where the value equals `value` (SQL's NULLIF; NaN equals nothing), else the value. */
   nullIf(value: Operand): Expr<T | null, D> {

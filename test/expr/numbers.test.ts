@@ -104,6 +104,14 @@ describe('numeric expressions', () => {
     await expectValues(col('l').clip(0n, 3n), 'int64', [3n, 0n, 0n, null, 3n, 3n, 0n]);
     // low above high gives high, as NumPy's clip does.
     await expectValues(col('i').clip(10, 1), 'int32', [1, 1, 1, null, 1, 1, 1]);
+    // A literal bound of an integer input rounds inward (low up, high down) and saturates to the type's
+    // range instead of overflowing its cast: clip(0.5, Infinity) is clip(1, no bound).
+    await expectValues(col('i').clip(0.5, Infinity), 'int32', [7, 1, 1, null, MAX32, 5, 1]);
+    await expectValues(col('i').clip(null, -2.5), 'int32', [-3, -7, -3, null, -3, -3, -9]);
+    await expectValues(col('i').clip(-1e12, 1e12), 'int32', [7, -7, 0, null, MAX32, 5, -9]);
+    await expectValues(col('i').clip(1e12, null), 'int32', [MAX32, MAX32, MAX32, null, MAX32, MAX32, MAX32]);
+    await expectValues(col('i').clip(Number.NaN, -Infinity), 'int32', [MIN32, MIN32, MIN32, null, MIN32, MIN32, MIN32]);
+    await expectValues(col('l').clip(-1e19, 2n ** 70n), 'int64', [7n, -7n, 0n, null, 2n ** 63n - 1n, 5n, -9n]);
   });
 });
 

@@ -94,6 +94,12 @@ describe('static types: expressions', () => {
     expectType(Sale.col('price').isNan()).toBe<Expr<boolean, 'bool'>>();
     expectType(Sale.col('qty').fillNull(0)).toBe<Expr<number, 'int32'>>();
     expectType(Sale.col('qty').nullIf(0)).toBe<Expr<number | null, 'int32'>>();
+    // Filling promotes as the binder unifies: an int32 filled with a float, or with an int64, widens.
+    expectType(Sale.col('qty').fillNull(1.5)).toBe<Expr<number, 'float64'>>();
+    expectType(Sale.col('qty').fillNull(Sale.col('big'))).toBe<Expr<bigint, 'int64'>>();
+    expectType(Sale.col('note').fillNull('none')).toBe<Expr<string, 'utf8'>>();
+    expectType(Sale.col('price').log(Sale.col('qty'))).toBe<Expr<number | null, 'float64'>>();
+    expectType(Sale.col('price').log()).toBe<Expr<number, 'float64'>>();
     const rows = sales.select({ s: id.sqrt(), f: Sale.col('qty').fillNull(0), d: id.floorDiv(2) }).collectSync();
     expectRow(sales.select({ s: id.sqrt(), f: Sale.col('qty').fillNull(0), d: id.floorDiv(2) })).toBe<{ s: number; f: number; d: number | null }>();
     assert.deepEqual(rows, [

@@ -355,9 +355,13 @@ function compileUnary(b: WgslBuilder, expr: Extract<BoundExpr, { kind: 'unary' }
       b.line(`let ${v} = ${expr.op}(${a.v});`);
       return { v, n: a.n, dtype };
     case 'sign':
-      // Zeros and NaN come back as they are, as Math.sign gives them.
-      if (dtype === 'float32') b.line(`let ${v} = select(select(select(${a.v}, -1.0f, ${a.v} < 0.0f), 1.0f, ${a.v} > 0.0f), ${a.v}, is_nan_f32(${a.v}));`);
-      else b.line(`let ${v} = select(select(0i, -1i, ${a.v} < 0i), 1i, ${a.v} > 0i);`);
+      // Zeros and NaN come back as they are, as Math.sign gives them. Read from the bits, so that a device
+      // flushing subnormals to zero in comparisons still gives ±1 for them, as the CPU does.
+      if (dtype === 'float32') {
+        const bits = b.tmp('s');
+        b.line(`let ${bits} = bitcast<u32>(${a.v});`);
+        b.line(`let ${v} = select(bitcast<f32>((${bits} & 0x80000000u) | 0x3f800000u), ${a.v}, (${bits} & 0x7fffffffu) == 0u || is_nan_f32(${a.v}));`);
+      } else b.line(`let ${v} = select(select(0i, -1i, ${a.v} < 0i), 1i, ${a.v} > 0i);`);
       return { v, n: a.n, dtype };
     case 'isNan':
     case 'isNotNan':
