@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DataFrameModel, type IngestOptions } from '../src/index.js';
 import { allocShared } from '../src/model/shared-memory.js';
 import { loadGroupByTable, parseCount } from './datagen.js';
+import { GroupByTable } from './groupby-queries.js';
 
 /** What one column kind of the G1 table costs to ingest: the bare copy, then each trusted mode. */
 export interface IngestTiming {
@@ -27,17 +28,6 @@ const INT_COLUMNS = ['id4', 'id5', 'id6', 'v1', 'v2'] as const;
 class Ints extends DataFrameModel({ id4: z.int32(), id5: z.int32(), id6: z.int32(), v1: z.int32(), v2: z.int32() }) {}
 class Floats extends DataFrameModel({ v3: z.float64() }) {}
 class Dict extends DataFrameModel({ id3: z.string() }) {}
-class G1 extends DataFrameModel({
-  id1: z.string(),
-  id2: z.string(),
-  id3: z.string(),
-  id4: z.int32(),
-  id5: z.int32(),
-  id6: z.int32(),
-  v1: z.int32(),
-  v2: z.int32(),
-  v3: z.float64(),
-}) {}
 
 /** The baseline: each chunk's value buffer copied with one `set` into a fresh SharedArrayBuffer, per column. */
 function bareCopy(table: arrow.Table, names: readonly string[]): unknown[] {
@@ -67,7 +57,7 @@ export async function benchIngest(rows: number, reps: number, batches = 10): Pro
     { kind: 'int32 x5', names: INT_COLUMNS, model: Ints },
     { kind: 'float64 (v3)', names: ['v3'], model: Floats },
     { kind: 'dictionary utf8 (id3)', names: ['id3'], model: Dict },
-    { kind: 'whole table (9 columns)', names: ['id1', 'id2', 'id3', ...INT_COLUMNS, 'v3'], model: G1 },
+    { kind: 'whole table (9 columns)', names: ['id1', 'id2', 'id3', ...INT_COLUMNS, 'v3'], model: GroupByTable },
   ];
   const results: IngestTiming[] = [];
   for (const { kind, names, model } of kinds) {
