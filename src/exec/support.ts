@@ -5,7 +5,17 @@
 
 import { aggregationUnsupported, expressionUnsupported } from '../engines/webgpu/ops/index.js';
 import { bindAgg, bindExpr } from '../expr/bind.js';
-import type { AggOp, BinaryOp, ExprNode, LiteralValue, StringMatchOp, UnaryOp } from '../expr/types.js';
+import {
+  AGG_OPS,
+  ARITHMETIC_OPS,
+  COMPARE_OPS,
+  LOGIC_OPS,
+  STRING_MATCH_OPS,
+  UNARY_OPS,
+  type BinaryOp,
+  type ExprNode,
+  type LiteralValue,
+} from '../expr/types.js';
 import type { DType, Field } from '../model/types.js';
 import { OPERATOR_NAMES } from './operators.js';
 import { REGISTRY, type ComputeOperator } from './registry.js';
@@ -35,53 +45,9 @@ export interface ExpressionSupport {
 }
 
 const X: ExprNode = { kind: 'col', name: 'x' };
-const BINARY: readonly BinaryOp[] = [
-  'add',
-  'sub',
-  'mul',
-  'div',
-  'mod',
-  'floorDiv',
-  'pow',
-  'logBase',
-  'clipLow',
-  'clipHigh',
-  'eq',
-  'ne',
-  'gt',
-  'ge',
-  'lt',
-  'le',
-  'and',
-  'or',
-];
+const BINARY: readonly BinaryOp[] = [...ARITHMETIC_OPS, ...COMPARE_OPS, ...LOGIC_OPS];
 /** The public method of binary ops whose IR name is not one. */
 const BINARY_NAMES: Partial<Record<BinaryOp, string>> = { logBase: 'log(base)', clipLow: 'clip(low, null)', clipHigh: 'clip(null, high)' };
-const UNARY: readonly UnaryOp[] = [
-  'neg',
-  'not',
-  'abs',
-  'floor',
-  'ceil',
-  'sign',
-  'sqrt',
-  'exp',
-  'log',
-  'log10',
-  'log1p',
-  'isNull',
-  'isNotNull',
-  'isNan',
-  'isNotNan',
-  'isFinite',
-  'isInfinite',
-  'lower',
-  'upper',
-  'length',
-];
-const MATCH: readonly StringMatchOp[] = ['startsWith', 'endsWith', 'contains'];
-const AGGS: readonly AggOp[] = ['count', 'countAll', 'sum', 'mean', 'min', 'max', 'median', 'std', 'var', 'first', 'last', 'nUnique', 'corr'];
-
 /** A literal of each type, for isIn. */
 const SAMPLE: Readonly<Record<DType, LiteralValue>> = {
   int32: 1,
@@ -97,10 +63,10 @@ function expressionTemplates(dtype: DType): [string, ExprNode][] {
   return [
     ['col', X],
     ...BINARY.map((op): [string, ExprNode] => [BINARY_NAMES[op] ?? op, { kind: 'binary', op, left: X, right: X }]),
-    ...UNARY.map((op): [string, ExprNode] => [op, { kind: 'unary', op, arg: X }]),
+    ...UNARY_OPS.map((op): [string, ExprNode] => [op, { kind: 'unary', op, arg: X }]),
     ['round', { kind: 'round', arg: X, decimals: 2 }],
     ['isIn', { kind: 'isIn', arg: X, values: [SAMPLE[dtype]] }],
-    ...MATCH.map((op): [string, ExprNode] => [op, { kind: 'match', op, arg: X, pattern: 'a' }]),
+    ...STRING_MATCH_OPS.map((op): [string, ExprNode] => [op, { kind: 'match', op, arg: X, pattern: 'a' }]),
     ['when', { kind: 'when', branches: [{ cond: { kind: 'unary', op: 'isNotNull', arg: X }, then: X }], otherwise: X }],
     ['coalesce', { kind: 'coalesce', args: [X, X] }],
     ...SUPPORT_DTYPES.map((to): [string, ExprNode] => [`cast to ${to}`, { kind: 'cast', arg: X, to }]),
@@ -137,7 +103,7 @@ export function expressionSupport(): ExpressionSupport[] {
         cell(() => expressionUnsupported(bindExpr(node, scope))),
       );
     const columns = new Map(fields.map((f) => [f.name, f]));
-    for (const op of AGGS) {
+    for (const op of AGG_OPS) {
       const node: Extract<ExprNode, { kind: 'agg' }> =
         op === 'countAll' ? { kind: 'agg', op, arg: null } : op === 'corr' ? { kind: 'agg', op, arg: X, arg2: X } : { kind: 'agg', op, arg: X };
       put(

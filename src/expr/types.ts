@@ -1,5 +1,6 @@
 // The typed expression IR shared by the plan and both engines. Nodes are plain immutable data so they
-// can be inspected, rewritten by the optimizer, and compiled to JS or WGSL.
+// can be inspected, rewritten by the optimizer, and compiled to JS or WGSL. The operator names are listed
+// once, as values, so that what enumerates them (the support matrix) cannot miss one.
 
 import type { DType } from '../model/types.js';
 
@@ -10,33 +11,41 @@ export type LiteralValue = number | bigint | string | boolean | Date | null;
  * the base on the right) give float64; `clipLow` / `clipHigh` raise / lower the left side to the bound on
  * the right (a null bound leaves it alone), keeping the left side's type: `clip(low, high)` is the two.
  */
-export type ArithmeticOp = 'add' | 'sub' | 'mul' | 'div' | 'mod' | 'floorDiv' | 'pow' | 'logBase' | 'clipLow' | 'clipHigh';
-export type CompareOp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
-export type LogicOp = 'and' | 'or';
+export const ARITHMETIC_OPS = ['add', 'sub', 'mul', 'div', 'mod', 'floorDiv', 'pow', 'logBase', 'clipLow', 'clipHigh'] as const;
+export const COMPARE_OPS = ['eq', 'ne', 'gt', 'ge', 'lt', 'le'] as const;
+export const LOGIC_OPS = ['and', 'or'] as const;
+export const UNARY_OPS = [
+  'neg',
+  'not',
+  'abs',
+  'floor',
+  'ceil',
+  'sign',
+  'sqrt',
+  'exp',
+  'log',
+  'log10',
+  'log1p',
+  'isNull',
+  'isNotNull',
+  'isNan',
+  'isNotNan',
+  'isFinite',
+  'isInfinite',
+  'lower',
+  'upper',
+  'length',
+] as const;
+export const STRING_MATCH_OPS = ['startsWith', 'endsWith', 'contains'] as const;
+export const AGG_OPS = ['count', 'countAll', 'sum', 'mean', 'min', 'max', 'median', 'std', 'var', 'first', 'last', 'nUnique', 'corr'] as const;
+
+export type ArithmeticOp = (typeof ARITHMETIC_OPS)[number];
+export type CompareOp = (typeof COMPARE_OPS)[number];
+export type LogicOp = (typeof LOGIC_OPS)[number];
 export type BinaryOp = ArithmeticOp | CompareOp | LogicOp;
-export type UnaryOp =
-  | 'neg'
-  | 'not'
-  | 'abs'
-  | 'floor'
-  | 'ceil'
-  | 'sign'
-  | 'sqrt'
-  | 'exp'
-  | 'log'
-  | 'log10'
-  | 'log1p'
-  | 'isNull'
-  | 'isNotNull'
-  | 'isNan'
-  | 'isNotNan'
-  | 'isFinite'
-  | 'isInfinite'
-  | 'lower'
-  | 'upper'
-  | 'length';
-export type StringMatchOp = 'startsWith' | 'endsWith' | 'contains';
-export type AggOp = 'count' | 'countAll' | 'sum' | 'mean' | 'min' | 'max' | 'median' | 'std' | 'var' | 'first' | 'last' | 'nUnique' | 'corr';
+export type UnaryOp = (typeof UNARY_OPS)[number];
+export type StringMatchOp = (typeof STRING_MATCH_OPS)[number];
+export type AggOp = (typeof AGG_OPS)[number];
 
 export type ExprNode =
   | { readonly kind: 'col'; readonly name: string }
