@@ -140,6 +140,13 @@ export class ArithmeticOverflowError extends GpuframeError {
   }
 }
 
+/** A strict cast met a value its target cannot represent (a string that is not a number, say); the message names the value and row. */
+export class CastError extends GpuframeError {
+  constructor(message: string) {
+    super('invalid_cast', message, 422, true);
+  }
+}
+
 export class CancelledError extends GpuframeError {
   constructor(message = 'execution was cancelled', options: ErrorOptions = {}) {
     super('cancelled', message, 499, true, options);

@@ -20,6 +20,7 @@ export {
   SchemaDefinitionError,
   ExpressionTypeError,
   ArithmeticOverflowError,
+  CastError,
   CancelledError,
   ExecutorClosedError,
   BackendUnavailableError,

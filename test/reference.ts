@@ -219,8 +219,21 @@ function literalNear(value: LiteralValue, hint: DType): Compiled {
   return defaultLiteral(value);
 }
 
-function as(c: Compiled, dtype: DType): Compiled {
-  return c.dtype === dtype ? c : { dtype, at: (row) => convert(c.at(row), c.dtype, dtype) };
+/** `c` converted to `dtype`; a non-strict conversion gives null where a strict one raises. */
+function as(c: Compiled, dtype: DType, strict = true): Compiled {
+  if (c.dtype === dtype) return c;
+  if (strict) return { dtype, at: (row) => convert(c.at(row), c.dtype, dtype) };
+  return {
+    dtype,
+    at: (row) => {
+      try {
+        return convert(c.at(row), c.dtype, dtype);
+      } catch (error) {
+        if (error instanceof ArithmeticOverflowError) return null;
+        throw error;
+      }
+    },
+  };
 }
 
 const isLit = (n: ExprNode): n is Extract<ExprNode, { kind: 'lit' }> => n.kind === 'lit';
@@ -628,8 +641,8 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
     }
     case 'cast': {
       const a = compileExpr(node.arg, fields);
-      if (!CASTS[a.dtype].includes(node.to)) typeError(`reference: cast ${a.dtype} to ${node.to}`);
-      return as(a, node.to);
+      if (!CASTS[a.dtype].includes(node.to.dtype)) typeError(`reference: cast ${a.dtype} to ${node.to.dtype}`);
+      return as(a, node.to.dtype, node.strict);
     }
     case 'coalesce': {
       const args = unify(node.args, fields);

@@ -69,7 +69,7 @@ function expressionTemplates(dtype: DType): [string, ExprNode][] {
     ...STRING_MATCH_OPS.map((op): [string, ExprNode] => [op, { kind: 'match', op, arg: X, pattern: 'a' }]),
     ['when', { kind: 'when', branches: [{ cond: { kind: 'unary', op: 'isNotNull', arg: X }, then: X }], otherwise: X }],
     ['coalesce', { kind: 'coalesce', args: [X, X] }],
-    ...SUPPORT_DTYPES.map((to): [string, ExprNode] => [`cast to ${to}`, { kind: 'cast', arg: X, to }]),
+    ...SUPPORT_DTYPES.map((to): [string, ExprNode] => [`cast to ${to}`, { kind: 'cast', arg: X, to: { dtype: to }, strict: true }]),
   ];
 }
 

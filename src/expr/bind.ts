@@ -70,8 +70,8 @@ function integerClipBound(value: LiteralValue, low: boolean, dtype: DType): Boun
 export function castTo(expr: BoundExpr, dtype: DType): BoundExpr {
   if (expr.type.dtype === dtype) return expr;
   if (expr.kind === 'lit')
-    return bindLiteralAs(expr.value, dtype, expr.type.nullable) ?? { kind: 'cast', arg: expr, type: { dtype, nullable: expr.type.nullable } };
-  return { kind: 'cast', arg: expr, type: { dtype, nullable: expr.type.nullable } };
+    return bindLiteralAs(expr.value, dtype, expr.type.nullable) ?? { kind: 'cast', arg: expr, strict: true, type: { dtype, nullable: expr.type.nullable } };
+  return { kind: 'cast', arg: expr, strict: true, type: { dtype, nullable: expr.type.nullable } };
 }
 
 /** A literal of the given dtype, or undefined when the value cannot be represented exactly. */
@@ -326,9 +326,11 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
     }
     case 'cast': {
       const arg = bindExpr(node.arg, scope);
-      if (!CASTS[arg.type.dtype].includes(node.to)) fail(scope, node, `cannot cast ${arg.type.dtype} to ${node.to}`);
-      if (arg.type.dtype === node.to) return arg;
-      return { kind: 'cast', arg, type: { dtype: node.to, nullable: arg.type.nullable } };
+      const to = node.to.dtype;
+      if (!CASTS[arg.type.dtype].includes(to)) fail(scope, node, `cannot cast ${arg.type.dtype} to ${to}`);
+      if (arg.type.dtype === to) return arg;
+      // A non-strict cast gives null where the value does not fit, so its result may be null.
+      return { kind: 'cast', arg, strict: node.strict, type: { dtype: to, nullable: arg.type.nullable || !node.strict } };
     }
     case 'coalesce': {
       const args = unify(node.args, scope, node);

@@ -1,8 +1,9 @@
 // The user-facing expression builder: `col`, `lit`, `when` and the fluent methods on `Expr`. Each method
 // returns a new Expr wrapping an IR node; nothing is checked until the expression meets a schema.
 
-import type { DType } from '../model/types.js';
-import { arrayOf, fail, integer, oneOf, string, type Check } from '../options.js';
+import { typeSpec } from '../model/dtype.js';
+import type { DType, TypeSpec } from '../model/types.js';
+import { arrayOf, boolean, fail, integer, options, string, type Check } from '../options.js';
 import type { DivDType, DTypeOf, JsOf, LiteralDType, LiteralNear, NullOf, NumericDType, Promote, SumDType } from './infer.js';
 import type { AggOp, BinaryOp, ExprNode, LiteralValue, StringMatchOp, UnaryOp } from './types.js';
 
@@ -37,7 +38,6 @@ type AllNull<E extends readonly AnyExpr[]> = [{ [K in keyof E]: E[K] extends Exp
 type ValuesOf<E extends readonly AnyExpr[]> = { [K in keyof E]: E[K] extends Expr<infer U, DType> ? U : never }[number];
 type DTypesOf<E extends readonly AnyExpr[]> = { [K in keyof E]: E[K] extends Expr<unknown, infer D> ? D : never }[number];
 
-export const DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'];
 const LITERAL = 'a number, bigint, string, boolean, valid Date or null';
 
 function isLiteral(value: unknown): value is LiteralValue {
@@ -52,7 +52,7 @@ function isLiteral(value: unknown): value is LiteralValue {
 }
 
 const literal: Check<LiteralValue> = (value, name) => (isLiteral(value) ? value : fail(name, value, LITERAL));
-const castTarget = oneOf(DTYPES);
+const castOptions = options({ strict: boolean });
 const decimalPlaces = integer({ min: 0, max: 15 });
 const pattern = string();
 
@@ -254,9 +254,18 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
     return this.ge(low).and(this.le(high));
   }
 
-  /** Values read back as the target's JS type: int64 as bigint, date as Date; null stays null. */
-  cast<To extends DType>(to: To): Typed<To, NullOf<T>> {
-    return new Expr({ kind: 'cast', arg: this.node, to: castTarget(to, 'cast(to)') });
+  /**
+   * Values read back as the target's JS type: int64 as bigint, date as Date; null stays null. `to` is a
+   * dtype or `{ dtype, ...parameters }`. Strict (the default) raises where a value does not fit the target
+   * (CastError, or ArithmeticOverflowError for an integer out of range); `{ strict: false }` gives null there.
+   */
+  cast<To extends DType | TypeSpec, S extends boolean = true>(
+    to: To,
+    options?: { readonly strict?: S },
+  ): Typed<To extends TypeSpec ? To['dtype'] : To, NullOf<T> | (true extends S ? never : null)> {
+    const spec = typeSpec(to, 'cast(to)');
+    const strict = castOptions(options, 'cast(options)').strict ?? true;
+    return new Expr({ kind: 'cast', arg: this.node, to: spec, strict });
   }
   abs(): Typed<Extract<D, NumericDType>, NullOf<T>> {
     return this.unary('abs');

@@ -2,7 +2,7 @@
 // can be inspected, rewritten by the optimizer, and compiled to JS or WGSL. The operator names are listed
 // once, as values, so that what enumerates them (the support matrix) cannot miss one.
 
-import type { DType } from '../model/types.js';
+import type { DType, TypeParams, TypeSpec } from '../model/types.js';
 
 export type LiteralValue = number | bigint | string | boolean | Date | null;
 
@@ -56,13 +56,14 @@ export type ExprNode =
   | { readonly kind: 'isIn'; readonly arg: ExprNode; readonly values: readonly LiteralValue[] }
   | { readonly kind: 'match'; readonly op: StringMatchOp; readonly arg: ExprNode; readonly pattern: string }
   | { readonly kind: 'when'; readonly branches: readonly { readonly cond: ExprNode; readonly then: ExprNode }[]; readonly otherwise: ExprNode }
-  | { readonly kind: 'cast'; readonly arg: ExprNode; readonly to: DType }
+  /** `strict`: a value the target cannot hold raises CastError (ArithmeticOverflowError for integer range); else null. */
+  | { readonly kind: 'cast'; readonly arg: ExprNode; readonly to: TypeSpec; readonly strict: boolean }
   | { readonly kind: 'coalesce'; readonly args: readonly ExprNode[] }
   /** `arg2` is the second argument of a two-column aggregation (`corr`), absent for every other op. */
   | { readonly kind: 'agg'; readonly op: AggOp; readonly arg: ExprNode | null; readonly arg2?: ExprNode };
 
 /** Result type of an expression against a schema. */
-export interface ExprType {
+export interface ExprType extends TypeParams {
   readonly dtype: DType;
   readonly nullable: boolean;
 }
@@ -81,7 +82,7 @@ export type BoundExpr = (
   | { readonly kind: 'isIn'; readonly arg: BoundExpr; readonly values: readonly (number | bigint | string | boolean)[] }
   | { readonly kind: 'match'; readonly op: StringMatchOp; readonly arg: BoundExpr; readonly pattern: string }
   | { readonly kind: 'when'; readonly branches: readonly { readonly cond: BoundExpr; readonly then: BoundExpr }[]; readonly otherwise: BoundExpr }
-  | { readonly kind: 'cast'; readonly arg: BoundExpr }
+  | { readonly kind: 'cast'; readonly arg: BoundExpr; readonly strict: boolean }
   | { readonly kind: 'coalesce'; readonly args: readonly BoundExpr[] }
 ) & { readonly type: ExprType };
 

@@ -3,7 +3,28 @@
 
 export type DType = 'int32' | 'int64' | 'float32' | 'float64' | 'bool' | 'utf8' | 'date';
 
-export interface Field {
+/** The units of temporal values stored as 64-bit integers. */
+export const TIME_UNITS = ['ms', 'us', 'ns'] as const;
+export type TimeUnit = (typeof TIME_UNITS)[number];
+
+/**
+ * The parameters of a parametrised dtype, carried beside the dtype by fields, columns and bound expression
+ * types: `unit` (and `timeZone`, an IANA name) of temporal types, `precision` and `scale` of decimals.
+ * Absent on the dtypes they do not apply to.
+ */
+export interface TypeParams {
+  readonly unit?: TimeUnit;
+  readonly timeZone?: string;
+  readonly precision?: number;
+  readonly scale?: number;
+}
+
+/** A column type with its parameters: what `cast()` takes and what a field declares. */
+export interface TypeSpec extends TypeParams {
+  readonly dtype: DType;
+}
+
+export interface Field extends TypeParams {
   readonly name: string;
   readonly dtype: DType;
   readonly nullable: boolean;
@@ -22,7 +43,7 @@ export type TypedValues = Int32Array | Float64Array | Float32Array | BigInt64Arr
  * - date: BigInt64Array of epoch milliseconds (Arrow Timestamp(ms)).
  * `validity` is an Arrow bitmap (1 = valid), or null when no value is null.
  */
-export interface Column {
+export interface Column extends TypeParams {
   readonly dtype: DType;
   readonly length: number;
   readonly values: TypedValues;

@@ -254,12 +254,15 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
         case 5: {
           const from = ch.pick<Want>(['num', 'bool', 'date']);
           const arg = genExpr(ch, fields, from, d);
-          // Only casts that cannot fail: widening, bool to number, date to its epoch milliseconds.
+          // Strict casts only where they cannot fail (widening, bool to number, date to its epoch milliseconds);
+          // a narrowing cast to int32 non-strict, which gives null where the value does not fit.
           return from === 'date'
             ? arg.cast(ch.pick(['int64', 'float64'] as const))
             : from === 'bool'
               ? arg.cast(ch.pick(['int32', 'int64', 'float32', 'float64'] as const))
-              : arg.cast('float64');
+              : ch.chance(50)
+                ? arg.cast('float64')
+                : arg.cast('int32', { strict: false });
         }
         default:
           return leaf();
@@ -401,7 +404,7 @@ export function showNode(node: ExprNode): string {
     case 'when':
       return `${node.branches.map((b, i) => `${i === 0 ? 'when' : '.when'}(${showNode(b.cond)}).then(${showNode(b.then)})`).join('')}.otherwise(${showNode(node.otherwise)})`;
     case 'cast':
-      return `${showNode(node.arg)}.cast('${node.to}')`;
+      return `${showNode(node.arg)}.cast('${node.to.dtype}'${node.strict ? '' : ', { strict: false }'})`;
     case 'coalesce':
       return `coalesce(${node.args.map(showNode).join(', ')})`;
     case 'agg':

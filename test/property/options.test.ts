@@ -417,10 +417,13 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   'Expr.cast': [
     {
       name: 'cast(to)',
-      accepts: among('int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'),
+      accepts: (v) =>
+        among('int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date')(v) ||
+        (isPlain(v) && Object.keys(v).length === 1 && among('int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date')(v['dtype'])),
       call: (v) => col('v').cast(v as never),
-      valid: fc.constantFrom('int32', 'float64', 'float', 'string'),
+      valid: fc.constantFrom('int32', 'float64', 'float', 'string', { dtype: 'int64' }, { dtype: 'int32', precision: 3 }),
     },
+    { name: 'cast(options)', accepts: optionsOf({ strict: bool }), call: (v) => col('v').cast('int32', v as never), valid: fc.constant({ strict: false }) },
   ],
   'Expr.round': [
     { name: 'round(decimals)', accepts: orUndefined(int(0, 15)), call: (v) => col('v').round(v as never), valid: fc.integer({ min: -1, max: 16 }) },

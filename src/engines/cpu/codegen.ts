@@ -144,7 +144,7 @@ export function compileExpr(b: KernelBuilder, expr: BoundExpr, i = 'i'): Compile
     case 'when':
       return compileWhen(b, expr, i);
     case 'cast':
-      return compileCast(b, compileExpr(b, expr.arg, i), dtype);
+      return compileCast(b, compileExpr(b, expr.arg, i), dtype, expr.strict);
     case 'coalesce':
       return compileCoalesce(b, expr, i);
   }
@@ -498,12 +498,24 @@ function compileCoalesce(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'coa
   return dictionary ? { v, n, dtype, dictionary } : { v, n, dtype };
 }
 
-function compileCast(b: KernelBuilder, a: Compiled, to: DType): Compiled {
+/**
+ * A cast. Where a value does not fit the target, a strict cast raises (the overflow rule for integer
+ * ranges) and a non-strict one gives null: `outOfRange` is the condition, tested on non-null rows only.
+ */
+function compileCast(b: KernelBuilder, a: Compiled, to: DType, strict: boolean): Compiled {
   if (a.dtype === to) return a;
   const v = b.tmp('v');
   const from = a.dtype;
-  const guard = a.n === 'false' ? '' : `!${a.n} && `;
   const isFloat = from === 'float32' || from === 'float64';
+  let n = a.n;
+  const outOfRange = (condition: string): void => {
+    if (strict) {
+      b.line(`if (${a.n === 'false' ? '' : `!${a.n} && `}(${condition})) lib.overflow('cast', '${to}');`);
+      return;
+    }
+    n = b.tmp('n');
+    b.line(`const ${n} = ${a.n === 'false' ? '' : `${a.n} || `}(${condition});`);
+  };
   switch (to) {
     case 'float64':
       b.line(`const ${v} = ${from === 'bool' ? `${a.v} ? 1 : 0` : from === 'int64' ? `Number(${a.v})` : a.v};`);
@@ -514,19 +526,19 @@ function compileCast(b: KernelBuilder, a: Compiled, to: DType): Compiled {
     case 'int32':
       if (from === 'bool') b.line(`const ${v} = ${a.v} ? 1 : 0;`);
       else if (from === 'int64') {
-        b.line(`if (${guard}(${a.v} > ${MAX_I32}n || ${a.v} < ${MIN_I32}n)) lib.overflow('cast', 'int32');`);
+        outOfRange(`${a.v} > ${MAX_I32}n || ${a.v} < ${MIN_I32}n`);
         b.line(`const ${v} = Number(${a.v});`);
       } else {
         b.line(`const ${v} = Math.trunc(${a.v}) + 0;`);
-        b.line(`if (${guard}!(${v} >= ${MIN_I32} && ${v} <= ${MAX_I32})) lib.overflow('cast', 'int32');`);
+        outOfRange(`!(${v} >= ${MIN_I32} && ${v} <= ${MAX_I32})`);
       }
       break;
     case 'int64':
       if (from === 'bool') b.line(`const ${v} = ${a.v} ? 1n : 0n;`);
       else if (isFloat || from === 'date') {
-        // 2^63 is exactly representable, so the bound check is exact.
-        b.line(`if (${guard}!(${a.v} > -9223372036854775809 && ${a.v} < 9223372036854775808)) lib.overflow('cast', 'int64');`);
-        b.line(`const ${v} = ${a.n === 'false' ? '' : `${a.n} ? 0n : `}BigInt(Math.trunc(${a.v}));`);
+        // ±2^63 are exactly representable, so the bound check is exact: −2^63 fits, 2^63 does not.
+        outOfRange(`!(${a.v} >= -9223372036854775808 && ${a.v} < 9223372036854775808)`);
+        b.line(`const ${v} = ${n === 'false' ? '' : `${n} ? 0n : `}BigInt(Math.trunc(${a.v}));`);
       } else {
         // A null's value slot may hold anything (even undefined after a dictionary remap): BigInt() would throw.
         b.line(`const ${v} = ${a.n === 'false' ? '' : `${a.n} ? 0n : `}BigInt(${a.v});`);
@@ -539,11 +551,11 @@ function compileCast(b: KernelBuilder, a: Compiled, to: DType): Compiled {
       if (from === 'int64') b.line(`const ${v} = Number(${a.v});`);
       else {
         b.line(`const ${v} = Math.trunc(${a.v});`);
-        b.line(`if (${guard}!Number.isFinite(${v})) lib.overflow('cast', 'date');`);
+        outOfRange(`!Number.isFinite(${v})`);
       }
       break;
     case 'utf8':
       throw new Error(`cast ${from} -> utf8 is not compiled`);
   }
-  return { v, n: a.n, dtype: to };
+  return { v, n, dtype: to };
 }

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import Tinypool from 'tinypool';
-import { ArithmeticOverflowError, CancelledError, ExecutionError } from '../../errors.js';
+import { ArithmeticOverflowError, CancelledError, CastError, ExecutionError } from '../../errors.js';
 import type { KernelReply, KernelTask } from './kernels/types.js';
 
 export interface WorkerPoolOptions {
@@ -61,5 +61,6 @@ export class WorkerPool {
 export function unwrapReply(reply: KernelReply): unknown {
   if (reply.ok) return reply.result;
   if (reply.code === 'arithmetic_overflow') throw new ArithmeticOverflowError(reply.message);
+  if (reply.code === 'invalid_cast') throw new CastError(reply.message);
   throw new ExecutionError(`kernel failed: ${reply.message}`);
 }
