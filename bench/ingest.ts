@@ -1,10 +1,11 @@
 // `npm run bench:ingest`: Model.fromArrow on the db-benchmark G1 table (bench/datagen.ts), per column kind and
-// trusted mode, against a bare copy of the same Arrow buffers into shared memory measured in the same run.
-// Speed is reported as ns a value and as ratios, never asserted. Options: --rows N (1e6 style), --reps N.
+// trusted mode, against a bare copy of the same Arrow buffers into shared memory measured in the same run;
+// then columnar JSON ingest against JSON.parse of the same body.
+// Speed is reported as ns a value and as ratios, never asserted. Options: --rows N (1e6 style), --reps N, --json-rows N.
 
 import * as arrow from 'apache-arrow';
 import { z } from 'zod';
-import { DataFrameModel, type IngestOptions } from '../src/index.js';
+import { DataFrameModel, type IngestOptions, type TrustedMode } from '../src/index.js';
 import { allocShared } from '../src/model/shared-memory.js';
 import { loadGroupByTable, parseCount } from './datagen.js';
 import { GroupByTable } from './groupby-queries.js';
@@ -78,6 +79,23 @@ export async function benchIngest(rows: number, reps: number, batches = 10): Pro
   return results;
 }
 
+/**
+ * Columnar JSON ingest: `JSON.parse` of a body holding the G1 table's columns, then `fromColumns` in each
+ * trusted mode, against `JSON.parse` of the same body alone, measured in the same rounds.
+ */
+export async function benchJsonIngest(rows: number, reps: number): Promise<Record<string, Spread>> {
+  const table = loadGroupByTable(rows).table;
+  const names = ['id1', 'id2', 'id3', ...INT_COLUMNS, 'v3'];
+  const body = JSON.stringify(Object.fromEntries(names.map((name) => [name, Array.from(table.getChild(name)!) as unknown])));
+  console.log(`\ncolumnar JSON ingest: ${rows.toLocaleString()} rows, 9 columns, ${(body.length / 2 ** 20).toFixed(1)} MiB body, ${reps} timed reps`);
+  const parse = (): unknown => JSON.parse(body) as unknown;
+  const viaModel = (trustedMode: TrustedMode) => (): unknown => GroupByTable.fromColumns(parse() as never, { trustedMode });
+  const ms = await interleaved('JSON', reps, { parse, off: viaModel('off'), shape_only: viaModel('shape_only'), strict: viaModel('strict') });
+  console.log('ratio of JSON.parse + fromColumns to JSON.parse alone (median run; target: <= 3x)');
+  console.log(`  ${(['off', 'shape_only', 'strict'] as const).map((mode) => `${mode} ${(ms[mode]!.median / ms.parse!.median).toFixed(2)}x`).join('   ')}`);
+  return ms;
+}
+
 type IngestModel = { fromArrow(input: arrow.Table, options: IngestOptions): unknown };
 
 function ingest(model: IngestModel, input: arrow.Table, trustedMode: 'shape_only' | 'strict'): () => unknown {
@@ -127,5 +145,7 @@ function option(name: string): string | undefined {
 }
 
 if (process.argv[1]?.endsWith('/bench/ingest.js') === true) {
-  await benchIngest(parseCount(option('rows') ?? '1e6', 'rows'), parseCount(option('reps') ?? '5', 'reps'));
+  const reps = parseCount(option('reps') ?? '5', 'reps');
+  await benchIngest(parseCount(option('rows') ?? '1e6', 'rows'), reps);
+  await benchJsonIngest(parseCount(option('json-rows') ?? '1e6', 'json-rows'), reps);
 }

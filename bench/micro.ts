@@ -1,13 +1,13 @@
 // `npm run bench:micro`: the CPU engine against a hand-written typed-array loop measured in the same run, then
 // the WebGPU engine beside the CPU engine (bench/gpu.ts) where an adapter exists, then Arrow ingest against a
-// bare copy of the same buffers (bench/ingest.ts).
+// bare copy of the same buffers and columnar JSON ingest against JSON.parse (bench/ingest.ts).
 // Speed is reported as ratios, never asserted: shared machines are noisy. Options: --rows N, --reps N.
 
 import { z } from 'zod';
 import { col, createExecutor, DataFrameModel, lit } from '../src/index.js';
 import { groupByData } from './data.js';
 import { benchGpu } from './gpu.js';
-import { benchIngest } from './ingest.js';
+import { benchIngest, benchJsonIngest } from './ingest.js';
 import { median } from './timing.js';
 
 function arg(name: string, fallback: number): number {
@@ -90,3 +90,4 @@ await benchGpu(data, rows, reps, executor);
 await executor.close();
 console.log('');
 await benchIngest(rows, reps);
+await benchJsonIngest(Math.min(rows, 1_000_000), reps);
