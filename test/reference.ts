@@ -657,6 +657,13 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
         },
       };
     }
+    case 'fillNull':
+      if (node.strategy === 'zero' || node.strategy === 'one') {
+        if (!isNumeric(compileExpr(node.arg, fields).dtype)) typeError(`reference: fillNull strategy ${node.strategy} of a non-number`);
+        return compileExpr({ kind: 'coalesce', args: [node.arg, { kind: 'lit', value: node.strategy === 'zero' ? 0 : 1 }] }, fields);
+      }
+      // Row by row there is no column to read; test/frame/fill-null.test.ts checks whole-column fills.
+      return typeError(`reference: fillNull strategy ${node.strategy} reads the whole column`);
     case 'agg':
       return typeError('reference: an aggregation outside agg()');
   }
@@ -989,6 +996,7 @@ function mapChildren(node: ExprNode, f: (child: ExprNode) => ExprNode): ExprNode
     case 'isIn':
     case 'match':
     case 'cast':
+    case 'fillNull':
       return { ...node, arg: f(node.arg) };
     case 'when':
       return { ...node, branches: node.branches.map((b) => ({ cond: f(b.cond), then: f(b.then) })), otherwise: f(node.otherwise) };

@@ -6,14 +6,14 @@
 
 import type { BoundAgg, BoundExpr } from '../expr/types.js';
 import type { ColumnBatch } from '../model/types.js';
-import type { JoinHow, NamedExpr, PlanNode, SortKey } from '../plan/types.js';
+import type { JoinHow, NamedExpr, NullFill, PlanNode, SortKey } from '../plan/types.js';
 
 /** The engines operators are placed on. */
 export type EngineName = 'cpu' | 'webgpu';
 export const ENGINES: readonly EngineName[] = ['cpu', 'webgpu'];
 
 /** Every physical operator, by the name it has in the plan, both engines and shaders/. */
-export const OPERATOR_NAMES = ['source', 'filter-project', 'aggregate', 'sort', 'slice', 'unique', 'group-head', 'join'] as const;
+export const OPERATOR_NAMES = ['source', 'filter-project', 'aggregate', 'sort', 'slice', 'unique', 'group-head', 'fill-null', 'join'] as const;
 export type OperatorName = (typeof OPERATOR_NAMES)[number];
 
 interface Common {
@@ -50,6 +50,7 @@ export type Operator = Common &
     | { readonly op: 'sort'; readonly input: PhysicalOp; readonly keys: readonly SortKey[]; readonly window: RowWindow }
     | { readonly op: 'slice'; readonly input: PhysicalOp; readonly window: RowWindow }
     | { readonly op: 'unique'; readonly input: PhysicalOp; readonly subset: readonly string[] }
+    | { readonly op: 'fill-null'; readonly input: PhysicalOp; readonly fills: readonly NullFill[] }
     | {
         readonly op: 'group-head';
         readonly input: PhysicalOp;

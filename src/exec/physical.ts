@@ -90,6 +90,8 @@ function lower(node: PlanNode, policy: PlacementPolicy): PhysicalOp {
       return place({ op: 'sort', node, fused: [], input: lower(node.input, policy), keys: node.keys, window: WHOLE }, policy);
     case 'unique':
       return place({ op: 'unique', node, fused: [], input: lower(node.input, policy), subset: node.subset }, policy);
+    case 'fillNull':
+      return place({ op: 'fill-null', node, fused: [], input: lower(node.input, policy), fills: node.fills }, policy);
     case 'groupHead': {
       const head = { node, keys: node.keys, n: node.n, order: node.order };
       if (node.input.kind === 'filter') {
@@ -155,6 +157,7 @@ function outputRows(op: Operator, inputs: readonly PhysicalOp[], inputRows: numb
     }
     case 'unique':
     case 'group-head':
+    case 'fill-null':
       return inputRows;
   }
 }

@@ -27,6 +27,12 @@ export const REGISTRY: { readonly [N in ComputeOperator]: RegistryEntry<N> } = {
   join: { from: 'Join', cpu: CPU_OPERATORS.join, webgpu: WEBGPU_OPERATORS.join },
   slice: { from: 'Slice over anything else', cpu: CPU_OPERATORS.slice, webgpu: null, cpuOnly: 'views of rows already in host memory: nothing to compute' },
   unique: { from: 'Unique', cpu: CPU_OPERATORS.unique, webgpu: null, cpuOnly: 'no device kernel yet (first row per distinct tuple)' },
+  'fill-null': {
+    from: 'FillNull (fillNull with a forward, backward, min, max or mean strategy)',
+    cpu: CPU_OPERATORS['fill-null'],
+    webgpu: null,
+    cpuOnly: 'one pass over the whole column that carries values across rows, as fast as reading it',
+  },
   'group-head': {
     from: 'GroupHead, with a Filter right below it (unless the device runs that Filter)',
     cpu: CPU_OPERATORS['group-head'],

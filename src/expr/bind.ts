@@ -336,6 +336,16 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
       const args = unify(node.args, scope, node);
       return { kind: 'coalesce', args, type: { dtype: args[0]!.type.dtype, nullable: args.every((a) => a.type.nullable) } };
     }
+    case 'fillNull': {
+      if (node.strategy === 'zero' || node.strategy === 'one') {
+        const arg = bindExpr(node.arg, scope);
+        if (!isNumeric(arg.type.dtype)) fail(scope, node, `strategy '${node.strategy}' fills numbers, not ${arg.type.dtype}`);
+        return bindExpr({ kind: 'coalesce', args: [node.arg, { kind: 'lit', value: node.strategy === 'zero' ? 0 : 1 }] }, scope);
+      }
+      // The frame lowers whole-column fills into a FillNull node before binding; one left here is in a
+      // place with no column to read (an aggregation, a join key).
+      return fail(scope, node, `fillNull with strategy '${node.strategy}' reads the whole column: use it in select, withColumns or filter`);
+    }
     case 'agg':
       return fail(scope, node, 'an aggregation is only allowed inside groupBy().agg()');
   }
@@ -413,6 +423,7 @@ export function containsAgg(node: ExprNode): boolean {
     case 'isIn':
     case 'match':
     case 'cast':
+    case 'fillNull':
       return containsAgg(node.arg);
     case 'when':
       return node.branches.some((b) => containsAgg(b.cond) || containsAgg(b.then)) || containsAgg(node.otherwise);

@@ -3,9 +3,9 @@
 
 import { typeSpec } from '../model/dtype.js';
 import type { DType, TypeSpec } from '../model/types.js';
-import { arrayOf, boolean, fail, integer, options, string, type Check } from '../options.js';
+import { arrayOf, boolean, fail, integer, isPlainObject, oneOf, options, string, type Check } from '../options.js';
 import type { DivDType, DTypeOf, JsOf, LiteralDType, LiteralNear, NullOf, NumericDType, Promote, SumDType } from './infer.js';
-import type { AggOp, BinaryOp, ExprNode, LiteralValue, StringMatchOp, UnaryOp } from './types.js';
+import { FILL_NULL_STRATEGIES, type AggOp, type BinaryOp, type ExprNode, type LiteralValue, type StringMatchOp, type UnaryOp } from './types.js';
 
 /** Any expression, whatever its value type. */
 export type AnyExpr = Expr<unknown, DType>;
@@ -53,6 +53,7 @@ function isLiteral(value: unknown): value is LiteralValue {
 
 const literal: Check<LiteralValue> = (value, name) => (isLiteral(value) ? value : fail(name, value, LITERAL));
 const castOptions = options({ strict: boolean });
+const fillNullOptions = options({ strategy: oneOf(FILL_NULL_STRATEGIES), limit: integer({ min: 0, max: 2 ** 31 - 1 }) });
 const decimalPlaces = integer({ min: 0, max: 15 });
 const pattern = string();
 
@@ -66,7 +67,7 @@ function exprArg(value: unknown, name: string): AnyExpr {
   return value instanceof Expr ? (value as AnyExpr) : fail(name, value, "an expression such as col('x')");
 }
 
-const NODE_KINDS: ReadonlySet<string> = new Set(['col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'agg']);
+const NODE_KINDS: ReadonlySet<string> = new Set(['col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'fillNull', 'agg']);
 
 /**
  * An expression; `T` is the JS type of its values where TypeScript can know it (`unknown` otherwise), `D`
@@ -223,8 +224,27 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
     return this.unary('isInfinite');
   }
   /** Nulls replaced by `value` (an expression or a literal): `coalesce(this, value)`, with its type promotion. */
-  fillNull<O extends Operand>(value: O): FillOf<NonNullable<T>, D, O> {
-    return new Expr({ kind: 'coalesce', args: [this.node, nodeOf(value, 'fillNull(value)')] }) as FillOf<NonNullable<T>, D, O>;
+  fillNull<O extends Operand>(value: O): FillOf<NonNullable<T>, D, O>;
+  /** Nulls replaced by 0 or 1 (numbers only): `fillNull(0)`, `fillNull(1)`. */
+  fillNull(options: { readonly strategy: 'zero' | 'one' }): Typed<Extract<D, NumericDType>, never>;
+  /** Nulls replaced by the mean of the column's values (numbers only), as float64; null where all are null. */
+  fillNull(options: { readonly strategy: 'mean' }): Typed<'float64', NullOf<T>>;
+  /**
+   * Nulls replaced from the whole column: by the previous non-null value ('forward'), the next one
+   * ('backward'), or the column's min or max (numbers only). `limit` (forward and backward) fills at most
+   * that many nulls in a row after (or before) a value. A forward fill leaves leading nulls, a backward one
+   * trailing nulls. Evaluated over the frame's rows in order, as a FillNull operator below the expression.
+   */
+  fillNull(options: { readonly strategy: 'forward' | 'backward' | 'min' | 'max'; readonly limit?: number }): Expr<T, D>;
+  fillNull(value: unknown): AnyExpr {
+    if (isPlainObject(value)) {
+      const { strategy, limit } = fillNullOptions(value, 'fillNull(options)');
+      if (strategy === undefined) return fail('fillNull(options).strategy', strategy, `one of ${FILL_NULL_STRATEGIES.join(', ')}`);
+      if (limit !== undefined && strategy !== 'forward' && strategy !== 'backward')
+        fail('fillNull(options).limit', limit, "no limit: it applies to the 'forward' and 'backward' strategies only");
+      return new Expr({ kind: 'fillNull', arg: this.node, strategy, limit: limit ?? null });
+    }
+    return new Expr({ kind: 'coalesce', args: [this.node, nodeOf(value, 'fillNull(value)')] });
   }
   /** NaN replaced by `value` (which may be null); floats only. */
   fillNan<O extends Operand>(value: O): FillOf<T, D, O> {

@@ -39,6 +39,13 @@ export const UNARY_OPS = [
 export const STRING_MATCH_OPS = ['startsWith', 'endsWith', 'contains'] as const;
 export const AGG_OPS = ['count', 'countAll', 'sum', 'mean', 'min', 'max', 'median', 'std', 'var', 'first', 'last', 'nUnique', 'corr'] as const;
 
+/**
+ * How `fillNull({ strategy })` fills: from the previous or next non-null value (`limit` bounds how many
+ * nulls in a row one value fills), with the column's min, max or mean, or with 0 or 1.
+ */
+export const FILL_NULL_STRATEGIES = ['forward', 'backward', 'min', 'max', 'mean', 'zero', 'one'] as const;
+export type FillNullStrategy = (typeof FILL_NULL_STRATEGIES)[number];
+
 export type ArithmeticOp = (typeof ARITHMETIC_OPS)[number];
 export type CompareOp = (typeof COMPARE_OPS)[number];
 export type LogicOp = (typeof LOGIC_OPS)[number];
@@ -59,6 +66,11 @@ export type ExprNode =
   /** `strict`: a value the target cannot hold raises CastError (ArithmeticOverflowError for integer range); else null. */
   | { readonly kind: 'cast'; readonly arg: ExprNode; readonly to: TypeSpec; readonly strict: boolean }
   | { readonly kind: 'coalesce'; readonly args: readonly ExprNode[] }
+  /**
+   * A null fill that reads the whole column (every strategy but 'zero' and 'one', which bind as `coalesce`):
+   * the frame evaluates it as a FillNull plan node below the expression, never per row.
+   */
+  | { readonly kind: 'fillNull'; readonly arg: ExprNode; readonly strategy: FillNullStrategy; readonly limit: number | null }
   /** `arg2` is the second argument of a two-column aggregation (`corr`), absent for every other op. */
   | { readonly kind: 'agg'; readonly op: AggOp; readonly arg: ExprNode | null; readonly arg2?: ExprNode };
 

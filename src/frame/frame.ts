@@ -15,6 +15,7 @@ import type { ColumnBatch, Field } from '../model/types.js';
 import { aggregateNode } from '../plan/aggregate.js';
 import { explainPlan, type OperatorTiming } from '../plan/explain.js';
 import { filterNode } from '../plan/filter.js';
+import { lowerFills } from '../plan/fill-null.js';
 import { groupHeadNode } from '../plan/group-head.js';
 import { JOIN_HOWS, joinNode } from '../plan/join.js';
 import { optimize } from '../plan/optimize.js';
@@ -141,18 +142,35 @@ export class Frame<Row extends object = Record<string, unknown>> {
       flat.map((item) => (typeof item === 'string' ? item : item.name)),
       'select(...columns)',
     );
-    return derive(selectNode(this.plan, flat));
+    const named = flat.filter((item) => typeof item !== 'string');
+    const lowered = lowerFills(
+      this.plan,
+      named.map((item) => item.node),
+    );
+    const nodes = new Map(named.map((item, k) => [item, lowered.nodes[k]!]));
+    return derive(
+      selectNode(
+        lowered.input,
+        flat.map((item) => (typeof item === 'string' ? item : { name: item.name, node: nodes.get(item)! })),
+      ),
+    );
   }
 
   withColumns<E extends Record<string, AnyExpr>>(exprs: E): Frame<Simplify<Omit<Row, keyof E> & { [N in keyof E]: ExprValue<E[N]> }>> {
     maxArguments('withColumns(exprs)', arguments, 1);
     const entries = recordOf(expression)(exprs, 'withColumns(exprs)');
-    return derive(withColumnsNode(this.plan, Object.fromEntries(entries.map(([k, e]) => [k, e.node]))));
+    const lowered = lowerFills(
+      this.plan,
+      entries.map(([, e]) => e.node),
+    );
+    const node = withColumnsNode(lowered.input, Object.fromEntries(entries.map(([k], i) => [k, lowered.nodes[i]!])));
+    return derive(withoutHidden(node, lowered.hidden));
   }
 
   filter(predicate: Expr<boolean | null> | Expr<boolean> | AnyExpr): Frame<Row> {
     maxArguments('filter(predicate)', arguments, 1);
-    return derive(filterNode(this.plan, expression(predicate, 'filter(predicate)').node));
+    const lowered = lowerFills(this.plan, [expression(predicate, 'filter(predicate)').node]);
+    return derive(withoutHidden(filterNode(lowered.input, lowered.nodes[0]!), lowered.hidden));
   }
 
   sort(by: (keyof Row & string) | readonly (keyof Row & string)[], options: SortOptions = {}): Frame<Row> {
@@ -376,6 +394,11 @@ export class GroupBy<Row extends object, K extends keyof Row & string> {
   }
 }
 
+/** `node` without the hidden columns that lowering a whole-column fill added below it. */
+function withoutHidden(node: PlanNode, hidden: readonly string[]): PlanNode {
+  return hidden.length === 0 ? node : dropNode(node, hidden);
+}
+
 function mapNode(node: ExprNode, f: (child: ExprNode) => ExprNode): ExprNode {
   switch (node.kind) {
     case 'col':
@@ -389,6 +412,7 @@ function mapNode(node: ExprNode, f: (child: ExprNode) => ExprNode): ExprNode {
     case 'isIn':
     case 'match':
     case 'cast':
+    case 'fillNull':
       return { ...node, arg: f(node.arg) };
     case 'when':
       return { ...node, branches: node.branches.map((b) => ({ cond: f(b.cond), then: f(b.then) })), otherwise: f(node.otherwise) };

@@ -29,6 +29,8 @@ export function describeNode(node: PlanNode): string {
       return `Join ${node.how} on ${node.leftOn.map((l, i) => (l === node.rightOn[i] ? l : `${l}=${String(node.rightOn[i])}`)).join(', ')}`;
     case 'unique':
       return `Unique [${node.subset.join(', ')}]`;
+    case 'fillNull':
+      return `FillNull ${node.fills.map((f) => `${f.as}=${f.column}.fillNull(${f.strategy}${f.limit === null ? '' : `, limit=${f.limit}`})`).join(', ')}`;
     case 'groupHead':
       return `GroupHead keys=[${node.keys.join(', ')}] n=${node.n}${node.order.length > 0 ? ` top by ${describeSortKeys(node.order)}` : ''}`;
   }

@@ -6,6 +6,7 @@
 import { children, columnsOf, conjunction, conjuncts, renameColumns, substitute } from '../expr/visit.js';
 import type { BoundExpr } from '../expr/types.js';
 import type { DType } from '../model/types.js';
+import { fillNullNode } from './fill-null.js';
 import type { NamedExpr, PlanNode } from './types.js';
 
 export function optimize(plan: PlanNode): PlanNode {
@@ -177,6 +178,12 @@ function prune(node: PlanNode, required: readonly string[]): PlanNode {
       }
       const input = prune(node.input, [...inputNeed]);
       return { ...node, aggs, input, schema: node.schema.filter((f) => node.keys.includes(f.name) || aggs.some((a) => a.name === f.name)) };
+    }
+    case 'fillNull': {
+      const fills = node.fills.filter((f) => need.has(f.as));
+      const input = prune(node.input, [...[...need].filter((n) => !node.fills.some((f) => f.as === n)), ...fills.map((f) => f.column)]);
+      if (fills.length === 0) return input;
+      return fillNullNode(input, fills);
     }
     case 'join': {
       const rightOutput = node.rightOutput.filter((r) => need.has(r.as));

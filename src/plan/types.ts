@@ -1,7 +1,7 @@
 // The logical plan: an immutable tree of operators, each carrying the schema it produces. Frames build
 // it, the optimizer rewrites it, and both engines execute it; nothing here knows how.
 
-import type { BoundAgg, BoundExpr } from '../expr/types.js';
+import type { BoundAgg, BoundExpr, FillNullStrategy } from '../expr/types.js';
 import type { ColumnBatch, Field } from '../model/types.js';
 
 export interface NamedExpr {
@@ -13,6 +13,15 @@ export interface SortKey {
   readonly column: string;
   readonly descending: boolean;
   readonly nullsLast: boolean;
+}
+
+/** One whole-column null fill: column `column` of the input, filled, added as column `as`. */
+export interface NullFill {
+  readonly column: string;
+  readonly as: string;
+  readonly strategy: Exclude<FillNullStrategy, 'zero' | 'one'>;
+  /** Most nulls in a row one value fills (forward and backward); null for no limit. */
+  readonly limit: number | null;
 }
 
 export type JoinHow = 'inner' | 'left' | 'semi' | 'anti';
@@ -41,6 +50,8 @@ export type PlanNode =
       /** Output name of each right column kept (non-key), in right schema order. */
       readonly rightOutput: readonly { readonly from: string; readonly as: string }[];
     }
+  /** The input's columns, then one filled column per fill, in order. */
+  | { readonly kind: 'fillNull'; readonly schema: readonly Field[]; readonly input: PlanNode; readonly fills: readonly NullFill[] }
   | { readonly kind: 'unique'; readonly schema: readonly Field[]; readonly input: PlanNode; readonly subset: readonly string[] }
   | {
       readonly kind: 'groupHead';

@@ -407,6 +407,8 @@ export function showNode(node: ExprNode): string {
       return `${showNode(node.arg)}.cast('${node.to.dtype}'${node.strict ? '' : ', { strict: false }'})`;
     case 'coalesce':
       return `coalesce(${node.args.map(showNode).join(', ')})`;
+    case 'fillNull':
+      return `${showNode(node.arg)}.fillNull({ strategy: '${node.strategy}'${node.limit === null ? '' : `, limit: ${node.limit}`} })`;
     case 'agg':
       return node.arg ? `${showNode(node.arg)}.${node.op}(${node.arg2 ? showNode(node.arg2) : ''})` : 'countRows()';
   }

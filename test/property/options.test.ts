@@ -386,7 +386,7 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   'Expr.constructor': [
     {
       name: 'new Expr(node)',
-      accepts: (v) => isPlain(v) && among('col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'agg')(v['kind']),
+      accepts: (v) => isPlain(v) && among('col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'fillNull', 'agg')(v['kind']),
       call: (v) => new Expr(v as never),
       valid: fc.constant({ kind: 'col', name: 'v' }),
     },
@@ -404,11 +404,25 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
     { name: 'clip(high)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => col('v').clip(1, v as never) },
   ],
   ...Object.fromEntries(
-    (['fillNull', 'fillNan', 'nullIf'] as const).map((m) => [
+    (['fillNan', 'nullIf'] as const).map((m) => [
       `Expr.${m}`,
       [{ name: `${m}(value)`, accepts: (v: unknown) => isExpr(v) || isLiteral(v), call: (v: unknown) => col('v')[m](v as never) }],
     ]),
   ),
+  'Expr.fillNull': [
+    {
+      name: 'fillNull(value)',
+      accepts: (v) =>
+        isExpr(v) ||
+        isLiteral(v) ||
+        (isPlain(v) &&
+          optionsOf({ strategy: among('forward', 'backward', 'min', 'max', 'mean', 'zero', 'one'), limit: int(0, 2 ** 31 - 1) })(v) &&
+          v['strategy'] !== undefined &&
+          (v['limit'] === undefined || v['strategy'] === 'forward' || v['strategy'] === 'backward')),
+      call: (v) => col('v').fillNull(v as never),
+      valid: fc.constantFrom({ strategy: 'forward', limit: 2 }, { strategy: 'mean' }, { strategy: 'min', limit: 1 }, { limit: 1 }, { strategy: 'up' }),
+    },
+  ],
   'Expr.isIn': [{ name: 'isIn(values)', accepts: arrayOf(isLiteral), call: (v) => col('v').isIn(v as never), valid: fc.constant([1, 2]) }],
   'Expr.between': [
     { name: 'between(low)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => col('v').between(v as never, 1) },

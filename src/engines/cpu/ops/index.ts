@@ -2,6 +2,7 @@
 
 import type { OperatorName } from '../../../exec/operators.js';
 import { aggregate } from './aggregate.js';
+import { fillNull } from './fill-null.js';
 import { filterProject } from './filter-project.js';
 import { groupHead } from './group-head.js';
 import { join } from './join.js';
@@ -17,5 +18,6 @@ export const CPU_OPERATORS: { readonly [N in Exclude<OperatorName, 'source'>]: C
   slice,
   unique,
   'group-head': groupHead,
+  'fill-null': fillNull,
   join,
 };
