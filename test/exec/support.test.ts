@@ -16,8 +16,9 @@ describe('the support matrix', () => {
 
   it('lists every compute operator, and what the engines are known to lack as CPU-only', () => {
     const ops = new Map(operatorSupport().map((o) => [o.name, o.cpuOnly]));
-    assert.deepEqual([...ops.keys()].sort(), ['aggregate', 'filter-project', 'group-head', 'join', 'slice', 'sort', 'unique']);
+    assert.deepEqual([...ops.keys()].sort(), ['aggregate', 'fill-null', 'filter-project', 'group-head', 'join', 'slice', 'sort', 'unique']);
     assert.equal(ops.get('aggregate'), null);
+    assert.match(ops.get('fill-null') ?? '', /whole column/);
     assert.match(ops.get('unique') ?? '', /no device kernel/);
   });
 
