@@ -98,6 +98,11 @@ describe('static types: expressions', () => {
     expectType(Sale.col('qty').fillNull(1.5)).toBe<Expr<number, 'float64'>>();
     expectType(Sale.col('qty').fillNull(Sale.col('big'))).toBe<Expr<bigint, 'int64'>>();
     expectType(Sale.col('note').fillNull('none')).toBe<Expr<string, 'utf8'>>();
+    // Strategies: forward, backward, min and max keep the type and may leave nulls; mean is float64; zero and one fill every null.
+    expectType(Sale.col('qty').fillNull({ strategy: 'forward', limit: 2 })).toBe<Expr<number | null, 'int32'>>();
+    expectType(Sale.col('note').fillNull({ strategy: 'backward' })).toBe<Expr<string | null, 'utf8'>>();
+    expectType(Sale.col('qty').fillNull({ strategy: 'mean' })).toBe<Expr<number | null, 'float64'>>();
+    expectType(Sale.col('qty').fillNull({ strategy: 'zero' })).toBe<Expr<number, 'int32'>>();
     expectType(Sale.col('price').log(Sale.col('qty'))).toBe<Expr<number | null, 'float64'>>();
     expectType(Sale.col('price').log()).toBe<Expr<number, 'float64'>>();
     const rows = sales.select({ s: id.sqrt(), f: Sale.col('qty').fillNull(0), d: id.floorDiv(2) }).collectSync();
@@ -160,6 +165,10 @@ describe('static types: expressions', () => {
     expectType(c4).toBe<Expr<Date, 'date'>>();
     const c5 = Sale.col('id').cast('bool');
     expectType(c5).toBe<Expr<boolean, 'bool'>>();
+    // A non-strict cast may give null; a type given with its parameters reads back by its dtype.
+    expectType(Sale.col('big').cast('int32', { strict: false })).toBe<Expr<number | null, 'int32'>>();
+    expectType(Sale.col('big').cast('int32', { strict: true })).toBe<Expr<number, 'int32'>>();
+    expectType(Sale.col('id').cast({ dtype: 'int64' })).toBe<Expr<bigint, 'int64'>>();
   });
 
   it('aggregations: sum is number over floats and bigint over integers, counts are numbers, min keeps the type', () => {
