@@ -134,7 +134,7 @@ function convert(v: RefValue, from: DType, to: DType): RefValue {
       return typeof v === 'bigint' ? v !== 0n : asNumber(v) !== 0;
     case 'date': {
       const n = Math.trunc(asNumber(v));
-      if (!Number.isFinite(n)) overflow('cast', 'date');
+      if (!(Math.abs(n) <= 8.64e15)) overflow('cast', 'date');
       return new Date(n);
     }
     case 'utf8':

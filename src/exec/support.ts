@@ -59,7 +59,8 @@ const SAMPLE: Readonly<Record<DType, LiteralValue>> = {
   date: new Date(0),
 };
 
-function expressionTemplates(dtype: DType): [string, ExprNode][] {
+/** The expression of each row of the matrix, over column `x` of `dtype` (exported for the conformance test that runs them). */
+export function expressionTemplates(dtype: DType): [string, ExprNode][] {
   return [
     ['col', X],
     ...BINARY.map((op): [string, ExprNode] => [BINARY_NAMES[op] ?? op, { kind: 'binary', op, left: X, right: X }]),

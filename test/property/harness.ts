@@ -695,6 +695,8 @@ export interface Modes {
   readonly tiny: Mode;
   /** The WebGPU engine (operators it lacks run on the CPU), when this machine has an adapter. */
   readonly gpu: Mode | null;
+  /** The executor behind `gpu`, for explain() of what it ran. */
+  readonly gpuExecutor: Executor | null;
   readonly all: readonly Mode[];
   close(): Promise<void>;
 }
@@ -720,6 +722,7 @@ export function createModes(): Modes {
     pool: onPool,
     tiny,
     gpu: onGpu,
+    gpuExecutor: gpu,
     all: onGpu ? [sync, inline, onPool, tiny, onGpu] : [sync, inline, onPool, tiny],
     close: async () => {
       await Promise.all([pool.close(), tinyPool.close(), gpu?.close()]);

@@ -548,11 +548,9 @@ function compileCast(b: KernelBuilder, a: Compiled, to: DType, strict: boolean):
       b.line(`const ${v} = ${a.v} !== ${from === 'int64' ? '0n' : '0'};`);
       break;
     case 'date':
-      if (from === 'int64') b.line(`const ${v} = Number(${a.v});`);
-      else {
-        b.line(`const ${v} = Math.trunc(${a.v});`);
-        outOfRange(`!Number.isFinite(${v})`);
-      }
+      // A date reads back as a JS Date, so its range is a Date's: ±8.64e15 ms (NaN fails the test too).
+      b.line(`const ${v} = ${from === 'int64' ? `Number(${a.v})` : `Math.trunc(${a.v})`};`);
+      outOfRange(`!(${v} >= -8.64e15 && ${v} <= 8.64e15)`);
       break;
     case 'utf8':
       throw new Error(`cast ${from} -> utf8 is not compiled`);
