@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { expressionSupport, expressionTemplates } from '../../src/exec/support.js';
+import { expressionSupport, expressionTemplates, SUPPORT_DTYPES } from '../../src/exec/support.js';
 import { Expr } from '../../src/expr/expr.js';
 import { ArithmeticOverflowError } from '../../src/errors.js';
 import { AGG_OPS, type ExprNode } from '../../src/expr/types.js';
@@ -78,6 +78,14 @@ function ranOnDevice(texts: readonly (string | null)[], line: RegExp, what: stri
 }
 
 describe('the support matrix, executed', () => {
+  it('has random columns for every dtype of the matrix', () => {
+    for (const dtype of SUPPORT_DTYPES)
+      assert.ok(
+        KINDS.some((kind) => dtypeOf(kind) === dtype),
+        `test/property/harness.ts draws ${dtype} columns`,
+      );
+  });
+
   for (const kind of KINDS) {
     const dtype: DType = dtypeOf(kind);
     it(`every expression the matrix lists over ${kind} agrees with the reference in every mode`, async () => {
