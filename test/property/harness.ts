@@ -407,6 +407,10 @@ export function showNode(node: ExprNode): string {
       return `${showNode(node.arg)}.cast('${node.to.dtype}'${node.strict ? '' : ', { strict: false }'})`;
     case 'coalesce':
       return `coalesce(${node.args.map(showNode).join(', ')})`;
+    case 'str':
+      return node.op === 'concat'
+        ? `concatStr([${[node.arg, ...node.args].map(showNode).join(', ')}], ${JSON.stringify(node.params)})`
+        : `${showNode(node.arg)}.str.${node.op}(${JSON.stringify(node.params)})`;
     case 'agg':
       return node.arg ? `${showNode(node.arg)}.${node.op}(${node.arg2 ? showNode(node.arg2) : ''})` : 'countRows()';
   }

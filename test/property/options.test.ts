@@ -386,7 +386,7 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   'Expr.constructor': [
     {
       name: 'new Expr(node)',
-      accepts: (v) => isPlain(v) && among('col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'agg')(v['kind']),
+      accepts: (v) => isPlain(v) && among('col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'str', 'agg')(v['kind']),
       call: (v) => new Expr(v as never),
       valid: fc.constant({ kind: 'col', name: 'v' }),
     },
