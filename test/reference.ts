@@ -2,8 +2,8 @@
 // evaluated one row at a time and written from the documented semantics, not from the engine. Property
 // tests run the same verbs here and on real frames and compare; nothing in src/ imports this file.
 
-import { ArithmeticOverflowError, ExpressionTypeError, UnknownColumnError } from '../src/errors.js';
-import type { AggOp, ExprNode, LiteralValue } from '../src/expr/types.js';
+import { ArithmeticOverflowError, CastError, ExpressionTypeError, UnknownColumnError } from '../src/errors.js';
+import type { AggOp, ExprNode, LiteralValue, StrParams } from '../src/expr/types.js';
 import type { DType } from '../src/model/types.js';
 
 /** One cell: int32/float32/float64 as number, int64 as bigint, bool, utf8 as string, date as Date. */
@@ -108,6 +108,7 @@ function int64(v: bigint): bigint {
 /** Converts a non-null value of dtype `from` to dtype `to` (promotions and explicit casts). */
 function convert(v: RefValue, from: DType, to: DType): RefValue {
   if (v === null || from === to) return v;
+  if (from === 'utf8') return parseAs(v as string, to);
   const asNumber = (x: RefValue): number =>
     typeof x === 'bigint' ? Number(x) : typeof x === 'boolean' ? (x ? 1 : 0) : x instanceof Date ? x.getTime() : (x as number);
   switch (to) {
@@ -138,9 +139,130 @@ function convert(v: RefValue, from: DType, to: DType): RefValue {
       return new Date(n);
     }
     case 'utf8':
-      return typeError(`reference: cannot cast ${from} to utf8`);
+      // Numbers and booleans are written as JavaScript writes them.
+      return String(v);
   }
 }
+
+const DIGITS = '0123456789';
+
+/** Text read as a value of `to` (the documented syntax), or a CastError. */
+function parseAs(text: string, to: DType): RefValue {
+  const bad = (): never => {
+    throw new CastError(`reference: cannot cast ${JSON.stringify(text)} to ${to}`);
+  };
+  switch (to) {
+    case 'bool':
+      return text === 'true' ? true : text === 'false' ? false : bad();
+    case 'int32':
+    case 'int64': {
+      const body = text[0] === '+' || text[0] === '-' ? text.slice(1) : text;
+      if (body.length === 0 || Array.from(body).some((ch) => !DIGITS.includes(ch))) bad();
+      const n = BigInt(text[0] === '+' ? body : text);
+      if (to === 'int32') return n >= BigInt(INT32_MIN) && n <= BigInt(INT32_MAX) ? Number(n) : bad();
+      return BigInt.asIntN(64, n) === n ? n : bad();
+    }
+    case 'float32':
+    case 'float64': {
+      const negative = text[0] === '-';
+      const body = text[0] === '+' || negative ? text.slice(1) : text;
+      const word = body.toLowerCase();
+      let n: number;
+      if (word === 'inf' || word === 'infinity') n = negative ? -Infinity : Infinity;
+      else if (word === 'nan') n = Number.NaN;
+      else if (/^([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(body)) n = Number(text);
+      else return bad();
+      return to === 'float32' ? Math.fround(n) : n;
+    }
+    default:
+      return typeError(`reference: cannot cast utf8 to ${to}`);
+  }
+}
+
+/** Polars' slice window over code points: a negative offset from the end, clipped to the string. */
+function sliceChars(chars: readonly string[], offset: number, length: number | undefined): string {
+  const start = offset < 0 ? chars.length + offset : offset;
+  const stop = length === undefined ? chars.length : start + length;
+  const clip = (x: number): number => (x < 0 ? 0 : x > chars.length ? chars.length : x);
+  return chars.slice(clip(start), clip(stop)).join('');
+}
+
+function stripChars(s: string, chars: string | undefined, start: boolean, end: boolean): string {
+  if (chars === undefined) return start && end ? s.trim() : start ? s.trimStart() : s.trimEnd();
+  const cps = Array.from(s);
+  const drop = Array.from(chars);
+  while (start && cps.length > 0 && drop.includes(cps[0]!)) cps.shift();
+  while (end && cps.length > 0 && drop.includes(cps[cps.length - 1]!)) cps.pop();
+  return cps.join('');
+}
+
+/** One `str` op on one string, from its documented meaning with plain JS string functions. */
+function strOp(op: string, p: StrParams, s: string): RefValue {
+  const pattern = p.pattern ?? '';
+  const regex = (flags: string): RegExp => new RegExp(pattern, flags);
+  const chars = Array.from(s);
+  switch (op) {
+    case 'lenChars':
+      return chars.length;
+    case 'lenBytes':
+      return new TextEncoder().encode(s).length;
+    case 'toLowerCase':
+      return s.toLowerCase();
+    case 'toUpperCase':
+      return s.toUpperCase();
+    case 'strip':
+      return stripChars(s, p.chars, true, true);
+    case 'stripStart':
+      return stripChars(s, p.chars, true, false);
+    case 'stripEnd':
+      return stripChars(s, p.chars, false, true);
+    case 'slice':
+      return sliceChars(chars, p.offset ?? 0, p.length);
+    case 'padStart':
+    case 'padEnd': {
+      const missing = (p.length ?? 0) - chars.length;
+      if (missing <= 0) return s;
+      const fill = (p.fill ?? ' ').repeat(missing);
+      return op === 'padStart' ? fill + s : s + fill;
+    }
+    case 'startsWith':
+      return s.slice(0, pattern.length) === pattern;
+    case 'endsWith':
+      return pattern.length === 0 || s.slice(-pattern.length) === pattern;
+    case 'contains':
+      return p.literal === true ? s.indexOf(pattern) >= 0 : regex('u').test(s);
+    case 'replace': {
+      if (p.literal !== true) return s.replace(regex('u'), p.value ?? '');
+      const at = s.indexOf(pattern);
+      return at < 0 ? s : s.slice(0, at) + (p.value ?? '') + s.slice(at + pattern.length);
+    }
+    case 'replaceAll': {
+      const value = p.value ?? '';
+      if (p.literal !== true) return s.replace(regex('gu'), value);
+      if (pattern.length > 0) return s.split(pattern).join(value);
+      // The empty pattern matches before every character and at the end.
+      return s.length === 0 ? value : value + chars.join(value) + value;
+    }
+    case 'extract': {
+      const m = regex('u').exec(s);
+      return m === null ? null : (m[p.group ?? 1] ?? null);
+    }
+    case 'countMatches':
+      if (p.literal !== true) return s.match(regex('gu'))?.length ?? 0;
+      return pattern.length === 0 ? chars.length + 1 : s.split(pattern).length - 1;
+    default:
+      return typeError(`reference: str.${op}`);
+  }
+}
+
+const STR_RESULT: Record<string, DType> = {
+  lenChars: 'int32',
+  lenBytes: 'int32',
+  countMatches: 'int32',
+  contains: 'bool',
+  startsWith: 'bool',
+  endsWith: 'bool',
+};
 
 /** A literal represented exactly in `dtype`, or undefined when it cannot be. */
 function literalAs(value: LiteralValue, dtype: DType): RefValue | undefined {
@@ -229,7 +351,7 @@ function as(c: Compiled, dtype: DType, strict = true): Compiled {
       try {
         return convert(c.at(row), c.dtype, dtype);
       } catch (error) {
-        if (error instanceof ArithmeticOverflowError) return null;
+        if (error instanceof ArithmeticOverflowError || error instanceof CastError) return null;
         throw error;
       }
     },
@@ -377,12 +499,12 @@ function kleene(op: 'and' | 'or', a: RefValue, b: RefValue): boolean | null {
 }
 
 const CASTS: Record<DType, readonly DType[]> = {
-  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'date'],
-  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date'],
-  float32: ['int32', 'int64', 'float32', 'float64', 'bool'],
-  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date'],
-  bool: ['int32', 'int64', 'float32', 'float64', 'bool'],
-  utf8: ['utf8'],
+  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
+  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
+  float32: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
+  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
+  bool: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
+  utf8: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
   date: ['int64', 'float64', 'date'],
 };
 
@@ -664,6 +786,34 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
       }
       // Row by row there is no column to read; test/frame/fill-null.test.ts checks whole-column fills.
       return typeError(`reference: fillNull strategy ${node.strategy} reads the whole column`);
+    case 'str': {
+      const params = node.params;
+      if (node.op === 'concat') {
+        const parts = [node.arg, ...node.args].map((n) => {
+          const c = compileExpr(n, fields);
+          if (c.dtype !== 'utf8' && !isNumeric(c.dtype) && c.dtype !== 'bool') typeError(`reference: concatStr of ${c.dtype}`);
+          return as(c, 'utf8');
+        });
+        return {
+          dtype: 'utf8',
+          at: (row) => {
+            const texts = parts.map((c) => c.at(row) as string | null);
+            if (params.ignoreNulls === true) return texts.filter((t) => t !== null).join(params.separator ?? '');
+            return texts.includes(null) ? null : texts.join(params.separator ?? '');
+          },
+        };
+      }
+      const a = compileExpr(node.arg, fields);
+      if (a.dtype !== 'utf8') typeError(`reference: str.${node.op} of ${a.dtype}`);
+      const op = node.op;
+      return {
+        dtype: STR_RESULT[op] ?? 'utf8',
+        at: (row) => {
+          const v = a.at(row) as string | null;
+          return v === null ? null : strOp(op, params, v);
+        },
+      };
+    }
     case 'agg':
       return typeError('reference: an aggregation outside agg()');
   }
@@ -1002,6 +1152,8 @@ function mapChildren(node: ExprNode, f: (child: ExprNode) => ExprNode): ExprNode
       return { ...node, branches: node.branches.map((b) => ({ cond: f(b.cond), then: f(b.then) })), otherwise: f(node.otherwise) };
     case 'coalesce':
       return { ...node, args: node.args.map(f) };
+    case 'str':
+      return { ...node, arg: f(node.arg), args: node.args.map(f) };
   }
 }
 

@@ -3,6 +3,7 @@
 
 import { ExpressionTypeError, UnknownColumnError } from '../errors.js';
 import type { DType, Field } from '../model/types.js';
+import { bindStr, describeStr, isDynamicString } from './str-bind.js';
 import type { AggOp, BoundAgg, BoundExpr, ExprNode, ExprType, LiteralValue } from './types.js';
 
 export interface BindScope {
@@ -39,6 +40,8 @@ function describe(node: ExprNode): string {
       return `${describe(node.arg)}.${node.op}()`;
     case 'agg':
       return node.arg ? `${describe(node.arg)}.${node.op}(${node.arg2 ? describe(node.arg2) : ''})` : `${node.op}()`;
+    case 'str':
+      return describeStr(node.op, node.params, describe(node.arg), node.args.map(describe));
     default:
       return node.kind;
   }
@@ -164,12 +167,13 @@ function unifyTypes(a: DType, b: DType, scope: BindScope, owner: ExprNode): DTyp
 }
 
 const CASTS: Record<DType, readonly DType[]> = {
-  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'date'],
-  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date'],
-  float32: ['int32', 'int64', 'float32', 'float64', 'bool'],
-  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date'],
-  bool: ['int32', 'int64', 'float32', 'float64', 'bool'],
-  utf8: ['utf8'],
+  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
+  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
+  float32: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
+  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
+  bool: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
+  // Text parses (src/engines/shared/strings.ts parseText); a strict cast of text that is not a value raises CastError.
+  utf8: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
   date: ['int64', 'float64', 'date'],
 };
 
@@ -346,6 +350,15 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
       // place with no column to read (an aggregation, a join key).
       return fail(scope, node, `fillNull with strategy '${node.strategy}' reads the whole column: use it in select, withColumns or filter`);
     }
+    case 'str':
+      return bindStr(node, {
+        bind: (n) => bindExpr(n, scope),
+        fail: (why) => fail(scope, node, why),
+        toUtf8: (expr) => {
+          if (!isNumeric(expr.type.dtype) && expr.type.dtype !== 'bool') fail(scope, node, `concatStr cannot write ${expr.type.dtype} as text`);
+          return { kind: 'cast', arg: expr, strict: true, type: { dtype: 'utf8', nullable: expr.type.nullable } };
+        },
+      });
     case 'agg':
       return fail(scope, node, 'an aggregation is only allowed inside groupBy().agg()');
   }
@@ -397,6 +410,10 @@ export function bindAgg(name: string, node: Extract<ExprNode, { kind: 'agg' }>, 
   const arg = node.arg === null ? null : bindExpr(node.arg, scope);
   if (arg === null && node.op !== 'countAll') fail(scope, node, `${node.op} needs an argument`);
   if (arg && !AGG_INPUTS[node.op](arg.type.dtype)) fail(scope, node, `${node.op} does not apply to ${arg.type.dtype}`);
+  // Aggregation kernels read strings as codes of a dictionary known before they run; text made per row
+  // (concatStr, a number cast to utf8) has none until a projection materialises it.
+  if (arg && isDynamicString(arg))
+    fail(scope, node, `${node.op} of a string computed per row (concatStr or a cast to utf8): compute it with withColumns() first, then aggregate the column`);
   const type = aggResultType(node.op, arg?.type ?? null);
   // std, var and corr are null below two values even in a non-empty group.
   const neverNull = type.nullable && keyed && arg !== null && !arg.type.nullable && node.op !== 'std' && node.op !== 'var' && node.op !== 'corr';
@@ -429,5 +446,7 @@ export function containsAgg(node: ExprNode): boolean {
       return node.branches.some((b) => containsAgg(b.cond) || containsAgg(b.then)) || containsAgg(node.otherwise);
     case 'coalesce':
       return node.args.some(containsAgg);
+    case 'str':
+      return containsAgg(node.arg) || node.args.some(containsAgg);
   }
 }

@@ -67,7 +67,21 @@ function exprArg(value: unknown, name: string): AnyExpr {
   return value instanceof Expr ? (value as AnyExpr) : fail(name, value, "an expression such as col('x')");
 }
 
-const NODE_KINDS: ReadonlySet<string> = new Set(['col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'fillNull', 'agg']);
+const NODE_KINDS: ReadonlySet<string> = new Set([
+  'col',
+  'lit',
+  'binary',
+  'unary',
+  'round',
+  'isIn',
+  'match',
+  'when',
+  'cast',
+  'coalesce',
+  'fillNull',
+  'str',
+  'agg',
+]);
 
 /**
  * An expression; `T` is the JS type of its values where TypeScript can know it (`unknown` otherwise), `D`

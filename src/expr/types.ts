@@ -37,6 +37,31 @@ export const UNARY_OPS = [
   'length',
 ] as const;
 export const STRING_MATCH_OPS = ['startsWith', 'endsWith', 'contains'] as const;
+/**
+ * The `str` namespace (src/expr/str.ts), one node kind: per-string operations, and `concat` (`concatStr`),
+ * whose first input is `arg` and the others `args`. Patterns are JavaScript regular expressions with the
+ * `u` flag unless `literal`.
+ */
+export const STR_OPS = [
+  'lenChars',
+  'lenBytes',
+  'toLowerCase',
+  'toUpperCase',
+  'strip',
+  'stripStart',
+  'stripEnd',
+  'slice',
+  'padStart',
+  'padEnd',
+  'contains',
+  'startsWith',
+  'endsWith',
+  'replace',
+  'replaceAll',
+  'extract',
+  'countMatches',
+  'concat',
+] as const;
 export const AGG_OPS = ['count', 'countAll', 'sum', 'mean', 'min', 'max', 'median', 'std', 'var', 'first', 'last', 'nUnique', 'corr'] as const;
 
 /**
@@ -53,6 +78,24 @@ export type BinaryOp = ArithmeticOp | CompareOp | LogicOp;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type StringMatchOp = (typeof STRING_MATCH_OPS)[number];
 export type AggOp = (typeof AGG_OPS)[number];
+export type StrOp = (typeof STR_OPS)[number];
+
+/** The constant arguments of a `str` operation; each op reads the ones it takes (src/expr/str.ts). */
+export interface StrParams {
+  readonly pattern?: string;
+  readonly literal?: boolean;
+  /** replace / replaceAll: the replacement. */
+  readonly value?: string;
+  /** strip*: the characters to remove; absent: whitespace. */
+  readonly chars?: string;
+  readonly offset?: number;
+  /** slice: code points to keep (absent: to the end); pad*: the target length. */
+  readonly length?: number;
+  readonly fill?: string;
+  readonly group?: number;
+  readonly separator?: string;
+  readonly ignoreNulls?: boolean;
+}
 
 export type ExprNode =
   | { readonly kind: 'col'; readonly name: string }
@@ -71,6 +114,7 @@ export type ExprNode =
    * the frame evaluates it as a FillNull plan node below the expression, never per row.
    */
   | { readonly kind: 'fillNull'; readonly arg: ExprNode; readonly strategy: FillNullStrategy; readonly limit: number | null }
+  | { readonly kind: 'str'; readonly op: StrOp; readonly arg: ExprNode; readonly args: readonly ExprNode[]; readonly params: StrParams }
   /** `arg2` is the second argument of a two-column aggregation (`corr`), absent for every other op. */
   | { readonly kind: 'agg'; readonly op: AggOp; readonly arg: ExprNode | null; readonly arg2?: ExprNode };
 
@@ -96,6 +140,7 @@ export type BoundExpr = (
   | { readonly kind: 'when'; readonly branches: readonly { readonly cond: BoundExpr; readonly then: BoundExpr }[]; readonly otherwise: BoundExpr }
   | { readonly kind: 'cast'; readonly arg: BoundExpr; readonly strict: boolean }
   | { readonly kind: 'coalesce'; readonly args: readonly BoundExpr[] }
+  | { readonly kind: 'str'; readonly op: StrOp; readonly arg: BoundExpr; readonly args: readonly BoundExpr[]; readonly params: StrParams }
 ) & { readonly type: ExprType };
 
 /** One aggregation of a group-by, bound: its argument is a plain (non-aggregate) expression. */

@@ -1,6 +1,7 @@
 // Small structural helpers over bound expressions used by the optimizer and engines: the columns an
 // expression reads, and substitution of column references.
 
+import { describeStr } from './str-bind.js';
 import type { BoundExpr } from './types.js';
 
 export function children(expr: BoundExpr): readonly BoundExpr[] {
@@ -20,6 +21,8 @@ export function children(expr: BoundExpr): readonly BoundExpr[] {
       return [...expr.branches.flatMap((b) => [b.cond, b.then]), expr.otherwise];
     case 'coalesce':
       return expr.args;
+    case 'str':
+      return [expr.arg, ...expr.args];
   }
 }
 
@@ -47,6 +50,8 @@ export function mapChildren(expr: BoundExpr, map: (child: BoundExpr) => BoundExp
       return { ...expr, branches: expr.branches.map((b) => ({ cond: map(b.cond), then: map(b.then) })), otherwise: map(expr.otherwise) };
     case 'coalesce':
       return { ...expr, args: expr.args.map(map) };
+    case 'str':
+      return { ...expr, arg: map(expr.arg), args: expr.args.map(map) };
   }
 }
 
@@ -104,5 +109,7 @@ export function exprToString(expr: BoundExpr): string {
       return `cast(${exprToString(expr.arg)} as ${expr.type.dtype})`;
     case 'coalesce':
       return `coalesce(${expr.args.map(exprToString).join(', ')})`;
+    case 'str':
+      return describeStr(expr.op, expr.params, exprToString(expr.arg), expr.args.map(exprToString));
   }
 }

@@ -418,6 +418,8 @@ function mapNode(node: ExprNode, f: (child: ExprNode) => ExprNode): ExprNode {
       return { ...node, branches: node.branches.map((b) => ({ cond: f(b.cond), then: f(b.then) })), otherwise: f(node.otherwise) };
     case 'coalesce':
       return { ...node, args: node.args.map(f) };
+    case 'str':
+      return { ...node, arg: f(node.arg), args: node.args.map(f) };
   }
 }
 

@@ -112,5 +112,7 @@ export function mapNodes(node: ExprNode, f: (child: ExprNode) => ExprNode): Expr
       return { ...node, branches: node.branches.map((b) => ({ cond: f(b.cond), then: f(b.then) })), otherwise: f(node.otherwise) };
     case 'coalesce':
       return { ...node, args: node.args.map(f) };
+    case 'str':
+      return { ...node, arg: f(node.arg), args: node.args.map(f) };
   }
 }

@@ -125,6 +125,7 @@ function canRaise(expr: BoundExpr): boolean {
   if (expr.kind === 'cast') {
     const from = expr.arg.type.dtype;
     const fromFloat = from === 'float32' || from === 'float64';
+    if (from === 'utf8' && expr.strict) return true;
     if (
       (expr.type.dtype === 'int32' && from !== 'bool') ||
       (expr.type.dtype === 'int64' && fromFloat) ||

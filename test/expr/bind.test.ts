@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bindAgg, bindExpr } from '../../src/expr/bind.js';
 import { col, lit, when, coalesce } from '../../src/expr/expr.js';
+import '../../src/expr/str.js';
 import type { Field } from '../../src/model/types.js';
 import { ExpressionTypeError, UnknownColumnError } from '../../src/errors.js';
 
@@ -73,7 +74,10 @@ test('unknown columns and type mismatches throw with the column named', () => {
   assert.throws(() => bind(col('s').gt(col('i'))), ExpressionTypeError);
   assert.throws(() => bind(col('i').and(col('b'))), ExpressionTypeError);
   assert.throws(() => bind(col('i').lower()), ExpressionTypeError);
-  assert.throws(() => bind(col('s').cast('int32')), ExpressionTypeError);
+  // Text parses to numbers (a cast that can fail per value), but a boolean has no date.
+  assert.throws(() => bind(col('b').cast('date')), ExpressionTypeError);
+  assert.throws(() => bind(col('s').str.lenChars().str.lenChars()), ExpressionTypeError);
+  assert.throws(() => bind(col('i').str.strip()), /str\.strip needs a string, got int32/);
   assert.throws(() => bind(col('i').sum()), /only allowed inside groupBy/);
   assert.throws(() => bind(col('i').isIn(['a'])), ExpressionTypeError);
 });

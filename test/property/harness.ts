@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type * as arrow from 'apache-arrow';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { ArithmeticOverflowError, coalesce, col, countRows, createExecutor, DataFrameModel, Expr, Frame, lit, when } from '../../src/index.js';
+import { ArithmeticOverflowError, coalesce, col, concatStr, countRows, createExecutor, DataFrameModel, Expr, Frame, lit, when } from '../../src/index.js';
 import type { DType, Executor } from '../../src/index.js';
 import type { ExprNode, LiteralValue } from '../../src/expr/types.js';
 import { gpuSkip } from '../engines/webgpu/device.js';
@@ -194,9 +194,41 @@ function literalOf(ch: Chooser, want: Want): LiteralValue {
     case 'bool':
       return ch.chance(50);
     case 'str':
-      return ch.pick(['a', 'ab', 'B', '', 'ß', '😀', 'mid', 'zeta', 'ｚ']);
+      return ch.pick(['a', 'ab', 'B', '', 'ß', '😀', 'mid', 'zeta', 'ｚ', '12', '-3.5', ' 7', 'true']);
     case 'date':
       return new Date(ch.int(-48, 48) * HOUR);
+  }
+}
+
+/** Regular expressions for the str namespace (compiled with the u flag), and ones with capture groups for extract. */
+const PATTERNS = ['a', 'a+', '^a', 'b$', '[aß]', '\\p{Lu}', '.', '😀', '', 'A|b', '\\d'];
+const GROUPED: readonly [string, number][] = [
+  ['(a)', 1],
+  ['(a)(b)?', 2],
+  ['(\\p{L})(.)', 2],
+  ['(😀)', 1],
+  ['(\\d+)', 1],
+];
+
+/** A `str` operation with a string result over `arg`. */
+function strToStr(ch: Chooser, arg: Expr): Expr {
+  const literal = { literal: ch.chance(30) };
+  switch (ch.int(0, 7)) {
+    case 0:
+      return arg.str[ch.pick(['toLowerCase', 'toUpperCase'] as const)]();
+    case 1:
+      return arg.str[ch.pick(['strip', 'stripStart', 'stripEnd'] as const)](ch.chance(40) ? undefined : ch.pick(['a', ' ', 'ab😀', 'ß']));
+    case 2:
+      return arg.str.slice(ch.int(-4, 4), ch.chance(30) ? undefined : ch.int(0, 4));
+    case 3:
+      return arg.str[ch.pick(['padStart', 'padEnd'] as const)](ch.int(0, 5), ch.pick([' ', '*', '😀']));
+    case 4:
+    case 5:
+      return arg.str[ch.pick(['replace', 'replaceAll'] as const)](ch.pick(PATTERNS), ch.pick(['', 'x', '$&', '$1', '😀']), literal);
+    default: {
+      const [pattern, groups] = ch.pick(GROUPED);
+      return arg.str.extract(pattern, ch.int(0, groups));
+    }
   }
 }
 
@@ -247,8 +279,20 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
           return sub()[ch.pick(['neg', 'abs', 'floor', 'ceil'] as const)]();
         case 2:
           return sub().round(ch.int(0, 3));
-        case 3:
-          return genExpr(ch, fields, 'str', d).length();
+        case 3: {
+          const s = genExpr(ch, fields, 'str', d);
+          switch (ch.int(0, 3)) {
+            case 0:
+              return s.length();
+            case 1:
+              return s.str[ch.pick(['lenChars', 'lenBytes'] as const)]();
+            case 2:
+              return s.str.countMatches(ch.pick(PATTERNS), { literal: ch.chance(30) });
+            default:
+              // Text that is not a number gives null (a strict cast would raise CastError).
+              return ch.chance(50) ? s.str.toNumber({ strict: false }) : s.cast(ch.pick(['int32', 'int64', 'float32'] as const), { strict: false });
+          }
+        }
         case 4:
           return branchy();
         case 5: {
@@ -288,8 +332,14 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
           const values = Array.from({ length: ch.int(0, 4) }, () => (w === 'num' && ch.chance(15) ? Number.NaN : literalOf(ch, w)));
           return genExpr(ch, fields, w, d).isIn(values);
         }
-        case 5:
-          return genExpr(ch, fields, 'str', d)[ch.pick(['startsWith', 'endsWith', 'contains'] as const)](ch.pick(['a', '', 'b', '😀', 'ß']));
+        case 5: {
+          const s = genExpr(ch, fields, 'str', d);
+          if (ch.chance(40)) return s[ch.pick(['startsWith', 'endsWith', 'contains'] as const)](ch.pick(['a', '', 'b', '😀', 'ß']));
+          if (ch.chance(20)) return s.cast('bool', { strict: false });
+          return ch.chance(50)
+            ? s.str.contains(ch.pick(PATTERNS), { literal: ch.chance(30) })
+            : s.str[ch.pick(['startsWith', 'endsWith'] as const)](ch.pick(['a', '', 'b', '😀', 'ß']));
+        }
         case 6: {
           const w = ch.pick<Want>(['num', 'date']);
           return genExpr(ch, fields, w, d).between(literalOf(ch, w), operand(ch, fields, w, d));
@@ -301,11 +351,22 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
           return ch.chance(50) ? branchy() : leaf();
       }
     case 'str':
-      switch (ch.int(0, 2)) {
+      switch (ch.int(0, 4)) {
         case 0:
           return sub()[ch.chance(50) ? 'lower' : 'upper']();
         case 1:
           return branchy();
+        case 2:
+          return strToStr(ch, sub());
+        case 3:
+          // Text made per row (no dictionary), only from depth 2: genAgg asks for depth 1 at most, and an
+          // aggregation of such text is refused (aggregate its column after withColumns instead).
+          if (depth < 2) return strToStr(ch, sub());
+          if (ch.chance(40)) return genExpr(ch, fields, ch.pick<Want>(['num', 'bool']), d).cast('utf8');
+          return concatStr([sub(), ...(ch.chance(60) ? [genExpr(ch, fields, ch.pick<Want>(['str', 'num']), d)] : []), ...(ch.chance(30) ? [sub()] : [])], {
+            separator: ch.pick(['', '-', '😀']),
+            ignoreNulls: ch.chance(40),
+          });
         default:
           return leaf();
       }
@@ -409,6 +470,10 @@ export function showNode(node: ExprNode): string {
       return `coalesce(${node.args.map(showNode).join(', ')})`;
     case 'fillNull':
       return `${showNode(node.arg)}.fillNull({ strategy: '${node.strategy}'${node.limit === null ? '' : `, limit: ${node.limit}`} })`;
+    case 'str':
+      return node.op === 'concat'
+        ? `concatStr([${[node.arg, ...node.args].map(showNode).join(', ')}], ${JSON.stringify(node.params)})`
+        : `${showNode(node.arg)}.str.${node.op}(${JSON.stringify(node.params)})`;
     case 'agg':
       return node.arg ? `${showNode(node.arg)}.${node.op}(${node.arg2 ? showNode(node.arg2) : ''})` : 'countRows()';
   }

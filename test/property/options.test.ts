@@ -16,6 +16,7 @@ import { z } from 'zod';
 import * as gpuframe from '../../src/index.js';
 import {
   col,
+  concatStr,
   createExecutor,
   DataFrameModel,
   ExecutionHandle,
@@ -81,6 +82,17 @@ const instance =
   (v) =>
     v instanceof cls;
 const signal = instance(AbortSignal);
+/** A string that compiles as a JavaScript regular expression with the u flag. */
+const isRegExp: Accepts = (v) => {
+  if (typeof v !== 'string') return false;
+  try {
+    new RegExp(v, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+};
+const patterns = fc.constantFrom('a+', '(', '\\d', '\\-', '[', 'a{2}', '(?<x>b)', '');
 
 const INGEST: Record<string, Accepts> = {
   trustedMode: among('off', 'shape_only', 'strict'),
@@ -386,7 +398,8 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   'Expr.constructor': [
     {
       name: 'new Expr(node)',
-      accepts: (v) => isPlain(v) && among('col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'fillNull', 'agg')(v['kind']),
+      accepts: (v) =>
+        isPlain(v) && among('col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'fillNull', 'str', 'agg')(v['kind']),
       call: (v) => new Expr(v as never),
       valid: fc.constant({ kind: 'col', name: 'v' }),
     },
@@ -448,6 +461,72 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
       [{ name: `${op}(pattern)`, accepts: str, call: (v: unknown) => col('s')[op](v as never) }],
     ]),
   ),
+  // The str namespace: patterns must compile as JavaScript regular expressions with the u flag unless literal.
+  'StrNamespace.strip': [{ name: 'str.strip(chars)', accepts: orUndefined(str), call: (v) => col('s').str.strip(v as never) }],
+  'StrNamespace.stripStart': [{ name: 'str.stripStart(chars)', accepts: orUndefined(str), call: (v) => col('s').str.stripStart(v as never) }],
+  'StrNamespace.stripEnd': [{ name: 'str.stripEnd(chars)', accepts: orUndefined(str), call: (v) => col('s').str.stripEnd(v as never) }],
+  'StrNamespace.slice': [
+    {
+      name: 'str.slice(offset)',
+      accepts: int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+      call: (v) => col('s').str.slice(v as never),
+      valid: fc.integer({ min: -5, max: 5 }),
+    },
+    { name: 'str.slice(length)', accepts: orUndefined(int(0, Number.MAX_SAFE_INTEGER)), call: (v) => col('s').str.slice(0, v as never) },
+  ],
+  ...Object.fromEntries(
+    (['padStart', 'padEnd'] as const).map((m) => [
+      `StrNamespace.${m}`,
+      [
+        { name: `str.${m}(length)`, accepts: int(0, 2 ** 20), call: (v: unknown) => col('s').str[m](v as never), valid: fc.integer({ min: -1, max: 40 }) },
+        {
+          name: `str.${m}(fill)`,
+          accepts: (v: unknown) => v === undefined || (typeof v === 'string' && Array.from(v).length === 1),
+          call: (v: unknown) => col('s').str[m](3, v as never),
+          valid: fc.constantFrom('*', '😀', '', 'ab'),
+        },
+      ],
+    ]),
+  ),
+  ...Object.fromEntries(
+    (['contains', 'countMatches'] as const).map((m) => [
+      `StrNamespace.${m}`,
+      [
+        { name: `str.${m}(pattern)`, accepts: isRegExp, call: (v: unknown) => col('s').str[m](v as never), valid: patterns },
+        { name: `str.${m}(options)`, accepts: optionsOf({ literal: bool }), call: (v: unknown) => col('s').str[m]('a', v as never) },
+        { name: `str.${m}(options).literal`, accepts: orUndefined(bool), call: (v: unknown) => col('s').str[m]('a', { literal: v as never }) },
+      ],
+    ]),
+  ),
+  'StrNamespace.startsWith': [{ name: 'str.startsWith(prefix)', accepts: str, call: (v) => col('s').str.startsWith(v as never) }],
+  'StrNamespace.endsWith': [{ name: 'str.endsWith(suffix)', accepts: str, call: (v) => col('s').str.endsWith(v as never) }],
+  ...Object.fromEntries(
+    (['replace', 'replaceAll'] as const).map((m) => [
+      `StrNamespace.${m}`,
+      [
+        { name: `str.${m}(pattern)`, accepts: isRegExp, call: (v: unknown) => col('s').str[m](v as never, 'x'), valid: patterns },
+        { name: `str.${m}(value)`, accepts: str, call: (v: unknown) => col('s').str[m]('a', v as never) },
+        { name: `str.${m}(options)`, accepts: optionsOf({ literal: bool }), call: (v: unknown) => col('s').str[m]('a', 'b', v as never) },
+        // A literal pattern is any text, even one that is no regular expression.
+        { name: `str.${m}(pattern)`, accepts: str, call: (v: unknown) => col('s').str[m](v as never, 'x', { literal: true }) },
+      ],
+    ]),
+  ),
+  'StrNamespace.extract': [
+    { name: 'str.extract(pattern)', accepts: isRegExp, call: (v) => col('s').str.extract(v as never, 0), valid: patterns },
+    // '(a)(b)' has two groups: 0 (the whole match) to 2.
+    {
+      name: 'str.extract(group)',
+      accepts: orUndefined(int(0, 2)),
+      call: (v) => col('s').str.extract('(a)(b)', v as never),
+      valid: fc.integer({ min: -1, max: 3 }),
+    },
+  ],
+  'StrNamespace.toNumber': optionSlots('str.toNumber(options)', { strict: bool }, (o) => col('s').str.toNumber(o as never)),
+  concatStr: [
+    { name: 'concatStr(exprs)', accepts: arrayOf(isExpr, 1), call: (v) => concatStr(v as never), valid: fc.constant([col('s'), col('v')]) },
+    ...optionSlots('concatStr(options)', { separator: str, ignoreNulls: bool }, (o) => concatStr([col('s')], o as never)),
+  ],
   'Expr.corr': [{ name: 'corr(other)', accepts: isExpr, call: (v) => col('v').corr(v as never), valid: fc.constant(col('id')) }],
   'WhenBuilder.then': [{ name: 'when(...).then(value)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => when(col('v').gt(1)).then(v as never) }],
   'ChainedWhen.when': [
@@ -834,6 +913,9 @@ const NO_OPTIONS: Readonly<Record<string, string>> = {
   'ExecutionHandle.result': 'takes no arguments',
   'ExecutionHandle.cancel': 'takes any reason, as AbortController.abort does',
   'WhenBuilder.constructor': 'made by when(); not exported',
+  'StrNamespace.constructor': "made by an expression's `str`; not exported",
+  ...Object.fromEntries(['lenChars', 'lenBytes', 'toLowerCase', 'toUpperCase'].map((m) => [`StrNamespace.${m}`, 'takes no arguments'])),
+  ...Object.fromEntries(['StrNamespace.node', 'StrNamespace.stripOp', 'StrNamespace.replaceOp'].map((m) => [m, 'private helper'])),
   'ChainedWhen.constructor': 'made by when(...).then(); not exported',
 };
 
@@ -1052,6 +1134,7 @@ describe('options: coverage', () => {
     for (const method of methods(builder.constructor, 'WhenBuilder')) need(method);
     const chained = builder.then(1);
     for (const method of methods(chained.constructor, 'ChainedWhen')) need(method);
+    for (const method of methods(col('s').str.constructor, 'StrNamespace')) need(method);
     assert.deepEqual(missing, [], 'add these to TABLE, or to NO_OPTIONS with the reason they take no options');
   });
 });

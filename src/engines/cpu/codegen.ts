@@ -9,6 +9,7 @@ import { conjuncts } from '../../expr/visit.js';
 import type { Column, DType } from '../../model/types.js';
 import { mergeDictionaries, rankTables } from '../shared/dictionaries.js';
 import { orNull } from '../shared/null-flags.js';
+import { compileStr, compileTextCast, textOf } from './str.js';
 
 /** A compiled value: `v` and `n` are JS expressions (usually variable names); `n === 'false'` when never null. */
 export interface Compiled {
@@ -17,6 +18,8 @@ export interface Compiled {
   readonly dtype: DType;
   /** For utf8 values: the dictionary the code in `v` indexes. */
   readonly dictionary?: readonly string[];
+  /** For utf8 values made per row (src/engines/cpu/str.ts): `v` is the JS string itself ('' where null), with no dictionary. */
+  readonly dynamic?: boolean;
 }
 
 const MIN_I32 = -2147483648;
@@ -26,6 +29,7 @@ const MAX_I32 = 2147483647;
 export class KernelBuilder {
   readonly params: unknown[] = [];
   private readonly slots = new Map<string, number>();
+  private readonly sharedParams = new Map<object, string>();
   readonly slotColumns: Column[] = [];
   private readonly header: string[] = [];
   private blocks: string[][] = [[]];
@@ -39,6 +43,23 @@ export class KernelBuilder {
     this.params.push(value);
     const name = `p${index}`;
     this.header.push(`const ${name} = params[${index}];`);
+    return name;
+  }
+
+  /** A parameter passed once however often it is asked for (a dictionary several expressions read). */
+  shared(value: object): string {
+    let name = this.sharedParams.get(value);
+    if (name === undefined) {
+      name = this.param(value);
+      this.sharedParams.set(value, name);
+    }
+    return name;
+  }
+
+  /** A constant computed once per kernel call (before the row loop); returns its variable. */
+  hoist(text: string): string {
+    const name = `h${this.header.length}`;
+    this.header.push(`const ${name} = ${text};`);
     return name;
   }
 
@@ -129,6 +150,11 @@ export function compileExpr(b: KernelBuilder, expr: BoundExpr, i = 'i'): Compile
       return compileIsIn(b, expr, i);
     case 'match': {
       const a = compileExpr(b, expr.arg, i);
+      if (a.dynamic === true) {
+        const v = b.tmp('v');
+        b.line(`const ${v} = ${a.v}.${expr.op === 'contains' ? 'includes' : expr.op}(${JSON.stringify(expr.pattern)});`);
+        return { v, n: a.n, dtype: 'bool' };
+      }
       const dict = a.dictionary ?? [];
       const table = new Uint8Array(dict.length);
       dict.forEach((s, k) => {
@@ -143,10 +169,15 @@ export function compileExpr(b: KernelBuilder, expr: BoundExpr, i = 'i'): Compile
     }
     case 'when':
       return compileWhen(b, expr, i);
-    case 'cast':
-      return compileCast(b, compileExpr(b, expr.arg, i), dtype, expr.strict);
+    case 'cast': {
+      const a = compileExpr(b, expr.arg, i);
+      if (a.dtype !== dtype && (a.dtype === 'utf8' || dtype === 'utf8')) return compileTextCast(b, a, dtype, expr.strict, i);
+      return compileCast(b, a, dtype, expr.strict);
+    }
     case 'coalesce':
       return compileCoalesce(b, expr, i);
+    case 'str':
+      return compileStr(b, expr, (e) => compileExpr(b, e, i));
   }
 }
 
@@ -221,7 +252,10 @@ function compileBinary(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'binar
   const v = b.tmp('v');
   if (expr.op in COMPARE) {
     const op = COMPARE[expr.op]!;
-    if (l.dtype === 'utf8') {
+    if (l.dtype === 'utf8' && (l.dynamic === true || r.dynamic === true)) {
+      // Text made per row compares as JS strings, the order the rank tables give dictionary codes.
+      b.line(`const ${v} = ${textOf(b, l)} ${op} ${textOf(b, r)};`);
+    } else if (l.dtype === 'utf8') {
       const ld = l.dictionary ?? [];
       const rd = r.dictionary ?? [];
       if (ld === rd && (op === '===' || op === '!==')) b.line(`const ${v} = ${l.v} ${op} ${r.v};`);
@@ -367,6 +401,19 @@ function compileUnary(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'unary'
     case 'isInfinite':
       b.line(`const ${v} = ${a.v} === Infinity || ${a.v} === -Infinity;`);
       return { v, n: a.n, dtype };
+    case 'length':
+    case 'lower':
+    case 'upper':
+      if (a.dynamic === true) {
+        b.line(`const ${v} = ${a.v}${expr.op === 'length' ? '.length' : expr.op === 'lower' ? '.toLowerCase()' : '.toUpperCase()'};`);
+        return expr.op === 'length' ? { v, n: a.n, dtype } : { v, n: a.n, dtype, dynamic: true };
+      }
+      return compileDictionaryUnary(b, expr.op, a, v, dtype);
+  }
+}
+
+function compileDictionaryUnary(b: KernelBuilder, op: 'length' | 'lower' | 'upper', a: Compiled, v: string, dtype: DType): Compiled {
+  switch (op) {
     case 'length': {
       const t = b.param(Int32Array.from(a.dictionary ?? [], (s) => s.length));
       b.line(`const ${v} = ${t}[${a.v}];`);
@@ -375,7 +422,7 @@ function compileUnary(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'unary'
     case 'lower':
     case 'upper': {
       const source = a.dictionary ?? [];
-      const mapped = source.map((s) => (expr.op === 'lower' ? s.toLowerCase() : s.toUpperCase()));
+      const mapped = source.map((s) => (op === 'lower' ? s.toLowerCase() : s.toUpperCase()));
       const dictionary = [...new Set(mapped)];
       const index = new Map(dictionary.map((s, k) => [s, k]));
       const t = b.param(Int32Array.from(mapped, (s) => index.get(s)!));
@@ -388,7 +435,9 @@ function compileUnary(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'unary'
 function compileIsIn(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'isIn' }>, i: string): Compiled {
   const a = compileExpr(b, expr.arg, i);
   const v = b.tmp('v');
-  if (a.dtype === 'utf8') {
+  if (a.dynamic === true) {
+    b.line(`const ${v} = ${b.param(new Set(expr.values))}.has(${a.v});`);
+  } else if (a.dtype === 'utf8') {
     const wanted = new Set(expr.values as string[]);
     const t = b.param(Uint8Array.from(a.dictionary ?? [], (s) => (wanted.has(s) ? 1 : 0)));
     b.line(`const ${v} = ${t}[${a.v}] === 1;`);
@@ -434,15 +483,18 @@ function compileWhen(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'when' }
   const otherwiseLines = b.capture(() => {
     otherwise = compileExpr(b, expr.otherwise, i);
   });
+  // A branch of text made per row makes the result per-row text too: every branch then assigns its text.
+  const dynamic = dtype === 'utf8' && (arms.some((a) => a.result.dynamic === true) || otherwise.dynamic === true);
   const { dictionary, remaps } =
-    dtype === 'utf8'
+    dtype === 'utf8' && !dynamic
       ? unifyDictionaries(b, [...arms.map((a) => a.result.dictionary ?? []), otherwise.dictionary ?? []])
       : { dictionary: undefined, remaps: [] };
   const assign = (c: Compiled, k: number): string => {
+    if (dynamic) return `${v} = ${c.n === 'false' ? textOf(b, c) : `${c.n} ? '' : ${textOf(b, c)}`}; ${n} = ${c.n};`;
     const remap = remaps[k];
     return `${v} = ${remap ? `${remap}[${c.v}]` : c.v}; ${n} = ${c.n};`;
   };
-  b.line(`let ${v} = ${zero}, ${n} = true;`);
+  b.line(`let ${v} = ${dynamic ? "''" : zero}, ${n} = true;`);
   let closing = '';
   arms.forEach((arm, k) => {
     b.line('{');
@@ -462,6 +514,7 @@ function compileWhen(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'when' }
   });
   b.line(assign(otherwise, arms.length));
   if (closing) b.line(closing);
+  if (dynamic) return { v, n, dtype, dynamic };
   return dictionary ? { v, n, dtype, dictionary } : { v, n, dtype };
 }
 
@@ -477,14 +530,15 @@ function compileCoalesce(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'coa
     });
     return { lines, result };
   });
+  const dynamic = dtype === 'utf8' && parts.some((p) => p.result.dynamic === true);
   const { dictionary, remaps } =
-    dtype === 'utf8'
+    dtype === 'utf8' && !dynamic
       ? unifyDictionaries(
           b,
           parts.map((p) => p.result.dictionary ?? []),
         )
       : { dictionary: undefined, remaps: [] };
-  b.line(`let ${v} = ${zero}, ${n} = true;`);
+  b.line(`let ${v} = ${dynamic ? "''" : zero}, ${n} = true;`);
   parts.forEach((p, k) => {
     // Later arguments are evaluated only while every earlier one was null.
     b.line(`if (${n}) {`);
@@ -492,9 +546,11 @@ function compileCoalesce(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'coa
       b.line(l);
     });
     const remap = remaps[k];
-    b.line(`if (!${p.result.n}) { ${v} = ${remap ? `${remap}[${p.result.v}]` : p.result.v}; ${n} = false; }`);
+    const value = dynamic ? textOf(b, p.result) : remap ? `${remap}[${p.result.v}]` : p.result.v;
+    b.line(`if (!${p.result.n}) { ${v} = ${value}; ${n} = false; }`);
     b.line('}');
   });
+  if (dynamic) return { v, n, dtype, dynamic };
   return dictionary ? { v, n, dtype, dictionary } : { v, n, dtype };
 }
 
@@ -553,7 +609,7 @@ function compileCast(b: KernelBuilder, a: Compiled, to: DType, strict: boolean):
       outOfRange(`!(${v} >= -8.64e15 && ${v} <= 8.64e15)`);
       break;
     case 'utf8':
-      throw new Error(`cast ${from} -> utf8 is not compiled`);
+      throw new Error(`cast ${from} -> utf8 is compiled by compileTextCast`);
   }
   return { v, n, dtype: to };
 }

@@ -3,6 +3,7 @@
 
 import type { BoundExpr } from '../../expr/types.js';
 import type { Column } from '../../model/types.js';
+import { mapDictionary, strFunction } from './strings.js';
 
 /**
  * Unifies branch dictionaries: the merged dictionary and, per branch, the table mapping its codes into
@@ -59,9 +60,9 @@ export function stringRanks(dictionary: readonly string[]): { rank: Int32Array; 
 
 /**
  * The dictionary a utf8 expression's codes index, derived as both expression compilers derive it while
- * compiling: a column's own, a literal's one string, lower and upper mapped, branches merged (only a
- * utf8-to-utf8 cast compiles, and it keeps its argument's codes). Lets the plan's metadata be read
- * without compiling a kernel.
+ * compiling: a column's own, a literal's one string, lower, upper and `str` operations mapped, branches
+ * merged, a boolean cast to text as ['false', 'true']. Lets the plan's metadata be read without compiling
+ * a kernel. Text made per row (isDynamicString) has no dictionary here; aggregations refuse it.
  */
 export function utf8Dictionary(columns: ReadonlyMap<string, Column>, expr: BoundExpr): readonly string[] {
   switch (expr.kind) {
@@ -75,7 +76,11 @@ export function utf8Dictionary(columns: ReadonlyMap<string, Column>, expr: Bound
       return [...new Set(mapped)];
     }
     case 'cast':
-      return utf8Dictionary(columns, expr.arg);
+      // Only a boolean casts to a dictionary of its own; numbers cast to text per row (no dictionary).
+      return expr.arg.type.dtype === 'bool' ? ['false', 'true'] : utf8Dictionary(columns, expr.arg);
+    case 'str':
+      if (expr.op === 'concat') return [];
+      return expr.type.dtype === 'utf8' ? mapDictionary(utf8Dictionary(columns, expr.arg), strFunction(expr.op, expr.params)).dictionary : [];
     case 'when':
       return mergeDictionaries([...expr.branches.map((branch) => utf8Dictionary(columns, branch.then)), utf8Dictionary(columns, expr.otherwise)]).dictionary;
     case 'coalesce':

@@ -11,6 +11,7 @@ import { mergeDictionaries, rankTables } from '../shared/dictionaries.js';
 import { orNull } from '../shared/null-flags.js';
 import { overflow } from '../shared/overflow.js';
 import { GPU_DTYPES } from './resident.js';
+import { compileWgslStr } from './str.js';
 
 export interface WgslValue {
   readonly v: string;
@@ -129,6 +130,11 @@ export function unsupportedReason(expr: BoundExpr): string | null {
     case 'cast':
       // Null for a value out of range would need a second null flag per cast; the CPU gives it.
       if (!expr.strict) return 'a non-strict cast';
+      if (expr.arg.type.dtype === 'utf8' && dtype !== 'utf8') return 'a cast from text (its error names the failing text and row)';
+      if (dtype === 'utf8' && expr.arg.type.dtype !== 'utf8' && expr.arg.type.dtype !== 'bool') return 'a cast of numbers to text (text made per row)';
+      return unsupportedReason(expr.arg);
+    case 'str':
+      if (expr.op === 'concat') return 'concatStr (text made per row; the device reads dictionary codes only)';
       return unsupportedReason(expr.arg);
     case 'unary':
     case 'isIn':
@@ -199,10 +205,19 @@ export function compileWgsl(b: WgslBuilder, expr: BoundExpr, i = 'i'): WgslValue
     }
     case 'when':
       return compileWhen(b, expr, i);
-    case 'cast':
-      return compileCast(b, compileWgsl(b, expr.arg, i), dtype);
+    case 'cast': {
+      const a = compileWgsl(b, expr.arg, i);
+      if (a.dtype === 'bool' && dtype === 'utf8') {
+        const v = b.tmp('v');
+        b.line(`let ${v} = select(0i, 1i, ${a.v});`);
+        return { v, n: a.n, dtype, dictionary: ['false', 'true'] };
+      }
+      return compileCast(b, a, dtype);
+    }
     case 'coalesce':
       return compileCoalesce(b, expr, i);
+    case 'str':
+      return compileWgslStr(b, expr, (e) => compileWgsl(b, e, i));
   }
 }
 

@@ -19,7 +19,8 @@ export interface PreparedScan extends PreparedKernel {
 
 /**
  * Builds the kernel. In 'range' mode the kernel visits rows start..end; in 'gather' mode it visits
- * `out.rows[start..end)`. It returns the number of rows written.
+ * `out.rows[start..end)`. It returns the number of rows written, or with dynamic string outputs a
+ * ScanResult (read either with scanCount).
  */
 export function prepareScan(
   columns: ReadonlyMap<string, Column>,
@@ -32,11 +33,20 @@ export function prepareScan(
   const writes: string[] = [];
   b.line(mode === 'range' ? 'for (let i = start; i < end; i++) {' : 'for (let r = start; r < end; r++) { const i = rows[r];');
   if (predicate) compileFilter(b, predicate);
+  const interned: string[] = [];
   outputs.forEach((o, k) => {
     const c = compileExpr(b, o.expr);
     const dtype = o.expr.type.dtype;
-    specs.push({ name: o.name, dtype, nullable: c.n !== 'false', dictionary: dtype === 'utf8' ? (c.dictionary ?? []) : null });
-    writes.push(`o${k}[w] = ${storeValue(dtype, c.v, c.n)};`);
+    if (c.dynamic === true) {
+      // Text made per row is interned into this call's dictionary `d<k>`; a null row holds code -1.
+      specs.push({ name: o.name, dtype, nullable: c.n !== 'false', dictionary: null, dynamic: true });
+      interned.push(`d${k}`);
+      const intern = `{ let code = d${k}.get(${c.v}); if (code === undefined) { code = d${k}.size; d${k}.set(${c.v}, code); } o${k}[w] = code; }`;
+      writes.push(c.n === 'false' ? intern : `if (${c.n}) o${k}[w] = -1; else ${intern}`);
+    } else {
+      specs.push({ name: o.name, dtype, nullable: c.n !== 'false', dictionary: dtype === 'utf8' ? (c.dictionary ?? []) : null });
+      writes.push(`o${k}[w] = ${storeValue(dtype, c.v, c.n)};`);
+    }
     if (c.n !== 'false') writes.push(`z${k}[w] = ${c.n} ? 0 : 1;`);
   });
   b.line('const w = base + k;');
@@ -47,7 +57,9 @@ export function prepareScan(
   b.line('}');
   const body = b.takeBody();
   const outDecls = specs.map((s, k) => `const o${k} = out.values[${k}]${s.nullable ? `, z${k} = out.valid[${k}]` : ''};`);
-  const source = [b.headerText(), ...outDecls, 'const base = out.base, rows = out.rows;', 'let k = 0;', body, 'return k;'].join('\n');
+  const dictionaries = interned.map((d) => `const ${d} = new Map();`);
+  const result = interned.length === 0 ? 'return k;' : `return { count: k, dictionaries: { ${interned.map((d) => `${d}: [...${d}.keys()]`).join(', ')} } };`;
+  const source = [b.headerText(), ...outDecls, ...dictionaries, 'const base = out.base, rows = out.rows;', 'let k = 0;', body, result].join('\n');
   return { source, params: b.params, inputs: b.slotColumns, outputs: specs };
 }
 
@@ -65,6 +77,46 @@ export function prepareSelection(columns: ReadonlyMap<string, Column>, predicate
   const body = b.takeBody();
   const source = [b.headerText(), 'const o0 = out.values[0], base = out.base;', 'let k = 0;', body, 'return k;'].join('\n');
   return { source, params: b.params, inputs: b.slotColumns, outputs: [{ name: 'row', dtype: 'int32', nullable: false, dictionary: null }] };
+}
+
+/** What a scan kernel with dynamic string outputs returns: its row count and, per such output `d<k>`, its dictionary. */
+interface ScanResult {
+  readonly count: number;
+  readonly dictionaries: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The number of rows a scan kernel call wrote. */
+export function scanCount(result: unknown): number {
+  return typeof result === 'number' ? result : (result as ScanResult).count;
+}
+
+/**
+ * Merges the per-call dictionaries of dynamic string outputs: `placed[m]` is where call m's rows now
+ * start in `out` (after compaction). Rewrites their codes in place into one dictionary per output, in
+ * the order the texts first appear, and returns the specs with those dictionaries.
+ */
+export function mergeScanDictionaries(outputs: readonly OutputSpec[], out: ScanOut, results: readonly unknown[], placed: readonly number[]): OutputSpec[] {
+  return outputs.map((spec, k) => {
+    if (spec.dynamic !== true) return spec;
+    const codes = out.values[k] as Int32Array;
+    const index = new Map<string, number>();
+    results.forEach((result, m) => {
+      const local = (result as ScanResult).dictionaries[`d${k}`] ?? [];
+      const remap = Int32Array.from(local, (s) => {
+        let code = index.get(s);
+        if (code === undefined) {
+          code = index.size;
+          index.set(s, code);
+        }
+        return code;
+      });
+      const start = placed[m]!;
+      const end = start + (result as ScanResult).count;
+      // A null row's -1 becomes code 0, as a null slot of any utf8 column may hold.
+      for (let r = start; r < end; r++) codes[r] = codes[r]! < 0 ? 0 : remap[codes[r]!]!;
+    });
+    return { name: spec.name, dtype: spec.dtype, nullable: spec.nullable, dictionary: [...index.keys()] };
+  });
 }
 
 function storeValue(dtype: DType, v: string, n: string): string {
@@ -87,8 +139,8 @@ export function allocScanOut(outputs: readonly OutputSpec[], capacity: number, b
 export function evaluateAtRows(columns: ReadonlyMap<string, Column>, exprs: readonly { name: string; expr: BoundExpr }[], rows: Int32Array): Column[] {
   const prepared = prepareScan(columns, null, exprs, 'gather');
   const out = allocScanOut(prepared.outputs, rows.length, 0, rows);
-  const count = compileKernel(prepared.source)(kernelColumns(prepared.inputs), prepared.params, 0, rows.length, out, kernelLib) as number;
-  return scanOutColumns(prepared.outputs, out, count);
+  const result = compileKernel(prepared.source)(kernelColumns(prepared.inputs), prepared.params, 0, rows.length, out, kernelLib);
+  return scanOutColumns(mergeScanDictionaries(prepared.outputs, out, [result], [0]), out, scanCount(result));
 }
 
 /** Columns over the first `count` rows of scan output buffers (bools and validity packed to bitmaps). */

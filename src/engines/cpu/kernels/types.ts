@@ -29,6 +29,11 @@ export interface OutputSpec {
   readonly dtype: DType;
   readonly nullable: boolean;
   readonly dictionary: readonly string[] | null;
+  /**
+   * utf8 text made per row: the kernel interns it into a dictionary of its own per call (a morsel),
+   * returned beside its row count, and the caller merges those (mergeScanDictionaries).
+   */
+  readonly dynamic?: boolean;
 }
 
 /** A task as sent to a worker. */

@@ -5,7 +5,7 @@ import type { BoundExpr } from '../../../expr/types.js';
 import type { Column, ColumnBatch } from '../../../model/types.js';
 import type { NamedExpr } from '../../../plan/types.js';
 import { sliceBatch } from '../../shared/gather.js';
-import { allocScanOut, prepareScan, prepareSelection, scanOutColumns } from '../kernels/filter-project.js';
+import { allocScanOut, mergeScanDictionaries, prepareScan, prepareSelection, scanCount, scanOutColumns } from '../kernels/filter-project.js';
 import type { ScanOut } from '../kernels/types.js';
 import { columnMap, morselRanges, runMorsels } from '../morsels.js';
 import type { CpuRunOptions, Work } from '../work.js';
@@ -34,25 +34,27 @@ export function* scanWork(
   const computed = predicate ? outputs : outputs.filter((o) => o.expr.kind !== 'col');
   const prepared = prepareScan(columns, predicate, computed, 'range');
   const out = allocScanOut(prepared.outputs, batch.length, 0, null);
-  const counts = (yield* runMorsels(
+  const results = yield* runMorsels(
     prepared,
     batch.length,
     (start): ScanOut => ({ ...out, base: start }),
     options,
-    limit === undefined ? undefined : (rs) => sum(rs as number[]) >= limit,
-  )) as number[];
+    limit === undefined ? undefined : (rs) => sum(rs.map(scanCount)) >= limit,
+  );
   const ranges = morselRanges(batch.length, options.morselRows);
   let total = 0;
-  counts.forEach((count, m) => {
+  const placed: number[] = [];
+  results.map(scanCount).forEach((count, m) => {
     const start = ranges[m]![0];
     if (start !== total && count > 0) {
       for (const a of out.values) a.copyWithin(total, start, start + count);
       for (const a of out.valid) a?.copyWithin(total, start, start + count);
     }
+    placed.push(total);
     total += count;
   });
   const length = limit === undefined ? total : Math.min(total, limit);
-  const made = scanOutColumns(prepared.outputs, out, length);
+  const made = scanOutColumns(mergeScanDictionaries(prepared.outputs, out, results, placed), out, length);
   const byName = new Map(prepared.outputs.map((o, k) => [o.name, made[k]!]));
   const reused = (name: string): Column => {
     const column = columns.get(name)!;
