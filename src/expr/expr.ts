@@ -251,7 +251,7 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
    */
   fillNull(options: { readonly strategy: 'forward' | 'backward' | 'min' | 'max'; readonly limit?: number }): Expr<T, D>;
   fillNull(value: unknown): AnyExpr {
-    if (isPlainObject(value)) {
+    if (!(value instanceof Expr) && isPlainObject(value)) {
       const { strategy, limit } = fillNullOptions(value, 'fillNull(options)');
       if (strategy === undefined) return fail('fillNull(options).strategy', strategy, `one of ${FILL_NULL_STRATEGIES.join(', ')}`);
       if (limit !== undefined && strategy !== 'forward' && strategy !== 'backward')
