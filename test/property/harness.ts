@@ -6,7 +6,20 @@ import assert from 'node:assert/strict';
 import type * as arrow from 'apache-arrow';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { ArithmeticOverflowError, coalesce, col, concatStr, countRows, createExecutor, DataFrameModel, Expr, Frame, lit, when } from '../../src/index.js';
+import {
+  ArithmeticOverflowError,
+  CastError,
+  coalesce,
+  col,
+  concatStr,
+  countRows,
+  createExecutor,
+  DataFrameModel,
+  Expr,
+  Frame,
+  lit,
+  when,
+} from '../../src/index.js';
 import type { DType, Executor } from '../../src/index.js';
 import type { ExprNode, LiteralValue } from '../../src/expr/types.js';
 import { gpuSkip } from '../engines/webgpu/device.js';
@@ -648,8 +661,8 @@ export function genPlan(ch: Chooser, start: readonly RefField[], maxSteps: numbe
     try {
       next = step.ref(schema);
     } catch (error) {
-      // A join's right side is real data even here, and its filter may overflow: such a step is dropped.
-      if (error instanceof ArithmeticOverflowError) continue;
+      // A join's right side is real data even here, and its filter may raise: such a step is dropped.
+      if (runtimeError(error)) continue;
       throw new Error(`generator produced an invalid step ${step.text}: ${String(error)}`);
     }
     steps.push(step);
@@ -795,6 +808,15 @@ export function createModes(): Modes {
   };
 }
 
+/** The errors a plan raises from its data, which the reference must raise too (and the engine in its class). */
+function runtimeError(error: unknown): error is ArithmeticOverflowError | CastError {
+  return error instanceof ArithmeticOverflowError || error instanceof CastError;
+}
+
+function sameError(error: unknown, expected: ArithmeticOverflowError | CastError): boolean {
+  return expected instanceof CastError ? error instanceof CastError : error instanceof ArithmeticOverflowError;
+}
+
 /** Runs `steps` over `table` in every mode given and compares each result with the reference's. */
 export async function checkPlan(table: TableSpec, steps: readonly Step[], modes: readonly Mode[], options: { strictOverflow?: boolean } = {}): Promise<void> {
   const plan = describePlan(table, steps);
@@ -805,15 +827,15 @@ export async function checkPlan(table: TableSpec, steps: readonly Step[], modes:
   } catch (error) {
     // Even over no rows a step can overflow (a join's right side is real data, a whole-frame agg still
     // has its one row): then only the run over the data is checked, not the schema.
-    if (!(error instanceof ArithmeticOverflowError)) throw error;
+    if (!runtimeError(error)) throw error;
     schema = null;
   }
-  let expected: RefFrame | 'overflow';
+  let expected: RefFrame | ArithmeticOverflowError | CastError;
   try {
     expected = steps.reduce((r, s) => s.ref(r), refSource);
   } catch (error) {
-    if (!(error instanceof ArithmeticOverflowError)) throw error;
-    expected = 'overflow';
+    if (!runtimeError(error)) throw error;
+    expected = error;
   }
   let frame: Frame;
   try {
@@ -833,14 +855,14 @@ export async function checkPlan(table: TableSpec, steps: readonly Step[], modes:
     try {
       rows = await mode.run(frame);
     } catch (error) {
-      // Overflow is a runtime error, and the engine may never evaluate rows the reference did (a filter
-      // pushed below a projection, a slice that stops early): when the reference overflowed, either
-      // outcome is right. The converse is not: an engine overflow needs a reference overflow.
-      if (expected === 'overflow' && error instanceof ArithmeticOverflowError) continue;
-      if (error instanceof ArithmeticOverflowError) assert.fail(`${mode.name} overflowed where the reference did not: ${error.message}\n${plan}`);
+      // Overflow and a failed strict cast are runtime errors, and the engine may never evaluate rows the
+      // reference did (a filter pushed below a projection, a slice that stops early): when the reference
+      // raised, either outcome is right. The converse is not: an engine error needs the reference's.
+      if (!(expected instanceof RefFrame) && sameError(error, expected)) continue;
+      if (runtimeError(error)) assert.fail(`${mode.name} raised ${error.name} where the reference did not: ${error.message}\n${plan}`);
       assert.fail(`${mode.name} threw ${String((error as Error).stack ?? error)}\n${plan}`);
     }
-    if (expected === 'overflow') {
+    if (!(expected instanceof RefFrame)) {
       // Plans that evaluate every row (projections, aggregations) must overflow exactly when the reference does.
       if (options.strictOverflow) assert.fail(`${mode.name} returned ${rows.length} rows where the reference overflowed\n${plan}`);
       continue;
