@@ -10,11 +10,14 @@ import {
   ARITHMETIC_OPS,
   COMPARE_OPS,
   LOGIC_OPS,
+  STR_OPS,
   STRING_MATCH_OPS,
   UNARY_OPS,
   type BinaryOp,
   type ExprNode,
   type LiteralValue,
+  type StrOp,
+  type StrParams,
 } from '../expr/types.js';
 import type { DType, Field } from '../model/types.js';
 import { OPERATOR_NAMES } from './operators.js';
@@ -59,6 +62,28 @@ const SAMPLE: Readonly<Record<DType, LiteralValue>> = {
   date: new Date(0),
 };
 
+/** Constant arguments of each `str` op for its row, and the public spelling. */
+const STR_SAMPLES: Readonly<Record<StrOp, StrParams>> = {
+  lenChars: {},
+  lenBytes: {},
+  toLowerCase: {},
+  toUpperCase: {},
+  strip: {},
+  stripStart: {},
+  stripEnd: {},
+  slice: { offset: 0, length: 1 },
+  padStart: { length: 3, fill: ' ' },
+  padEnd: { length: 3, fill: ' ' },
+  contains: { pattern: 'a+', literal: false },
+  startsWith: { pattern: 'a' },
+  endsWith: { pattern: 'a' },
+  replace: { pattern: 'a', value: 'b', literal: false },
+  replaceAll: { pattern: 'a', value: 'b', literal: false },
+  extract: { pattern: '(a)', group: 1 },
+  countMatches: { pattern: 'a', literal: false },
+  concat: { separator: '', ignoreNulls: false },
+};
+
 /** The expression of each row of the matrix, over column `x` of `dtype` (exported for the conformance test that runs them). */
 export function expressionTemplates(dtype: DType): [string, ExprNode][] {
   return [
@@ -70,6 +95,10 @@ export function expressionTemplates(dtype: DType): [string, ExprNode][] {
     ...STRING_MATCH_OPS.map((op): [string, ExprNode] => [op, { kind: 'match', op, arg: X, pattern: 'a' }]),
     ['when', { kind: 'when', branches: [{ cond: { kind: 'unary', op: 'isNotNull', arg: X }, then: X }], otherwise: X }],
     ['coalesce', { kind: 'coalesce', args: [X, X] }],
+    ...STR_OPS.map((op): [string, ExprNode] => [
+      op === 'concat' ? 'concatStr([x, x])' : `str.${op}`,
+      { kind: 'str', op, arg: X, args: op === 'concat' ? [X] : [], params: STR_SAMPLES[op] },
+    ]),
     ...SUPPORT_DTYPES.map((to): [string, ExprNode] => [`cast to ${to}`, { kind: 'cast', arg: X, to: { dtype: to }, strict: true }]),
   ];
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { coalesce, col, countRows, DataFrameModel, lit, when, type Expr, type RowOf } from '../../src/index.js';
+import { coalesce, col, concatStr, countRows, DataFrameModel, lit, when, type Expr, type RowOf } from '../../src/index.js';
 import type { DType } from '../../src/model/types.js';
 
 /** Exact type equality (not mutual assignability: `any`, `unknown` and unions must match exactly). */
@@ -218,6 +218,32 @@ describe('static types: expressions', () => {
     expectValue(c).toBe<number>();
     const c2 = coalesce(Sale.col('qty'), Sale.col('note').length());
     expectValue(c2).toBe<number | null>();
+  });
+
+  it('the str namespace, concatStr and text casts: lengths int32, tests bool, text utf8, null kept; extract and non-strict casts nullable', () => {
+    expectType(Sale.col('name').str.lenChars()).toBe<Expr<number, 'int32'>>();
+    expectType(Sale.col('note').str.lenBytes()).toBe<Expr<number | null, 'int32'>>();
+    expectType(Sale.col('name').str.contains('a+', { literal: false })).toBe<Expr<boolean, 'bool'>>();
+    expectValue(Sale.col('note').str.startsWith('a')).toBe<boolean | null>();
+    expectType(Sale.col('name').str.strip().str.toUpperCase().str.slice(-2, 1)).toBe<Expr<string, 'utf8'>>();
+    expectType(Sale.col('note').str.replaceAll('a', 'b').str.padStart(4, '*')).toBe<Expr<string | null, 'utf8'>>();
+    expectType(Sale.col('name').str.extract('(a)')).toBe<Expr<string | null, 'utf8'>>();
+    expectType(Sale.col('name').str.countMatches('a')).toBe<Expr<number, 'int32'>>();
+    expectType(Sale.col('name').str.toNumber()).toBe<Expr<number, 'float64'>>();
+    expectType(Sale.col('name').str.toNumber({ strict: false })).toBe<Expr<number | null, 'float64'>>();
+    expectType(Sale.col('name').cast('int64', { strict: false })).toBe<Expr<bigint | null, 'int64'>>();
+    expectType(Sale.col('id').cast('utf8')).toBe<Expr<string, 'utf8'>>();
+    expectType(concatStr([Sale.col('name'), Sale.col('id')])).toBe<Expr<string, 'utf8'>>();
+    expectType(concatStr([Sale.col('name'), Sale.col('note')], { separator: '-' })).toBe<Expr<string | null, 'utf8'>>();
+    expectType(concatStr([Sale.col('name'), Sale.col('note')], { ignoreNulls: true })).toBe<Expr<string, 'utf8'>>();
+    // @ts-expect-error -- a pattern is text
+    assert.throws(() => Sale.col('name').str.contains(1), /str\.contains\(pattern\)/);
+    const row = sales
+      .select({ n: Sale.col('name').str.lenChars(), e: Sale.col('name').str.extract('(a)'), c: concatStr([Sale.col('name'), Sale.col('id')]) })
+      .collectSync()[0]!;
+    expectType(row).toBe<{ n: number; e: string | null; c: string }>();
+    assert.equal(typeof row.n, 'number');
+    assert.equal(typeof row.c, 'string');
   });
 
   it('when/otherwise: the union of the branch types, null without otherwise or where a branch may be null', () => {

@@ -59,7 +59,8 @@ function compiled(expr: BoundExpr, columns: ReadonlyMap<string, Column>, length:
     }
     const v = out.v[i];
     if (out.n[i]) outcomes.push({ value: null });
-    else if (c.dtype === 'utf8') outcomes.push({ value: c.dictionary![v as number]! });
+    // Text made per row (concatStr, numbers cast to utf8) is the string itself, not a dictionary code.
+    else if (c.dtype === 'utf8') outcomes.push({ value: c.dynamic === true ? (v as string) : c.dictionary![v as number]! });
     else if (c.dtype === 'date') outcomes.push({ value: new Date(v as number) });
     else outcomes.push({ value: v as RefValue });
   }
