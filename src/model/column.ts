@@ -179,12 +179,14 @@ export function columnToArrowData(column: Column): arrow.Data {
       dictionary,
     });
   }
+  // Arrow reads Decimal128 values as 32-bit words: the same bytes, viewed as four words a row.
+  const values = column.dtype === 'decimal' ? new Uint32Array(column.values.buffer, column.values.byteOffset, 4 * column.length) : column.values;
   return arrow.makeData({
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- makeData's overloads are keyed by type class; the dictionary index type is Int32 here
     type: type as arrow.Int32,
     length: column.length,
     nullCount: column.nullCount,
-    data: column.values as Int32Array,
+    data: values as Int32Array,
     ...(nullBitmap ? { nullBitmap } : {}),
   });
 }
