@@ -1,6 +1,7 @@
 // The public API of gpuframe: models, expressions, frames, executors and errors.
 
 export { DataFrameModel } from './frame/model.js';
+export { decimal, type DecimalSchema, type DecimalString } from './model/decimal.js';
 export type { ModelClass } from './frame/model.js';
 export { Frame, GroupBy } from './frame/frame.js';
 export type { RowOf, RowInput, ColumnsInput, DTypeOfZod, JoinRow, ExprValue, ExecuteOptions, StreamOptions, SortOptions, JoinOptions } from './frame/types.js';
@@ -12,7 +13,7 @@ export type { AggOp, LiteralValue, StrOp } from './expr/types.js';
 export { createExecutor, Executor } from './exec/executor.js';
 export { ExecutionHandle } from './exec/handle.js';
 export type { BackendName, ExecutorOptions, ExecutorStats, HandleStatus } from './exec/types.js';
-export type { DType, Field, IngestOptions, InputKeyMode, RowFailure, TrustedMode } from './model/types.js';
+export type { DType, Field, IngestOptions, InputKeyMode, RowFailure, TrustedMode, TypeSpec } from './model/types.js';
 export {
   GpuframeError,
   ValidationError,

@@ -141,6 +141,9 @@ function convert(v: RefValue, from: DType, to: DType): RefValue {
     case 'utf8':
       // Numbers and booleans are written as JavaScript writes them.
       return String(v);
+    case 'decimal':
+      // Decimals carry parameters this interpreter's types do not: the decimal reference below covers them.
+      return typeError(`reference: decimals are checked by the decimal reference, not this interpreter`);
   }
 }
 
@@ -285,6 +288,8 @@ function literalAs(value: LiteralValue, dtype: DType): RefValue | undefined {
       return typeof value === 'string' ? value : undefined;
     case 'date':
       return value instanceof Date ? new Date(value.getTime()) : undefined;
+    case 'decimal':
+      return undefined;
   }
 }
 
@@ -506,6 +511,7 @@ const CASTS: Record<DType, readonly DType[]> = {
   bool: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
   utf8: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
   date: ['int64', 'float64', 'date'],
+  decimal: [],
 };
 
 /** Type-checks `node` against `fields` (throwing as the library does) and returns its evaluator. */
@@ -1435,4 +1441,89 @@ function saturatedBound(value: number | bigint | null, low: boolean, dtype: DTyp
   if (bound !== null && dtype === 'int32') bound = Number(bound);
   const fixed = bound;
   return { dtype, at: () => fixed };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Decimal reference. A decimal value is its exact text ("-12.30"); every operation works on the digits with
+// BigInt by the textbook definitions (align the points, add; multiply the digit strings and add scales;
+// round on the digit that is cut), written apart from src/model/decimal.ts and the kernels.
+
+/** A decimal as digits and a point position: value = digits / 10^scale. */
+export interface RefDecimal {
+  readonly digits: bigint;
+  readonly scale: number;
+}
+
+/** Parses the text forms the tests generate ("-12.30", "7", ".5") with no exponent. */
+export function refDecimal(text: string): RefDecimal {
+  const negative = text.startsWith('-');
+  const body = negative || text.startsWith('+') ? text.slice(1) : text;
+  const [whole = '', fraction = ''] = body.split('.');
+  const digits = BigInt(`${whole}${fraction}` || '0');
+  return { digits: negative ? -digits : digits, scale: fraction.length };
+}
+
+/** The text with exactly `scale` fraction digits, padding with zeros; undefined when that would drop a non-zero digit. */
+export function refDecimalText(value: RefDecimal, scale: number): string | undefined {
+  let digits = value.digits;
+  let from = value.scale;
+  while (from > scale) {
+    if (digits % 10n !== 0n) return undefined;
+    digits /= 10n;
+    from--;
+  }
+  while (from < scale) {
+    digits *= 10n;
+    from++;
+  }
+  const sign = digits < 0n ? '-' : '';
+  const text = (digits < 0n ? -digits : digits).toString().padStart(scale + 1, '0');
+  return scale === 0 ? `${sign}${text}` : `${sign}${text.slice(0, -scale)}.${text.slice(-scale)}`;
+}
+
+function alignedDigits(a: RefDecimal, b: RefDecimal): [bigint, bigint, number] {
+  const scale = Math.max(a.scale, b.scale);
+  return [a.digits * 10n ** BigInt(scale - a.scale), b.digits * 10n ** BigInt(scale - b.scale), scale];
+}
+
+export function refDecimalAdd(a: RefDecimal, b: RefDecimal): RefDecimal {
+  const [x, y, scale] = alignedDigits(a, b);
+  return { digits: x + y, scale };
+}
+
+export function refDecimalSub(a: RefDecimal, b: RefDecimal): RefDecimal {
+  const [x, y, scale] = alignedDigits(a, b);
+  return { digits: x - y, scale };
+}
+
+export function refDecimalMul(a: RefDecimal, b: RefDecimal): RefDecimal {
+  return { digits: a.digits * b.digits, scale: a.scale + b.scale };
+}
+
+export function refDecimalCompare(a: RefDecimal, b: RefDecimal): -1 | 0 | 1 {
+  const [x, y] = alignedDigits(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Number of digits of the integer part plus fraction: what a decimal's precision counts. */
+export function refDecimalDigits(a: RefDecimal): number {
+  return (a.digits < 0n ? -a.digits : a.digits).toString().length;
+}
+
+/** Rounds to `decimals` fraction digits, half away from zero, keeping the scale (as round keeps the dtype). */
+export function refDecimalRound(a: RefDecimal, decimals: number): RefDecimal {
+  if (decimals >= a.scale) return a;
+  const cut = 10n ** BigInt(a.scale - decimals);
+  const magnitude = a.digits < 0n ? -a.digits : a.digits;
+  const kept = magnitude / cut;
+  const rest = magnitude % cut;
+  const rounded = (rest * 2n >= cut ? kept + 1n : kept) * cut;
+  return { digits: a.digits < 0n ? -rounded : rounded, scale: a.scale };
+}
+
+/** Truncates toward zero to an integer, as a decimal to integer cast does. */
+export function refDecimalTrunc(a: RefDecimal): bigint {
+  const cut = 10n ** BigInt(a.scale);
+  const magnitude = a.digits < 0n ? -a.digits : a.digits;
+  return a.digits < 0n ? -(magnitude / cut) : magnitude / cut;
 }

@@ -8,6 +8,7 @@
 // reads the filter below it inside its kernel; a group head reads the filter below it as a row selection,
 // unless that filter would run on the device on its own.
 
+import { typeParams } from '../model/dtype.js';
 import type { BoundExpr } from '../expr/types.js';
 import { explainPlan } from '../plan/explain.js';
 import type { NamedExpr, PlanNode } from '../plan/types.js';
@@ -50,7 +51,10 @@ function scanParts(node: PlanNode): ScanParts | null {
 
 /** Every column of `node`'s schema, unchanged. */
 export function passThrough(node: PlanNode): NamedExpr[] {
-  return node.schema.map((f) => ({ name: f.name, expr: { kind: 'col' as const, name: f.name, type: { dtype: f.dtype, nullable: f.nullable } } }));
+  return node.schema.map((f) => ({
+    name: f.name,
+    expr: { kind: 'col' as const, name: f.name, type: { dtype: f.dtype, ...typeParams(f), nullable: f.nullable } },
+  }));
 }
 
 const WHOLE = { offset: 0, length: Infinity } as const;

@@ -19,11 +19,16 @@ import {
   type StrOp,
   type StrParams,
 } from '../expr/types.js';
-import type { DType, Field } from '../model/types.js';
+import type { DType, Field, TypeSpec } from '../model/types.js';
 import { OPERATOR_NAMES } from './operators.js';
 import { REGISTRY, type ComputeOperator } from './registry.js';
 
-export const SUPPORT_DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'];
+export const SUPPORT_DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date', 'decimal'];
+
+/** Each dtype with sample parameters where it takes some (a decimal is enumerated as decimal(12, 2)). */
+function specOf(dtype: DType): TypeSpec {
+  return dtype === 'decimal' ? { dtype, precision: 12, scale: 2 } : { dtype };
+}
 
 export interface OperatorSupport {
   readonly name: string;
@@ -60,6 +65,7 @@ const SAMPLE: Readonly<Record<DType, LiteralValue>> = {
   bool: true,
   utf8: 'a',
   date: new Date(0),
+  decimal: '1.50',
 };
 
 /** Constant arguments of each `str` op for its row, and the public spelling. */
@@ -99,7 +105,7 @@ export function expressionTemplates(dtype: DType): [string, ExprNode][] {
       op === 'concat' ? 'concatStr([x, x])' : `str.${op}`,
       { kind: 'str', op, arg: X, args: op === 'concat' ? [X] : [], params: STR_SAMPLES[op] },
     ]),
-    ...SUPPORT_DTYPES.map((to): [string, ExprNode] => [`cast to ${to}`, { kind: 'cast', arg: X, to: { dtype: to }, strict: true }]),
+    ...SUPPORT_DTYPES.map((to): [string, ExprNode] => [`cast to ${to}`, { kind: 'cast', arg: X, to: specOf(to), strict: true }]),
   ];
 }
 
@@ -122,7 +128,7 @@ export function expressionSupport(): ExpressionSupport[] {
   };
   for (const dtype of SUPPORT_DTYPES) {
     const fields: Field[] = [
-      { name: 'x', dtype, nullable: true },
+      { name: 'x', ...specOf(dtype), nullable: true },
       { name: 'k', dtype: 'int32', nullable: false },
     ];
     const scope = { fields, context: 'support matrix' };

@@ -1,8 +1,10 @@
 // Type checking: binds an expression to a schema, resolving literal types from context, inserting
 // promotions as casts, and throwing UnknownColumnError / ExpressionTypeError before anything runs.
 
+import { typeParams } from '../model/dtype.js';
 import { ExpressionTypeError, UnknownColumnError } from '../errors.js';
-import type { DType, Field } from '../model/types.js';
+import { fitsPrecision, MAX_DECIMAL_PRECISION, numberToDecimal, parseDecimal, POW10, rescaleExact } from '../model/decimal.js';
+import type { DType, Field, TypeSpec } from '../model/types.js';
 import { bindStr, describeStr, isDynamicString } from './str-bind.js';
 import type { AggOp, BoundAgg, BoundExpr, ExprNode, ExprType, LiteralValue } from './types.js';
 
@@ -70,11 +72,88 @@ function integerClipBound(value: LiteralValue, low: boolean, dtype: DType): Boun
   return { kind: 'lit', value: dtype === 'int32' ? Number(bound) : bound, type: { dtype, nullable: false } };
 }
 
-export function castTo(expr: BoundExpr, dtype: DType): BoundExpr {
+/** `expr` as `to` (a dtype, or a decimal with its parameters): itself when already so, else a strict cast. */
+export function castTo(expr: BoundExpr, to: DType | TypeSpec): BoundExpr {
+  const spec: TypeSpec = typeof to === 'string' ? { dtype: to } : to;
+  const dtype = spec.dtype;
+  if (dtype === 'decimal') {
+    if (expr.type.dtype === 'decimal' && expr.type.precision === spec.precision && expr.type.scale === spec.scale) return expr;
+    const type: ExprType = { ...spec, nullable: expr.type.nullable };
+    if (expr.kind === 'lit' && expr.value === null) return { kind: 'lit', value: null, type: { ...type, nullable: true } };
+    if (expr.kind === 'lit' && expr.type.dtype === 'decimal') {
+      const rescaled = rescaleExact(expr.value as bigint, expr.type.scale ?? 0, spec.scale ?? 0);
+      if (rescaled !== null && fitsPrecision(rescaled, spec.precision ?? MAX_DECIMAL_PRECISION)) return { kind: 'lit', value: rescaled, type };
+    }
+    return { kind: 'cast', arg: expr, strict: true, type };
+  }
   if (expr.type.dtype === dtype) return expr;
-  if (expr.kind === 'lit')
+  if (expr.kind === 'lit' && expr.type.dtype !== 'decimal')
     return bindLiteralAs(expr.value, dtype, expr.type.nullable) ?? { kind: 'cast', arg: expr, strict: true, type: { dtype, nullable: expr.type.nullable } };
   return { kind: 'cast', arg: expr, strict: true, type: { dtype, nullable: expr.type.nullable } };
+}
+
+/** The decimal type an integer dtype widens to exactly: every int32 has at most 10 digits, every int64 19. */
+function integerAsDecimal(dtype: DType): TypeSpec {
+  return { dtype: 'decimal', precision: dtype === 'int32' ? 10 : 19, scale: 0 };
+}
+
+/**
+ * A literal as an exact decimal of the fewest digits that hold it: a number by its shortest round-trip text
+ * (0.1 is exactly 0.1), a bigint as an integer, a string parsed. Undefined when it is none of those, or
+ * needs more than 38 digits.
+ */
+export function decimalLiteral(value: LiteralValue): Extract<BoundExpr, { kind: 'lit' }> | undefined {
+  if (typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'string') return undefined;
+  for (let scale = 0; scale <= MAX_DECIMAL_PRECISION; scale++) {
+    const unscaled = typeof value === 'bigint' ? value * POW10[scale]! : typeof value === 'number' ? numberToDecimal(value, scale) : parseDecimal(value, scale);
+    if (unscaled === 'syntax' || unscaled === 'range') return undefined;
+    if (unscaled === 'scale') continue;
+    const digits = (unscaled < 0n ? -unscaled : unscaled).toString().length;
+    const precision = Math.max(digits, scale, 1);
+    if (precision > MAX_DECIMAL_PRECISION) return undefined;
+    return { kind: 'lit', value: unscaled, type: { dtype: 'decimal', precision, scale, nullable: false } };
+  }
+  return undefined;
+}
+
+/**
+ * The common decimal type of operands that are decimals or integers: the largest scale and enough integer
+ * digits for every operand, capped at 38 digits (a value past that raises when it is computed).
+ */
+function commonDecimal(types: readonly ExprType[]): TypeSpec {
+  let scale = 0;
+  let integerDigits = 1;
+  for (const t of types) {
+    const d = t.dtype === 'decimal' ? t : integerAsDecimal(t.dtype);
+    scale = Math.max(scale, d.scale ?? 0);
+    integerDigits = Math.max(integerDigits, (d.precision ?? MAX_DECIMAL_PRECISION) - (d.scale ?? 0));
+  }
+  return { dtype: 'decimal', precision: Math.min(MAX_DECIMAL_PRECISION, integerDigits + scale), scale };
+}
+
+/** Either side a decimal, the other a decimal or an integer: they meet as decimals. */
+function decimalPair(l: BoundExpr, r: BoundExpr): boolean {
+  const fits = (d: DType): boolean => d === 'decimal' || isInteger(d);
+  return (l.type.dtype === 'decimal' || r.type.dtype === 'decimal') && fits(l.type.dtype) && fits(r.type.dtype);
+}
+
+/** An integer operand of decimal arithmetic as the decimal that holds it; a decimal as it is. */
+function asDecimal(expr: BoundExpr): BoundExpr {
+  return expr.type.dtype === 'decimal' ? expr : castTo(expr, integerAsDecimal(expr.type.dtype));
+}
+
+/**
+ * The result type of decimal add, sub and mul, as SQL and Polars give it: add and sub keep the larger scale
+ * with one more integer digit than the wider operand; mul adds scales and precisions. Capped at 38 digits.
+ */
+function decimalArithmeticType(op: 'add' | 'sub' | 'mul', l: ExprType, r: ExprType, nullable: boolean): ExprType | string {
+  const [lp, ls, rp, rs] = [l.precision ?? MAX_DECIMAL_PRECISION, l.scale ?? 0, r.precision ?? MAX_DECIMAL_PRECISION, r.scale ?? 0];
+  if (op === 'mul') {
+    if (ls + rs > MAX_DECIMAL_PRECISION) return `the product's scale ${ls + rs} exceeds ${MAX_DECIMAL_PRECISION}; round or cast an operand first`;
+    return { dtype: 'decimal', precision: Math.min(MAX_DECIMAL_PRECISION, Math.max(lp + rp, ls + rs)), scale: ls + rs, nullable };
+  }
+  const scale = Math.max(ls, rs);
+  return { dtype: 'decimal', precision: Math.min(MAX_DECIMAL_PRECISION, Math.max(lp - ls, rp - rs) + scale + 1), scale, nullable };
 }
 
 /** A literal of the given dtype, or undefined when the value cannot be represented exactly. */
@@ -99,6 +178,9 @@ function bindLiteralAs(value: LiteralValue | number | bigint, dtype: DType, null
       return typeof value === 'string' ? { kind: 'lit', value, type } : undefined;
     case 'date':
       return value instanceof Date ? { kind: 'lit', value: value.getTime(), type } : undefined;
+    case 'decimal':
+      // A decimal literal needs its parameters: castTo and literalNear bind one (decimalLiteral).
+      return undefined;
   }
 }
 
@@ -114,6 +196,8 @@ function defaultLiteral(value: LiteralValue): BoundExpr {
 
 /** A literal placed beside an expression of type `hint`: adopt the hint when exact, else widen. */
 function literalNear(value: LiteralValue, hint: DType): BoundExpr {
+  // Beside a decimal a number, bigint or numeric string is an exact decimal; NaN and ±Infinity stay floats.
+  if (hint === 'decimal') return decimalLiteral(value) ?? defaultLiteral(value);
   const exact = bindLiteralAs(value, hint);
   if (exact) return exact;
   if (typeof value === 'number' && isNumeric(hint)) {
@@ -147,34 +231,45 @@ function unify(nodes: readonly ExprNode[], scope: BindScope, owner: ExprNode): B
   const nonLiteral = nodes.filter((n) => n.kind !== 'lit').map((n) => bindExpr(n, scope));
   let dtype: DType | undefined;
   for (const b of nonLiteral) dtype = dtype === undefined ? b.type.dtype : unifyTypes(dtype, b.type.dtype, scope, owner);
-  if (dtype === undefined) dtype = defaultLiteral((anchor as Extract<ExprNode, { kind: 'lit' }>).value).type.dtype;
+  dtype ??= defaultLiteral((anchor as Extract<ExprNode, { kind: 'lit' }>).value).type.dtype;
   for (const n of nodes) {
     if (n.kind === 'lit' && n.value !== null) dtype = unifyTypes(dtype, literalNear(n.value, dtype).type.dtype, scope, owner);
   }
-  const target = dtype;
+  let target: DType | TypeSpec = dtype;
+  if (dtype === 'decimal') {
+    const literals = nodes.flatMap((n) => (n.kind === 'lit' && n.value !== null ? [literalNear(n.value, 'decimal').type] : []));
+    target = commonDecimal([...nonLiteral.map((b) => b.type), ...literals]);
+  }
+  const spec = target;
   let next = 0;
   return nodes.map((n) => {
-    if (n.kind !== 'lit') return castTo(nonLiteral[next++]!, target);
-    if (n.value === null) return { kind: 'lit', value: null, type: { dtype: target, nullable: true } };
-    return castTo(literalNear(n.value, target), target);
+    if (n.kind !== 'lit') return castTo(nonLiteral[next++]!, spec);
+    if (n.value === null) return { kind: 'lit', value: null, type: { ...(typeof spec === 'string' ? { dtype: spec } : spec), nullable: true } };
+    return castTo(literalNear(n.value, dtype), spec);
   });
 }
 
 function unifyTypes(a: DType, b: DType, scope: BindScope, owner: ExprNode): DType {
   if (a === b) return a;
+  if ((a === 'decimal' && isInteger(b)) || (b === 'decimal' && isInteger(a))) return 'decimal';
+  if (a === 'decimal' || b === 'decimal')
+    return fail(scope, owner, `branches have incompatible types ${a} and ${b}; cast the float to a decimal or the decimal to a float`);
   if (isNumeric(a) && isNumeric(b)) return promote(a, b);
   return fail(scope, owner, `branches have incompatible types ${a} and ${b}`);
 }
 
 const CASTS: Record<DType, readonly DType[]> = {
-  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
-  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
-  float32: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
-  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
+  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8', 'decimal'],
+  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8', 'decimal'],
+  float32: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'decimal'],
+  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8', 'decimal'],
   bool: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
-  // Text parses (src/engines/shared/strings.ts parseText); a strict cast of text that is not a value raises CastError.
-  utf8: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
+  // Text parses (src/engines/shared/strings.ts parseText, model/decimal.ts for decimals); a strict cast of
+  // text that is not a value raises CastError.
+  utf8: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'decimal'],
   date: ['int64', 'float64', 'date'],
+  // decimal -> utf8 would make strings at run time, which the dictionary-coded utf8 columns cannot hold yet.
+  decimal: ['int32', 'int64', 'float32', 'float64', 'decimal'],
 };
 
 export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
@@ -187,7 +282,7 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
           scope.fields.map((f) => f.name),
           scope.context,
         );
-      return { kind: 'col', name: node.name, type: { dtype: field.dtype, nullable: field.nullable } };
+      return { kind: 'col', name: node.name, type: { dtype: field.dtype, ...typeParams(field), nullable: field.nullable } };
     }
     case 'lit':
       return defaultLiteral(node.value);
@@ -196,6 +291,7 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
       const nullable = l.type.nullable || r.type.nullable;
       const ld = l.type.dtype;
       const rd = r.type.dtype;
+      if (ld === 'decimal' || rd === 'decimal') return bindDecimalBinary(node, l, r, nullable, scope);
       switch (node.op) {
         case 'add':
         case 'sub':
@@ -261,9 +357,12 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
           return { kind: 'unary', op: 'not', arg, type: arg.type };
         case 'neg':
         case 'abs':
+          if (!isNumeric(d) && d !== 'decimal') fail(scope, node, `${node.op} needs a number, got ${d}`);
+          return { kind: 'unary', op: node.op, arg, type: arg.type };
         case 'floor':
         case 'ceil':
         case 'sign':
+          if (d === 'decimal') fail(scope, node, `${node.op} is not defined on decimals; use round(0), or cast to float64`);
           if (!isNumeric(d)) fail(scope, node, `${node.op} needs a number, got ${d}`);
           return { kind: 'unary', op: node.op, arg, type: arg.type };
         case 'sqrt':
@@ -271,7 +370,7 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
         case 'log':
         case 'log10':
         case 'log1p':
-          if (!isNumeric(d)) fail(scope, node, `${node.op} needs a number, got ${d}`);
+          if (!isNumeric(d) && d !== 'decimal') fail(scope, node, `${node.op} needs a number, got ${d}`);
           return { kind: 'unary', op: node.op, arg: castTo(arg, 'float64'), type: { dtype: 'float64', nullable: arg.type.nullable } };
         case 'isNan':
         case 'isNotNan':
@@ -291,11 +390,12 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
     }
     case 'round': {
       const arg = bindExpr(node.arg, scope);
-      if (!isNumeric(arg.type.dtype)) fail(scope, node, `round needs a number, got ${arg.type.dtype}`);
+      if (!isNumeric(arg.type.dtype) && arg.type.dtype !== 'decimal') fail(scope, node, `round needs a number, got ${arg.type.dtype}`);
       return { kind: 'round', arg, decimals: node.decimals, type: arg.type };
     }
     case 'isIn': {
       const bare = bindExpr(node.arg, scope);
+      if (bare.type.dtype === 'decimal') return bindDecimalIsIn(node, bare, scope);
       const literals = node.values.map((v) => {
         if (v === null) fail(scope, node, 'isIn values cannot contain null; use isNull()');
         const bound = literalNear(v, bare.type.dtype);
@@ -303,7 +403,7 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
         if (!fits) fail(scope, node, `value ${String(v)} does not match ${bare.type.dtype}`);
         return bound;
       });
-      const dtype = literals.reduce((d, l) => promote(d, l.type.dtype), bare.type.dtype);
+      const dtype = literals.reduce<DType>((d, l) => promote(d, l.type.dtype), bare.type.dtype);
       const values = literals.map((l) => (castTo(l, dtype) as Extract<BoundExpr, { kind: 'lit' }>).value as number | bigint | string | boolean);
       return { kind: 'isIn', arg: castTo(bare, dtype), values, type: { dtype: 'bool', nullable: bare.type.nullable } };
     }
@@ -325,20 +425,20 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
         kind: 'when',
         branches: conds.map((cond, i) => ({ cond, then: values[i]! })),
         otherwise,
-        type: { dtype: otherwise.type.dtype, nullable },
+        type: { dtype: otherwise.type.dtype, ...typeParams(otherwise.type), nullable },
       };
     }
     case 'cast': {
       const arg = bindExpr(node.arg, scope);
       const to = node.to.dtype;
       if (!CASTS[arg.type.dtype].includes(to)) fail(scope, node, `cannot cast ${arg.type.dtype} to ${to}`);
-      if (arg.type.dtype === to) return arg;
+      if (arg.type.dtype === to && (to !== 'decimal' || (arg.type.precision === node.to.precision && arg.type.scale === node.to.scale))) return arg;
       // A non-strict cast gives null where the value does not fit, so its result may be null.
-      return { kind: 'cast', arg, strict: node.strict, type: { dtype: to, nullable: arg.type.nullable || !node.strict } };
+      return { kind: 'cast', arg, strict: node.strict, type: { dtype: to, ...typeParams(node.to), nullable: arg.type.nullable || !node.strict } };
     }
     case 'coalesce': {
       const args = unify(node.args, scope, node);
-      return { kind: 'coalesce', args, type: { dtype: args[0]!.type.dtype, nullable: args.every((a) => a.type.nullable) } };
+      return { kind: 'coalesce', args, type: { dtype: args[0]!.type.dtype, ...typeParams(args[0]!.type), nullable: args.every((a) => a.type.nullable) } };
     }
     case 'fillNull': {
       if (node.strategy === 'zero' || node.strategy === 'one') {
@@ -364,6 +464,61 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
   }
 }
 
+/**
+ * A binary operation with a decimal side. With a decimal or integer on the other side, add, sub and mul
+ * are exact decimals (decimalArithmeticType) and comparisons compare exactly; with a float the decimal
+ * is converted to float64, as Polars does. div, pow and log divide in float64; mod, floorDiv and clip are
+ * not defined on decimals.
+ */
+function bindDecimalBinary(node: Extract<ExprNode, { kind: 'binary' }>, l: BoundExpr, r: BoundExpr, nullable: boolean, scope: BindScope): BoundExpr {
+  const ld = l.type.dtype;
+  const rd = r.type.dtype;
+  const numeric = (d: DType): boolean => d === 'decimal' || isNumeric(d);
+  switch (node.op) {
+    case 'add':
+    case 'sub':
+    case 'mul': {
+      if (!numeric(ld) || !numeric(rd)) return fail(scope, node, `${node.op} needs numeric operands, got ${ld} and ${rd}`);
+      if (!decimalPair(l, r))
+        return { kind: 'binary', op: node.op, left: castTo(l, 'float64'), right: castTo(r, 'float64'), type: { dtype: 'float64', nullable } };
+      const [left, right] = [asDecimal(l), asDecimal(r)];
+      const type = decimalArithmeticType(node.op, left.type, right.type, nullable);
+      if (typeof type === 'string') return fail(scope, node, type);
+      return { kind: 'binary', op: node.op, left, right, type };
+    }
+    case 'div':
+    case 'pow':
+    case 'logBase':
+      if (!numeric(ld) || !numeric(rd)) return fail(scope, node, `${node.op === 'logBase' ? 'log' : node.op} needs numeric operands, got ${ld} and ${rd}`);
+      return { kind: 'binary', op: node.op, left: castTo(l, 'float64'), right: castTo(r, 'float64'), type: { dtype: 'float64', nullable } };
+    case 'eq':
+    case 'ne':
+    case 'gt':
+    case 'ge':
+    case 'lt':
+    case 'le':
+      if (!numeric(ld) || !numeric(rd)) return fail(scope, node, `cannot compare ${ld} with ${rd}`);
+      if (!decimalPair(l, r))
+        return { kind: 'binary', op: node.op, left: castTo(l, 'float64'), right: castTo(r, 'float64'), type: { dtype: 'bool', nullable } };
+      return { kind: 'binary', op: node.op, left: asDecimal(l), right: asDecimal(r), type: { dtype: 'bool', nullable } };
+    default:
+      return fail(scope, node, `${node.op} is not defined on decimals (${ld} and ${rd}); cast to float64 or int64 first`);
+  }
+}
+
+/** isIn over a decimal: each value as an exact decimal at the argument's scale; one that has more digits can equal no cell. */
+function bindDecimalIsIn(node: Extract<ExprNode, { kind: 'isIn' }>, arg: BoundExpr, scope: BindScope): BoundExpr {
+  const values: bigint[] = [];
+  for (const v of node.values) {
+    if (v === null) fail(scope, node, 'isIn values cannot contain null; use isNull()');
+    const literal = decimalLiteral(v);
+    if (literal === undefined) fail(scope, node, `value ${String(v)} does not match decimal`);
+    const rescaled = rescaleExact(literal.value as bigint, literal.type.scale ?? 0, arg.type.scale ?? 0);
+    if (rescaled !== null) values.push(rescaled);
+  }
+  return { kind: 'isIn', arg, values, type: { dtype: 'bool', nullable: arg.type.nullable } };
+}
+
 export function aggResultType(op: AggOp, arg: ExprType | null): ExprType {
   switch (op) {
     case 'count':
@@ -371,6 +526,8 @@ export function aggResultType(op: AggOp, arg: ExprType | null): ExprType {
     case 'nUnique':
       return { dtype: 'int32', nullable: false };
     case 'sum':
+      // A decimal sum keeps the scale with all 38 digits, as Polars gives it: exact, and raises past them.
+      if (arg!.dtype === 'decimal') return { dtype: 'decimal', precision: MAX_DECIMAL_PRECISION, scale: arg!.scale ?? 0, nullable: true };
       return { dtype: arg!.dtype === 'float32' || arg!.dtype === 'float64' ? 'float64' : 'int64', nullable: true };
     case 'mean':
     case 'median':
@@ -382,7 +539,7 @@ export function aggResultType(op: AggOp, arg: ExprType | null): ExprType {
     case 'max':
     case 'first':
     case 'last':
-      return { dtype: arg!.dtype, nullable: true };
+      return { dtype: arg!.dtype, ...typeParams(arg!), nullable: true };
   }
 }
 
@@ -392,8 +549,8 @@ const AGG_INPUTS: Record<AggOp, (d: DType) => boolean> = {
   nUnique: () => true,
   first: () => true,
   last: () => true,
-  sum: (d) => isNumeric(d) || d === 'bool',
-  mean: (d) => isNumeric(d) || d === 'bool',
+  sum: (d) => isNumeric(d) || d === 'bool' || d === 'decimal',
+  mean: (d) => isNumeric(d) || d === 'bool' || d === 'decimal',
   median: isNumeric,
   std: isNumeric,
   var: isNumeric,

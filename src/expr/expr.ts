@@ -131,7 +131,7 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
   mod<O extends Operand>(other: O): Typed<ArithOf<D, O>, NullOf<T> | OperandNull<O> | (ArithOf<D, O> extends 'float32' | 'float64' ? never : null)> {
     return this.binary('mod', other);
   }
-  neg(): Typed<Extract<D, NumericDType>, NullOf<T>> {
+  neg(): Typed<Extract<D, NumericDType | 'decimal'>, NullOf<T>> {
     return this.unary('neg');
   }
   /**
@@ -301,7 +301,7 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
     const strict = castOptions(options, 'cast(options)').strict ?? true;
     return new Expr({ kind: 'cast', arg: this.node, to: spec, strict });
   }
-  abs(): Typed<Extract<D, NumericDType>, NullOf<T>> {
+  abs(): Typed<Extract<D, NumericDType | 'decimal'>, NullOf<T>> {
     return this.unary('abs');
   }
   floor(): Typed<Extract<D, NumericDType>, NullOf<T>> {
@@ -310,8 +310,8 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
   ceil(): Typed<Extract<D, NumericDType>, NullOf<T>> {
     return this.unary('ceil');
   }
-  /** Round half away from zero to `decimals` places. */
-  round(decimals = 0): Typed<Extract<D, NumericDType>, NullOf<T>> {
+  /** Round half away from zero to `decimals` places; a decimal keeps its type (its scale), rounded digits becoming zeros. */
+  round(decimals = 0): Typed<Extract<D, NumericDType | 'decimal'>, NullOf<T>> {
     return new Expr({ kind: 'round', arg: this.node, decimals: decimalPlaces(decimals, 'round(decimals)') });
   }
 
@@ -344,7 +344,7 @@ export class Expr<T = unknown, D extends DType = DTypeOf<T>> {
   countAll(): Typed<'int32', never> {
     return this.aggregate('countAll');
   }
-  /** Floats sum in float64 (number), integers and booleans in int64 (bigint); null over no values. */
+  /** Floats sum in float64 (number), integers and booleans in int64 (bigint), decimals exactly in decimal(38, scale); null over no values. */
   sum(): Typed<SumDType<D>, null> {
     return this.aggregate('sum');
   }

@@ -3,6 +3,7 @@
 // only: nothing here exists at runtime. Where the static types cannot tell two runtime outcomes apart
 // (an integer column `number` may be int32 or a float), the result is the union of both, never a guess.
 
+import type { DecimalString } from '../model/decimal.js';
 import type { DType } from '../model/types.js';
 import type { LiteralValue } from './types.js';
 
@@ -11,7 +12,17 @@ export type NumericDType = 'int32' | 'int64' | 'float32' | 'float64';
 type FloatDType = 'float32' | 'float64';
 
 /** The JS value of a non-null cell of dtype `D`, as rows and `toColumns()` give it back (int64 as bigint, date as Date). */
-export type JsOf<D extends DType> = D extends 'int64' ? bigint : D extends 'bool' ? boolean : D extends 'utf8' ? string : D extends 'date' ? Date : number;
+export type JsOf<D extends DType> = D extends 'int64'
+  ? bigint
+  : D extends 'bool'
+    ? boolean
+    : D extends 'utf8'
+      ? string
+      : D extends 'date'
+        ? Date
+        : D extends 'decimal'
+          ? DecimalString
+          : number;
 
 /** `null` when values of type `T` may be null (and for `unknown`), else never. */
 export type NullOf<T> = null extends T ? null : never;
@@ -22,29 +33,46 @@ type DTypeOfValue<T> = T extends number
     ? 'int64'
     : T extends boolean
       ? 'bool'
-      : T extends string
-        ? 'utf8'
-        : T extends Date
-          ? 'date'
-          : DType;
+      : T extends DecimalString
+        ? 'decimal'
+        : T extends string
+          ? 'utf8'
+          : T extends Date
+            ? 'date'
+            : DType;
 
 /** The dtypes whose cells read back as JS type `T` (every dtype for `unknown`): `number` is int32, float32 or float64. */
 export type DTypeOf<T> = unknown extends T ? DType : [NonNullable<T>] extends [never] ? DType : DTypeOfValue<NonNullable<T>>;
 
 type PromotePair<A extends DType, B extends DType> = [A] extends [B]
   ? A
-  : A extends 'float64'
-    ? 'float64'
-    : B extends 'float64'
+  : A extends 'decimal'
+    ? B extends FloatDType
       ? 'float64'
-      : A extends 'float32'
+      : 'decimal'
+    : B extends 'decimal'
+      ? A extends FloatDType
         ? 'float64'
-        : B extends 'float32'
+        : 'decimal'
+      : A extends 'float64'
+        ? 'float64'
+        : B extends 'float64'
           ? 'float64'
-          : 'int64';
+          : A extends 'float32'
+            ? 'float64'
+            : B extends 'float32'
+              ? 'float64'
+              : 'int64';
 
-/** `promote(a, b)` of bind.ts over every pair of the two unions' numeric members. */
-export type Promote<A extends DType, B extends DType> = A extends NumericDType ? (B extends NumericDType ? PromotePair<A, B> : never) : never;
+/**
+ * `promote(a, b)` of bind.ts over every pair of the two unions' numeric members; a decimal with a decimal or
+ * an integer is a decimal, with a float float64.
+ */
+export type Promote<A extends DType, B extends DType> = A extends NumericDType | 'decimal'
+  ? B extends NumericDType | 'decimal'
+    ? PromotePair<A, B>
+    : never
+  : never;
 
 /** True when the string `S` has at least `N` characters. */
 type AtLeast<S extends string, N extends number, Seen extends unknown[] = []> = Seen['length'] extends N
@@ -90,17 +118,21 @@ type NumberNear<N extends number, H extends DType> = number extends N
 export type LiteralNear<V extends LiteralValue, H extends DType> = H extends DType
   ? V extends null
     ? H
-    : V extends number
-      ? NumberNear<V, H>
-      : V extends bigint
-        ? H extends FloatDType
-          ? H | 'int64'
-          : 'int64'
-        : V extends string
-          ? 'utf8'
-          : V extends boolean
-            ? 'bool'
-            : 'date'
+    : H extends 'decimal'
+      ? V extends number | bigint | string
+        ? 'decimal'
+        : LiteralDType<V>
+      : V extends number
+        ? NumberNear<V, H>
+        : V extends bigint
+          ? H extends FloatDType
+            ? H | 'int64'
+            : 'int64'
+          : V extends string
+            ? 'utf8'
+            : V extends boolean
+              ? 'bool'
+              : 'date'
   : never;
 
 /** The dtype of `lit(value)` on its own (bind.ts `defaultLiteral`): a number is int32 when it fits, else float64. */
@@ -117,8 +149,8 @@ export type LiteralDType<V extends LiteralValue> = V extends null
           : 'date';
 
 /** `div`: float32 by float32 stays float32, everything else divides in float64. */
-export type DivDType<D extends DType, O extends DType> = D extends NumericDType
-  ? O extends NumericDType
+export type DivDType<D extends DType, O extends DType> = D extends NumericDType | 'decimal'
+  ? O extends NumericDType | 'decimal'
     ? [D, O] extends ['float32', 'float32']
       ? 'float32'
       : 'float64'
@@ -126,4 +158,10 @@ export type DivDType<D extends DType, O extends DType> = D extends NumericDType
   : never;
 
 /** `sum`: floats sum in float64, integers and booleans in int64 (bind.ts `aggResultType`). */
-export type SumDType<D extends DType> = D extends FloatDType ? 'float64' : D extends 'int32' | 'int64' | 'bool' ? 'int64' : never;
+export type SumDType<D extends DType> = D extends FloatDType
+  ? 'float64'
+  : D extends 'int32' | 'int64' | 'bool'
+    ? 'int64'
+    : D extends 'decimal'
+      ? 'decimal'
+      : never;

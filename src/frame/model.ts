@@ -1,6 +1,7 @@
 // DataFrameModel: declares a typed frame from a zod object shape. The returned class validates input
 // (columnar JSON, rows, NDJSON, Arrow) into Arrow-layout columns and is itself a Frame over them.
 
+import { typeParams } from '../model/dtype.js';
 import type * as arrow from 'apache-arrow';
 import type { z } from 'zod';
 import { ingestArrow, ingestColumns, ingestNdjson, ingestRows } from '../model/ingest.js';
@@ -54,7 +55,13 @@ export function DataFrameModel<S extends ModelShape>(shape: S): ModelClass<S> {
     if (!isZodType(type)) fail(`DataFrameModel(shape).${keyName(name)}`, type, 'a zod type such as z.int32(), z.string() or z.date()');
   }
   const fields = fieldsFromShape(shape);
-  const schema: Field[] = fields.map((f) => ({ name: f.name, dtype: f.dtype, nullable: f.nullable, ...(f.enumValues ? { enumValues: f.enumValues } : {}) }));
+  const schema: Field[] = fields.map((f) => ({
+    name: f.name,
+    dtype: f.dtype,
+    ...typeParams(f),
+    nullable: f.nullable,
+    ...(f.enumValues ? { enumValues: f.enumValues } : {}),
+  }));
 
   function wrap<T extends ModelClass<S>>(cls: T, batch: ColumnBatch): InstanceType<T> {
     return new cls(sourceNode(schema, batch, cls.name || 'Model')) as InstanceType<T>;

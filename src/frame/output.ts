@@ -2,9 +2,10 @@
 
 import type * as arrow from 'apache-arrow';
 import { batchToArrowTable, getBit } from '../model/column.js';
+import { formatDecimal, readDecimal } from '../model/decimal.js';
 import type { Column, ColumnBatch, Field } from '../model/types.js';
 
-/** Column values as a plain JS array: numbers, bigints, booleans, strings, Dates, or null. */
+/** Column values as a plain JS array: numbers, bigints, booleans, strings (decimals as their exact text), Dates, or null. */
 export function columnToArray(column: Column): unknown[] {
   const n = column.length;
   const out = new Array<unknown>(n);
@@ -23,6 +24,9 @@ export function columnToArray(column: Column): unknown[] {
         break;
       case 'date':
         out[i] = new Date(Number((values as BigInt64Array)[i]!));
+        break;
+      case 'decimal':
+        out[i] = formatDecimal(readDecimal(values as BigInt64Array, i), column.scale ?? 0);
         break;
       default:
         out[i] = values[i];

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Expr } from '../expr/expr.js';
 import type { DTypeOf } from '../expr/infer.js';
 import type { Executor } from '../exec/executor.js';
+import type { DecimalString } from '../model/decimal.js';
 import type { DType } from '../model/types.js';
 import type { JoinHow } from '../plan/types.js';
 
@@ -20,32 +21,36 @@ interface ZodDef<Def> {
 export type DTypeOfZod<Z> =
   Z extends ZodDef<{ readonly type: 'nullable' | 'optional'; readonly innerType: infer I }>
     ? DTypeOfZod<I>
-    : Z extends ZodDef<{ readonly type: 'number'; readonly format: infer F }>
-      ? F extends 'int32' | 'float32'
-        ? F
-        : 'float64'
-      : Z extends ZodDef<{ readonly type: 'number' }>
-        ? 'float64'
-        : Z extends ZodDef<{ readonly type: 'bigint' }>
-          ? 'int64'
-          : Z extends ZodDef<{ readonly type: 'boolean' }>
-            ? 'bool'
-            : Z extends ZodDef<{ readonly type: 'string' | 'enum' }>
-              ? 'utf8'
-              : Z extends ZodDef<{ readonly type: 'date' }>
-                ? 'date'
-                : Z extends z.ZodType
-                  ? DTypeOf<z.output<Z>>
-                  : DType;
+    : Z extends { readonly _zod: { readonly output: DecimalString } }
+      ? 'decimal'
+      : Z extends ZodDef<{ readonly type: 'number'; readonly format: infer F }>
+        ? F extends 'int32' | 'float32'
+          ? F
+          : 'float64'
+        : Z extends ZodDef<{ readonly type: 'number' }>
+          ? 'float64'
+          : Z extends ZodDef<{ readonly type: 'bigint' }>
+            ? 'int64'
+            : Z extends ZodDef<{ readonly type: 'boolean' }>
+              ? 'bool'
+              : Z extends ZodDef<{ readonly type: 'string' | 'enum' }>
+                ? 'utf8'
+                : Z extends ZodDef<{ readonly type: 'date' }>
+                  ? 'date'
+                  : Z extends z.ZodType
+                    ? DTypeOf<z.output<Z>>
+                    : DType;
 
 /** One non-null input cell of a column of dtype `D` whose values are `V`: int64 also takes safe-integer numbers (JSON), date ISO 8601 strings. */
 type CellOf<D extends DType, V> = D extends 'int64'
   ? bigint | number
-  : D extends 'date'
-    ? Date | string
-    : D extends 'utf8'
-      ? Extract<V, string>
-      : NonNullable<V>;
+  : D extends 'decimal'
+    ? string | number | bigint
+    : D extends 'date'
+      ? Date | string
+      : D extends 'utf8'
+        ? Extract<V, string>
+        : NonNullable<V>;
 type NullableKeys<S extends Shape> = { [K in keyof S]: null extends RowOf<S>[K] ? K : never }[keyof S];
 type Cell<S extends Shape, K extends keyof S> = CellOf<DTypeOfZod<S[K]>, RowOf<S>[K]>;
 type NumberArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;

@@ -13,6 +13,7 @@ import { formatList, koaContext, RESPONSE_FORMATS } from './options.js';
 import { arrowType } from '../model/column.js';
 import { onResponseDone } from './after-response.js';
 import { ARROW_STREAM_TYPE, JSON_TYPE, NDJSON_TYPE } from './body.js';
+import { formatDecimal } from '../model/decimal.js';
 import { respondWithError } from './error-handler.js';
 import { NotAcceptableError } from './errors.js';
 import type { ResponseFormat } from './types.js';
@@ -113,7 +114,7 @@ function batchesOf(source: BatchSource, options: SendOptions, signal: AbortSigna
 
 /** The Arrow schema of a source that knows it before its first batch: an empty result still carries it. */
 function schemaOf(source: BatchSource): arrow.Schema | null {
-  if (source instanceof Frame) return new arrow.Schema(source.schema.map((f) => new arrow.Field(f.name, arrowType(f.dtype), f.nullable)));
+  if (source instanceof Frame) return new arrow.Schema(source.schema.map((f) => new arrow.Field(f.name, arrowType(f.dtype, f), f.nullable)));
   if (arrow.util.isArrowTable(source)) return source.schema;
   return null;
 }
@@ -187,11 +188,23 @@ const encodeTime: CellEncoder = (v) => {
   return Number.isFinite(ms) ? `"${new Date(ms).toISOString()}"` : 'null';
 };
 
+/** A Decimal128 cell (apache-arrow gives its four little-endian 32-bit words) as its exact text, quoted. */
+function decimalEncoder(scale: number): CellEncoder {
+  return (v) => {
+    const words = v as Uint32Array;
+    let unscaled = 0n;
+    for (let w = 3; w >= 0; w--) unscaled = (unscaled << 32n) | BigInt(words[w]!);
+    return `"${formatDecimal(BigInt.asIntN(128, unscaled), scale)}"`;
+  };
+}
+
 /**
  * The JSON text of each cell, by Arrow type: JSON has no NaN or Infinity (they become null, as
- * JSON.stringify writes them), int64 beyond 2^53 goes as a string, dates and timestamps as ISO 8601.
+ * JSON.stringify writes them), int64 beyond 2^53 goes as a string, dates and timestamps as ISO 8601,
+ * decimals as their exact text ("12.30"), which a JSON number could not keep.
  */
 function encoderFor(type: arrow.DataType): CellEncoder {
+  if (arrow.DataType.isDecimal(type) && type.bitWidth === 128) return decimalEncoder(type.scale);
   if (arrow.DataType.isDictionary(type)) return encoderFor(type.dictionary as arrow.DataType);
   if (arrow.DataType.isInt(type)) return type.bitWidth === 64 ? encodeBigInt : encodeNumber;
   if (arrow.DataType.isFloat(type)) return encodeNumber;

@@ -28,6 +28,9 @@ function keysOf(name: string, alias: string | undefined, mode: InputKeyMode): st
  * as the JSON ingest reads them. With inputKeyMode 'both' a column may come under either key; the schema
  * lists both as optional, since JSON Schema cannot say "exactly one of" per column without noise.
  */
+/** The decimal text ingest accepts: an optional sign, digits with an optional point, an optional exponent. */
+const DECIMAL_PATTERN = '^[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?$';
+
 export function columnarJsonSchema(Model: ShapedModel, options: JsonSchemaOptions = {}): Record<string, unknown> {
   maxArguments('columnarJsonSchema(Model, options)', arguments, 2);
   const shaped = Model as Partial<ShapedModel> | null;
@@ -50,6 +53,19 @@ export function columnarJsonSchema(Model: ShapedModel, options: JsonSchemaOption
       const type = (ctx.zodSchema as { _zod: { def: { type: string } } })._zod.def.type;
       if (type === 'date') Object.assign(ctx.jsonSchema, { type: 'string', format: 'date-time' });
       if (type === 'bigint') Object.assign(ctx.jsonSchema, { type: 'integer' });
+      const meta = (ctx.zodSchema as { meta?: () => Record<string, unknown> | undefined }).meta?.();
+      if (type === 'string' && meta?.['dtype'] === 'decimal') {
+        // A decimal cell is a JSON number or exact decimal text; the column's digits are in the description.
+        const json = ctx.jsonSchema as Record<string, unknown>;
+        delete json['type'];
+        delete json['dtype'];
+        delete json['precision'];
+        delete json['scale'];
+        Object.assign(json, {
+          anyOf: [{ type: 'string', pattern: DECIMAL_PATTERN }, { type: 'number' }],
+          description: `decimal(${String(meta['precision'])}, ${String(meta['scale'])}): at most ${String(meta['scale'])} fraction digits`,
+        });
+      }
       // The alias is how the column is keyed, already; as a keyword inside the cell schema it is noise.
       delete (ctx.jsonSchema as Record<string, unknown>)['alias'];
     },

@@ -35,6 +35,7 @@ export function copyArrowColumn(field: ModelField, vector: arrow.Vector<arrow.Da
       return arrow.DataType.isDictionary(type) ? remapDictionary(field, vector) : null;
     case 'bool':
     case 'date':
+    case 'decimal':
       return null;
   }
 }

@@ -3,7 +3,9 @@
 
 import * as arrow from 'apache-arrow';
 import { allocShared, type TypedCtor } from './shared-memory.js';
-import type { Column, ColumnBatch, DType, TypedValues } from './types.js';
+import { formatDecimal, readDecimal } from './decimal.js';
+import { typeParams } from './dtype.js';
+import type { Column, ColumnBatch, DType, TypedValues, TypeParams } from './types.js';
 
 export { allocShared };
 
@@ -56,29 +58,44 @@ export function valuesCtor(dtype: DType): TypedCtor<TypedValues> {
       return Float64Array;
     case 'int64':
     case 'date':
+    case 'decimal':
       return BigInt64Array;
     case 'bool':
       return Uint8Array;
   }
 }
 
-/** Builds a column, dropping a validity bitmap that marks nothing null. */
+/** Elements of a dtype's values array for `length` rows: a decimal takes two 64-bit words a row, a bool one bit. */
+export function valuesLength(dtype: DType, length: number): number {
+  return dtype === 'decimal' ? 2 * length : dtype === 'bool' ? bitmapBytes(length) : length;
+}
+
+/** A zeroed values array for `length` rows of `dtype` in shared memory. */
+export function allocValues(dtype: DType, length: number): TypedValues {
+  return allocShared(valuesCtor(dtype), valuesLength(dtype, length));
+}
+
+/**
+ * Builds a column, dropping a validity bitmap that marks nothing null. `params` are the dtype's parameters
+ * (a decimal's precision and scale), kept on the column.
+ */
 export function makeColumn(
   dtype: DType,
   length: number,
   values: TypedValues,
   validity: Uint8Array | null,
   dictionary: readonly string[] | null = null,
+  params: TypeParams = {},
 ): Column {
   const nullCount = countNulls(validity, length);
-  return { dtype, length, values, validity: nullCount === 0 ? null : validity, nullCount, dictionary };
+  return { dtype, ...typeParams(params), length, values, validity: nullCount === 0 ? null : validity, nullCount, dictionary };
 }
 
 export function isNull(column: Column, i: number): boolean {
   return column.validity !== null && !getBit(column.validity, i);
 }
 
-/** The JS value of one cell: number, bigint, boolean, string, Date, or null. */
+/** The JS value of one cell: number, bigint, boolean, string (a decimal's exact text), Date, or null. */
 export function cellValue(column: Column, i: number): unknown {
   if (isNull(column, i)) return null;
   switch (column.dtype) {
@@ -94,11 +111,16 @@ export function cellValue(column: Column, i: number): unknown {
       return column.dictionary![(column.values as Int32Array)[i]!]!;
     case 'date':
       return new Date(Number((column.values as BigInt64Array)[i]!));
+    case 'decimal':
+      return formatDecimal(readDecimal(column.values as BigInt64Array, i), column.scale ?? 0);
   }
 }
 
-export function arrowType(dtype: DType): arrow.DataType {
+export function arrowType(dtype: DType, params: TypeParams = {}): arrow.DataType {
   switch (dtype) {
+    case 'decimal':
+      // Decimal128: arrow-js's constructor takes (scale, precision, bitWidth).
+      return new arrow.Decimal(params.scale ?? 0, params.precision ?? 38, 128);
     case 'int32':
       return new arrow.Int32();
     case 'int64':
@@ -143,7 +165,7 @@ export function utf8Vector(strings: readonly string[]): arrow.Vector<arrow.Utf8>
 
 /** Wraps a column's buffers as Arrow Data without copying values or validity. */
 export function columnToArrowData(column: Column): arrow.Data {
-  const type = arrowType(column.dtype);
+  const type = arrowType(column.dtype, column);
   const nullBitmap = column.validity ?? undefined;
   if (column.dtype === 'utf8') {
     const dictType = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32(), dictionaryIds.next++);
@@ -157,12 +179,14 @@ export function columnToArrowData(column: Column): arrow.Data {
       dictionary,
     });
   }
+  // Arrow reads Decimal128 values as 32-bit words: the same bytes, viewed as four words a row.
+  const values = column.dtype === 'decimal' ? new Uint32Array(column.values.buffer, column.values.byteOffset, 4 * column.length) : column.values;
   return arrow.makeData({
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- makeData's overloads are keyed by type class; the dictionary index type is Int32 here
     type: type as arrow.Int32,
     length: column.length,
     nullCount: column.nullCount,
-    data: column.values as Int32Array,
+    data: values as Int32Array,
     ...(nullBitmap ? { nullBitmap } : {}),
   });
 }

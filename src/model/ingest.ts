@@ -7,6 +7,7 @@ import { ColumnLengthMismatchError, isGpuframeError, MalformedArrowError, Unknow
 import { validateArrowIpc } from './arrow-ipc-validate.js';
 import { copyArrowColumn, decodedDictionary, joinValidity, type DecodedDictionary } from './arrow-columns.js';
 import { allocBitmap, getBit } from './column.js';
+import { formatDecimal } from './decimal.js';
 import type { ModelField } from './schema.js';
 import type { Column, ColumnBatch, DType, IngestOptions, InputKeyMode, RowFailure, TrustedMode } from './types.js';
 import { boolean, func, integer, oneOf, options as optionsOf } from '../options.js';
@@ -328,12 +329,17 @@ const EXACT_ARROW_TYPES: Record<DType, string> = {
   bool: 'Bool',
   utf8: 'Utf8 or Dictionary<Utf8>',
   date: 'Timestamp<MILLISECOND> or Date<MILLISECOND>',
+  decimal: 'Decimal128 of the same precision and scale',
 };
 
-function arrowTypeFits(dtype: DType, type: arrow.DataType, exact: boolean): boolean {
+function arrowTypeFits(field: ModelField, type: arrow.DataType, exact: boolean): boolean {
   const { DataType } = arrow;
   if (!exact && DataType.isNull(type)) return true;
-  switch (dtype) {
+  switch (field.dtype) {
+    case 'decimal':
+      // Outside strict mode any decimal, integer, float or string converts, exactly or with an issue per cell.
+      if (exact) return DataType.isDecimal(type) && type.bitWidth === 128 && type.precision === field.precision && type.scale === field.scale;
+      return DataType.isDecimal(type) || isNumericArrowType(type) || DataType.isUtf8(type) || DataType.isLargeUtf8(type);
     case 'int32':
       return exact ? DataType.isInt(type) && type.isSigned && type.bitWidth === 32 : isNumericArrowType(type);
     case 'int64':
@@ -366,7 +372,7 @@ function isNumericArrowType(type: arrow.DataType): boolean {
 function arrowSource(field: ModelField, vector: arrow.Vector<arrow.DataType>, mode: TrustedMode, issues: IssueCollector): FieldSource {
   const { type } = vector;
   const exact = mode === 'strict';
-  if (!arrowTypeFits(field.dtype, type, exact)) {
+  if (!arrowTypeFits(field, type, exact)) {
     const verb = exact ? 'is not' : 'does not convert to';
     issues.frame(
       field.name,
@@ -380,7 +386,8 @@ function arrowSource(field: ModelField, vector: arrow.Vector<arrow.DataType>, mo
   if (copied !== null) return { built: copied };
   if (arrow.DataType.isNull(type)) return { cells: [], present: allocBitmap(vector.length) };
   const present = joinValidity(vector);
-  if (isNumericArrowType(type)) return { cells: numericCells(vector, field.dtype === 'int64'), present };
+  if (arrow.DataType.isDecimal(type)) return { cells: decimalCells(vector, type), present };
+  if (isNumericArrowType(type)) return { cells: numericCells(vector, field.dtype === 'int64' || field.dtype === 'decimal'), present };
   if (arrow.DataType.isBool(type)) return { cells: boolCells(vector), present };
   if (arrow.DataType.isDictionary(type)) return { cells: dictionaryCells(field, vector, issues), present };
   if (arrow.DataType.isDate(type) || arrow.DataType.isTimestamp(type)) return { cells: epochMsCells(field, vector, mode, issues), present, epochMs: true };
@@ -421,6 +428,26 @@ function numericCells(vector: arrow.Vector<arrow.DataType>, wantBigInt: boolean)
     base += chunk.length;
   }
   return joined;
+}
+
+/**
+ * Arrow decimals of any scale as their exact text, which the decimal builder parses at the column's scale:
+ * rescaling up is exact, and down is exact or an issue naming the row, never a rounding.
+ */
+function decimalCells(vector: arrow.Vector, type: arrow.Decimal): string[] {
+  const cells = new Array<string>(vector.length);
+  const words32 = type.bitWidth / 32;
+  let base = 0;
+  for (const chunk of vector.data) {
+    const words = chunk.values as Uint32Array;
+    for (let i = 0; i < chunk.length; i++) {
+      let unscaled = 0n;
+      for (let w = words32 - 1; w >= 0; w--) unscaled = (unscaled << 32n) | BigInt(words[i * words32 + w]!);
+      cells[base + i] = formatDecimal(BigInt.asIntN(type.bitWidth, unscaled), type.scale);
+    }
+    base += chunk.length;
+  }
+  return cells;
 }
 
 function boolCells(vector: arrow.Vector): boolean[] {

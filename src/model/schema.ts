@@ -3,6 +3,7 @@
 
 import type { z } from 'zod';
 import { SchemaDefinitionError } from '../errors.js';
+import { checkDecimalParams } from './decimal.js';
 import type { DType, Field } from './types.js';
 
 export type ZodShape = Readonly<Record<string, z.ZodType>>;
@@ -47,6 +48,19 @@ function aliasOf(t: z.ZodType, field: string): string | undefined {
   return alias;
 }
 
+/** A string schema marked `.meta({ dtype: 'decimal', precision, scale })` (what `decimal(p, s)` makes) is a decimal column. */
+function decimalParams(t: z.ZodType, field: string): { precision: number; scale: number } | undefined {
+  const meta = internals(t).meta?.();
+  if (meta?.['dtype'] === undefined) return undefined;
+  if (meta['dtype'] !== 'decimal')
+    throw new SchemaDefinitionError(field, `meta dtype must be 'decimal' on a string schema, got ${JSON.stringify(meta['dtype'])}`);
+  try {
+    return checkDecimalParams(meta['precision'], meta['scale'] ?? 0, 'meta');
+  } catch (error) {
+    throw new SchemaDefinitionError(field, error instanceof Error ? error.message : String(error));
+  }
+}
+
 export function fieldFromZod(name: string, type: z.ZodType): ModelField {
   let cell = type;
   let nullable = false;
@@ -68,6 +82,7 @@ export function fieldFromZod(name: string, type: z.ZodType): ModelField {
   let dtype: DType;
   let enumValues: readonly string[] | undefined;
   let formatNeedsZod = false;
+  let params: { precision: number; scale: number } | undefined;
   switch (def.type) {
     case 'number': {
       const mapped = def.format === undefined ? 'float64' : NUMBER_FORMATS[def.format];
@@ -81,10 +96,18 @@ export function fieldFromZod(name: string, type: z.ZodType): ModelField {
     case 'boolean':
       dtype = 'bool';
       break;
-    case 'string':
+    case 'string': {
+      const decimal = decimalParams(cell, name);
+      if (decimal !== undefined) {
+        // validate.ts checks decimal cells exactly itself; zod's string check would refuse numbers and bigints.
+        dtype = 'decimal';
+        params = decimal;
+        break;
+      }
       dtype = 'utf8';
       formatNeedsZod = def.format !== undefined;
       break;
+    }
     case 'enum': {
       const values = Object.values(def.entries ?? {});
       if (!values.every((v): v is string => typeof v === 'string')) throw new SchemaDefinitionError(name, 'only string enums map to a dictionary column');
@@ -104,10 +127,11 @@ export function fieldFromZod(name: string, type: z.ZodType): ModelField {
   return {
     name,
     dtype,
+    ...params,
     nullable,
     optional,
     cellType: cell,
-    needsZod: hasChecks || formatNeedsZod,
+    needsZod: params === undefined && (hasChecks || formatNeedsZod),
     integral: def.type === 'number' && def.format === 'safeint',
     ...(alias === undefined ? {} : { alias }),
     ...(enumValues === undefined ? {} : { enumValues }),

@@ -1,7 +1,7 @@
 // Public types of the model layer: column dtypes, fields, and the storage of one column.
 // Every layer above reads these; nothing here knows about plans or engines.
 
-export type DType = 'int32' | 'int64' | 'float32' | 'float64' | 'bool' | 'utf8' | 'date';
+export type DType = 'int32' | 'int64' | 'float32' | 'float64' | 'bool' | 'utf8' | 'date' | 'decimal';
 
 /** The units of temporal values stored as 64-bit integers. */
 export const TIME_UNITS = ['ms', 'us', 'ns'] as const;
@@ -41,6 +41,9 @@ export type TypedValues = Int32Array | Float64Array | Float32Array | BigInt64Arr
  * - bool: bit-packed Uint8Array (Arrow layout, least-significant bit first).
  * - utf8: Int32Array of dictionary codes, with `dictionary` holding the distinct strings.
  * - date: BigInt64Array of epoch milliseconds (Arrow Timestamp(ms)).
+ * - decimal: BigInt64Array of two words a row, exactly Arrow Decimal128's bytes: word 2i is the low 64 bits
+ *   of row i's unscaled value, word 2i + 1 the high 64 bits (signed), so `values.length` is 2 × `length`.
+ *   `precision` and `scale` say what the integer means (model/decimal.ts reads and writes it).
  * `validity` is an Arrow bitmap (1 = valid), or null when no value is null.
  */
 export interface Column extends TypeParams {

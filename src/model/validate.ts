@@ -3,7 +3,8 @@
 // not input shapes: ingest.ts turns columns, rows, NDJSON and Arrow into arrays of cells first.
 
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import { allocBitmap, allocShared, getBit, makeColumn, setBit, valuesCtor } from './column.js';
+import { allocBitmap, allocShared, allocValues, getBit, makeColumn, setBit, valuesCtor } from './column.js';
+import { fitsPrecision, numberToDecimal, parseDecimal, POW10, type DecimalParseFailure } from './decimal.js';
 import type { ModelField } from './schema.js';
 import type { Column, RowFailure, TrustedMode } from './types.js';
 
@@ -142,13 +143,14 @@ export function buildColumn(field: ModelField, source: CellSource, length: numbe
       return buildUtf8(ctx, source, length);
     case 'date':
       return buildDate(ctx, source, length);
+    case 'decimal':
+      return buildDecimal(ctx, source, length);
   }
 }
 
 /** A column with every cell null: what a missing nullable column becomes. */
 export function nullColumn(field: ModelField, length: number): Column {
-  const values = field.dtype === 'bool' ? allocBitmap(length) : allocShared(valuesCtor(field.dtype), length);
-  return makeColumn(field.dtype, length, values, allocBitmap(length), dictionaryStart(field));
+  return makeColumn(field.dtype, length, allocValues(field.dtype, length), allocBitmap(length), dictionaryStart(field), field);
 }
 
 function dictionaryStart(field: ModelField): string[] | null {
@@ -359,6 +361,40 @@ function buildDate(ctx: BuildContext, { cells, present, epochMs = false }: CellS
   return makeColumn('date', length, values, validity.bits);
 }
 
+/**
+ * Decimal cells are strings ("12.30", "-0.05", "1e3"), numbers (by their shortest round-trip text, so 0.1
+ * is exactly 0.1) or bigints (integers). Every mode converts exactly: a value with more fraction digits
+ * than the scale is an issue ('precision_loss'), never rounded, and so is one with more digits than the
+ * precision ('too_big'), since neither can be stored as declared.
+ */
+function buildDecimal(ctx: BuildContext, { cells, present }: CellSource, length: number): Column {
+  const values = allocShared(BigInt64Array, 2 * length);
+  const validity = new ValidityBuilder(length);
+  const precision = ctx.field.precision ?? 38;
+  const scale = ctx.field.scale ?? 0;
+  const declared = `decimal(${precision}, ${scale})`;
+  for (let row = 0; row < length; row++) {
+    const cell = present === null || getBit(present, row) ? cells[row] : null;
+    let unscaled: bigint | DecimalParseFailure | undefined;
+    if (typeof cell === 'string') unscaled = parseDecimal(cell, scale);
+    else if (typeof cell === 'number') unscaled = numberToDecimal(cell, scale);
+    else if (typeof cell === 'bigint') unscaled = cell * POW10[scale]!;
+    else rejectNonValue(ctx, row, cell, 'a decimal string, number or bigint');
+    if (unscaled === 'syntax') reject(ctx, row, 'invalid_type', typeof cell === 'number' ? 'expected a finite number' : 'expected a decimal number', cell);
+    else if (unscaled === 'scale') reject(ctx, row, 'precision_loss', `expected at most ${scale} fraction digits (${declared})`, cell);
+    else if (unscaled === 'range' || (unscaled !== undefined && !fitsPrecision(unscaled, precision)))
+      reject(ctx, row, 'too_big', `expected at most ${precision - scale} integer digits (${declared})`, cell);
+    else if (unscaled !== undefined) {
+      values[2 * row] = BigInt.asIntN(64, unscaled);
+      values[2 * row + 1] = unscaled >> 64n;
+      validity.markValid(row);
+      continue;
+    }
+    validity.markNull(row);
+  }
+  return makeColumn('decimal', length, values, validity.bits, null, ctx.field);
+}
+
 const ISO_DATE = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:(Z)|([+-])(\d{2}):?(\d{2})))?$/i;
 
 /**
@@ -482,6 +518,17 @@ export function keepRows(field: ModelField, column: Column, keep: Uint8Array, ke
       const values = allocShared(BigInt64Array, keptCount);
       for (let row = 0, out = 0; row < length; row++) if (keep[row] !== 0) values[out++] = source[row]!;
       return makeColumn(column.dtype, keptCount, values, keptValidity);
+    }
+    case 'decimal': {
+      const source = column.values as BigInt64Array;
+      const values = allocShared(BigInt64Array, 2 * keptCount);
+      for (let row = 0, out = 0; row < length; row++) {
+        if (keep[row] === 0) continue;
+        values[2 * out] = source[2 * row]!;
+        values[2 * out + 1] = source[2 * row + 1]!;
+        out++;
+      }
+      return makeColumn('decimal', keptCount, values, keptValidity, null, column);
     }
     case 'utf8': {
       const source = column.values as Int32Array;

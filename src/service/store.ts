@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
   BIGINT,
-  DOUBLE,
+  DECIMAL,
+  decimalValue,
   DuckDBDataChunk,
+  DuckDBDecimalValue,
   DuckDBInstance,
   DuckDBVector,
   INTEGER,
@@ -21,6 +23,8 @@ import {
 } from '@duckdb/node-api';
 import { z } from 'zod';
 import { GpuframeError } from '../errors.js';
+import { fitsPrecision, formatDecimal, numberToDecimal, parseDecimal } from '../model/decimal.js';
+import { AMOUNT_SCALE } from './models.js';
 
 /** One accepted request's rollup, as the service hands it over for persistence. */
 export interface RollupBatch {
@@ -32,16 +36,22 @@ export interface RollupBatch {
   readonly acceptedRows: number;
   /** Distinct int32 user ids. */
   readonly userIds: ArrayLike<number>;
-  /** Float64 sum of amounts per user, aligned with `userIds`. */
-  readonly totals: ArrayLike<number>;
+  /**
+   * Exact sum of amounts per user, aligned with `userIds`: decimal text ("17.30"), or a number taken by its
+   * shortest round-trip text (0.1 is 0.1); at most two fraction digits, as amounts have.
+   */
+  readonly totals: ArrayLike<string | number>;
   /** Row count per user, aligned with `userIds`. */
   readonly counts: ArrayLike<number>;
 }
 
-/** A user's totals accumulated over every persisted batch. `mean` is NaN for a user with no rows. */
+/**
+ * A user's totals accumulated over every persisted batch: `total` is the exact sum as decimal text with two
+ * fraction digits ("17.30"); `mean` (a float64) is NaN for a user with no rows.
+ */
 export interface RollupRow {
   readonly user_id: number;
-  readonly total: number;
+  readonly total: string;
   readonly count: number;
   readonly mean: number;
 }
@@ -60,21 +70,29 @@ export class BillingStoreClosedError extends GpuframeError {
   }
 }
 
+/** Totals are exact: DECIMAL(38, 2) holds the sum of 2^53 amounts of up to MAX_AMOUNT, to the cent. */
+const TOTAL_PRECISION = 38;
+const TOTAL_SQL = `DECIMAL(${TOTAL_PRECISION}, ${AMOUNT_SCALE})`;
+const TOTAL = DECIMAL(TOTAL_PRECISION, AMOUNT_SCALE);
+
 const SCHEMA = [
-  'CREATE TABLE IF NOT EXISTS rollups (user_id INTEGER PRIMARY KEY, total DOUBLE NOT NULL, count BIGINT NOT NULL)',
+  `CREATE TABLE IF NOT EXISTS rollups (user_id INTEGER PRIMARY KEY, total ${TOTAL_SQL} NOT NULL, count BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS batches (batch_id VARCHAR PRIMARY KEY, request_id VARCHAR NOT NULL, "rows" BIGINT NOT NULL,
-     users INTEGER NOT NULL, total DOUBLE NOT NULL, persisted_at TIMESTAMP NOT NULL)`,
+     users INTEGER NOT NULL, total ${TOTAL_SQL} NOT NULL, persisted_at TIMESTAMP NOT NULL)`,
 ];
+
+/** Files written before totals were exact hold them as DOUBLE; they move to DECIMAL, rounded to the cent, once. */
+const DOUBLE_TOTALS = "SELECT table_name FROM information_schema.columns WHERE column_name = 'total' AND data_type = 'DOUBLE' AND table_schema = 'main'";
 
 // A temporary table lives in memory, per connection, so staging a million users costs no disk writes;
 // rows appended to it inside the transaction roll back with it.
 const STAGING_TABLE = 'billing_staging';
-const STAGING_TYPES = [INTEGER, DOUBLE, BIGINT];
-const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS ${STAGING_TABLE} (user_id INTEGER NOT NULL, total DOUBLE NOT NULL, count BIGINT NOT NULL)`;
+const STAGING_TYPES = [INTEGER, TOTAL, BIGINT];
+const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS ${STAGING_TABLE} (user_id INTEGER NOT NULL, total ${TOTAL_SQL} NOT NULL, count BIGINT NOT NULL)`;
 
 const INSERT_LEDGER = `INSERT INTO batches (batch_id, request_id, "rows", users, total, persisted_at)
   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (batch_id) DO NOTHING`;
-const LEDGER_TYPES = [VARCHAR, VARCHAR, BIGINT, INTEGER, DOUBLE, TIMESTAMP];
+const LEDGER_TYPES = [VARCHAR, VARCHAR, BIGINT, INTEGER, TOTAL, TIMESTAMP];
 const UPSERT_ROLLUPS = `INSERT INTO rollups (user_id, total, count) SELECT user_id, total, count FROM temp.${STAGING_TABLE}
   ON CONFLICT (user_id) DO UPDATE SET total = total + excluded.total, count = count + excluded.count`;
 const CLEAR_STAGING = `DELETE FROM temp.${STAGING_TABLE}`;
@@ -94,9 +112,10 @@ interface CheckedBatch {
   readonly requestId: string;
   readonly acceptedRows: number;
   readonly userIds: Int32Array;
-  readonly totals: Float64Array;
+  /** Unscaled totals: cents. */
+  readonly totals: readonly bigint[];
   readonly counts: Float64Array;
-  readonly total: number;
+  readonly total: bigint;
 }
 
 const deadLetterFile = z.object({
@@ -104,7 +123,8 @@ const deadLetterFile = z.object({
   requestId: z.string(),
   acceptedRows: z.number(),
   userIds: z.array(z.number()),
-  totals: z.array(z.number()),
+  // Exact text since totals became decimals; an older letter holds float64 totals.
+  totals: z.array(z.union([z.string(), z.number()])),
   counts: z.array(z.number()),
 });
 
@@ -181,6 +201,8 @@ export class BillingStore {
       const reader = await instance.connect();
       connections.push(reader);
       for (const statement of SCHEMA) await writer.run(statement);
+      const legacy = await writer.runAndReadAll(DOUBLE_TOTALS);
+      for (const [table] of legacy.getRows()) await writer.run(`ALTER TABLE ${String(table)} ALTER COLUMN total SET DATA TYPE ${TOTAL_SQL}`);
       await writer.run(CREATE_STAGING);
       return new BillingStore(location, deadLetterDir, instance, writer, reader);
     } catch (error) {
@@ -214,9 +236,11 @@ export class BillingStore {
         const totals = chunk.getColumnVector(1);
         const counts = chunk.getColumnVector(2);
         for (let r = 0; r < chunk.rowCount; r++) {
-          const total = toNumber(totals.getItem(r), 'total');
+          const total = totals.getItem(r);
+          if (!(total instanceof DuckDBDecimalValue)) throw new TypeError(`total: expected a decimal from the database, got ${String(total)}`);
+          const text = formatDecimal(total.value, total.scale);
           const count = toNumber(counts.getItem(r), 'count');
-          rows.push({ user_id: toNumber(userIds.getItem(r), 'user_id'), total, count, mean: total / count });
+          rows.push({ user_id: toNumber(userIds.getItem(r), 'user_id'), total: text, count, mean: Number(text) / count });
         }
       }
       return rows;
@@ -249,7 +273,7 @@ export class BillingStore {
       requestId: batch.requestId,
       acceptedRows: batch.acceptedRows,
       userIds: Array.from(batch.userIds),
-      totals: Array.from(batch.totals),
+      totals: Array.from(batch.totals, (total) => (typeof total === 'number' ? String(total) : total)),
       counts: Array.from(batch.counts),
       error: error instanceof Error ? error.message : String(error),
       deadLetteredAt: new Date().toISOString(),
@@ -292,7 +316,9 @@ export class BillingStore {
     for (const name of names.filter((n) => n.endsWith(DEAD_LETTER_SUFFIX)).sort()) {
       const file = join(this.deadLetterDir, name);
       try {
-        const batch = deadLetterFile.parse(JSON.parse(await readFile(file, 'utf8')));
+        const letter = deadLetterFile.parse(JSON.parse(await readFile(file, 'utf8')));
+        // A float64 total of an older letter is rounded to the cent: it held no more than that anyway.
+        const batch = { ...letter, totals: letter.totals.map((total) => (typeof total === 'number' ? total.toFixed(AMOUNT_SCALE) : total)) };
         const { duplicate } = await this.persist(batch);
         await unlink(file);
         if (duplicate) duplicates++;
@@ -329,7 +355,14 @@ export class BillingStore {
     try {
       const ledger = await connection.run(
         INSERT_LEDGER,
-        [batch.batchId, batch.requestId, BigInt(batch.acceptedRows), batch.userIds.length, batch.total, timestampValue(BigInt(Date.now()) * 1000n)],
+        [
+          batch.batchId,
+          batch.requestId,
+          BigInt(batch.acceptedRows),
+          batch.userIds.length,
+          decimalValue(batch.total, TOTAL_PRECISION, AMOUNT_SCALE),
+          timestampValue(BigInt(Date.now()) * 1000n),
+        ],
         LEDGER_TYPES,
       );
       if (ledger.rowsChanged === 0) {
@@ -368,7 +401,7 @@ async function appendToStaging(connection: DuckDBConnection, batch: CheckedBatch
       const counts = chunk.getColumnVector(2);
       for (let i = 0; i < rowCount; i++) {
         userIds.setItem(i, batch.userIds[offset + i]!);
-        totals.setItem(i, batch.totals[offset + i]!);
+        totals.setItem(i, decimalValue(batch.totals[offset + i]!, TOTAL_PRECISION, AMOUNT_SCALE));
         counts.setItem(i, BigInt(batch.counts[offset + i]!));
       }
       userIds.flush();
@@ -406,31 +439,30 @@ function checkBatch(batch: RollupBatch): CheckedBatch {
   if (typeof acceptedRows !== 'number') throw new TypeError('acceptedRows must be a number');
   if (!Number.isSafeInteger(acceptedRows) || acceptedRows < 0) throw new RangeError(`acceptedRows must be a non-negative integer, got ${acceptedRows}`);
   const userIds = numberColumn(batch.userIds, 'userIds');
-  const totals = numberColumn(batch.totals, 'totals');
+  const totals = arrayLike(batch.totals, 'totals');
   const counts = numberColumn(batch.counts, 'counts');
   const length = userIds.length;
   if (totals.length !== length || counts.length !== length) {
     throw new TypeError(`userIds, totals and counts must have equal lengths, got ${length}, ${totals.length} and ${counts.length}`);
   }
   const checkedIds = new Int32Array(length);
-  const checkedTotals = new Float64Array(length);
+  const checkedTotals: bigint[] = [];
   const checkedCounts = new Float64Array(length);
-  let total = 0;
+  let total = 0n;
   let rows = 0;
   for (let i = 0; i < length; i++) {
     const userId = element(userIds, i, 'userIds');
     if (!Number.isInteger(userId) || userId < INT32_MIN || userId > INT32_MAX) throw new RangeError(`userIds[${i}] = ${userId} is not an int32`);
-    const userTotal = element(totals, i, 'totals');
-    if (!Number.isFinite(userTotal)) throw new RangeError(`totals[${i}] = ${userTotal} is not finite`);
+    const userTotal = decimalTotal(totals[i], i);
     const count = element(counts, i, 'counts');
     if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`counts[${i}] = ${count} is not a non-negative integer`);
     checkedIds[i] = userId;
-    checkedTotals[i] = userTotal;
+    checkedTotals.push(userTotal);
     checkedCounts[i] = count;
     total += userTotal;
     rows += count;
   }
-  if (!Number.isFinite(total)) throw new RangeError('the sum of totals overflows a float64');
+  if (!fitsPrecision(total, TOTAL_PRECISION)) throw new RangeError(`the sum of totals overflows ${TOTAL_SQL}`);
   // The ledger's rows and the rollups' counts are the same rows counted twice; they must agree.
   if (rows !== acceptedRows) throw new RangeError(`acceptedRows is ${acceptedRows} but counts sum to ${rows}`);
   const sortedIds = checkedIds.slice().sort();
@@ -441,11 +473,25 @@ function checkBatch(batch: RollupBatch): CheckedBatch {
 }
 
 function numberColumn(column: ArrayLike<number>, name: string): ArrayLike<number> {
+  return arrayLike(column, name);
+}
+
+function arrayLike<T>(column: ArrayLike<T>, name: string): ArrayLike<T> {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers can pass anything: checked at runtime
   if (typeof column !== 'object' || column === null || !Number.isSafeInteger(column.length) || column.length < 0) {
     throw new TypeError(`${name} must be an array or typed array of numbers`);
   }
   return column;
+}
+
+/** A user's total as cents, exactly: decimal text or a number by its shortest round-trip text. */
+function decimalTotal(value: unknown, index: number): bigint {
+  const cents = typeof value === 'string' ? parseDecimal(value, AMOUNT_SCALE) : typeof value === 'number' ? numberToDecimal(value, AMOUNT_SCALE) : undefined;
+  if (cents === undefined) throw new TypeError(`totals[${index}] must be decimal text or a number, got ${typeof value}`);
+  if (typeof cents !== 'bigint')
+    throw new RangeError(`totals[${index}] = ${String(value)} is not a finite decimal with at most ${AMOUNT_SCALE} fraction digits`);
+  if (!fitsPrecision(cents, TOTAL_PRECISION)) throw new RangeError(`totals[${index}] = ${String(value)} does not fit ${TOTAL_SQL}`);
+  return cents;
 }
 
 function element(column: ArrayLike<number>, index: number, name: string): number {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { coalesce, col, concatStr, countRows, DataFrameModel, lit, when, type Expr, type RowOf } from '../../src/index.js';
+import { coalesce, col, concatStr, countRows, DataFrameModel, decimal, lit, when, type DecimalString, type Expr, type RowOf } from '../../src/index.js';
 import type { DType } from '../../src/model/types.js';
 
 /** Exact type equality (not mutual assignability: `any`, `unknown` and unions must match exactly). */
@@ -145,7 +145,8 @@ describe('static types: expressions', () => {
 
   it('a column without a frame is unknown; typed by hand it is as precise as its dtype', () => {
     const x = col('x').mul(lit(2));
-    expectValue(x).toBe<number | bigint | null>();
+    // x may be a decimal column too, whose product is a decimal (read back as its exact text).
+    expectValue(x).toBe<number | bigint | DecimalString | null>();
     const y = col<number>('y').mul(2);
     expectType(y).toBe<Expr<number, 'int32' | 'float32' | 'float64'>>();
     const z2 = col<number, 'float64'>('z').sum();
@@ -185,7 +186,7 @@ describe('static types: expressions', () => {
     const m2 = Sale.col('at').max();
     expectValue(m2).toBe<Date | null>();
     const m3 = col('x').first();
-    expectValue(m3).toBe<number | bigint | boolean | string | Date | null>();
+    expectValue(m3).toBe<number | bigint | boolean | string | Date | DecimalString | null>();
     const n = Sale.col('qty').count();
     expectType(n).toBe<Expr<number, 'int32'>>();
     expectType(countRows).toBe<() => Expr<number, 'int32'>>();
@@ -354,5 +355,37 @@ describe('static types: model input', () => {
     assert.equal(Aliased.fromColumns({ userId: [1], amount: [2] }).shape[0], 1);
     // @ts-expect-error -- the alias's cells must fit the field it may stand for
     assert.throws(() => Aliased.fromColumns({ userId: ['u'], amount: [2] }), /user/);
+  });
+});
+
+class Invoice extends DataFrameModel({ id: z.int32(), amount: decimal(12, 2), fee: decimal(10, 3).nullable(), rate: z.float64() }) {}
+
+describe('decimal types', () => {
+  it('a decimal column reads back as its exact text, and takes strings, numbers or bigints', () => {
+    const invoices = Invoice.fromColumns({ id: [1, 2], amount: ['12.30', 4], fee: [null, 1n], rate: [0.5, 1] });
+    expectRow(invoices).toBe<{ id: number; amount: DecimalString; fee: DecimalString | null; rate: number }>();
+    const rows = invoices.collectSync();
+    assert.deepEqual(
+      rows.map((r) => [r.amount, r.fee]),
+      [
+        ['12.30', null],
+        ['4.00', '1.000'],
+      ],
+    );
+    // @ts-expect-error -- a boolean is no decimal cell
+    assert.throws(() => Invoice.fromColumns({ id: [1], amount: [true], fee: [null], rate: [1] }));
+  });
+
+  it('arithmetic with decimals or integers stays decimal; with a float it is float64', () => {
+    const sum = Invoice.col('amount').add(Invoice.col('fee'));
+    expectType(sum).toBe<Expr<DecimalString | null, 'decimal'>>();
+    expectDType(Invoice.col('amount').mul(Invoice.col('id'))).toBe<'decimal'>();
+    expectDType(Invoice.col('amount').add(1)).toBe<'decimal'>();
+    expectDType(Invoice.col('amount').mul(Invoice.col('rate'))).toBe<'float64'>();
+    expectDType(Invoice.col('amount').div(2)).toBe<'float64'>();
+    expectType(Invoice.col('amount').neg().abs().round(1)).toBe<Expr<DecimalString, 'decimal'>>();
+    expectType(Invoice.col('amount').sum()).toBe<Expr<DecimalString | null, 'decimal'>>();
+    expectType(Invoice.col('amount').mean()).toBe<Expr<number | null, 'float64'>>();
+    expectType(Invoice.col('amount').gt('10.00')).toBe<Expr<boolean, 'bool'>>();
   });
 });

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import fc from 'fast-check';
 import Koa from 'koa';
 import { z } from 'zod';
-import { DataFrameModel, type InputKeyMode } from '../../src/index.js';
+import { DataFrameModel, decimal, type InputKeyMode } from '../../src/index.js';
 import { columnarBody, columnarJsonSchema, registerErrorHandlers, setLogger, silentLogger, type FrameState, type GpuframeState } from '../../src/koa/index.js';
 import { Event, request, serve, type Served } from './koa-helpers.js';
 
@@ -140,5 +140,26 @@ describe('columnarJsonSchema and columnarBody agree over HTTP', () => {
       body: JSON.stringify(onlyRequired),
     });
     assert.equal(minimal.status, 200, minimal.text);
+  });
+});
+
+describe('columnarJsonSchema of a decimal column', () => {
+  class Priced extends DataFrameModel({ price: decimal(12, 2), fee: decimal(5, 3).nullable() }) {}
+
+  it('publishes a JSON number or decimal text, with the digits in the description', () => {
+    const schema = columnarJsonSchema(Priced) as unknown as ObjectSchema;
+    const price = schema.properties['price']!.items;
+    assert.deepEqual(price['anyOf'], [{ type: 'string', pattern: '^[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?$' }, { type: 'number' }]);
+    assert.equal(price['description'], 'decimal(12, 2): at most 2 fraction digits');
+    assert.equal(price['dtype'], undefined, 'the model metadata is not a JSON Schema keyword');
+    const pattern = new RegExp((price['anyOf'] as { pattern?: string }[])[0]!.pattern!);
+    for (const text of ['12.30', '-0.05', '+7', '.5', '1e3', '5.']) assert.ok(pattern.test(text), text);
+    for (const text of ['', '-', '1.2.3', 'NaN', ' 1', '1e']) assert.ok(!pattern.test(text), text);
+    // Every text the pattern accepts, ingest parses (whether it fits the scale is a value's question).
+    const accepted = Priced.fromColumns({ price: ['12.30', '-0.05', '+7', '.5', '1e3', '5.'] });
+    assert.deepEqual(
+      accepted.collectSync().map((r) => r.price),
+      ['12.30', '-0.05', '7.00', '0.50', '1000.00', '5.00'],
+    );
   });
 });

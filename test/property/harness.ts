@@ -510,8 +510,9 @@ export function genJoin(ch: Chooser, fields: readonly RefField[], ctx: PlanConte
   if (keyable.length === 0) return null;
   const leftKeys = ch.some(keyable, 2);
   const sameNames = ch.chance(60);
+  // The harness generates no decimal columns (decimals have their own property tests), so every d is a Kind.
   const kindOf = (d: DType): Kind =>
-    d === 'int32' && ch.chance(30) ? 'int64' : d === 'int64' && ch.chance(30) ? 'int32' : d === 'utf8' && ch.chance(30) ? 'enum' : d;
+    d === 'int32' && ch.chance(30) ? 'int64' : d === 'int64' && ch.chance(30) ? 'int32' : d === 'utf8' && ch.chance(30) ? 'enum' : (d as Kind);
   const keyColumns: ColumnSpec[] = leftKeys.map((f, k) => ({ name: sameNames ? f.name : `rk${k}`, kind: kindOf(f.dtype), nullable: ch.chance(40), low: true }));
   const extras: ColumnSpec[] = Array.from({ length: ch.int(0, 2) }, (_, k) =>
     columnSpec(ch, ch.chance(40) && fields.length > 0 ? ch.pick(fields).name : `rx${k}`),

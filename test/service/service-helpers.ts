@@ -92,22 +92,40 @@ export function randomBatch(next: () => number, rows: number, users: number): Ba
 
 export interface ExpectedRollup {
   readonly user_id: number;
-  readonly total: number;
+  /** The exact total as /rollups answers it: decimal text with two fraction digits. */
+  readonly total: string;
   readonly count: number;
   readonly mean: number;
 }
 
 export function expectedRollups(batches: readonly Batch[]): ExpectedRollup[] {
-  const acc = new Map<number, { total: number; count: number }>();
+  const acc = new Map<number, { cents: bigint; count: number }>();
   for (const b of batches) {
     b.userId.forEach((u, i) => {
-      const entry = acc.get(u) ?? { total: 0, count: 0 };
-      entry.total += b.amount[i]!;
+      const entry = acc.get(u) ?? { cents: 0n, count: 0 };
+      // Test amounts are quarters: × 100 is an exact integer, and the sum of cents is exact.
+      entry.cents += BigInt(b.amount[i]! * 100);
       entry.count += 1;
       acc.set(u, entry);
     });
   }
-  return [...acc.entries()].sort(([a], [b]) => a - b).map(([user_id, { total, count }]) => ({ user_id, total, count, mean: total / count }));
+  return [...acc.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([user_id, { cents, count }]) => ({ user_id, total: centsText(cents), count, mean: Number(centsText(cents)) / count }));
+}
+
+/** Cents as decimal text with two fraction digits: 1234n is "12.34", -5n is "-0.05". */
+export function centsText(cents: bigint): string {
+  const magnitude = (cents < 0n ? -cents : cents).toString().padStart(3, '0');
+  return `${cents < 0n ? '-' : ''}${magnitude.slice(0, -2)}.${magnitude.slice(-2)}`;
+}
+
+/** An Arrow Decimal128 cell (apache-arrow reads it as four little-endian 32-bit words) as cents. */
+export function arrowDecimalCents(value: unknown): bigint {
+  const words = value as Uint32Array;
+  let unscaled = 0n;
+  for (let w = 3; w >= 0; w--) unscaled = (unscaled << 32n) | BigInt(words[w]!);
+  return BigInt.asIntN(128, unscaled);
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {

@@ -17,7 +17,7 @@ import { BillingStore, BillingStoreClosedError, type BillingStoreOptions, type R
 
 type Entry = readonly [userId: number, total: number, count: number];
 
-function batchOf(batchId: string, entries: readonly Entry[], requestId = `req-${batchId}`): RollupBatch {
+function batchOf(batchId: string, entries: readonly Entry[], requestId = `req-${batchId}`): RollupBatch & { readonly totals: number[] } {
   return {
     batchId,
     requestId,
@@ -28,21 +28,30 @@ function batchOf(batchId: string, entries: readonly Entry[], requestId = `req-${
   };
 }
 
-/** The rollups a list of batches must add up to, first occurrence of each batch id only. */
+/** Cents as the store's exact total text: "-0.75", "15.00". */
+function centsText(cents: bigint): string {
+  const magnitude = (cents < 0n ? -cents : cents).toString().padStart(3, '0');
+  return `${cents < 0n ? '-' : ''}${magnitude.slice(0, -2)}.${magnitude.slice(-2)}`;
+}
+
+/** The rollups a list of batches must add up to, first occurrence of each batch id only; totals summed exactly in cents. */
 function reference(batches: readonly RollupBatch[]): RollupRow[] {
   const seen = new Set<string>();
-  const acc = new Map<number, { total: number; count: number }>();
+  const acc = new Map<number, { cents: bigint; count: number }>();
   for (const batch of batches) {
     if (seen.has(batch.batchId)) continue;
     seen.add(batch.batchId);
     for (let i = 0; i < batch.userIds.length; i++) {
-      const entry = acc.get(batch.userIds[i]!) ?? { total: 0, count: 0 };
-      entry.total += batch.totals[i]!;
+      const entry = acc.get(batch.userIds[i]!) ?? { cents: 0n, count: 0 };
+      // Test totals are quarters: × 100 is an exact integer.
+      entry.cents += BigInt(Number(batch.totals[i]!) * 100);
       entry.count += batch.counts[i]!;
       acc.set(batch.userIds[i]!, entry);
     }
   }
-  return [...acc.entries()].sort(([a], [b]) => a - b).map(([user_id, { total, count }]) => ({ user_id, total, count, mean: total / count }));
+  return [...acc.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([user_id, { cents, count }]) => ({ user_id, total: centsText(cents), count, mean: Number(centsText(cents)) / count }));
 }
 
 async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
@@ -112,10 +121,10 @@ describe('BillingStore.persist and rollups', () => {
           { duplicate: false },
         );
         assert.deepEqual(await store.rollups(), [
-          { user_id: -2, total: 1, count: 1, mean: 1 },
-          { user_id: 3, total: -0.75, count: 4, mean: -0.1875 },
-          { user_id: 7, total: 15, count: 4, mean: 3.75 },
-          { user_id: 2 ** 31 - 1, total: 0.25, count: 2, mean: 0.125 },
+          { user_id: -2, total: '1.00', count: 1, mean: 1 },
+          { user_id: 3, total: '-0.75', count: 4, mean: -0.1875 },
+          { user_id: 7, total: '15.00', count: 4, mean: 3.75 },
+          { user_id: 2 ** 31 - 1, total: '0.25', count: 2, mean: 0.125 },
         ]);
         assert.deepEqual(await store.totals(), { batches: 2, rows: 11, users: 4 });
       });
@@ -183,10 +192,10 @@ describe('BillingStore.persist and rollups', () => {
           { duplicate: true },
           'the id decides, not the content',
         );
-        assert.deepEqual(await store.rollups(), [{ user_id: 1, total: 2, count: 1, mean: 2 }]);
+        assert.deepEqual(await store.rollups(), [{ user_id: 1, total: '2.00', count: 1, mean: 2 }]);
         assert.deepEqual(await store.persist(batchOf('next', [[1, 2, 1]], 'req')), { duplicate: false });
         assert.deepEqual(await store.totals(), { batches: 2, rows: 2, users: 1 });
-        assert.deepEqual(await store.rollups(), [{ user_id: 1, total: 4, count: 2, mean: 2 }]);
+        assert.deepEqual(await store.rollups(), [{ user_id: 1, total: '4.00', count: 2, mean: 2 }]);
       });
     });
   });
@@ -211,7 +220,7 @@ describe('BillingStore.persist and rollups', () => {
         assert.equal(rows.length, users);
         for (let i = 0; i < users; i++) {
           const row = rows[i]!;
-          if (row.user_id !== userIds[i] || row.total !== 2 * totals[i]! || row.count !== 2 * counts[i]!) {
+          if (row.user_id !== userIds[i] || row.total !== (2 * totals[i]!).toFixed(2) || row.count !== 2 * counts[i]!) {
             assert.fail(`row ${i}: ${JSON.stringify(row)}`);
           }
         }
@@ -261,7 +270,7 @@ describe('BillingStore failures leave nothing behind', () => {
           await assert.rejects(store.persist(batch), (error: unknown) => error instanceof kind && message.test(error.message), name);
         }
         assert.deepEqual(await store.totals(), { batches: 1, rows: 1, users: 1 });
-        assert.deepEqual(await store.rollups(), [{ user_id: 1, total: 1, count: 1, mean: 1 }]);
+        assert.deepEqual(await store.rollups(), [{ user_id: 1, total: '1.00', count: 1, mean: 1 }]);
       });
     });
   });
@@ -295,7 +304,7 @@ describe('BillingStore failures leave nothing behind', () => {
         assert.deepEqual(await store.totals(), { batches: 1, rows: 61, users: 2 });
         // The ledger row was rolled back, so the id is free; leftovers in staging would show up here.
         assert.deepEqual(await store.persist(batchOf('doomed', [[5, 0.25, 1]])), { duplicate: false });
-        assert.deepEqual(await store.rollups(), [...before, { user_id: 5, total: 0.25, count: 1, mean: 0.25 }]);
+        assert.deepEqual(await store.rollups(), [...before, { user_id: 5, total: '0.25', count: 1, mean: 0.25 }]);
       });
       const sums = await ledgerSums(path);
       assert.deepEqual(sums.batchIds, ['doomed', 'ok']);
@@ -492,8 +501,8 @@ describe('BillingStore dead letters', () => {
           assert.deepEqual(await store.replayDeadLetters(), { replayed: 1, duplicates: 1, failed: 0 });
           assert.deepEqual(await readdir(letters), []);
           assert.deepEqual(await store.rollups(), [
-            { user_id: 1, total: 3, count: 3, mean: 1 },
-            { user_id: 2, total: 1, count: 1, mean: 1 },
+            { user_id: 1, total: '3.00', count: 3, mean: 1 },
+            { user_id: 2, total: '1.00', count: 1, mean: 1 },
           ]);
         },
         { deadLetterDir: letters },
@@ -512,7 +521,7 @@ describe('BillingStore dead letters', () => {
           await store.deadLetter(batchOf('good', [[1, 1, 1]]), new Error('x'));
           assert.deepEqual(await store.replayDeadLetters(), { replayed: 1, duplicates: 0, failed: 2 });
           assert.deepEqual((await readdir(letters)).sort(), ['garbled.json', 'nan.json']);
-          assert.deepEqual(await store.rollups(), [{ user_id: 1, total: 1, count: 1, mean: 1 }]);
+          assert.deepEqual(await store.rollups(), [{ user_id: 1, total: '1.00', count: 1, mean: 1 }]);
           await assert.rejects(store.deadLetter(batchOf('../escape', []), new Error('x')), RangeError);
         },
         { deadLetterDir: letters },

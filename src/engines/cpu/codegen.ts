@@ -6,7 +6,9 @@
 
 import type { BoundExpr } from '../../expr/types.js';
 import { conjuncts } from '../../expr/visit.js';
+import { parseDecimal, POW10 } from '../../model/decimal.js';
 import type { Column, DType } from '../../model/types.js';
+import type { ExprType } from '../../expr/types.js';
 import { mergeDictionaries, rankTables } from '../shared/dictionaries.js';
 import { orNull } from '../shared/null-flags.js';
 import { compileStr, compileTextCast, textOf } from './str.js';
@@ -20,6 +22,27 @@ export interface Compiled {
   readonly dictionary?: readonly string[];
   /** For utf8 values made per row (src/engines/cpu/str.ts): `v` is the JS string itself ('' where null), with no dictionary. */
   readonly dynamic?: boolean;
+  /** For decimal values (`v` is the unscaled BigInt): the scale. */
+  readonly scale?: number;
+}
+
+/** A BigInt literal of 10^k, the factor that moves a decimal's point by k places. */
+function pow10(k: number): string {
+  return `${POW10[k]!}n`;
+}
+
+/** The JS expression that moves decimal `c` to scale `to` (≥ its own): multiplication by a power of ten. */
+function atScale(c: Compiled, to: number): string {
+  const from = c.scale ?? 0;
+  return to === from ? c.v : `(${c.v} * ${pow10(to - from)})`;
+}
+
+/** Raises on a decimal result with more digits than its type's precision (its 128-bit storage holds no more than 38). */
+function decimalOverflowCheck(b: KernelBuilder, v: string, n: string, precision: number, scale: number, what: string): void {
+  const bound = pow10(precision);
+  b.line(
+    `if (${n === 'false' ? '' : `!${n} && `}(${v} >= ${bound} || ${v} <= -${bound})) lib.overflow(${JSON.stringify(what)}, 'decimal(${precision}, ${scale})');`,
+  );
 }
 
 const MIN_I32 = -2147483648;
@@ -127,17 +150,20 @@ export function compileExpr(b: KernelBuilder, expr: BoundExpr, i = 'i'): Compile
       if (n !== 'false') b.line(`const ${n} = ${bitTest(`m${s}`, i)} === 0;`);
       if (dtype === 'bool') b.line(`const ${v} = ${bitTest(`c${s}`, i)} === 1;`);
       else if (dtype === 'date') b.line(`const ${v} = Number(c${s}[${i}]);`);
+      else if (dtype === 'decimal') b.line(`const ${v} = (c${s}[2 * ${i} + 1] << 64n) + BigInt.asUintN(64, c${s}[2 * ${i}]);`);
       else b.line(`const ${v} = c${s}[${i}];`);
+      if (dtype === 'decimal') return { v, n, dtype, scale: column.scale ?? 0 };
       return dtype === 'utf8' ? { v, n, dtype, dictionary: column.dictionary ?? [] } : { v, n, dtype };
     }
     case 'lit':
-      return compileLiteral(expr.value, dtype);
+      return dtype === 'decimal' ? { ...compileLiteral(expr.value, dtype), scale: expr.type.scale ?? 0 } : compileLiteral(expr.value, dtype);
     case 'binary':
       return compileBinary(b, expr, i);
     case 'unary':
       return compileUnary(b, expr, i);
     case 'round': {
       const a = compileExpr(b, expr.arg, i);
+      if (dtype === 'decimal') return compileDecimalRound(b, a, expr.decimals, expr.type);
       if (dtype !== 'float32' && dtype !== 'float64') return a;
       const scale = 10 ** expr.decimals;
       const v = b.tmp('v');
@@ -171,8 +197,9 @@ export function compileExpr(b: KernelBuilder, expr: BoundExpr, i = 'i'): Compile
       return compileWhen(b, expr, i);
     case 'cast': {
       const a = compileExpr(b, expr.arg, i);
-      if (a.dtype !== dtype && (a.dtype === 'utf8' || dtype === 'utf8')) return compileTextCast(b, a, dtype, expr.strict, i);
-      return compileCast(b, a, dtype, expr.strict);
+      // Text to and from numbers and booleans is compiled with the str family; decimal parses its own text.
+      if (a.dtype !== dtype && dtype !== 'decimal' && (a.dtype === 'utf8' || dtype === 'utf8')) return compileTextCast(b, a, dtype, expr.strict, i);
+      return compileCast(b, a, expr.type, expr.strict, i);
     }
     case 'coalesce':
       return compileCoalesce(b, expr, i);
@@ -195,7 +222,7 @@ export function compileFilter(b: KernelBuilder, predicate: BoundExpr, i = 'i'): 
 
 function compileLiteral(value: number | bigint | string | boolean | null, dtype: DType): Compiled {
   if (value === null) {
-    const zero = dtype === 'int64' ? '0n' : dtype === 'bool' ? 'false' : '0';
+    const zero = dtype === 'int64' || dtype === 'decimal' ? '0n' : dtype === 'bool' ? 'false' : '0';
     return dtype === 'utf8' ? { v: zero, n: 'true', dtype, dictionary: [] } : { v: zero, n: 'true', dtype };
   }
   if (dtype === 'utf8') return { v: '0', n: 'false', dtype, dictionary: [value as string] };
@@ -252,7 +279,10 @@ function compileBinary(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'binar
   const v = b.tmp('v');
   if (expr.op in COMPARE) {
     const op = COMPARE[expr.op]!;
-    if (l.dtype === 'utf8' && (l.dynamic === true || r.dynamic === true)) {
+    if (l.dtype === 'decimal') {
+      const scale = Math.max(l.scale ?? 0, r.scale ?? 0);
+      b.line(`const ${v} = ${atScale(l, scale)} ${op} ${atScale(r, scale)};`);
+    } else if (l.dtype === 'utf8' && (l.dynamic === true || r.dynamic === true)) {
       // Text made per row compares as JS strings, the order the rank tables give dictionary codes.
       b.line(`const ${v} = ${textOf(b, l)} ${op} ${textOf(b, r)};`);
     } else if (l.dtype === 'utf8') {
@@ -271,7 +301,30 @@ function compileBinary(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'binar
     }
     return { v, n: nullVar(b, n0), dtype: 'bool' };
   }
+  if (dtype === 'decimal') return compileDecimalArithmetic(b, expr.op, l, r, n0, expr.type, v);
   return compileArithmetic(b, expr.op, l, r, n0, dtype, v);
+}
+
+/** Exact decimal add, sub and mul on unscaled BigInts: add and sub meet at the result's scale, mul adds scales. */
+function compileDecimalArithmetic(b: KernelBuilder, op: string, l: Compiled, r: Compiled, n0: string, type: ExprType, v: string): Compiled {
+  const scale = type.scale ?? 0;
+  const n = nullVar(b, n0);
+  const text = op === 'mul' ? `${l.v} * ${r.v}` : `${atScale(l, scale)} ${op === 'add' ? '+' : '-'} ${atScale(r, scale)}`;
+  b.line(`const ${v} = ${text};`);
+  decimalOverflowCheck(b, v, n, type.precision ?? 38, scale, op);
+  return { v, n, dtype: 'decimal', scale };
+}
+
+/** round(decimals) of a decimal, half away from zero, keeping the scale: 2.345 at scale 3 rounds to 2.350 with 2 decimals. */
+function compileDecimalRound(b: KernelBuilder, a: Compiled, decimals: number, type: ExprType): Compiled {
+  const scale = type.scale ?? 0;
+  if (decimals >= scale) return a;
+  const step = pow10(scale - decimals);
+  const half = `${POW10[scale - decimals]! / 2n}n`;
+  const v = b.tmp('v');
+  b.line(`const ${v} = (${a.v} < 0n ? -((-${a.v} + ${half}) / ${step}) : (${a.v} + ${half}) / ${step}) * ${step};`);
+  decimalOverflowCheck(b, v, a.n, type.precision ?? 38, scale, 'round');
+  return { v, n: a.n, dtype: 'decimal', scale };
 }
 
 function overflowCheck(b: KernelBuilder, v: string, n: string, dtype: DType, what: string): void {
@@ -361,11 +414,19 @@ function compileUnary(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'unary'
       b.line(`const ${v} = !${a.v};`);
       return { v, n: a.n, dtype };
     case 'neg':
+      if (dtype === 'decimal') {
+        b.line(`const ${v} = -${a.v};`);
+        return { v, n: a.n, dtype, scale: a.scale ?? 0 };
+      }
       b.line(`const ${v} = ${dtype === 'int32' ? `-${a.v} | 0` : `-${a.v}`};`);
       if (dtype === 'int32') b.line(`if (${a.v} === ${MIN_I32}${a.n === 'false' ? '' : ` && !${a.n}`}) lib.overflow('neg', 'int32');`);
       else overflowCheck(b, v, a.n, dtype, 'neg');
       return { v, n: a.n, dtype };
     case 'abs':
+      if (dtype === 'decimal') {
+        b.line(`const ${v} = ${a.v} < 0n ? -${a.v} : ${a.v};`);
+        return { v, n: a.n, dtype, scale: a.scale ?? 0 };
+      }
       // Math.abs for floats: |-0| is +0, which a `< 0` test would leave negative.
       if (dtype === 'float32' || dtype === 'float64') b.line(`const ${v} = Math.abs(${a.v});`);
       else b.line(`const ${v} = ${a.v} < ${dtype === 'int64' ? '0n' : '0'} ? -${a.v} : ${a.v};`);
@@ -464,7 +525,7 @@ function compileWhen(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'when' }
   const dtype = expr.type.dtype;
   const v = b.tmp('v');
   const n = b.tmp('n');
-  const zero = dtype === 'int64' ? '0n' : dtype === 'bool' ? 'false' : '0';
+  const zero = dtype === 'int64' || dtype === 'decimal' ? '0n' : dtype === 'bool' ? 'false' : '0';
   // Branch values are computed lazily, inside their branch, so an untaken branch cannot raise an error.
   const arms: { cond: string[]; test: string; value: string[]; result: Compiled }[] = [];
   for (const branch of expr.branches) {
@@ -515,6 +576,7 @@ function compileWhen(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'when' }
   b.line(assign(otherwise, arms.length));
   if (closing) b.line(closing);
   if (dynamic) return { v, n, dtype, dynamic };
+  if (dtype === 'decimal') return { v, n, dtype, scale: expr.type.scale ?? 0 };
   return dictionary ? { v, n, dtype, dictionary } : { v, n, dtype };
 }
 
@@ -522,7 +584,7 @@ function compileCoalesce(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'coa
   const dtype = expr.type.dtype;
   const v = b.tmp('v');
   const n = b.tmp('n');
-  const zero = dtype === 'int64' ? '0n' : dtype === 'bool' ? 'false' : '0';
+  const zero = dtype === 'int64' || dtype === 'decimal' ? '0n' : dtype === 'bool' ? 'false' : '0';
   const parts: { lines: string[]; result: Compiled }[] = expr.args.map((arg) => {
     let result!: Compiled;
     const lines = b.capture(() => {
@@ -551,6 +613,7 @@ function compileCoalesce(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'coa
     b.line('}');
   });
   if (dynamic) return { v, n, dtype, dynamic };
+  if (dtype === 'decimal') return { v, n, dtype, scale: expr.type.scale ?? 0 };
   return dictionary ? { v, n, dtype, dictionary } : { v, n, dtype };
 }
 
@@ -558,7 +621,9 @@ function compileCoalesce(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'coa
  * A cast. Where a value does not fit the target, a strict cast raises (the overflow rule for integer
  * ranges) and a non-strict one gives null: `outOfRange` is the condition, tested on non-null rows only.
  */
-function compileCast(b: KernelBuilder, a: Compiled, to: DType, strict: boolean): Compiled {
+function compileCast(b: KernelBuilder, a: Compiled, type: ExprType, strict: boolean, i: string): Compiled {
+  const to = type.dtype;
+  if (to === 'decimal' || a.dtype === 'decimal') return compileDecimalCast(b, a, type, strict, i);
   if (a.dtype === to) return a;
   const v = b.tmp('v');
   const from = a.dtype;
@@ -612,4 +677,80 @@ function compileCast(b: KernelBuilder, a: Compiled, to: DType, strict: boolean):
       throw new Error(`cast ${from} -> utf8 is compiled by compileTextCast`);
   }
   return { v, n, dtype: to };
+}
+
+/**
+ * Casts to and from decimals. Into a decimal they are exact: a value with more digits than the precision,
+ * or fraction digits the scale would drop (a float by its shortest round-trip text, a string parsed), fails
+ * the cast: CastError when strict, else null. Out of a decimal, an integer truncates toward zero (as Polars'
+ * cast does) and fails only out of range; a float is the nearest to the exact value.
+ */
+function compileDecimalCast(b: KernelBuilder, a: Compiled, type: ExprType, strict: boolean, i: string): Compiled {
+  const to = type.dtype;
+  const target = to === 'decimal' ? `decimal(${type.precision ?? 38}, ${type.scale ?? 0})` : to;
+  const v = b.tmp('v');
+  const fs = a.scale ?? 0;
+  let n = a.n;
+  const shown = a.dtype === 'decimal' ? `lib.formatDecimal(${a.v}, ${fs})` : a.dtype === 'utf8' ? `${b.param(a.dictionary ?? [])}[${a.v}]` : a.v;
+  /** `bad` says the row's value does not fit: a strict cast raises, naming value and row; else the row is null. */
+  const failWhen = (bad: string): void => {
+    if (strict) {
+      b.line(`if (${a.n === 'false' ? '' : `!${a.n} && `}(${bad})) lib.castFailed(${shown}, ${i}, ${JSON.stringify(target)});`);
+      return;
+    }
+    n = b.tmp('n');
+    b.line(`const ${n} = ${a.n === 'false' ? '' : `${a.n} || `}(${bad});`);
+  };
+  if (to !== 'decimal') {
+    if (to === 'float64' || to === 'float32') {
+      // The exact text parsed is the correctly rounded double; BigInt → Number would round twice past 2^53.
+      const text = `Number(lib.formatDecimal(${a.v}, ${fs}))`;
+      b.line(`const ${v} = ${to === 'float32' ? `Math.fround(${text})` : text};`);
+      return { v, n, dtype: to };
+    }
+    const q = b.tmp('q');
+    b.line(`const ${q} = ${a.v} / ${pow10(fs)};`);
+    failWhen(to === 'int32' ? `${q} > 2147483647n || ${q} < -2147483648n` : `BigInt.asIntN(64, ${q}) !== ${q}`);
+    b.line(`const ${v} = ${to === 'int32' ? `Number(${q})` : q};`);
+    return { v, n, dtype: to };
+  }
+  const scale = type.scale ?? 0;
+  const bound = pow10(type.precision ?? 38);
+  const u = b.tmp('u');
+  const tooWide = `${u} >= ${bound} || ${u} <= -${bound}`;
+  switch (a.dtype) {
+    case 'decimal':
+      if (scale >= fs) {
+        b.line(`const ${u} = ${atScale(a, scale)};`);
+        failWhen(tooWide);
+      } else {
+        b.line(`const ${u} = ${a.v} / ${pow10(fs - scale)};`);
+        failWhen(`${a.v} % ${pow10(fs - scale)} !== 0n || ${tooWide}`);
+      }
+      b.line(`const ${v} = ${u};`);
+      break;
+    case 'int32':
+    case 'int64':
+      b.line(`const ${u} = ${a.n === 'false' ? '' : `${a.n} ? 0n : `}BigInt(${a.v}) * ${pow10(scale)};`);
+      failWhen(tooWide);
+      b.line(`const ${v} = ${u};`);
+      break;
+    case 'float32':
+    case 'float64':
+      b.line(`const ${u} = lib.numberToDecimal(${a.v}, ${scale});`);
+      failWhen(`typeof ${u} !== 'bigint' || ${tooWide}`);
+      b.line(`const ${v} = typeof ${u} === 'bigint' ? ${u} : 0n;`);
+      break;
+    case 'utf8': {
+      // Each distinct string is parsed once, at compile time; a row looks its code up.
+      const table = b.param((a.dictionary ?? []).map((text) => parseDecimal(text, scale)));
+      b.line(`const ${u} = ${table}[${a.v}];`);
+      failWhen(`typeof ${u} !== 'bigint' || ${tooWide}`);
+      b.line(`const ${v} = typeof ${u} === 'bigint' ? ${u} : 0n;`);
+      break;
+    }
+    default:
+      throw new Error(`cast ${a.dtype} -> decimal is not compiled`);
+  }
+  return { v, n, dtype: 'decimal', scale };
 }

@@ -54,13 +54,14 @@ function accKind(agg: BoundAgg): AccKind {
     case 'count':
       return 'count';
     case 'sum':
-      return d === 'int64' ? 'sumBig' : d === 'float32' || d === 'float64' ? 'sumFloat' : 'sumInt';
+      // Decimals sum their unscaled BigInts exactly, like int64.
+      return d === 'int64' || d === 'decimal' ? 'sumBig' : d === 'float32' || d === 'float64' ? 'sumFloat' : 'sumInt';
     case 'mean':
       // Integer means divide an exact sum, so they stay exact near 2^53 and never depend on morsels.
-      return d === 'int64' ? 'sumBig' : d === 'float32' || d === 'float64' ? 'sumFloat' : 'sumInt';
+      return d === 'int64' || d === 'decimal' ? 'sumBig' : d === 'float32' || d === 'float64' ? 'sumFloat' : 'sumInt';
     case 'min':
     case 'max':
-      return d === 'int64' ? (agg.op === 'min' ? 'minBig' : 'maxBig') : agg.op;
+      return d === 'int64' || d === 'decimal' ? (agg.op === 'min' ? 'minBig' : 'maxBig') : agg.op;
     case 'var':
     case 'std':
       // int64 values past 2^53 lose their spread as doubles: their moments are exact BigInt sums instead.

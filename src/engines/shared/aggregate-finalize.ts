@@ -3,9 +3,11 @@
 // computed from per-row group ids. Shared by both engines: each fills the merged state its own way and
 // passes the evaluator that computes expressions at chosen rows (keys, first/last, holistic arguments).
 
-import type { BoundAgg, BoundExpr } from '../../expr/types.js';
+import { typeParams } from '../../model/dtype.js';
+import type { BoundAgg, BoundExpr, ExprType } from '../../expr/types.js';
+import { MAX_DECIMAL_PRECISION, POW10, writeDecimal } from '../../model/decimal.js';
 import { allocShared, makeColumn, packBits } from '../../model/column.js';
-import type { Column, ColumnBatch, DType } from '../../model/types.js';
+import type { Column, ColumnBatch } from '../../model/types.js';
 import { ArithmeticOverflowError } from '../../errors.js';
 import { CO_NON_FINITE, CO_VARIES_X, CO_VARIES_Y, type AccSpec, type GroupByLayout, type GroupPartial } from './accumulators.js';
 import { KeyTable } from './key-table.js';
@@ -14,9 +16,17 @@ import { outputArray } from './output-values.js';
 /** Evaluates expressions at the given rows (one per group, or the rows that reached a group), one column each. */
 export type RowEvaluator = (columns: ReadonlyMap<string, Column>, exprs: readonly { name: string; expr: BoundExpr }[], rows: Int32Array) => Column[];
 
-function nullColumn(dtype: DType, length: number, dictionary: readonly string[] | null): Column {
+function nullColumn(type: ExprType, length: number, dictionary: readonly string[] | null): Column {
+  const dtype = type.dtype;
   const values = dtype === 'bool' ? allocShared(Uint8Array, Math.ceil(length / 8)) : outputArray(dtype, length);
-  return makeColumn(dtype, length, values, length === 0 ? null : allocShared(Uint8Array, Math.ceil(length / 8)), dtype === 'utf8' ? (dictionary ?? []) : null);
+  return makeColumn(
+    dtype,
+    length,
+    values,
+    length === 0 ? null : allocShared(Uint8Array, Math.ceil(length / 8)),
+    dtype === 'utf8' ? (dictionary ?? []) : null,
+    type,
+  );
 }
 
 export function finalizeGroupBy(
@@ -43,7 +53,10 @@ export function finalizeGroupBy(
       ? []
       : evaluateAtRows(
           columns,
-          keys.map((k) => ({ name: k, expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, nullable: columns.get(k)!.validity !== null } } })),
+          keys.map((k) => ({
+            name: k,
+            expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, ...typeParams(columns.get(k)!), nullable: columns.get(k)!.validity !== null } },
+          })),
           firstRows,
         );
   const names: string[] = [...keys];
@@ -175,6 +188,29 @@ function aggColumn(
         }
         return makeColumn('float64', n, values, packBits(valid, n));
       }
+      if (agg.op === 'mean' && agg.arg?.type.dtype === 'decimal') {
+        // The exact quotient of the unscaled sum by count × 10^scale, rounded once to float64.
+        const values = allocShared(Float64Array, n);
+        const unit = POW10[agg.arg.type.scale ?? 0]!;
+        order.forEach((g, r) => {
+          const c = counts[g]!;
+          valid[r] = c > 0 ? 1 : 0;
+          values[r] = c > 0 ? ratioToNumber((states[0] as bigint[])[g]!, BigInt(c) * unit) : 0;
+        });
+        return makeColumn('float64', n, values, packBits(valid, n));
+      }
+      if (dtype === 'decimal') {
+        const values = allocShared(BigInt64Array, 2 * n);
+        const bound = POW10[agg.type.precision ?? MAX_DECIMAL_PRECISION]!;
+        order.forEach((g, r) => {
+          valid[r] = counts[g]! > 0 ? 1 : 0;
+          const total = (states[0] as bigint[])[g] ?? 0n;
+          if (total >= bound || total <= -bound)
+            throw new ArithmeticOverflowError(`sum '${agg.name}' overflowed decimal(${agg.type.precision ?? MAX_DECIMAL_PRECISION}, ${agg.type.scale ?? 0})`);
+          writeDecimal(values, r, total);
+        });
+        return makeColumn('decimal', n, values, packBits(valid, n), null, agg.type);
+      }
       if (agg.op === 'mean') {
         const values = allocShared(Float64Array, n);
         order.forEach((g, r) => {
@@ -219,11 +255,12 @@ function aggColumn(
       const values = outputArray(dtype, n);
       order.forEach((g, r) => {
         const v = source[g]!;
-        if (dtype === 'int64') (values as BigInt64Array)[r] = valid[r] ? (v as bigint) : 0n;
+        if (dtype === 'decimal') writeDecimal(values as BigInt64Array, r, valid[r] ? (v as bigint) : 0n);
+        else if (dtype === 'int64') (values as BigInt64Array)[r] = valid[r] ? (v as bigint) : 0n;
         else if (dtype === 'date') (values as BigInt64Array)[r] = valid[r] ? BigInt(v) : 0n;
         else (values as Float64Array)[r] = valid[r] ? (v as number) : 0;
       });
-      return makeColumn(dtype, n, values, packBits(valid, n));
+      return makeColumn(dtype, n, values, packBits(valid, n), null, agg.type);
     }
     case 'var':
     case 'std': {
@@ -262,7 +299,7 @@ function aggColumn(
     }
     case 'first':
     case 'last': {
-      if (empty) return nullColumn(dtype, n, null);
+      if (empty) return nullColumn(agg.type, n, null);
       return evaluateAtRows(columns, [{ name: agg.name, expr: agg.arg! }], agg.op === 'first' ? firstRows : lastRows)[0]!;
     }
     case 'median':
@@ -451,9 +488,9 @@ function signedZero(a: Float64Array, from: number, end: number, k: number, value
 }
 
 function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, n: number): Column {
-  const wide = arg.dtype === 'int64' || arg.dtype === 'date' || arg.dtype === 'float64';
-  const table = new KeyTable(wide ? 3 : 2, 1024);
-  const words = new Uint32Array(3);
+  const valueWords = arg.dtype === 'decimal' ? 4 : arg.dtype === 'int64' || arg.dtype === 'date' || arg.dtype === 'float64' ? 2 : 1;
+  const table = new KeyTable(1 + valueWords, 1024);
+  const words = new Uint32Array(1 + valueWords);
   const scratch = new ArrayBuffer(8);
   const f64 = new Float64Array(scratch);
   const f32 = new Float32Array(scratch);
@@ -494,6 +531,10 @@ function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, 
         i64[0] = (values as BigInt64Array)[i]!;
         words[1] = u32[0]!;
         words[2] = u32[1]!;
+        break;
+      case 'decimal':
+        // Equal decimals of one column have equal words.
+        words.set(new Uint32Array(values.buffer, values.byteOffset + 16 * i, 4), 1);
         break;
     }
     const before = table.size;

@@ -3,7 +3,7 @@
 // dictionary codes (concatenation merges differing dictionaries once, never per row).
 
 import { ExecutionError } from '../../errors.js';
-import { allocBitmap, allocShared, emptyBatch, makeColumn, valuesCtor } from '../../model/column.js';
+import { allocBitmap, allocValues, emptyBatch, makeColumn } from '../../model/column.js';
 import type { Column, ColumnBatch, DType, TypedValues } from '../../model/types.js';
 import { uint32Words } from './key-table.js';
 
@@ -15,11 +15,7 @@ function wordsOf(values: TypedValues): Uint32Array {
 }
 
 function wordsPerValue(dtype: DType): number {
-  return dtype === 'int64' || dtype === 'date' || dtype === 'float64' ? 2 : 1;
-}
-
-function allocValues(dtype: DType, length: number): TypedValues {
-  return dtype === 'bool' ? allocBitmap(length) : allocShared(valuesCtor(dtype), length);
+  return dtype === 'decimal' ? 4 : dtype === 'int64' || dtype === 'date' || dtype === 'float64' ? 2 : 1;
 }
 
 function hasMissing(indices: Int32Array): boolean {
@@ -59,6 +55,14 @@ function gatherWith(column: Column, indices: Int32Array, missing: boolean): Colu
       dst[2 * r] = src[2 * i]!;
       dst[2 * r + 1] = src[2 * i + 1]!;
     }
+  } else if (wordsPerValue(column.dtype) === 4) {
+    const src = wordsOf(column.values);
+    const dst = wordsOf(values);
+    for (let r = 0; r < n; r++) {
+      const i = indices[r]!;
+      if (i < 0) continue;
+      dst.set(src.subarray(4 * i, 4 * i + 4), 4 * r);
+    }
   } else {
     const src = wordsOf(column.values);
     const dst = wordsOf(values);
@@ -76,7 +80,7 @@ function gatherWith(column: Column, indices: Int32Array, missing: boolean): Colu
       if (i >= 0 && (source === null || ((source[i >> 3]! >> (i & 7)) & 1) === 1)) validity[r >> 3] = validity[r >> 3]! | (1 << (r & 7));
     }
   }
-  return makeColumn(column.dtype, n, values, validity, column.dictionary);
+  return makeColumn(column.dtype, n, values, validity, column.dictionary, column);
 }
 
 /** ORs `count` bits of `src` from bit `from` into `dst` from bit `to` (dst starts zeroed). */
@@ -120,7 +124,7 @@ export function sliceBatch(batch: ColumnBatch, offset: number, length: number): 
       validity = allocBitmap(n);
       copyBits(column.validity, start, validity, 0, n);
     }
-    return makeColumn(column.dtype, n, values, validity, column.dictionary);
+    return makeColumn(column.dtype, n, values, validity, column.dictionary, column);
   });
   return { length: n, names: batch.names, columns };
 }
@@ -180,7 +184,7 @@ function concatColumns(parts: readonly Column[], total: number): Column {
     }
     validity = bits;
   }
-  return makeColumn(dtype, total, values, validity, merged === null ? parts[0]!.dictionary : merged.dictionary);
+  return makeColumn(dtype, total, values, validity, merged === null ? parts[0]!.dictionary : merged.dictionary, parts[0]);
 }
 
 /** One dictionary for all parts, and per part the map from its codes to merged codes (null: unchanged). */

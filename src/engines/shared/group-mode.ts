@@ -182,7 +182,7 @@ function scanInt32Range(column: Column): [number, number] {
 
 /** Words one key column takes in hash mode. */
 export function hashKeyWords(dtype: DType): number {
-  return dtype === 'int64' || dtype === 'float64' || dtype === 'date' ? 2 : 1;
+  return dtype === 'decimal' ? 4 : dtype === 'int64' || dtype === 'float64' || dtype === 'date' ? 2 : 1;
 }
 
 export function hashWidth(columns: ReadonlyMap<string, Column>, keys: readonly string[]): number {

@@ -32,6 +32,8 @@ function valueWords(key: KeyColumn): number {
       return 2;
     case 'int32':
       return key.as === 'int64' ? 2 : 1;
+    case 'decimal':
+      return 4;
     case 'float32':
     case 'utf8':
     case 'bool':
@@ -150,6 +152,16 @@ function encodeColumnWords(key: KeyColumn, rows: Int32Array | null, start: numbe
         const valid = validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1;
         out[o] = valid ? words[2 * i]! : 0;
         out[o + 1] = valid ? words[2 * i + 1]! : 0;
+      }
+      return;
+    }
+    case 'decimal': {
+      // Equal decimals of one column have equal words (one scale, one two's-complement form).
+      const words = uint32Words(column.values as BigInt64Array);
+      for (let r = start; r < end; r++, o += stride) {
+        const i = rows === null ? r : rows[r]!;
+        const valid = validity === null || ((validity[i >> 3]! >> (i & 7)) & 1) === 1;
+        for (let w = 0; w < 4; w++) out[o + w] = valid ? words[4 * i + w]! : 0;
       }
       return;
     }

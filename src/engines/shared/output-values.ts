@@ -16,6 +16,8 @@ export function outputArray(dtype: DType, length: number): TypedValues {
     case 'int64':
     case 'date':
       return allocShared(BigInt64Array, length);
+    case 'decimal':
+      return allocShared(BigInt64Array, 2 * length);
     case 'bool':
       return allocShared(Uint8Array, length);
   }

@@ -108,6 +108,9 @@ export function wgslType(dtype: DType): string {
 }
 
 /** Why `expr` cannot run on the GPU, or null when it can. */
+/** Why decimals run on the CPU: exact arithmetic on u32 words in WGSL is not written yet. */
+export const DECIMAL_REASON = 'decimal values (128-bit exact arithmetic runs on the CPU)';
+
 export function unsupportedReason(expr: BoundExpr): string | null {
   const dtype = expr.type.dtype;
   const op = expr.kind === 'unary' || expr.kind === 'binary' ? expr.op : null;
@@ -115,6 +118,7 @@ export function unsupportedReason(expr: BoundExpr): string | null {
   // rounded (pow, exp and log are allowed several ulp), so the GPU could not give the same answer.
   if (op === 'sqrt' || op === 'exp' || op === 'log' || op === 'log10' || op === 'log1p' || op === 'pow' || op === 'logBase')
     return `${op === 'logBase' ? 'log(base)' : op} (a float64 result; WGSL's transcendental builtins are f32 and not correctly rounded)`;
+  if (dtype === 'decimal') return DECIMAL_REASON;
   if (!GPU_DTYPES.has(dtype)) return `${dtype} values`;
   switch (expr.kind) {
     case 'col':

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { ValidationError, type ValidationIssue } from '../../errors.js';
-import { col } from '../../index.js';
 import { afterResponse, columnarBody, getExecutor, type FrameState, type GpuframeState } from '../../koa/index.js';
-import { BillingEvent, MAX_AMOUNT } from '../models.js';
+import { formatDecimal, readDecimal } from '../../model/decimal.js';
+import { AMOUNT_SCALE, BillingEvent, MAX_AMOUNT } from '../models.js';
 import type { ServiceContext } from '../context.js';
 import { BillingStoreClosedError, type RollupBatch } from '../store.js';
 
@@ -28,7 +28,7 @@ export function ingestRouter(service: ServiceContext): Router<GpuframeState> {
       checkAmounts(frame);
       const executor = getExecutor(ctx);
       const acceptedRows = frame.shape[0];
-      const rollup = frame.groupBy('user_id').agg({ total: col('amount').sum(), count: col('amount').count() });
+      const rollup = frame.groupBy('user_id').agg({ total: BillingEvent.col('amount').sum(), count: BillingEvent.col('amount').count() });
       const handle = rollup.submit({ executor });
       // Kept only until the executor delivers, to recompute inline if it fails; then the rows can go.
       let fallback: typeof rollup | null = rollup;
@@ -49,7 +49,9 @@ export function ingestRouter(service: ServiceContext): Router<GpuframeState> {
           requestId,
           acceptedRows,
           userIds: rows.map((r) => r.user_id),
-          totals: rows.map((r) => Number(r.total)),
+          // Exact decimal text of each user's sum ("17.30"): the store adds them as DECIMAL(38, 2).
+          // Every group has rows, so no sum is null.
+          totals: rows.map((r) => r.total ?? '0'),
           // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- Number() guards the batch's numeric type against an int64 count read back as bigint
           counts: rows.map((r) => Number(r.count)),
         };
@@ -75,20 +77,28 @@ export function ingestRouter(service: ServiceContext): Router<GpuframeState> {
 }
 
 /**
- * Strict mode checks that amounts are finite float64s; a billing amount must also stay within
- * ±MAX_AMOUNT, so that no total, however many batches add to it, can overflow to Infinity.
+ * Validation checks that amounts are exact decimals with at most two fraction digits; a billing amount must
+ * also stay within ±MAX_AMOUNT, so that no total, however many batches add to it, can leave DECIMAL(38, 2).
  */
 function checkAmounts(frame: BillingEvent): void {
   if (frame.plan.kind !== 'source') return;
   const index = frame.plan.batch.names.indexOf('amount');
-  const values = frame.plan.batch.columns[index]?.values;
-  if (!(values instanceof Float64Array)) return;
+  const column = frame.plan.batch.columns[index];
+  if (column?.dtype !== 'decimal') return;
+  const words = column.values as BigInt64Array;
+  const bound = BigInt(MAX_AMOUNT) * 10n ** BigInt(AMOUNT_SCALE);
   const issues: ValidationIssue[] = [];
   let more = 0;
-  for (let row = 0; row < values.length; row++) {
-    if (Math.abs(values[row]!) <= MAX_AMOUNT) continue;
+  for (let row = 0; row < column.length; row++) {
+    const unscaled = readDecimal(words, row);
+    if (unscaled <= bound && unscaled >= -bound) continue;
     if (issues.length < 100)
-      issues.push({ column: 'amount', row, code: 'too_big', message: `|amount| must be at most ${MAX_AMOUNT}, got ${String(values[row])}` });
+      issues.push({
+        column: 'amount',
+        row,
+        code: 'too_big',
+        message: `|amount| must be at most ${MAX_AMOUNT}, got ${formatDecimal(unscaled, AMOUNT_SCALE)}`,
+      });
     else more++;
   }
   if (issues.length > 0) throw new ValidationError(issues, more);

@@ -7,7 +7,7 @@ import { concatBatches, gatherBatch, gatherColumn, sliceBatch } from '../../../s
 import { ExecutionError } from '../../../src/errors.js';
 import { countNulls } from '../../../src/model/column.js';
 import type { Column, ColumnBatch, DType } from '../../../src/model/types.js';
-import { buildColumn, cellsOf, columnArbitrary, DTYPES, testBatch, type Cell, type TestColumn } from '../cpu/kernels/kernel-helpers.js';
+import { buildColumn, cellsOf, columnArbitrary, DTYPES, TEST_DECIMAL, testBatch, type Cell, type TestColumn } from '../cpu/kernels/kernel-helpers.js';
 
 /** Cells compared so that NaN equals NaN and -0 differs from 0 (gather moves bits, it does not normalise). */
 const comparable = (cells: readonly Cell[]): unknown[] =>
@@ -22,7 +22,10 @@ function assertWellFormed(column: Column, dtype: DType): void {
     assert.ok(column.nullCount > 0, 'no validity bitmap without nulls');
   }
   if (dtype === 'bool') assert.equal(column.values.length, Math.ceil(column.length / 8), 'bool stays bit-packed');
-  else assert.equal(column.values.length, column.length);
+  else if (dtype === 'decimal') {
+    assert.equal(column.values.length, 2 * column.length, 'a decimal is two 64-bit words');
+    assert.equal(column.scale, TEST_DECIMAL.scale, 'a decimal keeps its scale');
+  } else assert.equal(column.values.length, column.length);
 }
 
 const anyColumn = (length: number): fc.Arbitrary<TestColumn> => fc.constantFrom(...DTYPES).chain((dtype) => columnArbitrary(dtype, length));

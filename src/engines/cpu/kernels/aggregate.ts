@@ -6,6 +6,7 @@
 // The group mode, the accumulator model, moment merging and finalisation both engines share live in
 // engines/shared; this file is the CPU's part: the JS kernel (its partials merge in aggregate-merge.ts).
 
+import { typeParams } from '../../../model/dtype.js';
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column } from '../../../model/types.js';
 import { compileExpr, compileFilter, KernelBuilder, type Compiled } from '../codegen.js';
@@ -51,6 +52,11 @@ function emitKeyWords(b: KernelBuilder, keys: readonly Compiled[]): void {
       case 'int64':
         b.line(`si64[0] = ${k.v}; kw[${at++}] = su32[0]; kw[${at++}] = su32[1];`);
         break;
+      case 'decimal':
+        // The same four words as the column's own: low 64 bits, then the high 64 bits.
+        b.line(`si64[0] = ${k.v}; kw[${at++}] = su32[0]; kw[${at++}] = su32[1];`);
+        b.line(`si64[0] = ${k.v} >> 64n; kw[${at++}] = su32[0]; kw[${at++}] = su32[1];`);
+        break;
     }
     if (k.n !== 'false') {
       // A null's value slot holds whatever was computed there (0, NaN, ...): its words must not split the group.
@@ -67,7 +73,7 @@ function denseIndex(b: KernelBuilder, columns: ReadonlyMap<string, Column>, keys
   let stride = 1;
   for (const key of keys) {
     const column = columns.get(key.name)!;
-    const k = compileExpr(b, { kind: 'col', name: key.name, type: { dtype: column.dtype, nullable: column.validity !== null } });
+    const k = compileExpr(b, { kind: 'col', name: key.name, type: { dtype: column.dtype, ...typeParams(column), nullable: column.validity !== null } });
     const index = k.dtype === 'bool' ? `(${k.v} ? 1 : 0)` : key.offset === 0 ? k.v : `(${k.v} - ${key.offset})`;
     terms.push(`${k.n === 'false' ? index : `(${k.n} ? ${key.nullIndex} : ${index})`}${stride === 1 ? '' : ` * ${stride}`}`);
     stride *= key.size;

@@ -20,7 +20,7 @@ const DIGIT_SHIFTS = [0, DIGIT_BITS, 2 * DIGIT_BITS] as const;
  */
 export interface SortWord {
   readonly column: Column;
-  readonly part: 'nulls' | 'high' | 'low';
+  readonly part: 'nulls' | 'high' | 'low' | 'middleHigh' | 'middleLow';
   readonly descending: boolean;
   readonly nullsLast: boolean;
   /** utf8 only: the position of each dictionary code in string order (equal strings share a rank). */
@@ -96,7 +96,9 @@ export function sortWords(batch: ColumnBatch, key: SortKey): SortWord[] {
   const word = (part: SortWord['part']): SortWord => ({ column, part, descending: key.descending, nullsLast: key.nullsLast, rank });
   const words: SortWord[] = column.validity === null ? [] : [word('nulls')];
   words.push(word('high'));
-  if (column.dtype === 'int64' || column.dtype === 'date' || column.dtype === 'float64') words.push(word('low'));
+  // A decimal's four words: its unscaled values (one scale per column) order as 128-bit integers.
+  if (column.dtype === 'decimal') words.push(word('middleHigh'), word('middleLow'));
+  if (column.dtype === 'int64' || column.dtype === 'date' || column.dtype === 'float64' || column.dtype === 'decimal') words.push(word('low'));
   return words;
 }
 
@@ -168,14 +170,16 @@ export function gatherWord(word: SortWord, order: Int32Array, out: Uint32Array):
       return;
     }
     case 'int64':
-    case 'date': {
+    case 'date':
+    case 'decimal': {
       const words = uint32Words(column.values as BigInt64Array);
       // Two's complement orders like unsigned once the sign bit of the high word is flipped.
-      const offset = part === 'high' ? 1 : 0;
+      const perValue = column.dtype === 'decimal' ? 4 : 2;
+      const offset = { high: perValue - 1, middleHigh: 2, middleLow: 1, low: 0 }[part];
       const sign = part === 'high' ? 0x80000000 : 0;
       for (let j = 0; j < n; j++) {
         const i = order[j]!;
-        out[j] = validity !== null && ((validity[i >> 3]! >> (i & 7)) & 1) === 0 ? 0 : (words[2 * i + offset]! ^ sign ^ flip) >>> 0;
+        out[j] = validity !== null && ((validity[i >> 3]! >> (i & 7)) & 1) === 0 ? 0 : (words[perValue * i + offset]! ^ sign ^ flip) >>> 0;
       }
       return;
     }

@@ -16,7 +16,10 @@ export interface TestColumn {
   readonly column: Column;
 }
 
-export const DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'];
+export const DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date', 'decimal'];
+
+/** Test decimal columns are decimal(38, 2); their cells are the unscaled bigints. */
+export const TEST_DECIMAL = { precision: 38, scale: 2 } as const;
 
 /** Strings whose UTF-16 order differs from code point order ('\u{1F600}' < '\uFFFF'), and look-alikes. */
 const STRINGS = ['', 'a', 'b', 'B', 'ab', 'a\u0000', 'é', 'e\u0301', '\u{1F600}', '\uFFFF', 'zz'];
@@ -33,6 +36,15 @@ export function cellArbitrary(dtype: DType, wide = false): fc.Arbitrary<Cell> {
             fc.bigInt({ min: -3n, max: 3n }),
             fc.constantFrom(-(2n ** 63n), 2n ** 63n - 1n, 2n ** 32n, -(2n ** 32n)),
             fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+          );
+    case 'decimal':
+      // Values past 2^64 and 2^96 in magnitude use every word, and negatives the two's complement.
+      return wide
+        ? fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n })
+        : fc.oneof(
+            fc.bigInt({ min: -3n, max: 3n }),
+            fc.constantFrom(2n ** 64n, -(2n ** 64n), 10n ** 38n - 1n, -(10n ** 38n) + 1n, 2n ** 96n),
+            fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n }),
           );
     case 'date':
       return wide
@@ -90,6 +102,15 @@ export function buildColumn(dtype: DType, cells: readonly Cell[], dictionary: re
     });
     return makeColumn('bool', n, bits, validity);
   }
+  if (dtype === 'decimal') {
+    const words64 = allocShared(BigInt64Array, 2 * n);
+    cells.forEach((c, i) => {
+      const value = c === null ? BigInt(i * 7 + 3) << 70n : (c as bigint);
+      words64[2 * i] = BigInt.asIntN(64, value);
+      words64[2 * i + 1] = value >> 64n;
+    });
+    return makeColumn('decimal', n, words64, validity, null, TEST_DECIMAL);
+  }
   const values = allocShared(valuesCtor(dtype), n);
   const words = new Uint32Array(values.buffer, values.byteOffset, (n * values.BYTES_PER_ELEMENT) >> 2);
   cells.forEach((c, i) => {
@@ -136,6 +157,10 @@ export function cellsOf(column: Column): Cell[] {
       case 'int64':
       case 'date':
         return (column.values as BigInt64Array)[i]!;
+      case 'decimal': {
+        const words = column.values as BigInt64Array;
+        return (words[2 * i + 1]! << 64n) + BigInt.asUintN(64, words[2 * i]!);
+      }
       default:
         return (column.values as Int32Array | Float32Array | Float64Array)[i]!;
     }
