@@ -13,6 +13,7 @@ import { explainPlan } from '../plan/explain.js';
 import type { NamedExpr, PlanNode } from '../plan/types.js';
 import { operatorInputs, type Operator, type OperatorOf, type PhysicalOp, type Placement } from './operators.js';
 import { deviceUnsupported } from './registry.js';
+import { paramsOf } from '../model/dtype.js';
 
 /** How operators are placed: on the CPU only, or on the device from a hand-off size. */
 export interface PlacementPolicy {
@@ -50,7 +51,10 @@ function scanParts(node: PlanNode): ScanParts | null {
 
 /** Every column of `node`'s schema, unchanged. */
 export function passThrough(node: PlanNode): NamedExpr[] {
-  return node.schema.map((f) => ({ name: f.name, expr: { kind: 'col' as const, name: f.name, type: { dtype: f.dtype, nullable: f.nullable } } }));
+  return node.schema.map((f) => ({
+    name: f.name,
+    expr: { kind: 'col' as const, name: f.name, type: { dtype: f.dtype, ...paramsOf(f), nullable: f.nullable } },
+  }));
 }
 
 const WHOLE = { offset: 0, length: Infinity } as const;

@@ -16,11 +16,12 @@ import {
   type ExprNode,
   type LiteralValue,
 } from '../expr/types.js';
+import { isUnitTemporal } from '../model/dtype.js';
 import type { DType, Field } from '../model/types.js';
 import { OPERATOR_NAMES } from './operators.js';
 import { REGISTRY, type ComputeOperator } from './registry.js';
 
-export const SUPPORT_DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'];
+export const SUPPORT_DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'timestamp', 'date', 'time', 'duration'];
 
 export interface OperatorSupport {
   readonly name: string;
@@ -56,7 +57,10 @@ const SAMPLE: Readonly<Record<DType, LiteralValue>> = {
   float64: 1.5,
   bool: true,
   utf8: 'a',
-  date: new Date(0),
+  timestamp: new Date(0),
+  date: '1970-01-01',
+  time: '12:00:00',
+  duration: 'PT1S',
 };
 
 function expressionTemplates(dtype: DType): [string, ExprNode][] {
@@ -92,7 +96,7 @@ export function expressionSupport(): ExpressionSupport[] {
   };
   for (const dtype of SUPPORT_DTYPES) {
     const fields: Field[] = [
-      { name: 'x', dtype, nullable: true },
+      { name: 'x', dtype, ...(isUnitTemporal(dtype) ? { unit: 'us' as const } : {}), nullable: true },
       { name: 'k', dtype: 'int32', nullable: false },
     ];
     const scope = { fields, context: 'support matrix' };

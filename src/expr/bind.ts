@@ -2,7 +2,9 @@
 // promotions as casts, and throwing UnknownColumnError / ExpressionTypeError before anything runs.
 
 import { ExpressionTypeError, UnknownColumnError } from '../errors.js';
-import type { DType, Field } from '../model/types.js';
+import { DEFAULT_UNIT, isTemporal, isUnitTemporal, paramsOf, typeName } from '../model/dtype.js';
+import type { DType, Field, TypeSpec } from '../model/types.js';
+import { CASTS_TO_TEMPORAL, finerUnit, involvesTemporal, settleUnit, TEMPORAL_CASTS, temporalArithmetic, temporalLiteral } from './temporal.js';
 import type { AggOp, BoundAgg, BoundExpr, ExprNode, ExprType, LiteralValue } from './types.js';
 
 export interface BindScope {
@@ -67,16 +69,25 @@ function integerClipBound(value: LiteralValue, low: boolean, dtype: DType): Boun
   return { kind: 'lit', value: dtype === 'int32' ? Number(bound) : bound, type: { dtype, nullable: false } };
 }
 
-export function castTo(expr: BoundExpr, dtype: DType): BoundExpr {
-  if (expr.type.dtype === dtype) return expr;
-  if (expr.kind === 'lit')
-    return bindLiteralAs(expr.value, dtype, expr.type.nullable) ?? { kind: 'cast', arg: expr, strict: true, type: { dtype, nullable: expr.type.nullable } };
-  return { kind: 'cast', arg: expr, strict: true, type: { dtype, nullable: expr.type.nullable } };
+/** Same dtype and parameters: no cast between them. */
+function sameType(a: TypeSpec, b: TypeSpec): boolean {
+  return a.dtype === b.dtype && a.unit === b.unit && a.timeZone === b.timeZone;
 }
 
-/** A literal of the given dtype, or undefined when the value cannot be represented exactly. */
-function bindLiteralAs(value: LiteralValue | number | bigint, dtype: DType, nullable = false): BoundExpr | undefined {
-  const type = { dtype, nullable: nullable || value === null };
+export function castTo(expr: BoundExpr, target: DType | TypeSpec): BoundExpr {
+  const spec: TypeSpec = typeof target === 'string' ? { dtype: target } : target;
+  // A bare dtype names a type without parameters: a temporal expression already of that dtype keeps its own.
+  if (typeof target === 'string' ? expr.type.dtype === target : sameType(expr.type, spec)) return expr;
+  const type: ExprType = { dtype: spec.dtype, ...paramsOf(spec), nullable: expr.type.nullable };
+  if (expr.kind === 'lit') return bindLiteralAs(expr.value, spec, expr.type.nullable) ?? { kind: 'cast', arg: expr, strict: true, type };
+  return { kind: 'cast', arg: expr, strict: true, type };
+}
+
+/** A literal of the given type, or undefined when the value cannot be represented exactly. */
+function bindLiteralAs(value: LiteralValue | number | bigint, target: DType | TypeSpec, nullable = false): BoundExpr | undefined {
+  const spec: TypeSpec = typeof target === 'string' ? { dtype: target } : target;
+  const dtype = spec.dtype;
+  const type: ExprType = { dtype, ...paramsOf(spec), nullable: nullable || value === null };
   if (value === null) return { kind: 'lit', value: null, type };
   switch (dtype) {
     case 'int32':
@@ -94,8 +105,18 @@ function bindLiteralAs(value: LiteralValue | number | bigint, dtype: DType, null
       return typeof value === 'boolean' ? { kind: 'lit', value, type } : undefined;
     case 'utf8':
       return typeof value === 'string' ? { kind: 'lit', value, type } : undefined;
+    case 'timestamp':
     case 'date':
-      return value instanceof Date ? { kind: 'lit', value: value.getTime(), type } : undefined;
+    case 'time':
+    case 'duration': {
+      // A literal already of this temporal type (a bound value being recast) is taken as it is.
+      if (typeof value === 'bigint' && isUnitTemporal(dtype)) return { kind: 'lit', value, type };
+      if (typeof value === 'number' && dtype === 'date' && Number.isInteger(value)) return { kind: 'lit', value, type };
+      const converted = temporalLiteral(value, { ...spec, ...(isUnitTemporal(dtype) && spec.unit === undefined ? { unit: 'us' } : {}) });
+      return converted === undefined
+        ? undefined
+        : { kind: 'lit', value: converted, type: { ...type, ...(isUnitTemporal(dtype) ? { unit: spec.unit ?? DEFAULT_UNIT } : {}) } };
+    }
   }
 }
 
@@ -106,12 +127,13 @@ function defaultLiteral(value: LiteralValue): BoundExpr {
   if (typeof value === 'bigint') return { kind: 'lit', value: BigInt.asIntN(64, value), type: { dtype: 'int64', nullable: false } };
   if (typeof value === 'string') return { kind: 'lit', value, type: { dtype: 'utf8', nullable: false } };
   if (typeof value === 'boolean') return { kind: 'lit', value, type: { dtype: 'bool', nullable: false } };
-  return { kind: 'lit', value: value.getTime(), type: { dtype: 'date', nullable: false } };
+  return { kind: 'lit', value: BigInt(value.getTime()), type: { dtype: 'timestamp', unit: 'ms', nullable: false } };
 }
 
 /** A literal placed beside an expression of type `hint`: adopt the hint when exact, else widen. */
-function literalNear(value: LiteralValue, hint: DType): BoundExpr {
-  const exact = bindLiteralAs(value, hint);
+function literalNear(value: LiteralValue, hintType: DType | TypeSpec): BoundExpr {
+  const hint = typeof hintType === 'string' ? hintType : hintType.dtype;
+  const exact = bindLiteralAs(value, hintType);
   if (exact) return exact;
   if (typeof value === 'number' && isNumeric(hint)) {
     if (Number.isInteger(value) && isInteger(hint)) return bindLiteralAs(value, 'int64') ?? { kind: 'lit', value, type: { dtype: 'float64', nullable: false } };
@@ -128,11 +150,11 @@ function isBareLiteral(node: ExprNode): node is Extract<ExprNode, { kind: 'lit' 
 function bindPair(left: ExprNode, right: ExprNode, scope: BindScope): [BoundExpr, BoundExpr] {
   if (isBareLiteral(left) && !isBareLiteral(right)) {
     const r = bindExpr(right, scope);
-    return [literalNear(left.value, r.type.dtype), r];
+    return [literalNear(left.value, r.type), r];
   }
   if (isBareLiteral(right) && !isBareLiteral(left)) {
     const l = bindExpr(left, scope);
-    return [l, literalNear(right.value, l.type.dtype)];
+    return [l, literalNear(right.value, l.type)];
   }
   return [bindExpr(left, scope), bindExpr(right, scope)];
 }
@@ -148,13 +170,23 @@ function unify(nodes: readonly ExprNode[], scope: BindScope, owner: ExprNode): B
   for (const n of nodes) {
     if (n.kind === 'lit' && n.value !== null) dtype = unifyTypes(dtype, literalNear(n.value, dtype).type.dtype, scope, owner);
   }
-  const target = dtype;
+  const target = unifiedParams(dtype, nonLiteral, anchor);
   let next = 0;
   return nodes.map((n) => {
     if (n.kind !== 'lit') return castTo(nonLiteral[next++]!, target);
-    if (n.value === null) return { kind: 'lit', value: null, type: { dtype: target, nullable: true } };
+    if (n.value === null) return { kind: 'lit', value: null, type: { ...target, nullable: true } };
     return castTo(literalNear(n.value, target), target);
   });
+}
+
+/** The parameters of unified temporal branches: the finest unit among them, the first one's time zone. */
+function unifiedParams(dtype: DType, bound: readonly BoundExpr[], anchor: ExprNode): TypeSpec {
+  if (!isTemporal(dtype)) return { dtype };
+  const types = bound.length > 0 ? bound.map((b) => b.type) : [defaultLiteral((anchor as Extract<ExprNode, { kind: 'lit' }>).value).type];
+  if (!isUnitTemporal(dtype)) return { dtype };
+  const unit = types.reduce((u, t) => finerUnit(u, t.unit), types[0]!.unit ?? DEFAULT_UNIT);
+  const timeZone = types[0]!.timeZone;
+  return { dtype, unit, ...(timeZone === undefined ? {} : { timeZone }) };
 }
 
 function unifyTypes(a: DType, b: DType, scope: BindScope, owner: ExprNode): DType {
@@ -163,14 +195,15 @@ function unifyTypes(a: DType, b: DType, scope: BindScope, owner: ExprNode): DTyp
   return fail(scope, owner, `branches have incompatible types ${a} and ${b}`);
 }
 
+/** The casts each dtype takes; temporal ones come from expr/temporal.ts. */
 const CASTS: Record<DType, readonly DType[]> = {
-  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'date'],
-  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date'],
+  int32: ['int32', 'int64', 'float32', 'float64', 'bool', ...(CASTS_TO_TEMPORAL.int32 ?? [])],
+  int64: ['int32', 'int64', 'float32', 'float64', 'bool', ...(CASTS_TO_TEMPORAL.int64 ?? [])],
   float32: ['int32', 'int64', 'float32', 'float64', 'bool'],
-  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date'],
+  float64: ['int32', 'int64', 'float32', 'float64', 'bool'],
   bool: ['int32', 'int64', 'float32', 'float64', 'bool'],
-  utf8: ['utf8'],
-  date: ['int64', 'float64', 'date'],
+  utf8: ['utf8', ...(CASTS_TO_TEMPORAL.utf8 ?? [])],
+  ...TEMPORAL_CASTS,
 };
 
 export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
@@ -183,7 +216,7 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
           scope.fields.map((f) => f.name),
           scope.context,
         );
-      return { kind: 'col', name: node.name, type: { dtype: field.dtype, nullable: field.nullable } };
+      return { kind: 'col', name: node.name, type: { dtype: field.dtype, ...paramsOf(field), nullable: field.nullable } };
     }
     case 'lit':
       return defaultLiteral(node.value);
@@ -192,6 +225,7 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
       const nullable = l.type.nullable || r.type.nullable;
       const ld = l.type.dtype;
       const rd = r.type.dtype;
+      if (involvesTemporal(l.type, r.type)) return bindTemporalBinary(node, l, r, scope);
       switch (node.op) {
         case 'add':
         case 'sub':
@@ -321,23 +355,72 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
         kind: 'when',
         branches: conds.map((cond, i) => ({ cond, then: values[i]! })),
         otherwise,
-        type: { dtype: otherwise.type.dtype, nullable },
+        type: { dtype: otherwise.type.dtype, ...paramsOf(otherwise.type), nullable },
       };
     }
     case 'cast': {
       const arg = bindExpr(node.arg, scope);
-      const to = node.to.dtype;
-      if (!CASTS[arg.type.dtype].includes(to)) fail(scope, node, `cannot cast ${arg.type.dtype} to ${to}`);
-      if (arg.type.dtype === to) return arg;
+      const to = settleUnit(node.to, arg.type);
+      if (!CASTS[arg.type.dtype].includes(to.dtype)) fail(scope, node, `cannot cast ${typeName(arg.type)} to ${typeName(to)}`);
+      if (sameType(arg.type, to)) return arg;
       // A non-strict cast gives null where the value does not fit, so its result may be null.
-      return { kind: 'cast', arg, strict: node.strict, type: { dtype: to, nullable: arg.type.nullable || !node.strict } };
+      return { kind: 'cast', arg, strict: node.strict, type: { ...to, nullable: arg.type.nullable || !node.strict } };
     }
     case 'coalesce': {
       const args = unify(node.args, scope, node);
-      return { kind: 'coalesce', args, type: { dtype: args[0]!.type.dtype, nullable: args.every((a) => a.type.nullable) } };
+      return { kind: 'coalesce', args, type: { dtype: args[0]!.type.dtype, ...paramsOf(args[0]!.type), nullable: args.every((a) => a.type.nullable) } };
     }
     case 'agg':
       return fail(scope, node, 'an aggregation is only allowed inside groupBy().agg()');
+  }
+}
+
+/**
+ * A binary operation with a temporal side: comparisons need the same dtype (their units aligned to the
+ * finer one), arithmetic follows temporalArithmetic. Both compile to int64 (int32 for dates) operations on
+ * operands cast to the result's unit.
+ */
+function bindTemporalBinary(node: Extract<ExprNode, { kind: 'binary' }>, l: BoundExpr, r: BoundExpr, scope: BindScope): BoundExpr {
+  const nullable = l.type.nullable || r.type.nullable;
+  const ld = l.type.dtype;
+  const rd = r.type.dtype;
+  switch (node.op) {
+    case 'eq':
+    case 'ne':
+    case 'gt':
+    case 'ge':
+    case 'lt':
+    case 'le': {
+      if (ld !== rd) fail(scope, node, `cannot compare ${typeName(l.type)} with ${typeName(r.type)}`);
+      const common: TypeSpec = isUnitTemporal(ld)
+        ? { dtype: ld, unit: finerUnit(l.type.unit, r.type.unit), ...(l.type.timeZone === undefined ? {} : { timeZone: l.type.timeZone }) }
+        : { dtype: ld };
+      return {
+        kind: 'binary',
+        op: node.op,
+        left: castTo(l, common),
+        right: castTo(r, { ...common, ...paramsOf(r.type), unit: common.unit! }),
+        type: { dtype: 'bool', nullable },
+      };
+    }
+    case 'add':
+    case 'sub':
+    case 'mul': {
+      const result = temporalArithmetic(node.op, l.type, r.type);
+      if (result === undefined) return fail(scope, node, `${node.op} is not defined for ${typeName(l.type)} and ${typeName(r.type)}`);
+      const unit = result.unit!;
+      // Each side is brought to the result's unit: a timestamp (or a date, at midnight) in it, a duration in it, an integer factor to int64.
+      const operand = (e: BoundExpr): BoundExpr => {
+        const d = e.type.dtype;
+        if (d === 'int32' || d === 'int64') return castTo(e, 'int64');
+        if (d === 'date' && result.dtype === 'duration') return castTo(e, { dtype: 'timestamp', unit });
+        if (d === 'date') return castTo(e, { dtype: 'timestamp', unit });
+        return castTo(e, { dtype: d, ...paramsOf(e.type), unit });
+      };
+      return { kind: 'binary', op: node.op, left: operand(l), right: operand(r), type: { ...result, nullable } };
+    }
+    default:
+      return fail(scope, node, `${node.op} is not defined for ${typeName(l.type)} and ${typeName(r.type)}`);
   }
 }
 
@@ -359,7 +442,7 @@ export function aggResultType(op: AggOp, arg: ExprType | null): ExprType {
     case 'max':
     case 'first':
     case 'last':
-      return { dtype: arg!.dtype, nullable: true };
+      return { dtype: arg!.dtype, ...paramsOf(arg!), nullable: true };
   }
 }
 

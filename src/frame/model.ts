@@ -13,6 +13,7 @@ import { UnknownColumnError } from '../errors.js';
 import { Frame } from './frame.js';
 import { col, type Expr } from '../expr/expr.js';
 import type { ColumnsArg, ColumnsInput, DTypeOfZod, RowInput, RowOf, RowsArg } from './types.js';
+import { paramsOf } from '../model/dtype.js';
 
 type ModelShape = Readonly<Record<string, z.ZodType>>;
 
@@ -54,7 +55,13 @@ export function DataFrameModel<S extends ModelShape>(shape: S): ModelClass<S> {
     if (!isZodType(type)) fail(`DataFrameModel(shape).${keyName(name)}`, type, 'a zod type such as z.int32(), z.string() or z.date()');
   }
   const fields = fieldsFromShape(shape);
-  const schema: Field[] = fields.map((f) => ({ name: f.name, dtype: f.dtype, nullable: f.nullable, ...(f.enumValues ? { enumValues: f.enumValues } : {}) }));
+  const schema: Field[] = fields.map((f) => ({
+    name: f.name,
+    dtype: f.dtype,
+    ...paramsOf(f),
+    nullable: f.nullable,
+    ...(f.enumValues ? { enumValues: f.enumValues } : {}),
+  }));
 
   function wrap<T extends ModelClass<S>>(cls: T, batch: ColumnBatch): InstanceType<T> {
     return new cls(sourceNode(schema, batch, cls.name || 'Model')) as InstanceType<T>;

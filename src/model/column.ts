@@ -3,7 +3,9 @@
 
 import * as arrow from 'apache-arrow';
 import { allocShared, type TypedCtor } from './shared-memory.js';
-import type { Column, ColumnBatch, DType, TypedValues } from './types.js';
+import { DEFAULT_UNIT, paramsOf, storageOf } from './dtype.js';
+import { formatIsoDate, formatIsoTime, floorDiv, UNITS_PER_SECOND } from './temporal.js';
+import type { Column, ColumnBatch, DType, TimeUnit, TypedValues, TypeSpec } from './types.js';
 
 export { allocShared };
 
@@ -46,7 +48,7 @@ const POPCOUNT = (() => {
 })();
 
 export function valuesCtor(dtype: DType): TypedCtor<TypedValues> {
-  switch (dtype) {
+  switch (storageOf(dtype)) {
     case 'int32':
     case 'utf8':
       return Int32Array;
@@ -55,30 +57,37 @@ export function valuesCtor(dtype: DType): TypedCtor<TypedValues> {
     case 'float64':
       return Float64Array;
     case 'int64':
-    case 'date':
       return BigInt64Array;
     case 'bool':
       return Uint8Array;
   }
 }
 
-/** Builds a column, dropping a validity bitmap that marks nothing null. */
+/**
+ * Builds a column, dropping a validity bitmap that marks nothing null. `type` is a dtype, or a type with its
+ * parameters (a field, a column, a bound type: only its dtype and parameters are read).
+ */
 export function makeColumn(
-  dtype: DType,
+  type: DType | TypeSpec,
   length: number,
   values: TypedValues,
   validity: Uint8Array | null,
   dictionary: readonly string[] | null = null,
 ): Column {
   const nullCount = countNulls(validity, length);
-  return { dtype, length, values, validity: nullCount === 0 ? null : validity, nullCount, dictionary };
+  const spec = typeof type === 'string' ? { dtype: type } : { dtype: type.dtype, ...paramsOf(type) };
+  return { ...spec, length, values, validity: nullCount === 0 ? null : validity, nullCount, dictionary };
 }
 
 export function isNull(column: Column, i: number): boolean {
   return column.validity !== null && !getBit(column.validity, i);
 }
 
-/** The JS value of one cell: number, bigint, boolean, string, Date, or null. */
+/**
+ * The JS value of one cell: number, bigint, boolean, string, Date, or null. Temporal values: a timestamp is a
+ * Date (floored to the millisecond), a date 'YYYY-MM-DD', a time 'HH:MM:SS.fraction', a duration a bigint
+ * count of its unit; README "Temporal types" states why.
+ */
 export function cellValue(column: Column, i: number): unknown {
   if (isNull(column, i)) return null;
   switch (column.dtype) {
@@ -92,13 +101,41 @@ export function cellValue(column: Column, i: number): unknown {
       return getBit(column.values as Uint8Array, i);
     case 'utf8':
       return column.dictionary![(column.values as Int32Array)[i]!]!;
+    case 'timestamp':
+      return timestampToDate((column.values as BigInt64Array)[i]!, column.unit ?? DEFAULT_UNIT);
     case 'date':
-      return new Date(Number((column.values as BigInt64Array)[i]!));
+      return formatIsoDate((column.values as Int32Array)[i]!);
+    case 'time':
+      return formatIsoTime((column.values as BigInt64Array)[i]!, column.unit ?? DEFAULT_UNIT);
+    case 'duration':
+      return (column.values as BigInt64Array)[i]!;
   }
 }
 
-export function arrowType(dtype: DType): arrow.DataType {
-  switch (dtype) {
+/** An epoch count as a JS Date, floored to the millisecond it falls in. */
+export function timestampToDate(value: bigint, unit: TimeUnit): Date {
+  return new Date(Number(floorDiv(value, UNITS_PER_SECOND[unit] / 1000n)));
+}
+
+const ARROW_UNITS: Readonly<Record<TimeUnit, arrow.TimeUnit>> = {
+  ms: arrow.TimeUnit.MILLISECOND,
+  us: arrow.TimeUnit.MICROSECOND,
+  ns: arrow.TimeUnit.NANOSECOND,
+};
+
+/** The Arrow type of a column type; temporal types need their parameters (`unit`, `timeZone`). */
+export function arrowType(type: DType | TypeSpec): arrow.DataType {
+  const spec: TypeSpec = typeof type === 'string' ? { dtype: type } : type;
+  const unit = ARROW_UNITS[spec.unit ?? DEFAULT_UNIT];
+  switch (spec.dtype) {
+    case 'timestamp':
+      return new arrow.Timestamp(unit, spec.timeZone ?? null);
+    case 'date':
+      return new arrow.DateDay();
+    case 'time':
+      return new arrow.Time(unit, 64);
+    case 'duration':
+      return new arrow.Duration(unit);
     case 'int32':
       return new arrow.Int32();
     case 'int64':
@@ -111,8 +148,6 @@ export function arrowType(dtype: DType): arrow.DataType {
       return new arrow.Bool();
     case 'utf8':
       return new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
-    case 'date':
-      return new arrow.TimestampMillisecond();
   }
 }
 
@@ -143,7 +178,7 @@ export function utf8Vector(strings: readonly string[]): arrow.Vector<arrow.Utf8>
 
 /** Wraps a column's buffers as Arrow Data without copying values or validity. */
 export function columnToArrowData(column: Column): arrow.Data {
-  const type = arrowType(column.dtype);
+  const type = arrowType(column);
   const nullBitmap = column.validity ?? undefined;
   if (column.dtype === 'utf8') {
     const dictType = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32(), dictionaryIds.next++);

@@ -6,6 +6,7 @@ import type { BoundAgg, ExprNode } from '../expr/types.js';
 import type { Field } from '../model/types.js';
 import { requireColumns } from './project.js';
 import type { PlanNode } from './types.js';
+import { paramsOf } from '../model/dtype.js';
 
 export function aggregateNode(
   input: PlanNode,
@@ -21,6 +22,6 @@ export function aggregateNode(
     if (names.has(a.name)) throw new TypeError(`agg output '${a.name}' collides with another output column`);
     names.add(a.name);
   }
-  const schema: Field[] = [...keyFields, ...bound.map((a) => ({ name: a.name, dtype: a.type.dtype, nullable: a.type.nullable }))];
+  const schema: Field[] = [...keyFields, ...bound.map((a) => ({ name: a.name, dtype: a.type.dtype, ...paramsOf(a.type), nullable: a.type.nullable }))];
   return { kind: 'aggregate', schema, input, keys, aggs: bound };
 }

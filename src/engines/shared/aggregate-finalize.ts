@@ -5,7 +5,8 @@
 
 import type { BoundAgg, BoundExpr } from '../../expr/types.js';
 import { allocShared, makeColumn, packBits } from '../../model/column.js';
-import type { Column, ColumnBatch, DType } from '../../model/types.js';
+import { paramsOf, storageOf } from '../../model/dtype.js';
+import type { Column, ColumnBatch, TypeSpec } from '../../model/types.js';
 import { ArithmeticOverflowError } from '../../errors.js';
 import { CO_NON_FINITE, CO_VARIES_X, CO_VARIES_Y, type AccSpec, type GroupByLayout, type GroupPartial } from './accumulators.js';
 import { KeyTable } from './key-table.js';
@@ -14,9 +15,10 @@ import { outputArray } from './output-values.js';
 /** Evaluates expressions at the given rows (one per group, or the rows that reached a group), one column each. */
 export type RowEvaluator = (columns: ReadonlyMap<string, Column>, exprs: readonly { name: string; expr: BoundExpr }[], rows: Int32Array) => Column[];
 
-function nullColumn(dtype: DType, length: number, dictionary: readonly string[] | null): Column {
+function nullColumn(type: TypeSpec, length: number, dictionary: readonly string[] | null): Column {
+  const { dtype } = type;
   const values = dtype === 'bool' ? allocShared(Uint8Array, Math.ceil(length / 8)) : outputArray(dtype, length);
-  return makeColumn(dtype, length, values, length === 0 ? null : allocShared(Uint8Array, Math.ceil(length / 8)), dtype === 'utf8' ? (dictionary ?? []) : null);
+  return makeColumn(type, length, values, length === 0 ? null : allocShared(Uint8Array, Math.ceil(length / 8)), dtype === 'utf8' ? (dictionary ?? []) : null);
 }
 
 export function finalizeGroupBy(
@@ -43,7 +45,10 @@ export function finalizeGroupBy(
       ? []
       : evaluateAtRows(
           columns,
-          keys.map((k) => ({ name: k, expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, nullable: columns.get(k)!.validity !== null } } })),
+          keys.map((k) => ({
+            name: k,
+            expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, ...paramsOf(columns.get(k)!), nullable: columns.get(k)!.validity !== null } },
+          })),
           firstRows,
         );
   const names: string[] = [...keys];
@@ -219,11 +224,10 @@ function aggColumn(
       const values = outputArray(dtype, n);
       order.forEach((g, r) => {
         const v = source[g]!;
-        if (dtype === 'int64') (values as BigInt64Array)[r] = valid[r] ? (v as bigint) : 0n;
-        else if (dtype === 'date') (values as BigInt64Array)[r] = valid[r] ? BigInt(v) : 0n;
+        if (storageOf(dtype) === 'int64') (values as BigInt64Array)[r] = valid[r] ? (v as bigint) : 0n;
         else (values as Float64Array)[r] = valid[r] ? (v as number) : 0;
       });
-      return makeColumn(dtype, n, values, packBits(valid, n));
+      return makeColumn(agg.type, n, values, packBits(valid, n));
     }
     case 'var':
     case 'std': {
@@ -262,7 +266,7 @@ function aggColumn(
     }
     case 'first':
     case 'last': {
-      if (empty) return nullColumn(dtype, n, null);
+      if (empty) return nullColumn(agg.type, n, null);
       return evaluateAtRows(columns, [{ name: agg.name, expr: agg.arg! }], agg.op === 'first' ? firstRows : lastRows)[0]!;
     }
     case 'median':
@@ -451,7 +455,8 @@ function signedZero(a: Float64Array, from: number, end: number, k: number, value
 }
 
 function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, n: number): Column {
-  const wide = arg.dtype === 'int64' || arg.dtype === 'date' || arg.dtype === 'float64';
+  const storage = storageOf(arg.dtype);
+  const wide = storage === 'int64' || storage === 'float64';
   const table = new KeyTable(wide ? 3 : 2, 1024);
   const words = new Uint32Array(3);
   const scratch = new ArrayBuffer(8);
@@ -467,7 +472,7 @@ function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, 
     if (g < 0 || !isValid(validity, i)) continue;
     const r = groupOf[g]!;
     words[0] = r;
-    switch (arg.dtype) {
+    switch (storage) {
       case 'bool':
         words[1] = ((values as Uint8Array)[i >> 3]! >> (i & 7)) & 1;
         break;
@@ -490,7 +495,6 @@ function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, 
         break;
       }
       case 'int64':
-      case 'date':
         i64[0] = (values as BigInt64Array)[i]!;
         words[1] = u32[0]!;
         words[2] = u32[1]!;

@@ -6,6 +6,7 @@ import { ExecutionError } from '../../errors.js';
 import { allocBitmap, allocShared, emptyBatch, makeColumn, valuesCtor } from '../../model/column.js';
 import type { Column, ColumnBatch, DType, TypedValues } from '../../model/types.js';
 import { uint32Words } from './key-table.js';
+import { storageOf } from '../../model/dtype.js';
 
 type WordValues = Int32Array | Float32Array | Float64Array | BigInt64Array;
 
@@ -15,7 +16,8 @@ function wordsOf(values: TypedValues): Uint32Array {
 }
 
 function wordsPerValue(dtype: DType): number {
-  return dtype === 'int64' || dtype === 'date' || dtype === 'float64' ? 2 : 1;
+  const storage = storageOf(dtype);
+  return storage === 'int64' || storage === 'float64' ? 2 : 1;
 }
 
 function allocValues(dtype: DType, length: number): TypedValues {
@@ -76,7 +78,7 @@ function gatherWith(column: Column, indices: Int32Array, missing: boolean): Colu
       if (i >= 0 && (source === null || ((source[i >> 3]! >> (i & 7)) & 1) === 1)) validity[r >> 3] = validity[r >> 3]! | (1 << (r & 7));
     }
   }
-  return makeColumn(column.dtype, n, values, validity, column.dictionary);
+  return makeColumn(column, n, values, validity, column.dictionary);
 }
 
 /** ORs `count` bits of `src` from bit `from` into `dst` from bit `to` (dst starts zeroed). */
@@ -120,7 +122,7 @@ export function sliceBatch(batch: ColumnBatch, offset: number, length: number): 
       validity = allocBitmap(n);
       copyBits(column.validity, start, validity, 0, n);
     }
-    return makeColumn(column.dtype, n, values, validity, column.dictionary);
+    return makeColumn(column, n, values, validity, column.dictionary);
   });
   return { length: n, names: batch.names, columns };
 }
@@ -180,7 +182,7 @@ function concatColumns(parts: readonly Column[], total: number): Column {
     }
     validity = bits;
   }
-  return makeColumn(dtype, total, values, validity, merged === null ? parts[0]!.dictionary : merged.dictionary);
+  return makeColumn(parts[0]!, total, values, validity, merged === null ? parts[0]!.dictionary : merged.dictionary);
 }
 
 /** One dictionary for all parts, and per part the map from its codes to merged codes (null: unchanged). */

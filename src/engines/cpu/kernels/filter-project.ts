@@ -6,6 +6,7 @@
 import type { NamedExpr } from '../../../plan/types.js';
 import type { BoundExpr } from '../../../expr/types.js';
 import type { Column, DType } from '../../../model/types.js';
+import { paramsOf } from '../../../model/dtype.js';
 import { allocShared, makeColumn, packBits } from '../../../model/column.js';
 import { outputArray } from '../../shared/output-values.js';
 import { compileExpr, compileFilter, KernelBuilder } from '../codegen.js';
@@ -35,8 +36,8 @@ export function prepareScan(
   outputs.forEach((o, k) => {
     const c = compileExpr(b, o.expr);
     const dtype = o.expr.type.dtype;
-    specs.push({ name: o.name, dtype, nullable: c.n !== 'false', dictionary: dtype === 'utf8' ? (c.dictionary ?? []) : null });
-    writes.push(`o${k}[w] = ${storeValue(dtype, c.v, c.n)};`);
+    specs.push({ name: o.name, dtype, ...paramsOf(o.expr.type), nullable: c.n !== 'false', dictionary: dtype === 'utf8' ? (c.dictionary ?? []) : null });
+    writes.push(`o${k}[w] = ${storeValue(dtype, c.v)};`);
     if (c.n !== 'false') writes.push(`z${k}[w] = ${c.n} ? 0 : 1;`);
   });
   b.line('const w = base + k;');
@@ -67,10 +68,8 @@ export function prepareSelection(columns: ReadonlyMap<string, Column>, predicate
   return { source, params: b.params, inputs: b.slotColumns, outputs: [{ name: 'row', dtype: 'int32', nullable: false, dictionary: null }] };
 }
 
-function storeValue(dtype: DType, v: string, n: string): string {
-  if (dtype === 'bool') return `${v} ? 1 : 0`;
-  if (dtype === 'date') return n === 'false' ? `BigInt(${v})` : `${n} ? 0n : BigInt(${v})`;
-  return v;
+function storeValue(dtype: DType, v: string): string {
+  return dtype === 'bool' ? `${v} ? 1 : 0` : v;
 }
 
 /** Output buffers for `capacity` rows. */
@@ -97,6 +96,6 @@ export function scanOutColumns(outputs: readonly OutputSpec[], out: ScanOut, cou
     const raw = out.values[k]!;
     const values = o.dtype === 'bool' ? packBits(raw as Uint8Array, count) : raw.subarray(0, count);
     const valid = out.valid[k];
-    return makeColumn(o.dtype, count, values, valid ? packBits(valid, count) : null, o.dictionary);
+    return makeColumn(o, count, values, valid ? packBits(valid, count) : null, o.dictionary);
   });
 }

@@ -4,6 +4,7 @@
 
 import { UnknownColumnError } from '../../../errors.js';
 import type { Column, ColumnBatch } from '../../../model/types.js';
+import { storageOf } from '../../../model/dtype.js';
 import type { SortKey } from '../../../plan/types.js';
 import { dictionaryRanks } from '../../shared/dictionaries.js';
 import { uint32Words } from '../../shared/key-table.js';
@@ -96,7 +97,8 @@ export function sortWords(batch: ColumnBatch, key: SortKey): SortWord[] {
   const word = (part: SortWord['part']): SortWord => ({ column, part, descending: key.descending, nullsLast: key.nullsLast, rank });
   const words: SortWord[] = column.validity === null ? [] : [word('nulls')];
   words.push(word('high'));
-  if (column.dtype === 'int64' || column.dtype === 'date' || column.dtype === 'float64') words.push(word('low'));
+  const storage = storageOf(column.dtype);
+  if (storage === 'int64' || storage === 'float64') words.push(word('low'));
   return words;
 }
 
@@ -118,7 +120,7 @@ export function gatherWord(word: SortWord, order: Int32Array, out: Uint32Array):
   }
   // Descending flips every value bit; the null flag above stays as it is.
   const flip = word.descending ? 0xffffffff : 0;
-  switch (column.dtype) {
+  switch (storageOf(column.dtype)) {
     case 'int32': {
       const ints = column.values as Int32Array;
       for (let j = 0; j < n; j++) {
@@ -167,8 +169,7 @@ export function gatherWord(word: SortWord, order: Int32Array, out: Uint32Array):
       }
       return;
     }
-    case 'int64':
-    case 'date': {
+    case 'int64': {
       const words = uint32Words(column.values as BigInt64Array);
       // Two's complement orders like unsigned once the sign bit of the high word is flipped.
       const offset = part === 'high' ? 1 : 0;

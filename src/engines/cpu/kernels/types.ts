@@ -1,7 +1,7 @@
 // The contract between kernel builders, the worker entry and the engine: what a compiled kernel is,
 // how it is called, and the buffers it writes. Both sides of the worker boundary import only this.
 
-import type { Column, DType, TypedValues } from '../../../model/types.js';
+import type { Column, DType, TypedValues, TypeParams } from '../../../model/types.js';
 import type { KernelLib } from './runtime.js';
 
 /** The input columns a kernel reads, without dictionaries (kernels see codes; tables travel as params). */
@@ -24,7 +24,7 @@ export interface ScanOut {
   readonly rows: Int32Array | null;
 }
 
-export interface OutputSpec {
+export interface OutputSpec extends TypeParams {
   readonly name: string;
   readonly dtype: DType;
   readonly nullable: boolean;
