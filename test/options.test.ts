@@ -225,7 +225,10 @@ describe('other verbs that answered wrongly from JavaScript', () => {
     refuses(() => col('amount').eq(undefined as never), /^eq\(other\)/);
     refuses(() => orders.filter('amount > 1' as never), /^filter\(predicate\): expected an expression such as col\('x'\), received "amount > 1"$/);
     refuses(() => orders.withColumns({ total: 'amount' } as never), /^withColumns\(exprs\)\.total: /);
-    refuses(() => col('amount').cast('float' as never), /^cast\(to\): expected one of 'int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'/);
+    refuses(
+      () => col('amount').cast('float' as never),
+      /^cast\(to\): expected one of 'int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'timestamp', 'date', 'time', 'duration'/,
+    );
   });
 
   it("agg: an output the caller names like a hidden one ('__agg0') is computed, not refused with a plain TypeError", () => {

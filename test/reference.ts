@@ -6,7 +6,7 @@ import { ArithmeticOverflowError, CastError, ExpressionTypeError, UnknownColumnE
 import type { AggOp, ExprNode, LiteralValue, StrParams } from '../src/expr/types.js';
 import type { DType } from '../src/model/types.js';
 
-/** One cell: int32/float32/float64 as number, int64 as bigint, bool, utf8 as string, date as Date. */
+/** One cell: int32/float32/float64 as number, int64 as bigint, bool, utf8 as string, timestamp (in ms, as z.date() declares it) as Date. */
 export type RefValue = number | bigint | string | boolean | Date | null;
 export type RefRow = Record<string, RefValue>;
 
@@ -133,17 +133,15 @@ function convert(v: RefValue, from: DType, to: DType): RefValue {
     }
     case 'bool':
       return typeof v === 'bigint' ? v !== 0n : asNumber(v) !== 0;
-    case 'date': {
-      const n = Math.trunc(asNumber(v));
-      if (!(Math.abs(n) <= 8.64e15)) overflow('cast', 'date');
-      return new Date(n);
-    }
     case 'utf8':
       // Numbers and booleans are written as JavaScript writes them.
       return String(v);
     case 'decimal':
       // Decimals carry parameters this interpreter's types do not: the decimal reference below covers them.
       return typeError(`reference: decimals are checked by the decimal reference, not this interpreter`);
+    default:
+      // Timestamps here are milliseconds (z.date()); casts into temporal types are checked by test/property/temporal.test.ts.
+      return typeError(`reference: casts from ${from} to ${to} are not modelled`);
   }
 }
 
@@ -286,7 +284,7 @@ function literalAs(value: LiteralValue, dtype: DType): RefValue | undefined {
       return typeof value === 'boolean' ? value : undefined;
     case 'utf8':
       return typeof value === 'string' ? value : undefined;
-    case 'date':
+    case 'timestamp':
       return value instanceof Date ? new Date(value.getTime()) : undefined;
     case 'decimal':
       return undefined;
@@ -329,7 +327,7 @@ function defaultLiteral(value: LiteralValue): Compiled {
   if (typeof value === 'bigint') return constant('int64', BigInt.asIntN(64, value));
   if (typeof value === 'string') return constant('utf8', value);
   if (typeof value === 'boolean') return constant('bool', value);
-  return constant('date', new Date(value.getTime()));
+  return constant('timestamp', new Date(value.getTime()));
 }
 
 /** A literal beside an expression of type `hint`: it takes the hint when exact, else it widens. */
@@ -503,14 +501,18 @@ function kleene(op: 'and' | 'or', a: RefValue, b: RefValue): boolean | null {
   return a === null || b === null ? null : false;
 }
 
+/** The binder's cast table; casts into temporal types are type-checked here and evaluated in test/property/temporal.test.ts. */
 const CASTS: Record<DType, readonly DType[]> = {
-  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
-  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
+  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'],
+  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'timestamp', 'date', 'time', 'duration'],
   float32: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
-  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8'],
+  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
   bool: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
-  utf8: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
-  date: ['int64', 'float64', 'date'],
+  utf8: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'timestamp', 'date', 'time', 'duration'],
+  timestamp: ['int64', 'timestamp', 'date', 'time'],
+  date: ['int32', 'int64', 'timestamp', 'date'],
+  time: ['int64', 'time'],
+  duration: ['int64', 'duration'],
   decimal: [],
 };
 

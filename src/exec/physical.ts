@@ -8,12 +8,12 @@
 // reads the filter below it inside its kernel; a group head reads the filter below it as a row selection,
 // unless that filter would run on the device on its own.
 
-import { typeParams } from '../model/dtype.js';
 import type { BoundExpr } from '../expr/types.js';
 import { explainPlan } from '../plan/explain.js';
 import type { NamedExpr, PlanNode } from '../plan/types.js';
 import { operatorInputs, type Operator, type OperatorOf, type PhysicalOp, type Placement } from './operators.js';
 import { deviceUnsupported } from './registry.js';
+import { paramsOf } from '../model/dtype.js';
 
 /** How operators are placed: on the CPU only, or on the device from a hand-off size. */
 export interface PlacementPolicy {
@@ -53,7 +53,7 @@ function scanParts(node: PlanNode): ScanParts | null {
 export function passThrough(node: PlanNode): NamedExpr[] {
   return node.schema.map((f) => ({
     name: f.name,
-    expr: { kind: 'col' as const, name: f.name, type: { dtype: f.dtype, ...typeParams(f), nullable: f.nullable } },
+    expr: { kind: 'col' as const, name: f.name, type: { dtype: f.dtype, ...paramsOf(f), nullable: f.nullable } },
   }));
 }
 

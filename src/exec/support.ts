@@ -19,15 +19,17 @@ import {
   type StrOp,
   type StrParams,
 } from '../expr/types.js';
+import { isUnitTemporal } from '../model/dtype.js';
 import type { DType, Field, TypeSpec } from '../model/types.js';
 import { OPERATOR_NAMES } from './operators.js';
 import { REGISTRY, type ComputeOperator } from './registry.js';
 
-export const SUPPORT_DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date', 'decimal'];
+export const SUPPORT_DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'timestamp', 'date', 'time', 'duration', 'decimal'];
 
-/** Each dtype with sample parameters where it takes some (a decimal is enumerated as decimal(12, 2)). */
+/** Each dtype with sample parameters where it takes some (a decimal is enumerated as decimal(12, 2), a unit temporal in microseconds). */
 function specOf(dtype: DType): TypeSpec {
-  return dtype === 'decimal' ? { dtype, precision: 12, scale: 2 } : { dtype };
+  if (dtype === 'decimal') return { dtype, precision: 12, scale: 2 };
+  return isUnitTemporal(dtype) ? { dtype, unit: 'us' } : { dtype };
 }
 
 export interface OperatorSupport {
@@ -64,7 +66,10 @@ const SAMPLE: Readonly<Record<DType, LiteralValue>> = {
   float64: 1.5,
   bool: true,
   utf8: 'a',
-  date: new Date(0),
+  timestamp: new Date(0),
+  date: '1970-01-01',
+  time: '12:00:00',
+  duration: 'PT1S',
   decimal: '1.50',
 };
 

@@ -1,11 +1,12 @@
 // Type checking: binds an expression to a schema, resolving literal types from context, inserting
 // promotions as casts, and throwing UnknownColumnError / ExpressionTypeError before anything runs.
 
-import { typeParams } from '../model/dtype.js';
 import { ExpressionTypeError, UnknownColumnError } from '../errors.js';
 import { fitsPrecision, MAX_DECIMAL_PRECISION, numberToDecimal, parseDecimal, POW10, rescaleExact } from '../model/decimal.js';
+import { DEFAULT_UNIT, isTemporal, isUnitTemporal, paramsOf, typeName } from '../model/dtype.js';
 import type { DType, Field, TypeSpec } from '../model/types.js';
 import { bindStr, describeStr, isDynamicString } from './str-bind.js';
+import { CASTS_TO_TEMPORAL, finerUnit, involvesTemporal, settleUnit, TEMPORAL_CASTS, temporalArithmetic, temporalLiteral } from './temporal.js';
 import type { AggOp, BoundAgg, BoundExpr, ExprNode, ExprType, LiteralValue } from './types.js';
 
 export interface BindScope {
@@ -72,26 +73,6 @@ function integerClipBound(value: LiteralValue, low: boolean, dtype: DType): Boun
   return { kind: 'lit', value: dtype === 'int32' ? Number(bound) : bound, type: { dtype, nullable: false } };
 }
 
-/** `expr` as `to` (a dtype, or a decimal with its parameters): itself when already so, else a strict cast. */
-export function castTo(expr: BoundExpr, to: DType | TypeSpec): BoundExpr {
-  const spec: TypeSpec = typeof to === 'string' ? { dtype: to } : to;
-  const dtype = spec.dtype;
-  if (dtype === 'decimal') {
-    if (expr.type.dtype === 'decimal' && expr.type.precision === spec.precision && expr.type.scale === spec.scale) return expr;
-    const type: ExprType = { ...spec, nullable: expr.type.nullable };
-    if (expr.kind === 'lit' && expr.value === null) return { kind: 'lit', value: null, type: { ...type, nullable: true } };
-    if (expr.kind === 'lit' && expr.type.dtype === 'decimal') {
-      const rescaled = rescaleExact(expr.value as bigint, expr.type.scale ?? 0, spec.scale ?? 0);
-      if (rescaled !== null && fitsPrecision(rescaled, spec.precision ?? MAX_DECIMAL_PRECISION)) return { kind: 'lit', value: rescaled, type };
-    }
-    return { kind: 'cast', arg: expr, strict: true, type };
-  }
-  if (expr.type.dtype === dtype) return expr;
-  if (expr.kind === 'lit' && expr.type.dtype !== 'decimal')
-    return bindLiteralAs(expr.value, dtype, expr.type.nullable) ?? { kind: 'cast', arg: expr, strict: true, type: { dtype, nullable: expr.type.nullable } };
-  return { kind: 'cast', arg: expr, strict: true, type: { dtype, nullable: expr.type.nullable } };
-}
-
 /** The decimal type an integer dtype widens to exactly: every int32 has at most 10 digits, every int64 19. */
 function integerAsDecimal(dtype: DType): TypeSpec {
   return { dtype: 'decimal', precision: dtype === 'int32' ? 10 : 19, scale: 0 };
@@ -156,9 +137,36 @@ function decimalArithmeticType(op: 'add' | 'sub' | 'mul', l: ExprType, r: ExprTy
   return { dtype: 'decimal', precision: Math.min(MAX_DECIMAL_PRECISION, Math.max(lp - ls, rp - rs) + scale + 1), scale, nullable };
 }
 
-/** A literal of the given dtype, or undefined when the value cannot be represented exactly. */
-function bindLiteralAs(value: LiteralValue | number | bigint, dtype: DType, nullable = false): BoundExpr | undefined {
-  const type = { dtype, nullable: nullable || value === null };
+/** Same dtype and parameters: no cast between them. */
+function sameType(a: TypeSpec, b: TypeSpec): boolean {
+  return a.dtype === b.dtype && a.unit === b.unit && a.timeZone === b.timeZone && a.precision === b.precision && a.scale === b.scale;
+}
+
+export function castTo(expr: BoundExpr, target: DType | TypeSpec): BoundExpr {
+  const spec: TypeSpec = typeof target === 'string' ? { dtype: target } : target;
+  if (spec.dtype === 'decimal') {
+    if (expr.type.dtype === 'decimal' && expr.type.precision === spec.precision && expr.type.scale === spec.scale) return expr;
+    const type: ExprType = { ...spec, nullable: expr.type.nullable };
+    if (expr.kind === 'lit' && expr.value === null) return { kind: 'lit', value: null, type: { ...type, nullable: true } };
+    if (expr.kind === 'lit' && expr.type.dtype === 'decimal') {
+      const rescaled = rescaleExact(expr.value as bigint, expr.type.scale ?? 0, spec.scale ?? 0);
+      if (rescaled !== null && fitsPrecision(rescaled, spec.precision ?? MAX_DECIMAL_PRECISION)) return { kind: 'lit', value: rescaled, type };
+    }
+    return { kind: 'cast', arg: expr, strict: true, type };
+  }
+  // A bare dtype names a type without parameters: a temporal expression already of that dtype keeps its own.
+  if (typeof target === 'string' ? expr.type.dtype === target : sameType(expr.type, spec)) return expr;
+  const type: ExprType = { dtype: spec.dtype, ...paramsOf(spec), nullable: expr.type.nullable };
+  if (expr.kind === 'lit' && expr.type.dtype !== 'decimal')
+    return bindLiteralAs(expr.value, spec, expr.type.nullable) ?? { kind: 'cast', arg: expr, strict: true, type };
+  return { kind: 'cast', arg: expr, strict: true, type };
+}
+
+/** A literal of the given type, or undefined when the value cannot be represented exactly. */
+function bindLiteralAs(value: LiteralValue | number | bigint, target: DType | TypeSpec, nullable = false): BoundExpr | undefined {
+  const spec: TypeSpec = typeof target === 'string' ? { dtype: target } : target;
+  const dtype = spec.dtype;
+  const type: ExprType = { dtype, ...paramsOf(spec), nullable: nullable || value === null };
   if (value === null) return { kind: 'lit', value: null, type };
   switch (dtype) {
     case 'int32':
@@ -176,8 +184,18 @@ function bindLiteralAs(value: LiteralValue | number | bigint, dtype: DType, null
       return typeof value === 'boolean' ? { kind: 'lit', value, type } : undefined;
     case 'utf8':
       return typeof value === 'string' ? { kind: 'lit', value, type } : undefined;
+    case 'timestamp':
     case 'date':
-      return value instanceof Date ? { kind: 'lit', value: value.getTime(), type } : undefined;
+    case 'time':
+    case 'duration': {
+      // A literal already of this temporal type (a bound value being recast) is taken as it is.
+      if (typeof value === 'bigint' && isUnitTemporal(dtype)) return { kind: 'lit', value, type };
+      if (typeof value === 'number' && dtype === 'date' && Number.isInteger(value)) return { kind: 'lit', value, type };
+      const converted = temporalLiteral(value, { ...spec, ...(isUnitTemporal(dtype) && spec.unit === undefined ? { unit: 'us' } : {}) });
+      return converted === undefined
+        ? undefined
+        : { kind: 'lit', value: converted, type: { ...type, ...(isUnitTemporal(dtype) ? { unit: spec.unit ?? DEFAULT_UNIT } : {}) } };
+    }
     case 'decimal':
       // A decimal literal needs its parameters: castTo and literalNear bind one (decimalLiteral).
       return undefined;
@@ -191,14 +209,15 @@ function defaultLiteral(value: LiteralValue): BoundExpr {
   if (typeof value === 'bigint') return { kind: 'lit', value: BigInt.asIntN(64, value), type: { dtype: 'int64', nullable: false } };
   if (typeof value === 'string') return { kind: 'lit', value, type: { dtype: 'utf8', nullable: false } };
   if (typeof value === 'boolean') return { kind: 'lit', value, type: { dtype: 'bool', nullable: false } };
-  return { kind: 'lit', value: value.getTime(), type: { dtype: 'date', nullable: false } };
+  return { kind: 'lit', value: BigInt(value.getTime()), type: { dtype: 'timestamp', unit: 'ms', nullable: false } };
 }
 
 /** A literal placed beside an expression of type `hint`: adopt the hint when exact, else widen. */
-function literalNear(value: LiteralValue, hint: DType): BoundExpr {
+function literalNear(value: LiteralValue, hintType: DType | TypeSpec): BoundExpr {
+  const hint = typeof hintType === 'string' ? hintType : hintType.dtype;
   // Beside a decimal a number, bigint or numeric string is an exact decimal; NaN and ±Infinity stay floats.
   if (hint === 'decimal') return decimalLiteral(value) ?? defaultLiteral(value);
-  const exact = bindLiteralAs(value, hint);
+  const exact = bindLiteralAs(value, hintType);
   if (exact) return exact;
   if (typeof value === 'number' && isNumeric(hint)) {
     if (Number.isInteger(value) && isInteger(hint)) return bindLiteralAs(value, 'int64') ?? { kind: 'lit', value, type: { dtype: 'float64', nullable: false } };
@@ -215,11 +234,11 @@ function isBareLiteral(node: ExprNode): node is Extract<ExprNode, { kind: 'lit' 
 function bindPair(left: ExprNode, right: ExprNode, scope: BindScope): [BoundExpr, BoundExpr] {
   if (isBareLiteral(left) && !isBareLiteral(right)) {
     const r = bindExpr(right, scope);
-    return [literalNear(left.value, r.type.dtype), r];
+    return [literalNear(left.value, r.type), r];
   }
   if (isBareLiteral(right) && !isBareLiteral(left)) {
     const l = bindExpr(left, scope);
-    return [l, literalNear(right.value, l.type.dtype)];
+    return [l, literalNear(right.value, l.type)];
   }
   return [bindExpr(left, scope), bindExpr(right, scope)];
 }
@@ -235,18 +254,27 @@ function unify(nodes: readonly ExprNode[], scope: BindScope, owner: ExprNode): B
   for (const n of nodes) {
     if (n.kind === 'lit' && n.value !== null) dtype = unifyTypes(dtype, literalNear(n.value, dtype).type.dtype, scope, owner);
   }
-  let target: DType | TypeSpec = dtype;
+  let target = unifiedParams(dtype, nonLiteral, anchor);
   if (dtype === 'decimal') {
     const literals = nodes.flatMap((n) => (n.kind === 'lit' && n.value !== null ? [literalNear(n.value, 'decimal').type] : []));
     target = commonDecimal([...nonLiteral.map((b) => b.type), ...literals]);
   }
-  const spec = target;
   let next = 0;
   return nodes.map((n) => {
-    if (n.kind !== 'lit') return castTo(nonLiteral[next++]!, spec);
-    if (n.value === null) return { kind: 'lit', value: null, type: { ...(typeof spec === 'string' ? { dtype: spec } : spec), nullable: true } };
-    return castTo(literalNear(n.value, dtype), spec);
+    if (n.kind !== 'lit') return castTo(nonLiteral[next++]!, target);
+    if (n.value === null) return { kind: 'lit', value: null, type: { ...target, nullable: true } };
+    return castTo(literalNear(n.value, target), target);
   });
+}
+
+/** The parameters of unified temporal branches: the finest unit among them, the first one's time zone. */
+function unifiedParams(dtype: DType, bound: readonly BoundExpr[], anchor: ExprNode): TypeSpec {
+  if (!isTemporal(dtype)) return { dtype };
+  const types = bound.length > 0 ? bound.map((b) => b.type) : [defaultLiteral((anchor as Extract<ExprNode, { kind: 'lit' }>).value).type];
+  if (!isUnitTemporal(dtype)) return { dtype };
+  const unit = types.reduce((u, t) => finerUnit(u, t.unit), types[0]!.unit ?? DEFAULT_UNIT);
+  const timeZone = types[0]!.timeZone;
+  return { dtype, unit, ...(timeZone === undefined ? {} : { timeZone }) };
 }
 
 function unifyTypes(a: DType, b: DType, scope: BindScope, owner: ExprNode): DType {
@@ -258,18 +286,19 @@ function unifyTypes(a: DType, b: DType, scope: BindScope, owner: ExprNode): DTyp
   return fail(scope, owner, `branches have incompatible types ${a} and ${b}`);
 }
 
+/** The casts each dtype takes; temporal ones come from expr/temporal.ts. */
 const CASTS: Record<DType, readonly DType[]> = {
-  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8', 'decimal'],
-  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8', 'decimal'],
+  int32: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'decimal', ...(CASTS_TO_TEMPORAL.int32 ?? [])],
+  int64: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'decimal', ...(CASTS_TO_TEMPORAL.int64 ?? [])],
   float32: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'decimal'],
-  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'date', 'utf8', 'decimal'],
+  float64: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'decimal'],
   bool: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8'],
-  // Text parses (src/engines/shared/strings.ts parseText, model/decimal.ts for decimals); a strict cast of
-  // text that is not a value raises CastError.
-  utf8: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'decimal'],
-  date: ['int64', 'float64', 'date'],
+  // Text parses (src/engines/shared/strings.ts parseText, model/decimal.ts for decimals, model/temporal.ts for
+  // temporal values); a strict cast of text that is not a value raises CastError.
+  utf8: ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'decimal', ...(CASTS_TO_TEMPORAL.utf8 ?? [])],
   // decimal -> utf8 would make strings at run time, which the dictionary-coded utf8 columns cannot hold yet.
   decimal: ['int32', 'int64', 'float32', 'float64', 'decimal'],
+  ...TEMPORAL_CASTS,
 };
 
 export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
@@ -282,7 +311,7 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
           scope.fields.map((f) => f.name),
           scope.context,
         );
-      return { kind: 'col', name: node.name, type: { dtype: field.dtype, ...typeParams(field), nullable: field.nullable } };
+      return { kind: 'col', name: node.name, type: { dtype: field.dtype, ...paramsOf(field), nullable: field.nullable } };
     }
     case 'lit':
       return defaultLiteral(node.value);
@@ -291,6 +320,7 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
       const nullable = l.type.nullable || r.type.nullable;
       const ld = l.type.dtype;
       const rd = r.type.dtype;
+      if (involvesTemporal(l.type, r.type)) return bindTemporalBinary(node, l, r, scope);
       if (ld === 'decimal' || rd === 'decimal') return bindDecimalBinary(node, l, r, nullable, scope);
       switch (node.op) {
         case 'add':
@@ -425,20 +455,20 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
         kind: 'when',
         branches: conds.map((cond, i) => ({ cond, then: values[i]! })),
         otherwise,
-        type: { dtype: otherwise.type.dtype, ...typeParams(otherwise.type), nullable },
+        type: { dtype: otherwise.type.dtype, ...paramsOf(otherwise.type), nullable },
       };
     }
     case 'cast': {
       const arg = bindExpr(node.arg, scope);
-      const to = node.to.dtype;
-      if (!CASTS[arg.type.dtype].includes(to)) fail(scope, node, `cannot cast ${arg.type.dtype} to ${to}`);
-      if (arg.type.dtype === to && (to !== 'decimal' || (arg.type.precision === node.to.precision && arg.type.scale === node.to.scale))) return arg;
+      const to = settleUnit(node.to, arg.type);
+      if (!CASTS[arg.type.dtype].includes(to.dtype)) fail(scope, node, `cannot cast ${typeName(arg.type)} to ${typeName(to)}`);
+      if (sameType(arg.type, to)) return arg;
       // A non-strict cast gives null where the value does not fit, so its result may be null.
-      return { kind: 'cast', arg, strict: node.strict, type: { dtype: to, ...typeParams(node.to), nullable: arg.type.nullable || !node.strict } };
+      return { kind: 'cast', arg, strict: node.strict, type: { ...to, nullable: arg.type.nullable || !node.strict } };
     }
     case 'coalesce': {
       const args = unify(node.args, scope, node);
-      return { kind: 'coalesce', args, type: { dtype: args[0]!.type.dtype, ...typeParams(args[0]!.type), nullable: args.every((a) => a.type.nullable) } };
+      return { kind: 'coalesce', args, type: { dtype: args[0]!.type.dtype, ...paramsOf(args[0]!.type), nullable: args.every((a) => a.type.nullable) } };
     }
     case 'fillNull': {
       if (node.strategy === 'zero' || node.strategy === 'one') {
@@ -519,6 +549,55 @@ function bindDecimalIsIn(node: Extract<ExprNode, { kind: 'isIn' }>, arg: BoundEx
   return { kind: 'isIn', arg, values, type: { dtype: 'bool', nullable: arg.type.nullable } };
 }
 
+/**
+ * A binary operation with a temporal side: comparisons need the same dtype (their units aligned to the
+ * finer one), arithmetic follows temporalArithmetic. Both compile to int64 (int32 for dates) operations on
+ * operands cast to the result's unit.
+ */
+function bindTemporalBinary(node: Extract<ExprNode, { kind: 'binary' }>, l: BoundExpr, r: BoundExpr, scope: BindScope): BoundExpr {
+  const nullable = l.type.nullable || r.type.nullable;
+  const ld = l.type.dtype;
+  const rd = r.type.dtype;
+  switch (node.op) {
+    case 'eq':
+    case 'ne':
+    case 'gt':
+    case 'ge':
+    case 'lt':
+    case 'le': {
+      if (ld !== rd) fail(scope, node, `cannot compare ${typeName(l.type)} with ${typeName(r.type)}`);
+      const common: TypeSpec = isUnitTemporal(ld)
+        ? { dtype: ld, unit: finerUnit(l.type.unit, r.type.unit), ...(l.type.timeZone === undefined ? {} : { timeZone: l.type.timeZone }) }
+        : { dtype: ld };
+      return {
+        kind: 'binary',
+        op: node.op,
+        left: castTo(l, common),
+        right: castTo(r, { ...common, ...paramsOf(r.type), unit: common.unit! }),
+        type: { dtype: 'bool', nullable },
+      };
+    }
+    case 'add':
+    case 'sub':
+    case 'mul': {
+      const result = temporalArithmetic(node.op, l.type, r.type);
+      if (result === undefined) return fail(scope, node, `${node.op} is not defined for ${typeName(l.type)} and ${typeName(r.type)}`);
+      const unit = result.unit!;
+      // Each side is brought to the result's unit: a timestamp (or a date, at midnight) in it, a duration in it, an integer factor to int64.
+      const operand = (e: BoundExpr): BoundExpr => {
+        const d = e.type.dtype;
+        if (d === 'int32' || d === 'int64') return castTo(e, 'int64');
+        if (d === 'date' && result.dtype === 'duration') return castTo(e, { dtype: 'timestamp', unit });
+        if (d === 'date') return castTo(e, { dtype: 'timestamp', unit });
+        return castTo(e, { dtype: d, ...paramsOf(e.type), unit });
+      };
+      return { kind: 'binary', op: node.op, left: operand(l), right: operand(r), type: { ...result, nullable } };
+    }
+    default:
+      return fail(scope, node, `${node.op} is not defined for ${typeName(l.type)} and ${typeName(r.type)}`);
+  }
+}
+
 export function aggResultType(op: AggOp, arg: ExprType | null): ExprType {
   switch (op) {
     case 'count':
@@ -539,7 +618,7 @@ export function aggResultType(op: AggOp, arg: ExprType | null): ExprType {
     case 'max':
     case 'first':
     case 'last':
-      return { dtype: arg!.dtype, ...typeParams(arg!), nullable: true };
+      return { dtype: arg!.dtype, ...paramsOf(arg!), nullable: true };
   }
 }
 

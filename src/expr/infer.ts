@@ -11,14 +11,20 @@ import type { LiteralValue } from './types.js';
 export type NumericDType = 'int32' | 'int64' | 'float32' | 'float64';
 type FloatDType = 'float32' | 'float64';
 
-/** The JS value of a non-null cell of dtype `D`, as rows and `toColumns()` give it back (int64 as bigint, date as Date). */
-export type JsOf<D extends DType> = D extends 'int64'
+/** The temporal dtypes. */
+export type TemporalDType = 'timestamp' | 'date' | 'time' | 'duration';
+
+/**
+ * The JS value of a non-null cell of dtype `D`, as rows and `toColumns()` give it back: int64 and duration
+ * as bigint, timestamp as Date, date ('YYYY-MM-DD') and time ('HH:MM:SS.fraction') as ISO text, decimal as its exact text.
+ */
+export type JsOf<D extends DType> = D extends 'int64' | 'duration'
   ? bigint
   : D extends 'bool'
     ? boolean
-    : D extends 'utf8'
+    : D extends 'utf8' | 'date' | 'time'
       ? string
-      : D extends 'date'
+      : D extends 'timestamp'
         ? Date
         : D extends 'decimal'
           ? DecimalString
@@ -38,7 +44,7 @@ type DTypeOfValue<T> = T extends number
         : T extends string
           ? 'utf8'
           : T extends Date
-            ? 'date'
+            ? 'timestamp'
             : DType;
 
 /** The dtypes whose cells read back as JS type `T` (every dtype for `unknown`): `number` is int32, float32 or float64. */
@@ -129,10 +135,14 @@ export type LiteralNear<V extends LiteralValue, H extends DType> = H extends DTy
             ? H | 'int64'
             : 'int64'
           : V extends string
-            ? 'utf8'
+            ? H extends TemporalDType
+              ? H
+              : 'utf8'
             : V extends boolean
               ? 'bool'
-              : 'date'
+              : H extends 'date'
+                ? 'date'
+                : 'timestamp'
   : never;
 
 /** The dtype of `lit(value)` on its own (bind.ts `defaultLiteral`): a number is int32 when it fits, else float64. */
@@ -146,7 +156,7 @@ export type LiteralDType<V extends LiteralValue> = V extends null
         ? 'utf8'
         : V extends boolean
           ? 'bool'
-          : 'date';
+          : 'timestamp';
 
 /** `div`: float32 by float32 stays float32, everything else divides in float64. */
 export type DivDType<D extends DType, O extends DType> = D extends NumericDType | 'decimal'

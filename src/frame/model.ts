@@ -1,7 +1,6 @@
 // DataFrameModel: declares a typed frame from a zod object shape. The returned class validates input
 // (columnar JSON, rows, NDJSON, Arrow) into Arrow-layout columns and is itself a Frame over them.
 
-import { typeParams } from '../model/dtype.js';
 import type * as arrow from 'apache-arrow';
 import type { z } from 'zod';
 import { ingestArrow, ingestColumns, ingestNdjson, ingestRows } from '../model/ingest.js';
@@ -14,6 +13,7 @@ import { UnknownColumnError } from '../errors.js';
 import { Frame } from './frame.js';
 import { col, type Expr } from '../expr/expr.js';
 import type { ColumnsArg, ColumnsInput, DTypeOfZod, RowInput, RowOf, RowsArg } from './types.js';
+import { paramsOf } from '../model/dtype.js';
 
 type ModelShape = Readonly<Record<string, z.ZodType>>;
 
@@ -58,7 +58,7 @@ export function DataFrameModel<S extends ModelShape>(shape: S): ModelClass<S> {
   const schema: Field[] = fields.map((f) => ({
     name: f.name,
     dtype: f.dtype,
-    ...typeParams(f),
+    ...paramsOf(f),
     nullable: f.nullable,
     ...(f.enumValues ? { enumValues: f.enumValues } : {}),
   }));

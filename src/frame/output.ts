@@ -1,11 +1,11 @@
 // Conversions of engine output to what users receive: row objects, plain column arrays, Arrow tables.
 
 import type * as arrow from 'apache-arrow';
-import { batchToArrowTable, getBit } from '../model/column.js';
+import { batchToArrowTable, cellValue, getBit } from '../model/column.js';
 import { formatDecimal, readDecimal } from '../model/decimal.js';
 import type { Column, ColumnBatch, Field } from '../model/types.js';
 
-/** Column values as a plain JS array: numbers, bigints, booleans, strings (decimals as their exact text), Dates, or null. */
+/** Column values as a plain JS array: numbers, bigints, booleans, strings (decimals as their exact text), Dates, or null (temporal values as cellValue gives them). */
 export function columnToArray(column: Column): unknown[] {
   const n = column.length;
   const out = new Array<unknown>(n);
@@ -22,8 +22,10 @@ export function columnToArray(column: Column): unknown[] {
       case 'utf8':
         out[i] = dictionary![(values as Int32Array)[i]!];
         break;
+      case 'timestamp':
       case 'date':
-        out[i] = new Date(Number((values as BigInt64Array)[i]!));
+      case 'time':
+        out[i] = cellValue(column, i);
         break;
       case 'decimal':
         out[i] = formatDecimal(readDecimal(values as BigInt64Array, i), column.scale ?? 0);

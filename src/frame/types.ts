@@ -2,22 +2,36 @@
 
 import type { z } from 'zod';
 import type { Expr } from '../expr/expr.js';
-import type { DTypeOf } from '../expr/infer.js';
+import type { DTypeOf, JsOf, TemporalDType } from '../expr/infer.js';
 import type { Executor } from '../exec/executor.js';
 import type { DecimalString } from '../model/decimal.js';
 import type { DType } from '../model/types.js';
 import type { JoinHow } from '../plan/types.js';
 
+/** A cell as it reads back: zod's output type, except temporal columns, which read back as JsOf says (a timestamp declared as an ISO string is a Date). */
+type ReadBack<Z extends z.ZodType, V> = DTypeOfZod<Z> extends TemporalDType ? JsOf<DTypeOfZod<Z>> | Extract<V, null> : V;
+
 /** The row type of a zod shape: optional columns read back as null, never undefined. */
 export type RowOf<S extends Readonly<Record<string, z.ZodType>>> = {
-  [K in keyof S]: undefined extends z.output<S[K]> ? Exclude<z.output<S[K]>, undefined> | null : z.output<S[K]>;
+  [K in keyof S]: undefined extends z.output<S[K]> ? ReadBack<S[K], Exclude<z.output<S[K]>, undefined> | null> : ReadBack<S[K], z.output<S[K]>>;
 };
 
 interface ZodDef<Def> {
   readonly _zod: { readonly def: Def };
 }
 
-/** The column type a zod type declares (src/model/schema.ts `fieldFromZod`), read from its static definition. */
+/** The temporal dtype each ISO string format declares (schema.ts STRING_FORMATS). */
+interface StringFormatDTypes {
+  datetime: 'timestamp';
+  date: 'date';
+  time: 'time';
+  duration: 'duration';
+}
+
+/**
+ * The column type a zod type declares (src/model/schema.ts `fieldFromZod`), read from its static definition.
+ * `.meta({ dtype })` is invisible to TypeScript: a duration declared on z.bigint() is typed int64 here.
+ */
 export type DTypeOfZod<Z> =
   Z extends ZodDef<{ readonly type: 'nullable' | 'optional'; readonly innerType: infer I }>
     ? DTypeOfZod<I>
@@ -33,24 +47,35 @@ export type DTypeOfZod<Z> =
             ? 'int64'
             : Z extends ZodDef<{ readonly type: 'boolean' }>
               ? 'bool'
-              : Z extends ZodDef<{ readonly type: 'string' | 'enum' }>
-                ? 'utf8'
-                : Z extends ZodDef<{ readonly type: 'date' }>
-                  ? 'date'
-                  : Z extends z.ZodType
-                    ? DTypeOf<z.output<Z>>
-                    : DType;
+              : Z extends ZodDef<{ readonly type: 'string'; readonly format: infer F }>
+                ? F extends keyof StringFormatDTypes
+                  ? StringFormatDTypes[F]
+                  : 'utf8'
+                : Z extends ZodDef<{ readonly type: 'string' | 'enum' }>
+                  ? 'utf8'
+                  : Z extends ZodDef<{ readonly type: 'date' }>
+                    ? 'timestamp'
+                    : Z extends z.ZodType
+                      ? DTypeOf<z.output<Z>>
+                      : DType;
 
-/** One non-null input cell of a column of dtype `D` whose values are `V`: int64 also takes safe-integer numbers (JSON), date ISO 8601 strings. */
+/**
+ * One non-null input cell of a column of dtype `D` whose values are `V`: int64 also takes safe-integer
+ * numbers (JSON); temporal columns ISO 8601 text, integers in their unit, and Dates for timestamps and dates.
+ */
 type CellOf<D extends DType, V> = D extends 'int64'
   ? bigint | number
   : D extends 'decimal'
     ? string | number | bigint
-    : D extends 'date'
-      ? Date | string
-      : D extends 'utf8'
-        ? Extract<V, string>
-        : NonNullable<V>;
+    : D extends 'timestamp'
+      ? Date | string | number | bigint
+      : D extends 'date'
+        ? Date | string | number
+        : D extends 'time' | 'duration'
+          ? string | number | bigint
+          : D extends 'utf8'
+            ? Extract<V, string>
+            : NonNullable<V>;
 type NullableKeys<S extends Shape> = { [K in keyof S]: null extends RowOf<S>[K] ? K : never }[keyof S];
 type Cell<S extends Shape, K extends keyof S> = CellOf<DTypeOfZod<S[K]>, RowOf<S>[K]>;
 type NumberArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;

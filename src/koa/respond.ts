@@ -11,6 +11,8 @@ import { Frame, MAX_BATCH_SIZE } from '../frame/frame.js';
 import { fail, instanceOf, integer, maxArguments, oneOf, options as optionsOf } from '../options.js';
 import { formatList, koaContext, RESPONSE_FORMATS } from './options.js';
 import { arrowType } from '../model/column.js';
+import { formatIsoDate, formatIsoDuration, formatIsoTime, formatIsoTimestamp } from '../model/temporal.js';
+import type { TimeUnit } from '../model/types.js';
 import { onResponseDone } from './after-response.js';
 import { ARROW_STREAM_TYPE, JSON_TYPE, NDJSON_TYPE } from './body.js';
 import { formatDecimal } from '../model/decimal.js';
@@ -114,7 +116,7 @@ function batchesOf(source: BatchSource, options: SendOptions, signal: AbortSigna
 
 /** The Arrow schema of a source that knows it before its first batch: an empty result still carries it. */
 function schemaOf(source: BatchSource): arrow.Schema | null {
-  if (source instanceof Frame) return new arrow.Schema(source.schema.map((f) => new arrow.Field(f.name, arrowType(f.dtype, f), f.nullable)));
+  if (source instanceof Frame) return new arrow.Schema(source.schema.map((f) => new arrow.Field(f.name, arrowType(f), f.nullable)));
   if (arrow.util.isArrowTable(source)) return source.schema;
   return null;
 }
@@ -183,10 +185,30 @@ const encodeBigInt: CellEncoder = (v) => {
   const n = v as bigint;
   return Number.isSafeInteger(Number(n)) ? n.toString() : `"${n.toString()}"`;
 };
-const encodeTime: CellEncoder = (v) => {
-  const ms = v instanceof Date ? v.getTime() : Number(v);
-  return Number.isFinite(ms) ? `"${new Date(ms).toISOString()}"` : 'null';
-};
+const ARROW_UNITS: readonly (TimeUnit | 's')[] = ['s', 'ms', 'us', 'ns'];
+
+/**
+ * Temporal cells as ISO 8601 text from their raw integers (Arrow's `get` turns timestamps into lossy
+ * milliseconds): timestamps in UTC with 'Z' or in their zone with its offset, dates 'YYYY-MM-DD', times
+ * 'HH:MM:SS.fraction', durations 'PnDTnHnMn.nS'. Second units (only from foreign Arrow) are read as ms.
+ */
+function temporalEncoder(type: arrow.DataType): CellEncoder | null {
+  const { DataType } = arrow;
+  if (DataType.isDate(type))
+    return type.unit === arrow.DateUnit.DAY
+      ? (v) => `"${formatIsoDate(Number(v))}"`
+      : (v) => `"${formatIsoTimestamp(BigInt(v as number | bigint), 'ms').slice(0, -14)}"`;
+  if (!(DataType.isTimestamp(type) || DataType.isTime(type) || DataType.isDuration(type))) return null;
+  const raw = ARROW_UNITS[type.unit]!;
+  const unit: TimeUnit = raw === 's' ? 'ms' : raw;
+  const scale = raw === 's' ? 1000n : 1n;
+  if (DataType.isTimestamp(type)) {
+    const zone = type.timezone ?? undefined;
+    return (v) => `"${formatIsoTimestamp(BigInt(v as number | bigint) * scale, unit, zone === 'UTC' ? undefined : zone)}"`;
+  }
+  if (DataType.isTime(type)) return (v) => `"${formatIsoTime(BigInt(v as number | bigint) * scale, unit)}"`;
+  return (v) => `"${formatIsoDuration(BigInt(v as number | bigint) * scale, unit)}"`;
+}
 
 /** A Decimal128 cell (apache-arrow gives its four little-endian 32-bit words) as its exact text, quoted. */
 function decimalEncoder(scale: number): CellEncoder {
@@ -209,9 +231,32 @@ function encoderFor(type: arrow.DataType): CellEncoder {
   if (arrow.DataType.isInt(type)) return type.bitWidth === 64 ? encodeBigInt : encodeNumber;
   if (arrow.DataType.isFloat(type)) return encodeNumber;
   if (arrow.DataType.isBool(type)) return (v) => (v ? 'true' : 'false');
-  if (arrow.DataType.isTimestamp(type) || arrow.DataType.isDate(type)) return encodeTime;
+  const temporal = temporalEncoder(type);
+  if (temporal !== null) return temporal;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify returns undefined for undefined and functions, which its declared type hides
   return (v) => JSON.stringify(typeof v === 'bigint' ? v.toString() : v) ?? 'null';
+}
+
+function isTemporal(type: arrow.DataType): boolean {
+  const { DataType } = arrow;
+  return DataType.isTimestamp(type) || DataType.isDate(type) || DataType.isTime(type) || DataType.isDuration(type);
+}
+
+/** Reads a temporal cell's stored integer (null where invalid), across the vector's chunks. */
+function rawReader(vector: arrow.Vector): (i: number) => unknown {
+  const starts: number[] = [];
+  let at = 0;
+  for (const chunk of vector.data) {
+    starts.push(at);
+    at += chunk.length;
+  }
+  return (i) => {
+    let c = starts.length - 1;
+    while (starts[c]! > i) c--;
+    const chunk = vector.data[c]!;
+    const j = i - starts[c]!;
+    return chunk.getValid(j) ? (chunk.values as ArrayLike<unknown>)[j] : null;
+  };
 }
 
 function encodeRows(batch: arrow.RecordBatch): string[] {
@@ -219,11 +264,13 @@ function encodeRows(batch: arrow.RecordBatch): string[] {
   const keys = fields.map((f) => JSON.stringify(f.name));
   const columns = fields.map((_, k) => batch.getChildAt(k)!);
   const encoders = fields.map((f) => encoderFor(f.type as arrow.DataType));
+  const raws = columns.map((c) => (isTemporal(c.type as arrow.DataType) ? rawReader(c) : null));
   const rows = new Array<string>(batch.numRows);
   for (let i = 0; i < batch.numRows; i++) {
     let text = '{';
     for (let k = 0; k < columns.length; k++) {
-      const value: unknown = columns[k]!.get(i);
+      const raw = raws[k];
+      const value: unknown = raw ? raw(i) : columns[k]!.get(i);
       text += `${k === 0 ? '' : ','}${keys[k]!}:${value === null || value === undefined ? 'null' : encoders[k]!(value)}`;
     }
     rows[i] = `${text}}`;

@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 import { INPUT_KEY_MODES } from '../model/ingest.js';
-import type { InputKeyMode } from '../model/types.js';
+import type { DType, InputKeyMode } from '../model/types.js';
 import { fail, isPlainObject, maxArguments, oneOf, options as optionsOf } from '../options.js';
 import type { FrameModel } from './types.js';
 
@@ -16,6 +16,9 @@ interface ShapedModel extends Pick<FrameModel, 'fields' | 'name'> {
   readonly shape: Readonly<Record<string, z.ZodType>>;
 }
 
+/** The JSON Schema string format of each temporal dtype's ISO 8601 text. */
+const JSON_FORMATS: Partial<Record<DType, string>> = { timestamp: 'date-time', date: 'date', time: 'time', duration: 'duration' };
+
 const schemaOptions = optionsOf({ inputKeyMode: oneOf(INPUT_KEY_MODES) });
 
 function keysOf(name: string, alias: string | undefined, mode: InputKeyMode): string[] {
@@ -24,7 +27,8 @@ function keysOf(name: string, alias: string | undefined, mode: InputKeyMode): st
 }
 
 /**
- * JSON Schema (draft 2020-12) of `{ key: [cells] }`. Dates are ISO 8601 strings and int64 cells integers,
+ * JSON Schema (draft 2020-12) of `{ key: [cells] }`. Temporal cells are ISO 8601 strings (formats date-time,
+ * date, time, duration) and int64 cells integers,
  * as the JSON ingest reads them. With inputKeyMode 'both' a column may come under either key; the schema
  * lists both as optional, since JSON Schema cannot say "exactly one of" per column without noise.
  */
@@ -40,6 +44,11 @@ export function columnarJsonSchema(Model: ShapedModel, options: JsonSchemaOption
   options = schemaOptions(options, 'columnarJsonSchema(options)');
   const mode = options.inputKeyMode ?? (Model.fields.some((f) => f.alias !== undefined) ? 'aliases' : 'names');
   const properties: Record<string, z.ZodType> = {};
+  const formats = new Map<unknown, string>();
+  for (const field of Model.fields) {
+    const format = JSON_FORMATS[field.dtype];
+    if (format !== undefined && (field.zodKind === 'date' || field.zodKind === 'string')) formats.set(field.cellType, format);
+  }
   for (const field of Model.fields) {
     const cell = Model.shape[field.name]!;
     const column = z.array(cell);
@@ -51,7 +60,12 @@ export function columnarJsonSchema(Model: ShapedModel, options: JsonSchemaOption
     unrepresentable: 'any',
     override: (ctx) => {
       const type = (ctx.zodSchema as { _zod: { def: { type: string } } })._zod.def.type;
-      if (type === 'date') Object.assign(ctx.jsonSchema, { type: 'string', format: 'date-time' });
+      const format = formats.get(ctx.zodSchema);
+      // Temporal cells declared as dates or ISO strings go as ISO 8601 text (integers are read too, unpublished).
+      if (format !== undefined) {
+        for (const key of Object.keys(ctx.jsonSchema)) Reflect.deleteProperty(ctx.jsonSchema, key);
+        Object.assign(ctx.jsonSchema, { type: 'string', format });
+      } else if (type === 'date') Object.assign(ctx.jsonSchema, { type: 'string', format: 'date-time' });
       if (type === 'bigint') Object.assign(ctx.jsonSchema, { type: 'integer' });
       const meta = (ctx.zodSchema as { meta?: () => Record<string, unknown> | undefined }).meta?.();
       if (type === 'string' && meta?.['dtype'] === 'decimal') {

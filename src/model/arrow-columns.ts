@@ -5,6 +5,7 @@
 // anything that path would report (or anything it would treat specially), so that path then reports it.
 
 import * as arrow from 'apache-arrow';
+import { DEFAULT_UNIT } from './dtype.js';
 import { allocBitmap, allocShared, getBit, makeColumn, setBit } from './column.js';
 import type { ModelField } from './schema.js';
 import type { Column, TrustedMode } from './types.js';
@@ -33,11 +34,28 @@ export function copyArrowColumn(field: ModelField, vector: arrow.Vector<arrow.Da
     }
     case 'utf8':
       return arrow.DataType.isDictionary(type) ? remapDictionary(field, vector) : null;
-    case 'bool':
     case 'date':
+      // Days need no check but the int32 range they already have.
+      return arrow.DataType.isDate(type) && type.unit === arrow.DateUnit.DAY ? copyNumeric(field, vector, Int32Array, null) : null;
+    case 'timestamp':
+    case 'time':
+    case 'duration':
+      // Same unit only (a conversion is checked value by value); a timestamp's range check is left to the cell path.
+      if (!sameUnit(field, type) || (checked && field.dtype !== 'duration')) return null;
+      return copyNumeric(field, vector, BigInt64Array, null);
+    case 'bool':
     case 'decimal':
       return null;
   }
+}
+
+const ARROW_UNITS = { ms: arrow.TimeUnit.MILLISECOND, us: arrow.TimeUnit.MICROSECOND, ns: arrow.TimeUnit.NANOSECOND } as const;
+
+function sameUnit(field: ModelField, type: arrow.DataType): boolean {
+  const unit = ARROW_UNITS[field.unit ?? DEFAULT_UNIT];
+  if (field.dtype === 'timestamp') return arrow.DataType.isTimestamp(type) && type.unit === unit;
+  if (field.dtype === 'time') return arrow.DataType.isTime(type) && type.bitWidth === 64 && type.unit === unit;
+  return arrow.DataType.isDuration(type) && type.unit === unit;
 }
 
 type NumericArray = Int32Array | Float32Array | Float64Array | BigInt64Array;
@@ -63,7 +81,7 @@ function copyNumeric<T extends NumericArray>(
   }
   // The cell-by-cell path leaves a null cell's value zero; whatever Arrow held under a null must not leak.
   if (validity !== null) zeroNulls(values, validity, length);
-  return makeColumn(field.dtype, length, values, validity);
+  return makeColumn(field, length, values, validity);
 }
 
 /** Finite numbers only: `v - v` is 0 exactly for finite v and NaN for NaN and ±Infinity. */

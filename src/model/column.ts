@@ -4,8 +4,9 @@
 import * as arrow from 'apache-arrow';
 import { allocShared, type TypedCtor } from './shared-memory.js';
 import { formatDecimal, readDecimal } from './decimal.js';
-import { typeParams } from './dtype.js';
-import type { Column, ColumnBatch, DType, TypedValues, TypeParams } from './types.js';
+import { DEFAULT_UNIT, paramsOf, storageOf } from './dtype.js';
+import { formatIsoDate, formatIsoTime, floorDiv, UNITS_PER_SECOND } from './temporal.js';
+import type { Column, ColumnBatch, DType, TimeUnit, TypedValues, TypeParams, TypeSpec } from './types.js';
 
 export { allocShared };
 
@@ -48,7 +49,7 @@ const POPCOUNT = (() => {
 })();
 
 export function valuesCtor(dtype: DType): TypedCtor<TypedValues> {
-  switch (dtype) {
+  switch (storageOf(dtype)) {
     case 'int32':
     case 'utf8':
       return Int32Array;
@@ -57,7 +58,6 @@ export function valuesCtor(dtype: DType): TypedCtor<TypedValues> {
     case 'float64':
       return Float64Array;
     case 'int64':
-    case 'date':
     case 'decimal':
       return BigInt64Array;
     case 'bool':
@@ -77,10 +77,11 @@ export function allocValues(dtype: DType, length: number): TypedValues {
 
 /**
  * Builds a column, dropping a validity bitmap that marks nothing null. `params` are the dtype's parameters
- * (a decimal's precision and scale), kept on the column.
+ * (a decimal's precision and scale), kept on the column. `type` may itself be a type with its parameters (a
+ * field, a column, a bound type: only its dtype and parameters are read); `params` add to those.
  */
 export function makeColumn(
-  dtype: DType,
+  type: DType | TypeSpec,
   length: number,
   values: TypedValues,
   validity: Uint8Array | null,
@@ -88,14 +89,19 @@ export function makeColumn(
   params: TypeParams = {},
 ): Column {
   const nullCount = countNulls(validity, length);
-  return { dtype, ...typeParams(params), length, values, validity: nullCount === 0 ? null : validity, nullCount, dictionary };
+  const spec = typeof type === 'string' ? { dtype: type } : { dtype: type.dtype, ...paramsOf(type) };
+  return { ...spec, ...paramsOf(params), length, values, validity: nullCount === 0 ? null : validity, nullCount, dictionary };
 }
 
 export function isNull(column: Column, i: number): boolean {
   return column.validity !== null && !getBit(column.validity, i);
 }
 
-/** The JS value of one cell: number, bigint, boolean, string (a decimal's exact text), Date, or null. */
+/**
+ * The JS value of one cell: number, bigint, boolean, string (a decimal's exact text), Date, or null. Temporal values: a timestamp is a
+ * Date (floored to the millisecond), a date 'YYYY-MM-DD', a time 'HH:MM:SS.fraction', a duration a bigint
+ * count of its unit; README "Temporal types" states why.
+ */
 export function cellValue(column: Column, i: number): unknown {
   if (isNull(column, i)) return null;
   switch (column.dtype) {
@@ -109,18 +115,46 @@ export function cellValue(column: Column, i: number): unknown {
       return getBit(column.values as Uint8Array, i);
     case 'utf8':
       return column.dictionary![(column.values as Int32Array)[i]!]!;
+    case 'timestamp':
+      return timestampToDate((column.values as BigInt64Array)[i]!, column.unit ?? DEFAULT_UNIT);
     case 'date':
-      return new Date(Number((column.values as BigInt64Array)[i]!));
+      return formatIsoDate((column.values as Int32Array)[i]!);
+    case 'time':
+      return formatIsoTime((column.values as BigInt64Array)[i]!, column.unit ?? DEFAULT_UNIT);
+    case 'duration':
+      return (column.values as BigInt64Array)[i]!;
     case 'decimal':
       return formatDecimal(readDecimal(column.values as BigInt64Array, i), column.scale ?? 0);
   }
 }
 
-export function arrowType(dtype: DType, params: TypeParams = {}): arrow.DataType {
-  switch (dtype) {
+/** An epoch count as a JS Date, floored to the millisecond it falls in. */
+export function timestampToDate(value: bigint, unit: TimeUnit): Date {
+  return new Date(Number(floorDiv(value, UNITS_PER_SECOND[unit] / 1000n)));
+}
+
+const ARROW_UNITS: Readonly<Record<TimeUnit, arrow.TimeUnit>> = {
+  ms: arrow.TimeUnit.MILLISECOND,
+  us: arrow.TimeUnit.MICROSECOND,
+  ns: arrow.TimeUnit.NANOSECOND,
+};
+
+/** The Arrow type of a column type; temporal types need their parameters (`unit`, `timeZone`). */
+export function arrowType(type: DType | TypeSpec, params: TypeParams = {}): arrow.DataType {
+  const spec: TypeSpec = typeof type === 'string' ? { dtype: type, ...paramsOf(params) } : { ...type, ...paramsOf(params) };
+  const unit = ARROW_UNITS[spec.unit ?? DEFAULT_UNIT];
+  switch (spec.dtype) {
+    case 'timestamp':
+      return new arrow.Timestamp(unit, spec.timeZone ?? null);
+    case 'date':
+      return new arrow.DateDay();
+    case 'time':
+      return new arrow.Time(unit, 64);
+    case 'duration':
+      return new arrow.Duration(unit);
     case 'decimal':
       // Decimal128: arrow-js's constructor takes (scale, precision, bitWidth).
-      return new arrow.Decimal(params.scale ?? 0, params.precision ?? 38, 128);
+      return new arrow.Decimal(spec.scale ?? 0, spec.precision ?? 38, 128);
     case 'int32':
       return new arrow.Int32();
     case 'int64':
@@ -133,8 +167,6 @@ export function arrowType(dtype: DType, params: TypeParams = {}): arrow.DataType
       return new arrow.Bool();
     case 'utf8':
       return new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
-    case 'date':
-      return new arrow.TimestampMillisecond();
   }
 }
 
@@ -165,7 +197,7 @@ export function utf8Vector(strings: readonly string[]): arrow.Vector<arrow.Utf8>
 
 /** Wraps a column's buffers as Arrow Data without copying values or validity. */
 export function columnToArrowData(column: Column): arrow.Data {
-  const type = arrowType(column.dtype, column);
+  const type = arrowType(column);
   const nullBitmap = column.validity ?? undefined;
   if (column.dtype === 'utf8') {
     const dictType = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32(), dictionaryIds.next++);

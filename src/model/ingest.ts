@@ -9,7 +9,9 @@ import { copyArrowColumn, decodedDictionary, joinValidity, type DecodedDictionar
 import { allocBitmap, getBit } from './column.js';
 import { formatDecimal } from './decimal.js';
 import type { ModelField } from './schema.js';
-import type { Column, ColumnBatch, DType, IngestOptions, InputKeyMode, RowFailure, TrustedMode } from './types.js';
+import { DEFAULT_UNIT, typeName } from './dtype.js';
+import { floorDiv, UNITS_PER_SECOND } from './temporal.js';
+import type { Column, ColumnBatch, DType, IngestOptions, InputKeyMode, RowFailure, TimeUnit, TrustedMode } from './types.js';
 import { boolean, func, integer, oneOf, options as optionsOf } from '../options.js';
 import { buildColumn, describeValue, IssueCollector, keepRows, nullColumn, REPORTED, type CellSource } from './validate.js';
 
@@ -328,12 +330,20 @@ const EXACT_ARROW_TYPES: Record<DType, string> = {
   float64: 'Float64',
   bool: 'Bool',
   utf8: 'Utf8 or Dictionary<Utf8>',
-  date: 'Timestamp<MILLISECOND> or Date<MILLISECOND>',
+  timestamp: 'Timestamp of the same unit',
+  date: 'Date32<DAY>',
+  time: 'Time64 of the same unit',
+  duration: 'Duration of the same unit',
   decimal: 'Decimal128 of the same precision and scale',
 };
 
+/** Units per second of each Arrow TimeUnit (SECOND, MILLISECOND, MICROSECOND, NANOSECOND). */
+const ARROW_UNIT_SCALE: readonly bigint[] = [1n, 1000n, 1000000n, 1000000000n];
+const ARROW_UNIT_OF: Record<TimeUnit, arrow.TimeUnit> = { ms: arrow.TimeUnit.MILLISECOND, us: arrow.TimeUnit.MICROSECOND, ns: arrow.TimeUnit.NANOSECOND };
+
 function arrowTypeFits(field: ModelField, type: arrow.DataType, exact: boolean): boolean {
   const { DataType } = arrow;
+  const unit = field.unit ?? DEFAULT_UNIT;
   if (!exact && DataType.isNull(type)) return true;
   switch (field.dtype) {
     case 'decimal':
@@ -354,10 +364,16 @@ function arrowTypeFits(field: ModelField, type: arrow.DataType, exact: boolean):
       const valueType = DataType.isDictionary(type) ? (type.dictionary as arrow.DataType) : type;
       return exact ? DataType.isUtf8(valueType) : DataType.isUtf8(valueType) || DataType.isLargeUtf8(valueType) || DataType.isUtf8View(valueType);
     }
+    case 'timestamp':
+      if (exact) return DataType.isTimestamp(type) && type.unit === ARROW_UNIT_OF[unit];
+      return DataType.isTimestamp(type) || DataType.isDate(type);
     case 'date':
-      if (exact)
-        return (DataType.isDate(type) && type.unit === arrow.DateUnit.MILLISECOND) || (DataType.isTimestamp(type) && type.unit === arrow.TimeUnit.MILLISECOND);
+      if (exact) return DataType.isDate(type) && type.unit === arrow.DateUnit.DAY;
       return DataType.isDate(type) || DataType.isTimestamp(type);
+    case 'time':
+      return exact ? DataType.isTime(type) && type.bitWidth === 64 && type.unit === ARROW_UNIT_OF[unit] : DataType.isTime(type);
+    case 'duration':
+      return exact ? DataType.isDuration(type) && type.unit === ARROW_UNIT_OF[unit] : DataType.isDuration(type);
   }
 }
 
@@ -378,7 +394,7 @@ function arrowSource(field: ModelField, vector: arrow.Vector<arrow.DataType>, mo
       field.name,
       'arrow_type_mismatch',
       // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an Arrow DataType's toString names the type
-      `Arrow type ${String(type)} ${verb} the type of a ${field.dtype} column (${EXACT_ARROW_TYPES[field.dtype]})`,
+      `Arrow type ${String(type)} ${verb} the type of a ${typeName(field)} column (${EXACT_ARROW_TYPES[field.dtype]})`,
     );
     return null;
   }
@@ -390,7 +406,8 @@ function arrowSource(field: ModelField, vector: arrow.Vector<arrow.DataType>, mo
   if (isNumericArrowType(type)) return { cells: numericCells(vector, field.dtype === 'int64' || field.dtype === 'decimal'), present };
   if (arrow.DataType.isBool(type)) return { cells: boolCells(vector), present };
   if (arrow.DataType.isDictionary(type)) return { cells: dictionaryCells(field, vector, issues), present };
-  if (arrow.DataType.isDate(type) || arrow.DataType.isTimestamp(type)) return { cells: epochMsCells(field, vector, mode, issues), present, epochMs: true };
+  if (arrow.DataType.isDate(type) || arrow.DataType.isTimestamp(type) || arrow.DataType.isTime(type) || arrow.DataType.isDuration(type))
+    return { cells: temporalCells(field, vector, mode, issues), present };
   return { cells: [...vector] as unknown[], present };
 }
 
@@ -485,42 +502,37 @@ function dictionaryCells(field: ModelField, vector: arrow.Vector, issues: IssueC
   return cells;
 }
 
-const MS_PER_DAY = 86400000;
-
 /**
- * Dates and timestamps as epoch milliseconds. A micro- or nanosecond timestamp with a sub-millisecond part
- * cannot be held exactly: it is an issue in checked modes and floored in 'shape_only'.
+ * Arrow temporal values as integers in the column's unit (days for a date column), converted exactly: a
+ * value the column's unit cannot hold (a nanosecond timestamp into a millisecond column with a sub-millisecond
+ * part, a timestamp into a date that is not at midnight) is an issue in checked modes and floored in 'shape_only'.
  */
-function epochMsCells(field: ModelField, vector: arrow.Vector<arrow.DataType>, mode: TrustedMode, issues: IssueCollector): unknown[] {
-  const { type } = vector;
+function temporalCells(field: ModelField, vector: arrow.Vector<arrow.DataType>, mode: TrustedMode, issues: IssueCollector): unknown[] {
+  const type = vector.type as arrow.Date_ | arrow.Timestamp | arrow.Time | arrow.Duration;
   const cells = new Array<unknown>(vector.length);
-  const unit = arrow.DataType.isTimestamp(type) ? type.unit : arrow.TimeUnit.MILLISECOND;
-  const subMsDivisor = unit === arrow.TimeUnit.MICROSECOND ? 1000n : 1000000n;
+  // Source values per second, and the column's: days count as 1 / 86400 s, so both sides scale by 86400.
+  const perDay = 86400n;
+  const isDays = arrow.DataType.isDate(type) && type.unit === arrow.DateUnit.DAY;
+  const from = isDays ? 1n : (arrow.DataType.isDate(type) ? 1000n : ARROW_UNIT_SCALE[type.unit]!) * perDay;
+  const to = field.dtype === 'date' ? 1n : UNITS_PER_SECOND[field.unit ?? DEFAULT_UNIT] * perDay;
+  const what = field.dtype === 'date' ? 'a date column (days)' : `a ${field.unit ?? DEFAULT_UNIT} column`;
   let base = 0;
   for (const chunk of vector.data) {
-    if (arrow.DataType.isDate(type) && type.unit === arrow.DateUnit.DAY) {
-      const days = chunk.values as Int32Array;
-      for (let i = 0; i < chunk.length; i++) cells[base + i] = days[i]! * MS_PER_DAY;
-      base += chunk.length;
-      continue;
-    }
-    const raw = chunk.values as BigInt64Array;
+    const raw = chunk.values as Int32Array | BigInt64Array;
     for (let i = 0; i < chunk.length; i++) {
-      const value = raw[i]!;
-      if (unit === arrow.TimeUnit.SECOND) {
-        cells[base + i] = Number(value) * 1000;
-      } else if (unit === arrow.TimeUnit.MILLISECOND) {
-        cells[base + i] = Number(value);
-      } else {
-        const remainder = value % subMsDivisor;
-        if (remainder !== 0n && mode !== 'shape_only' && chunk.getValid(i)) {
-          issues.cell(field.name, base + i, 'precision_loss', `timestamp ${value} has a sub-millisecond part that a date column cannot hold`);
+      const value = BigInt(raw[i]!);
+      let converted: bigint;
+      if (to >= from) converted = value * (to / from);
+      else {
+        const divisor = from / to;
+        converted = floorDiv(value, divisor);
+        if (converted * divisor !== value && mode !== 'shape_only' && chunk.getValid(i)) {
+          issues.cell(field.name, base + i, 'precision_loss', `${String(type)} value ${value} does not fit ${what} exactly`);
           cells[base + i] = REPORTED;
-        } else {
-          // Floor, not truncate, so instants before 1970 round toward the past like later ones do.
-          cells[base + i] = Number((value - remainder) / subMsDivisor - (remainder < 0n ? 1n : 0n));
+          continue;
         }
       }
+      cells[base + i] = field.dtype === 'date' ? Number(converted) : converted;
     }
     base += chunk.length;
   }

@@ -4,7 +4,9 @@
 import type { z } from 'zod';
 import { SchemaDefinitionError } from '../errors.js';
 import { checkDecimalParams } from './decimal.js';
-import type { DType, Field } from './types.js';
+import { isTemporal, UNITS_OF, DEFAULT_UNIT } from './dtype.js';
+import { isTimeZone } from './temporal.js';
+import type { DType, Field, TimeUnit, TypeParams } from './types.js';
 
 export type ZodShape = Readonly<Record<string, z.ZodType>>;
 
@@ -19,6 +21,8 @@ export interface ModelField extends Field {
   readonly optional: boolean;
   /** Float64 column that must hold integers within ±(2^53 − 1) (z.int()). */
   readonly integral: boolean;
+  /** The JS kind zod's cell type parses: temporal columns run zod only on cells of that kind. */
+  readonly zodKind: string;
 }
 
 interface ZodInternals {
@@ -51,14 +55,61 @@ function aliasOf(t: z.ZodType, field: string): string | undefined {
 /** A string schema marked `.meta({ dtype: 'decimal', precision, scale })` (what `decimal(p, s)` makes) is a decimal column. */
 function decimalParams(t: z.ZodType, field: string): { precision: number; scale: number } | undefined {
   const meta = internals(t).meta?.();
-  if (meta?.['dtype'] === undefined) return undefined;
-  if (meta['dtype'] !== 'decimal')
-    throw new SchemaDefinitionError(field, `meta dtype must be 'decimal' on a string schema, got ${JSON.stringify(meta['dtype'])}`);
+  // Another meta dtype is temporalOf's to check.
+  if (meta?.['dtype'] !== 'decimal') return undefined;
   try {
     return checkDecimalParams(meta['precision'], meta['scale'] ?? 0, 'meta');
   } catch (error) {
     throw new SchemaDefinitionError(field, error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The dtype a string format declares, with the unit it takes when `.meta()` names none. */
+const STRING_FORMATS: Record<string, DType> = { datetime: 'timestamp', date: 'date', time: 'time', duration: 'duration' };
+
+/**
+ * The temporal dtype and parameters `.meta({ dtype, unit, timeZone })` declares on a cell type whose own
+ * kind is `kind` (what zod parses) with the dtype `implied` by it (z.date() a timestamp, z.iso.date() a date);
+ * null when neither declares a temporal type. Values are checked: a wrong one is a SchemaDefinitionError.
+ */
+function temporalOf(name: string, cell: z.ZodType, kind: string, implied: DType | undefined): { dtype: DType; params: TypeParams } | null {
+  const meta = internals(cell).meta?.() ?? {};
+  const declared = meta['dtype'];
+  if (declared !== undefined && !(typeof declared === 'string' && isTemporal(declared as DType)))
+    throw new SchemaDefinitionError(name, `meta dtype must be one of 'timestamp', 'date', 'time', 'duration', 'decimal' (got ${JSON.stringify(declared)})`);
+  const dtype = (declared as DType | undefined) ?? implied;
+  const { unit, timeZone } = meta;
+  if (dtype === undefined) {
+    if (unit !== undefined || timeZone !== undefined)
+      throw new SchemaDefinitionError(name, `meta unit and timeZone need a temporal type (z.date(), z.iso.datetime(), or meta dtype)`);
+    return null;
+  }
+  const accepted: Record<string, readonly DType[]> = {
+    date: ['timestamp', 'date'],
+    string: ['timestamp', 'date', 'time', 'duration'],
+    number: ['timestamp', 'date', 'time', 'duration'],
+    bigint: ['timestamp', 'time', 'duration'],
+  };
+  if (!(accepted[kind] ?? []).includes(dtype)) throw new SchemaDefinitionError(name, `a ${dtype} column cannot be declared on zod type '${kind}'`);
+  const units = UNITS_OF[dtype];
+  if (units === undefined) {
+    if (unit !== undefined) throw new SchemaDefinitionError(name, `a ${dtype} column takes no unit`);
+  } else if (unit !== undefined && !(units as readonly unknown[]).includes(unit)) {
+    throw new SchemaDefinitionError(
+      name,
+      `meta unit must be one of ${units.map((u) => `'${u}'`).join(', ')} for a ${dtype} column (got ${JSON.stringify(unit)})`,
+    );
+  }
+  if (timeZone !== undefined) {
+    if (dtype !== 'timestamp') throw new SchemaDefinitionError(name, `only a timestamp column takes a timeZone`);
+    if (typeof timeZone !== 'string' || !isTimeZone(timeZone))
+      throw new SchemaDefinitionError(name, `meta timeZone ${JSON.stringify(timeZone)} is not an IANA time zone`);
+  }
+  const params: TypeParams = {
+    ...(units === undefined ? {} : { unit: (unit as TimeUnit | undefined) ?? (kind === 'date' ? 'ms' : DEFAULT_UNIT) }),
+    ...(typeof timeZone === 'string' ? { timeZone } : {}),
+  };
+  return { dtype, params };
 }
 
 export function fieldFromZod(name: string, type: z.ZodType): ModelField {
@@ -82,48 +133,49 @@ export function fieldFromZod(name: string, type: z.ZodType): ModelField {
   let dtype: DType;
   let enumValues: readonly string[] | undefined;
   let formatNeedsZod = false;
-  let params: { precision: number; scale: number } | undefined;
-  switch (def.type) {
-    case 'number': {
-      const mapped = def.format === undefined ? 'float64' : NUMBER_FORMATS[def.format];
-      if (mapped === undefined) throw new SchemaDefinitionError(name, `number format '${String(def.format)}' has no column type`);
-      dtype = mapped;
-      break;
-    }
-    case 'bigint':
-      dtype = 'int64';
-      break;
-    case 'boolean':
-      dtype = 'bool';
-      break;
-    case 'string': {
-      const decimal = decimalParams(cell, name);
-      if (decimal !== undefined) {
-        // validate.ts checks decimal cells exactly itself; zod's string check would refuse numbers and bigints.
-        dtype = 'decimal';
-        params = decimal;
+  let params: TypeParams = {};
+  const implied = def.type === 'date' ? 'timestamp' : def.type === 'string' && def.format !== undefined ? STRING_FORMATS[def.format] : undefined;
+  const decimal = def.type === 'string' ? decimalParams(cell, name) : undefined;
+  const temporal = decimal === undefined ? temporalOf(name, cell, def.type, implied) : null;
+  if (decimal !== undefined) {
+    // validate.ts checks decimal cells exactly itself; zod's string check would refuse numbers and bigints.
+    dtype = 'decimal';
+    params = decimal;
+  } else if (temporal !== null) {
+    dtype = temporal.dtype;
+    params = temporal.params;
+    formatNeedsZod = def.type === 'string' && def.format !== undefined;
+  } else
+    switch (def.type) {
+      case 'number': {
+        const mapped = def.format === undefined ? 'float64' : NUMBER_FORMATS[def.format];
+        if (mapped === undefined) throw new SchemaDefinitionError(name, `number format '${String(def.format)}' has no column type`);
+        dtype = mapped;
         break;
       }
-      dtype = 'utf8';
-      formatNeedsZod = def.format !== undefined;
-      break;
+      case 'bigint':
+        dtype = 'int64';
+        break;
+      case 'boolean':
+        dtype = 'bool';
+        break;
+      case 'string':
+        dtype = 'utf8';
+        formatNeedsZod = def.format !== undefined;
+        break;
+      case 'enum': {
+        const values = Object.values(def.entries ?? {});
+        if (!values.every((v): v is string => typeof v === 'string')) throw new SchemaDefinitionError(name, 'only string enums map to a dictionary column');
+        dtype = 'utf8';
+        enumValues = values;
+        break;
+      }
+      default:
+        throw new SchemaDefinitionError(
+          name,
+          `zod type '${def.type}' has no column type; use int32, int, int64, bigint, float32, float64, number, boolean, string, enum or date`,
+        );
     }
-    case 'enum': {
-      const values = Object.values(def.entries ?? {});
-      if (!values.every((v): v is string => typeof v === 'string')) throw new SchemaDefinitionError(name, 'only string enums map to a dictionary column');
-      dtype = 'utf8';
-      enumValues = values;
-      break;
-    }
-    case 'date':
-      dtype = 'date';
-      break;
-    default:
-      throw new SchemaDefinitionError(
-        name,
-        `zod type '${def.type}' has no column type; use int32, int, int64, bigint, float32, float64, number, boolean, string, enum or date`,
-      );
-  }
   return {
     name,
     dtype,
@@ -131,8 +183,9 @@ export function fieldFromZod(name: string, type: z.ZodType): ModelField {
     nullable,
     optional,
     cellType: cell,
-    needsZod: params === undefined && (hasChecks || formatNeedsZod),
+    needsZod: dtype !== 'decimal' && (hasChecks || formatNeedsZod),
     integral: def.type === 'number' && def.format === 'safeint',
+    zodKind: def.type,
     ...(alias === undefined ? {} : { alias }),
     ...(enumValues === undefined ? {} : { enumValues }),
   };

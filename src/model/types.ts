@@ -1,7 +1,14 @@
 // Public types of the model layer: column dtypes, fields, and the storage of one column.
 // Every layer above reads these; nothing here knows about plans or engines.
 
-export type DType = 'int32' | 'int64' | 'float32' | 'float64' | 'bool' | 'utf8' | 'date' | 'decimal';
+export type DType = 'int32' | 'int64' | 'float32' | 'float64' | 'bool' | 'utf8' | 'timestamp' | 'date' | 'time' | 'duration' | 'decimal';
+
+/**
+ * How a dtype's values are held in memory, which is all the engines' generic code (gather, hash keys, sort
+ * words) needs to know: date is an int32 of days; timestamp, time and duration are int64 counts of their unit;
+ * a decimal is two 64-bit words.
+ */
+export type Storage = 'int32' | 'int64' | 'float32' | 'float64' | 'bool' | 'utf8' | 'decimal';
 
 /** The units of temporal values stored as 64-bit integers. */
 export const TIME_UNITS = ['ms', 'us', 'ns'] as const;
@@ -40,7 +47,11 @@ export type TypedValues = Int32Array | Float64Array | Float32Array | BigInt64Arr
  * - int32, float32, float64, int64: values as their typed array (int64 as BigInt64Array).
  * - bool: bit-packed Uint8Array (Arrow layout, least-significant bit first).
  * - utf8: Int32Array of dictionary codes, with `dictionary` holding the distinct strings.
- * - date: BigInt64Array of epoch milliseconds (Arrow Timestamp(ms)).
+ * - timestamp: BigInt64Array of epoch `unit`s (Arrow Timestamp(unit, timeZone)); the time zone only says how
+ *   the instant is shown, the value is always UTC.
+ * - date: Int32Array of days since 1970-01-01 (Arrow Date32).
+ * - time: BigInt64Array of `unit`s since midnight, unit 'us' or 'ns' (Arrow Time64).
+ * - duration: BigInt64Array of `unit`s (Arrow Duration).
  * - decimal: BigInt64Array of two words a row, exactly Arrow Decimal128's bytes: word 2i is the low 64 bits
  *   of row i's unscaled value, word 2i + 1 the high 64 bits (signed), so `values.length` is 2 × `length`.
  *   `precision` and `scale` say what the integer means (model/decimal.ts reads and writes it).

@@ -3,8 +3,24 @@
 // not input shapes: ingest.ts turns columns, rows, NDJSON and Arrow into arrays of cells first.
 
 import { ValidationError, type ValidationIssue } from '../errors.js';
-import { allocBitmap, allocShared, allocValues, getBit, makeColumn, setBit, valuesCtor } from './column.js';
+import { allocBitmap, allocShared, allocValues, getBit, makeColumn, setBit, timestampToDate, valuesCtor } from './column.js';
 import { fitsPrecision, numberToDecimal, parseDecimal, POW10, type DecimalParseFailure } from './decimal.js';
+import { DEFAULT_UNIT, storageOf } from './dtype.js';
+import {
+  floorDiv,
+  formatIsoDate,
+  formatIsoDuration,
+  formatIsoTime,
+  formatIsoTimestamp,
+  parseIsoDate,
+  parseIsoDuration,
+  parseIsoTime,
+  parseIsoTimestamp,
+  unitsPerDay,
+  UNITS_PER_SECOND,
+  type ParseFailure,
+  type Parsed,
+} from './temporal.js';
 import type { ModelField } from './schema.js';
 import type { Column, RowFailure, TrustedMode } from './types.js';
 
@@ -16,8 +32,6 @@ export interface CellSource {
   readonly cells: ArrayLike<unknown>;
   /** Arrow validity of the cells (bit set = present), or null when each cell's own value says whether it is null. */
   readonly present: Uint8Array | null;
-  /** Numbers in a date column are epoch milliseconds. Only Arrow temporal input sets this: JSON numbers are never dates. */
-  readonly epochMs?: boolean;
 }
 
 const INT32_MIN = -2147483648;
@@ -26,8 +40,6 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 /** Largest finite float32, the bound zod's z.float32() checks. */
 const FLOAT32_MAX = 3.4028234663852886e38;
-/** The range of a valid JS Date, in epoch milliseconds. */
-const DATE_MAX_MS = 8.64e15;
 
 /**
  * Keeps at most `maxIssues` cell issues (frame issues always come first), counts the rest, and when rows are
@@ -141,8 +153,11 @@ export function buildColumn(field: ModelField, source: CellSource, length: numbe
       return buildBool(ctx, source, length);
     case 'utf8':
       return buildUtf8(ctx, source, length);
+    case 'timestamp':
     case 'date':
-      return buildDate(ctx, source, length);
+    case 'time':
+    case 'duration':
+      return buildTemporal(ctx, source, length);
     case 'decimal':
       return buildDecimal(ctx, source, length);
   }
@@ -325,40 +340,162 @@ function buildUtf8(ctx: BuildContext, { cells, present }: CellSource, length: nu
   return makeColumn('utf8', length, values, validity.bits, dictionary);
 }
 
+/** The range of a JS Date, in epoch milliseconds: a timestamp must read back as a valid Date. */
+const DATE_MAX_MS = 8640000000000000n;
+const INT32_MIN_BIG = -2147483648n;
+const INT32_MAX_BIG = 2147483647n;
+const MS_PER_DAY = 86400000;
+
+/** One temporal cell read as the column's integer (bigint, or a number of days for a date), or the issue that refuses it. */
+type TemporalRead = { readonly value: bigint } | { readonly code: string; readonly expected: string } | null;
+
+const PARSE_ISSUES: Record<ParseFailure, (what: string, unit: string) => { code: string; expected: string }> = {
+  syntax: (what) => ({ code: 'invalid_type', expected: `expected ${what}` }),
+  precision: (_, unit) => ({ code: 'precision_loss', expected: `expected at most the column's precision (${unit})` }),
+  range: () => ({ code: 'too_big', expected: 'expected a value within the int64 range of the column' }),
+  nonexistent: () => ({
+    code: 'invalid_value',
+    expected: "expected a wall time that exists in the column's time zone (this one is skipped by a daylight-saving transition)",
+  }),
+};
+
+function fromParsed(parsed: Parsed<bigint | number>, what: string, unit: string): TemporalRead {
+  return parsed.ok ? { value: BigInt(parsed.value) } : PARSE_ISSUES[parsed.why](what, unit);
+}
+
+/** An integer count (number or bigint) in the column's own unit; numbers must be safe integers when checked. */
+function readCount(cell: number | bigint, checked: boolean, what: string): TemporalRead {
+  if (typeof cell === 'bigint')
+    return BigInt.asIntN(64, cell) === cell || !checked
+      ? { value: BigInt.asIntN(64, cell) }
+      : { code: 'too_big', expected: `expected ${what} within the int64 range` };
+  if (checked ? Number.isSafeInteger(cell) : Number.isInteger(cell)) return { value: BigInt(cell) };
+  return { code: 'invalid_type', expected: `expected ${what} as a safe integer` };
+}
+
+/** Reads one non-null cell of a temporal column; null when it is not a temporal cell at all (the caller reports it). */
+function readTemporal(field: ModelField, cell: unknown, checked: boolean): TemporalRead {
+  const unit = field.unit ?? DEFAULT_UNIT;
+  switch (field.dtype) {
+    case 'timestamp': {
+      if (cell instanceof Date) {
+        const ms = cell.getTime();
+        return Number.isNaN(ms) ? { code: 'invalid_type', expected: 'expected a valid Date' } : { value: BigInt(ms) * (UNITS_PER_SECOND[unit] / 1000n) };
+      }
+      if (typeof cell === 'string') return fromParsed(parseIsoTimestamp(cell, unit, field.timeZone), 'an ISO 8601 date-time with Z or a UTC offset', unit);
+      if (typeof cell === 'number' || typeof cell === 'bigint') return readCount(cell, checked, `epoch ${unit}`);
+      return null;
+    }
+    case 'date': {
+      if (cell instanceof Date) {
+        const ms = cell.getTime();
+        if (Number.isNaN(ms)) return { code: 'invalid_type', expected: 'expected a valid Date' };
+        if (ms % MS_PER_DAY !== 0 && checked) return { code: 'precision_loss', expected: 'expected a Date at midnight UTC (a date column holds days)' };
+        return { value: BigInt(Math.floor(ms / MS_PER_DAY)) };
+      }
+      if (typeof cell === 'string') return fromParsed(parseIsoDate(cell), 'an ISO 8601 date (YYYY-MM-DD)', 'days');
+      if (typeof cell === 'number') {
+        if (!Number.isInteger(cell)) return { code: 'invalid_type', expected: 'expected an integer number of days since 1970-01-01' };
+        return { value: BigInt(cell) };
+      }
+      return null;
+    }
+    case 'time': {
+      if (typeof cell === 'string') return fromParsed(parseIsoTime(cell, unit), 'an ISO 8601 time (HH:MM:SS.fraction)', unit);
+      if (typeof cell === 'number' || typeof cell === 'bigint') return readCount(cell, checked, `${unit} since midnight`);
+      return null;
+    }
+    case 'duration': {
+      if (typeof cell === 'string')
+        return fromParsed(parseIsoDuration(cell, unit), 'an ISO 8601 duration of days, hours, minutes and seconds (P1DT2H3.5S)', unit);
+      if (typeof cell === 'number' || typeof cell === 'bigint') return readCount(cell, checked, `a count of ${unit}`);
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The range check of a read value, beyond what its parse checks: a date in int32, a time within a day, a timestamp a valid Date. */
+function outOfRange(field: ModelField, value: bigint): { code: string; expected: string } | null {
+  const unit = field.unit ?? DEFAULT_UNIT;
+  switch (field.dtype) {
+    case 'date':
+      return value < INT32_MIN_BIG || value > INT32_MAX_BIG
+        ? { code: value > 0n ? 'too_big' : 'too_small', expected: 'expected a date within the int32 range of days' }
+        : null;
+    case 'time':
+      return value < 0n || value >= unitsPerDay(unit)
+        ? { code: value < 0n ? 'too_small' : 'too_big', expected: `expected a time of day, from 0 to 24 h exclusive, in ${unit}` }
+        : null;
+    case 'timestamp': {
+      const ms = floorDiv(value, UNITS_PER_SECOND[unit] / 1000n);
+      return ms > DATE_MAX_MS || ms < -DATE_MAX_MS
+        ? { code: value > 0n ? 'too_big' : 'too_small', expected: `expected an instant within ±${DATE_MAX_MS} ms of 1970 (the range of a Date)` }
+        : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The cell zod checks: of the kind the zod type parses (a Date for z.date(), ISO text for an ISO string schema). */
+function zodCell(field: ModelField, cell: unknown, value: bigint): unknown {
+  const unit = field.unit ?? DEFAULT_UNIT;
+  switch (field.zodKind) {
+    case 'date':
+      if (cell instanceof Date) return cell;
+      return field.dtype === 'date' ? new Date(Number(value) * MS_PER_DAY) : timestampToDate(value, unit);
+    case 'string':
+      if (typeof cell === 'string') return cell;
+      if (field.dtype === 'date') return formatIsoDate(Number(value));
+      if (field.dtype === 'time') return formatIsoTime(value, unit);
+      if (field.dtype === 'duration') return formatIsoDuration(value, unit);
+      return formatIsoTimestamp(value, unit);
+    case 'number':
+      return Number(value);
+    default:
+      return value;
+  }
+}
+
 /**
- * Date cells are Date objects or ISO 8601 strings, the form a Date takes in JSON. A date-time string must
- * carry 'Z' or an offset: a local time would depend on the server's zone. Arrow input brings epoch ms.
+ * Temporal cells: ISO 8601 text (a date-time with 'Z' or an offset, or wall time in the column's zone),
+ * integers in the column's unit (days for a date), Date objects for timestamps and dates. Arrow input
+ * arrives as integers already in the column's unit (ingest.ts converts them exactly).
  */
-function buildDate(ctx: BuildContext, { cells, present, epochMs = false }: CellSource, length: number): Column {
-  const values = allocShared(BigInt64Array, length);
+function buildTemporal(ctx: BuildContext, { cells, present }: CellSource, length: number): Column {
+  const { field } = ctx;
+  const isDate = field.dtype === 'date';
+  const values = isDate ? allocShared(Int32Array, length) : allocShared(BigInt64Array, length);
   const validity = new ValidityBuilder(length);
   const { checked, refine } = ctx;
+  const what = {
+    timestamp: 'a Date, an ISO 8601 string or an epoch integer',
+    date: 'an ISO 8601 date, a Date or a day number',
+    time: 'an ISO 8601 time or an integer',
+    duration: 'an ISO 8601 duration or an integer',
+  }[field.dtype as 'date'];
   for (let row = 0; row < length; row++) {
     const cell = present === null || getBit(present, row) ? cells[row] : null;
-    let ms = Number.NaN;
-    if (cell instanceof Date) {
-      ms = cell.getTime();
-      if (Number.isNaN(ms)) reject(ctx, row, 'invalid_type', 'expected a valid Date', cell);
-    } else if (typeof cell === 'string') {
-      const parsed = parseIsoDate(cell);
-      if (parsed === null) reject(ctx, row, 'invalid_type', 'expected an ISO 8601 date, or a date-time with Z or a UTC offset', cell);
-      else if (parsed.subMillisecond && checked) reject(ctx, row, 'precision_loss', 'expected at most millisecond precision', cell);
-      else ms = parsed.ms;
-    } else if (typeof cell === 'number' && epochMs) {
-      if (Number.isInteger(cell) && (!checked || Math.abs(cell) <= DATE_MAX_MS)) ms = cell;
-      else if (!Number.isInteger(cell)) reject(ctx, row, 'invalid_type', 'expected integral epoch milliseconds', cell);
-      else reject(ctx, row, cell > 0 ? 'too_big' : 'too_small', `expected epoch milliseconds within ±${DATE_MAX_MS} (the range of a Date)`, cell);
+    const read = cell === null || cell === undefined || cell === REPORTED ? null : readTemporal(field, cell, checked);
+    if (read === null) {
+      rejectNonValue(ctx, row, cell, what);
+    } else if ('code' in read) {
+      reject(ctx, row, read.code, read.expected, cell);
     } else {
-      rejectNonValue(ctx, row, cell, 'a Date or an ISO 8601 string');
+      const bad = checked || isDate ? outOfRange(field, read.value) : null;
+      if (bad !== null) reject(ctx, row, bad.code, bad.expected, cell);
+      else if (!refine || passesZod(ctx, row, zodCell(field, cell, read.value))) {
+        if (isDate) (values as Int32Array)[row] = Number(read.value);
+        else (values as BigInt64Array)[row] = read.value;
+        validity.markValid(row);
+        continue;
+      }
     }
-    if (!Number.isNaN(ms) && (!refine || passesZod(ctx, row, cell instanceof Date ? cell : new Date(ms)))) {
-      values[row] = BigInt(ms);
-      validity.markValid(row);
-    } else {
-      validity.markNull(row);
-    }
+    validity.markNull(row);
   }
-  return makeColumn('date', length, values, validity.bits);
+  return makeColumn(field, length, values, validity.bits);
 }
 
 /**
@@ -393,44 +530,6 @@ function buildDecimal(ctx: BuildContext, { cells, present }: CellSource, length:
     validity.markNull(row);
   }
   return makeColumn('decimal', length, values, validity.bits, null, ctx.field);
-}
-
-const ISO_DATE = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:(Z)|([+-])(\d{2}):?(\d{2})))?$/i;
-
-/**
- * Parses an ISO 8601 date or date-time. Written out rather than left to Date.parse, which rolls
- * 2024-02-30 over to March and reads a date-time without offset as server-local time.
- */
-export function parseIsoDate(text: string): { ms: number; subMillisecond: boolean } | null {
-  const match = ISO_DATE.exec(text);
-  if (match === null) return null;
-  const [, yearText, monthText, dayText, hourText, minuteText, secondText, fraction, , offsetSign, offsetHours, offsetMinutes] = match;
-  if (yearText === '-000000') return null; // ISO 8601 forbids a negative zero year
-  const year = Number(yearText);
-  const month = Number(monthText);
-  const day = Number(dayText);
-  const hour = Number(hourText ?? 0);
-  const minute = Number(minuteText ?? 0);
-  const second = Number(secondText ?? 0);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
-  if (hour > 23 || minute > 59 || second > 59) return null;
-  const offsetH = Number(offsetHours ?? 0);
-  const offsetM = Number(offsetMinutes ?? 0);
-  if (offsetH > 23 || offsetM > 59) return null;
-  const digits = fraction ?? '';
-  const millis = Number(digits.slice(0, 3).padEnd(3, '0'));
-  // setUTCFullYear, unlike Date.UTC, does not map years 0..99 to 1900..1999.
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, millis);
-  const ms = date.getTime() - (offsetSign === '-' ? -1 : 1) * (offsetH * 60 + offsetM) * 60000;
-  if (!(Math.abs(ms) <= DATE_MAX_MS)) return null;
-  return { ms, subMillisecond: /[1-9]/.test(digits.slice(3)) };
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Runs the field's zod type on one accepted cell and reports zod's own issues. */
@@ -501,7 +600,7 @@ export function keepRows(field: ModelField, column: Column, keep: Uint8Array, ke
       out++;
     }
   }
-  switch (column.dtype) {
+  switch (storageOf(column.dtype)) {
     case 'bool': {
       const source = column.values as Uint8Array;
       const values = allocBitmap(keptCount);
@@ -512,12 +611,11 @@ export function keepRows(field: ModelField, column: Column, keep: Uint8Array, ke
       }
       return makeColumn('bool', keptCount, values, keptValidity);
     }
-    case 'int64':
-    case 'date': {
+    case 'int64': {
       const source = column.values as BigInt64Array;
       const values = allocShared(BigInt64Array, keptCount);
       for (let row = 0, out = 0; row < length; row++) if (keep[row] !== 0) values[out++] = source[row]!;
-      return makeColumn(column.dtype, keptCount, values, keptValidity);
+      return makeColumn(column, keptCount, values, keptValidity);
     }
     case 'decimal': {
       const source = column.values as BigInt64Array;
@@ -560,7 +658,7 @@ export function keepRows(field: ModelField, column: Column, keep: Uint8Array, ke
       const source = column.values as Int32Array | Float32Array | Float64Array;
       const values = allocShared(valuesCtor(column.dtype), keptCount) as Int32Array | Float32Array | Float64Array;
       for (let row = 0, out = 0; row < length; row++) if (keep[row] !== 0) values[out++] = source[row]!;
-      return makeColumn(column.dtype, keptCount, values, keptValidity);
+      return makeColumn(column, keptCount, values, keptValidity);
     }
   }
 }

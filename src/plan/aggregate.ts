@@ -1,12 +1,12 @@
 // Aggregate: one row per distinct key tuple (in order of first appearance), or one row for the whole
 // frame without keys. Output expressions that combine aggregations become a projection on top.
 
-import { typeParams } from '../model/dtype.js';
 import { bindAgg } from '../expr/bind.js';
 import type { BoundAgg, ExprNode } from '../expr/types.js';
 import type { Field } from '../model/types.js';
 import { requireColumns } from './project.js';
 import type { PlanNode } from './types.js';
+import { paramsOf } from '../model/dtype.js';
 
 export function aggregateNode(
   input: PlanNode,
@@ -22,6 +22,6 @@ export function aggregateNode(
     if (names.has(a.name)) throw new TypeError(`agg output '${a.name}' collides with another output column`);
     names.add(a.name);
   }
-  const schema: Field[] = [...keyFields, ...bound.map((a) => ({ name: a.name, dtype: a.type.dtype, ...typeParams(a.type), nullable: a.type.nullable }))];
+  const schema: Field[] = [...keyFields, ...bound.map((a) => ({ name: a.name, dtype: a.type.dtype, ...paramsOf(a.type), nullable: a.type.nullable }))];
   return { kind: 'aggregate', schema, input, keys, aggs: bound };
 }

@@ -6,6 +6,7 @@ import { isNumeric } from '../expr/bind.js';
 import type { Field } from '../model/types.js';
 import { requireColumns } from './project.js';
 import type { JoinHow, PlanNode } from './types.js';
+import { typeName } from '../model/dtype.js';
 
 /** The joins implemented; right, full and cross joins are not (yet), and are refused, never approximated. */
 export const JOIN_HOWS: readonly JoinHow[] = ['inner', 'left', 'semi', 'anti'];
@@ -28,10 +29,16 @@ export function joinNode(left: PlanNode, right: PlanNode, spec: JoinSpec): PlanN
   requireColumns(left, leftOn, 'join (left keys)');
   requireColumns(right, rightOn, 'join (right keys)');
   leftOn.forEach((l, i) => {
-    const lt = left.schema.find((f) => f.name === l)!.dtype;
-    const rt = right.schema.find((f) => f.name === rightOn[i])!.dtype;
-    const compatible = lt === rt || (isNumeric(lt) && isNumeric(rt) && lt !== 'float32' && rt !== 'float32' && (lt === 'float64') === (rt === 'float64'));
-    if (!compatible) throw new ExpressionTypeError(`join: key '${l}' (${lt}) cannot match '${String(rightOn[i])}' (${rt})`);
+    const lf = left.schema.find((f) => f.name === l)!;
+    const rf = right.schema.find((f) => f.name === rightOn[i])!;
+    const lt = lf.dtype;
+    const rt = rf.dtype;
+    // Temporal keys match as their integers, so they need the same unit (the time zone does not change the instant).
+    const compatible =
+      (lt === rt && lf.unit === rf.unit) ||
+      (isNumeric(lt) && isNumeric(rt) && lt !== 'float32' && rt !== 'float32' && (lt === 'float64') === (rt === 'float64'));
+    if (!compatible)
+      throw new ExpressionTypeError(`join: key '${l}' (${typeName(lf)}) cannot match '${String(rightOn[i])}' (${typeName(rf)}); cast one to the other's unit`);
   });
   const leftNames = new Set(left.schema.map((f) => f.name));
   const rightOutput: { from: string; as: string }[] = [];

@@ -1,12 +1,12 @@
 // Projection: computes named expressions over its input. select, withColumns, rename and drop all
 // become a projection, so the optimizer has one operator to fuse and prune.
 
-import { typeParams } from '../model/dtype.js';
 import { bindExpr } from '../expr/bind.js';
 import type { ExprNode } from '../expr/types.js';
 import { UnknownColumnError } from '../errors.js';
 import type { Field } from '../model/types.js';
 import type { NamedExpr, PlanNode } from './types.js';
+import { paramsOf } from '../model/dtype.js';
 
 export function projectNode(input: PlanNode, exprs: readonly NamedExpr[]): PlanNode {
   const seen = new Set<string>();
@@ -17,13 +17,13 @@ export function projectNode(input: PlanNode, exprs: readonly NamedExpr[]): PlanN
   const schema: Field[] = exprs.map((e): Field => {
     // A passed-through column keeps its field (enum categories included) under its new name.
     const source = e.expr.kind === 'col' ? input.schema.find((f) => f.name === (e.expr as { name: string }).name) : undefined;
-    return source ? { ...source, name: e.name } : { name: e.name, dtype: e.expr.type.dtype, ...typeParams(e.expr.type), nullable: e.expr.type.nullable };
+    return source ? { ...source, name: e.name } : { name: e.name, dtype: e.expr.type.dtype, ...paramsOf(e.expr.type), nullable: e.expr.type.nullable };
   });
   return { kind: 'project', schema, input, exprs };
 }
 
 function passThrough(field: Field): NamedExpr {
-  return { name: field.name, expr: { kind: 'col', name: field.name, type: { dtype: field.dtype, ...typeParams(field), nullable: field.nullable } } };
+  return { name: field.name, expr: { kind: 'col', name: field.name, type: { dtype: field.dtype, ...paramsOf(field), nullable: field.nullable } } };
 }
 
 export function requireColumns(input: PlanNode, names: readonly string[], context: string): void {

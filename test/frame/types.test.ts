@@ -77,7 +77,7 @@ describe('static types: expressions', () => {
     expectType<D<ReturnType<typeof Sale.col<'big'>>>>().toBe<'int64'>();
     expectType<V<ReturnType<typeof Sale.col<'qty'>>>>().toBe<number | null>();
     expectType<V<ReturnType<typeof Sale.col<'kind'>>>>().toBe<'a' | 'b'>();
-    expectType<D<ReturnType<typeof Sale.col<'at'>>>>().toBe<'date'>();
+    expectType<D<ReturnType<typeof Sale.col<'at'>>>>().toBe<'timestamp'>();
     // @ts-expect-error -- not a column of the model
     assert.throws(() => Sale.col('nope'), /nope/);
   });
@@ -162,8 +162,8 @@ describe('static types: expressions', () => {
     expectType(c2).toBe<Expr<number | null, 'float64'>>();
     const c3 = col('x').cast('int64');
     expectType(c3).toBe<Expr<bigint | null, 'int64'>>();
-    const c4 = Sale.col('big').cast('date');
-    expectType(c4).toBe<Expr<Date, 'date'>>();
+    const c4 = Sale.col('big').cast('timestamp');
+    expectType(c4).toBe<Expr<Date, 'timestamp'>>();
     const c5 = Sale.col('id').cast('bool');
     expectType(c5).toBe<Expr<boolean, 'bool'>>();
     // A non-strict cast may give null; a type given with its parameters reads back by its dtype.

@@ -9,7 +9,7 @@ import { getBit } from '../../src/model/column.js';
 import { ingestColumns, ingestNdjson, ingestRows } from '../../src/model/ingest.js';
 import { fieldsFromShape } from '../../src/model/schema.js';
 import type { RowFailure } from '../../src/model/types.js';
-import { parseIsoDate } from '../../src/model/validate.js';
+import { parseIsoTimestamp } from '../../src/model/temporal.js';
 import { batchValues, columnValues, issueKeys, validationError } from './ingest-helpers.js';
 
 const everyType = fieldsFromShape({
@@ -132,7 +132,7 @@ describe("trustedMode 'off' (default): cell checks", () => {
     { name: 'non-member in enum', shape: z.enum(['a', 'b']), cell: 'c', code: 'invalid_value' },
     { name: 'number in enum', shape: z.enum(['a', 'b']), cell: 0, code: 'invalid_type' },
     { name: 'invalid Date', shape: z.date(), cell: new Date(Number.NaN), code: 'invalid_type' },
-    { name: 'number in date', shape: z.date(), cell: 0, code: 'invalid_type' },
+    { name: 'fraction in timestamp', shape: z.date(), cell: 0.5, code: 'invalid_type' },
     { name: 'impossible calendar date', shape: z.date(), cell: '2023-02-29', code: 'invalid_type' },
     { name: 'date-time without offset', shape: z.date(), cell: '2024-01-01T10:00:00', code: 'invalid_type' },
     { name: 'sub-millisecond date-time', shape: z.date(), cell: '2024-01-01T10:00:00.0001Z', code: 'precision_loss' },
@@ -613,12 +613,16 @@ describe('options', () => {
   });
 });
 
-describe('parseIsoDate', () => {
+describe('parseIsoTimestamp', () => {
+  const ms = (text: string): bigint | null => {
+    const parsed = parseIsoTimestamp(text, 'ms');
+    return parsed.ok ? parsed.value : null;
+  };
   it('parses dates and date-times with offsets, and refuses impossible ones', () => {
-    assert.deepEqual(parseIsoDate('1970-01-01'), { ms: 0, subMillisecond: false });
-    assert.deepEqual(parseIsoDate('1969-12-31T23:59:59.999-00:30'), { ms: 1800000 - 1, subMillisecond: false });
-    assert.deepEqual(parseIsoDate('2000-01-01T00:00:00.000000001Z'), { ms: Date.UTC(2000, 0, 1), subMillisecond: true });
-    assert.deepEqual(parseIsoDate('0050-06-01'), { ms: new Date('0050-06-01T00:00:00Z').getTime(), subMillisecond: false });
+    assert.equal(ms('1970-01-01'), 0n);
+    assert.equal(ms('1969-12-31T23:59:59.999-00:30'), 1800000n - 1n);
+    assert.deepEqual(parseIsoTimestamp('2000-01-01T00:00:00.000000001Z', 'ms'), { ok: false, why: 'precision' });
+    assert.equal(ms('0050-06-01'), BigInt(new Date('0050-06-01T00:00:00Z').getTime()));
     for (const bad of [
       '2024-02-30',
       '2024-13-01',
@@ -628,10 +632,15 @@ describe('parseIsoDate', () => {
       '-000000-01-01',
       '2024-01-01T00:00:00',
       'tomorrow',
-      '+275761-01-01',
     ]) {
-      assert.equal(parseIsoDate(bad), null, bad);
+      assert.equal(ms(bad), null, bad);
     }
+  });
+
+  it('refuses an instant outside the range of a Date in a timestamp column', () => {
+    const fields = fieldsFromShape({ at: z.date() });
+    const error = validationError(() => ingestColumns(fields, { at: ['+275761-01-01'] }));
+    assert.equal(error.issues[0]?.code, 'too_big');
   });
 });
 

@@ -10,7 +10,7 @@ import type { DType, LiteralValue } from '../../src/index.js';
 import { RefFrame, type RefField } from '../reference.js';
 import { buildBoth, Chooser, fieldsOf, randomTable, runs, showNode } from './harness.js';
 
-const DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date'];
+const DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'timestamp'];
 
 function looseLiteral(ch: Chooser): LiteralValue {
   return ch.pick<LiteralValue>([null, 0, 1, -7, 2.5, 3_000_000_000, 9n, 'a', '', true, false, new Date(0), 0.1, 2 ** 53]);

@@ -165,7 +165,7 @@ describe('the fused per-group top-n', () => {
         const ch = new Chooser(g);
         const length = ch.int(20_000, 60_000);
         const groups = Math.ceil(length / ch.pick([8, 20, 100]));
-        const kind = ch.pick<Kind>(['int32', 'int64', 'float64', 'utf8', 'date']);
+        const kind = ch.pick<Kind>(['int32', 'int64', 'float64', 'utf8', 'timestamp']);
         const key: ColumnSpec = { name: 'k0', kind, nullable: ch.chance(50), low: false };
         const values = Array.from({ length: ch.int(1, 2) }, (_, k) => columnSpec(ch, `v${k}`));
         const rand = prng(ch.int(0, 2 ** 31 - 1));

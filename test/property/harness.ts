@@ -65,8 +65,8 @@ export function prng(seed: number): () => number {
   };
 }
 
-export type Kind = 'int32' | 'int64' | 'float64' | 'float32' | 'bool' | 'utf8' | 'enum' | 'date';
-export const KINDS: readonly Kind[] = ['int32', 'int64', 'float64', 'float32', 'bool', 'utf8', 'enum', 'date'];
+export type Kind = 'int32' | 'int64' | 'float64' | 'float32' | 'bool' | 'utf8' | 'enum' | 'timestamp';
+export const KINDS: readonly Kind[] = ['int32', 'int64', 'float64', 'float32', 'bool', 'utf8', 'enum', 'timestamp'];
 export const ENUM_VALUES = ['mid', 'alpha', 'zeta', 'Beta'] as const;
 
 export interface ColumnSpec {
@@ -123,7 +123,7 @@ export function cellOf(kind: Kind, low: boolean, rand: () => number): RefValue {
       return STRINGS[int(0, low ? 5 : STRINGS.length - 1)]!;
     case 'enum':
       return ENUM_VALUES[int(0, ENUM_VALUES.length - 1)]!;
-    case 'date':
+    case 'timestamp':
       if (low) return new Date(int(-2, 3) * HOUR * 24);
       return r < 0.1 ? new Date(int(-1_000_000, 1_000_000) * 1_000_000 + int(0, 999)) : new Date(int(-200, 200) * HOUR);
   }
@@ -166,7 +166,7 @@ function zodOf(c: ColumnSpec): z.ZodType {
         return z.string();
       case 'enum':
         return z.enum(ENUM_VALUES);
-      case 'date':
+      case 'timestamp':
         return z.date();
     }
   })();
@@ -185,11 +185,11 @@ export function buildBoth(table: TableSpec): { frame: Frame; ref: RefFrame } {
 // ---------------------------------------------------------------------------------------------------
 // Expressions
 
-type Want = 'num' | 'bool' | 'str' | 'date';
+type Want = 'num' | 'bool' | 'str' | 'timestamp';
 const NUMERIC: readonly DType[] = ['int32', 'int64', 'float32', 'float64'];
 
 function wantOf(dtype: DType): Want {
-  return NUMERIC.includes(dtype) ? 'num' : dtype === 'bool' ? 'bool' : dtype === 'utf8' ? 'str' : 'date';
+  return NUMERIC.includes(dtype) ? 'num' : dtype === 'bool' ? 'bool' : dtype === 'utf8' ? 'str' : 'timestamp';
 }
 
 function columnsOfWant(fields: readonly RefField[], want: Want): string[] {
@@ -208,7 +208,7 @@ function literalOf(ch: Chooser, want: Want): LiteralValue {
       return ch.chance(50);
     case 'str':
       return ch.pick(['a', 'ab', 'B', '', 'ß', '😀', 'mid', 'zeta', 'ｚ', '12', '-3.5', ' 7', 'true']);
-    case 'date':
+    case 'timestamp':
       return new Date(ch.int(-48, 48) * HOUR);
   }
 }
@@ -257,7 +257,7 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
   if (depth <= 0 || ch.chance(30)) return leaf();
   const d = depth - 1;
   const sub = (w: Want = want): Expr => genExpr(ch, fields, w, d);
-  const anyWant = (): Want => ch.pick<Want>(['num', 'bool', 'str', 'date']);
+  const anyWant = (): Want => ch.pick<Want>(['num', 'bool', 'str', 'timestamp']);
   const branchy = (): Expr => {
     if (ch.chance(50)) {
       let w = when(sub('bool')).then(operand(ch, fields, want, d));
@@ -309,12 +309,12 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
         case 4:
           return branchy();
         case 5: {
-          const from = ch.pick<Want>(['num', 'bool', 'date']);
+          const from = ch.pick<Want>(['num', 'bool', 'timestamp']);
           const arg = genExpr(ch, fields, from, d);
-          // Strict casts only where they cannot fail (widening, bool to number, date to its epoch milliseconds);
+          // Strict casts only where they cannot fail (widening, bool to number, a timestamp to its epoch milliseconds);
           // a narrowing cast to int32 non-strict, which gives null where the value does not fit.
-          return from === 'date'
-            ? arg.cast(ch.pick(['int64', 'float64'] as const))
+          return from === 'timestamp'
+            ? arg.cast('int64')
             : from === 'bool'
               ? arg.cast(ch.pick(['int32', 'int64', 'float32', 'float64'] as const))
               : ch.chance(50)
@@ -354,7 +354,7 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
             : s.str[ch.pick(['startsWith', 'endsWith'] as const)](ch.pick(['a', '', 'b', '😀', 'ß']));
         }
         case 6: {
-          const w = ch.pick<Want>(['num', 'date']);
+          const w = ch.pick<Want>(['num', 'timestamp']);
           return genExpr(ch, fields, w, d).between(literalOf(ch, w), operand(ch, fields, w, d));
         }
         case 7:
@@ -383,7 +383,7 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
         default:
           return leaf();
       }
-    case 'date':
+    case 'timestamp':
       return ch.chance(50) ? branchy() : leaf();
   }
 }
@@ -391,7 +391,7 @@ export function genExpr(ch: Chooser, fields: readonly RefField[], want: Want, de
 /** Any-category expression; leans on the categories the schema actually has columns for. */
 export function genAnyExpr(ch: Chooser, fields: readonly RefField[], depth: number): Expr {
   const present = [...new Set(fields.map((f) => wantOf(f.dtype)))];
-  const want = present.length > 0 && ch.chance(75) ? ch.pick(present) : ch.pick<Want>(['num', 'bool', 'str', 'date']);
+  const want = present.length > 0 && ch.chance(75) ? ch.pick(present) : ch.pick<Want>(['num', 'bool', 'str', 'timestamp']);
   return genExpr(ch, fields, want, depth);
 }
 
@@ -416,7 +416,7 @@ export function genAgg(ch: Chooser, fields: readonly RefField[]): Expr {
         return argOf(sumable, 'num')[ch.pick(['sum', 'mean'] as const)]();
       case 5:
       case 6:
-        return (nonBool.length > 0 && ch.chance(80) ? col(ch.pick(nonBool)) : genExpr(ch, fields, ch.pick<Want>(['num', 'str', 'date']), 1))[
+        return (nonBool.length > 0 && ch.chance(80) ? col(ch.pick(nonBool)) : genExpr(ch, fields, ch.pick<Want>(['num', 'str', 'timestamp']), 1))[
           ch.pick(['min', 'max'] as const)
         ]();
       case 7:
@@ -704,7 +704,7 @@ export function cellMismatch(actual: unknown, expected: RefValue, dtype: DType, 
     case 'float32':
     case 'float64':
       return typeof actual === 'number' && floatClose(actual, expected as number, slack) ? null : bad();
-    case 'date':
+    case 'timestamp':
       return actual instanceof Date && actual.getTime() === (expected as Date).getTime() ? null : bad();
     case 'int32':
       return typeof actual === 'number' && actual === expected ? null : bad();
@@ -750,7 +750,7 @@ export function arrowRows(table: arrow.Table | arrow.RecordBatch, fields: readon
     const row: Record<string, unknown> = {};
     fields.forEach((f, k) => {
       const v: unknown = vectors[k]?.get(i) ?? null;
-      row[f.name] = v === null ? null : f.dtype === 'date' ? new Date(Number(v)) : v;
+      row[f.name] = v === null ? null : f.dtype === 'timestamp' ? new Date(Number(v)) : v;
     });
     rows.push(row);
   }

@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import Koa from 'koa';
 import { z } from 'zod';
 import * as gpuframe from '../../src/index.js';
+import { DTYPES } from '../../src/model/dtype.js';
 import {
   col,
   concatStr,
@@ -444,9 +445,7 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   'Expr.cast': [
     {
       name: 'cast(to)',
-      accepts: (v) =>
-        among('int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date')(v) ||
-        (isPlain(v) && Object.keys(v).length === 1 && among('int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date')(v['dtype'])),
+      accepts: (v) => among(...DTYPES)(v) || (isPlain(v) && Object.keys(v).length === 1 && among(...DTYPES)(v['dtype'])),
       call: (v) => col('v').cast(v as never),
       valid: fc.constantFrom('int32', 'float64', 'float', 'string', { dtype: 'int64' }, { dtype: 'int32', precision: 3 }),
     },

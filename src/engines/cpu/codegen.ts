@@ -7,8 +7,10 @@
 import type { BoundExpr } from '../../expr/types.js';
 import { conjuncts } from '../../expr/visit.js';
 import { parseDecimal, POW10 } from '../../model/decimal.js';
+import { paramsOf, storageOf } from '../../model/dtype.js';
 import type { Column, DType } from '../../model/types.js';
 import type { ExprType } from '../../expr/types.js';
+import { compileTemporalCast, isTemporalCast } from './temporal.js';
 import { mergeDictionaries, rankTables } from '../shared/dictionaries.js';
 import { orNull } from '../shared/null-flags.js';
 import { compileStr, compileTextCast, textOf } from './str.js';
@@ -149,7 +151,6 @@ export function compileExpr(b: KernelBuilder, expr: BoundExpr, i = 'i'): Compile
       const n = column.validity === null ? 'false' : b.tmp('n');
       if (n !== 'false') b.line(`const ${n} = ${bitTest(`m${s}`, i)} === 0;`);
       if (dtype === 'bool') b.line(`const ${v} = ${bitTest(`c${s}`, i)} === 1;`);
-      else if (dtype === 'date') b.line(`const ${v} = Number(c${s}[${i}]);`);
       else if (dtype === 'decimal') b.line(`const ${v} = (c${s}[2 * ${i} + 1] << 64n) + BigInt.asUintN(64, c${s}[2 * ${i}]);`);
       else b.line(`const ${v} = c${s}[${i}];`);
       if (dtype === 'decimal') return { v, n, dtype, scale: column.scale ?? 0 };
@@ -197,6 +198,9 @@ export function compileExpr(b: KernelBuilder, expr: BoundExpr, i = 'i'): Compile
       return compileWhen(b, expr, i);
     case 'cast': {
       const a = compileExpr(b, expr.arg, i);
+      const from = { dtype: expr.arg.type.dtype, ...paramsOf(expr.arg.type) };
+      const to = { dtype, ...paramsOf(expr.type) };
+      if (isTemporalCast(from, to)) return { ...compileTemporalCast(b, a, from, to, expr.strict, i), dtype };
       // Text to and from numbers and booleans is compiled with the str family; decimal parses its own text.
       if (a.dtype !== dtype && dtype !== 'decimal' && (a.dtype === 'utf8' || dtype === 'utf8')) return compileTextCast(b, a, dtype, expr.strict, i);
       return compileCast(b, a, expr.type, expr.strict, i);
@@ -222,7 +226,7 @@ export function compileFilter(b: KernelBuilder, predicate: BoundExpr, i = 'i'): 
 
 function compileLiteral(value: number | bigint | string | boolean | null, dtype: DType): Compiled {
   if (value === null) {
-    const zero = dtype === 'int64' || dtype === 'decimal' ? '0n' : dtype === 'bool' ? 'false' : '0';
+    const zero = zeroOf(dtype);
     return dtype === 'utf8' ? { v: zero, n: 'true', dtype, dictionary: [] } : { v: zero, n: 'true', dtype };
   }
   if (dtype === 'utf8') return { v: '0', n: 'false', dtype, dictionary: [value as string] };
@@ -327,9 +331,17 @@ function compileDecimalRound(b: KernelBuilder, a: Compiled, decimals: number, ty
   return { v, n: a.n, dtype: 'decimal', scale };
 }
 
+/** The value a null slot holds: of the JS type the dtype's values have (bigint for 64-bit integers, decimals and temporal types but dates). */
+function zeroOf(dtype: DType): string {
+  const storage = storageOf(dtype);
+  return storage === 'int64' || storage === 'decimal' ? '0n' : storage === 'bool' ? 'false' : '0';
+}
+
 function overflowCheck(b: KernelBuilder, v: string, n: string, dtype: DType, what: string): void {
   const guard = n === 'false' ? '' : `!${n} && `;
-  if (dtype === 'int32') b.line(`if (${guard}(${v} > ${MAX_I32} || ${v} < ${MIN_I32})) lib.overflow(${JSON.stringify(what)}, 'int32');`);
+  if (storageOf(dtype) === 'int64' && dtype !== 'int64')
+    b.line(`if (${guard}BigInt.asIntN(64, ${v}) !== ${v}) lib.overflow(${JSON.stringify(what)}, ${JSON.stringify(dtype)});`);
+  else if (dtype === 'int32') b.line(`if (${guard}(${v} > ${MAX_I32} || ${v} < ${MIN_I32})) lib.overflow(${JSON.stringify(what)}, 'int32');`);
   else if (dtype === 'int64') b.line(`if (${guard}BigInt.asIntN(64, ${v}) !== ${v}) lib.overflow(${JSON.stringify(what)}, 'int64');`);
 }
 
@@ -525,7 +537,7 @@ function compileWhen(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'when' }
   const dtype = expr.type.dtype;
   const v = b.tmp('v');
   const n = b.tmp('n');
-  const zero = dtype === 'int64' || dtype === 'decimal' ? '0n' : dtype === 'bool' ? 'false' : '0';
+  const zero = zeroOf(dtype);
   // Branch values are computed lazily, inside their branch, so an untaken branch cannot raise an error.
   const arms: { cond: string[]; test: string; value: string[]; result: Compiled }[] = [];
   for (const branch of expr.branches) {
@@ -584,7 +596,7 @@ function compileCoalesce(b: KernelBuilder, expr: Extract<BoundExpr, { kind: 'coa
   const dtype = expr.type.dtype;
   const v = b.tmp('v');
   const n = b.tmp('n');
-  const zero = dtype === 'int64' || dtype === 'decimal' ? '0n' : dtype === 'bool' ? 'false' : '0';
+  const zero = zeroOf(dtype);
   const parts: { lines: string[]; result: Compiled }[] = expr.args.map((arg) => {
     let result!: Compiled;
     const lines = b.capture(() => {
@@ -656,7 +668,7 @@ function compileCast(b: KernelBuilder, a: Compiled, type: ExprType, strict: bool
       break;
     case 'int64':
       if (from === 'bool') b.line(`const ${v} = ${a.v} ? 1n : 0n;`);
-      else if (isFloat || from === 'date') {
+      else if (isFloat) {
         // ±2^63 are exactly representable, so the bound check is exact: −2^63 fits, 2^63 does not.
         outOfRange(`!(${a.v} >= -9223372036854775808 && ${a.v} < 9223372036854775808)`);
         b.line(`const ${v} = ${n === 'false' ? '' : `${n} ? 0n : `}BigInt(Math.trunc(${a.v}));`);
@@ -667,11 +679,6 @@ function compileCast(b: KernelBuilder, a: Compiled, type: ExprType, strict: bool
       break;
     case 'bool':
       b.line(`const ${v} = ${a.v} !== ${from === 'int64' ? '0n' : '0'};`);
-      break;
-    case 'date':
-      // A date reads back as a JS Date, so its range is a Date's: ±8.64e15 ms (NaN fails the test too).
-      b.line(`const ${v} = ${from === 'int64' ? `Number(${a.v})` : `Math.trunc(${a.v})`};`);
-      outOfRange(`!(${v} >= -8.64e15 && ${v} <= 8.64e15)`);
       break;
     case 'utf8':
       throw new Error(`cast ${from} -> utf8 is compiled by compileTextCast`);

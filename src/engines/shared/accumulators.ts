@@ -4,6 +4,7 @@
 
 import type { BoundAgg } from '../../expr/types.js';
 import type { Column, DType } from '../../model/types.js';
+import { storageOf } from '../../model/dtype.js';
 import { stringRanks, utf8Dictionary } from './dictionaries.js';
 import type { GroupMode } from './group-mode.js';
 
@@ -61,7 +62,7 @@ function accKind(agg: BoundAgg): AccKind {
       return d === 'int64' || d === 'decimal' ? 'sumBig' : d === 'float32' || d === 'float64' ? 'sumFloat' : 'sumInt';
     case 'min':
     case 'max':
-      return d === 'int64' || d === 'decimal' ? (agg.op === 'min' ? 'minBig' : 'maxBig') : agg.op;
+      return d === 'decimal' || (d !== undefined && storageOf(d) === 'int64') ? (agg.op === 'min' ? 'minBig' : 'maxBig') : agg.op;
     case 'var':
     case 'std':
       // int64 values past 2^53 lose their spread as doubles: their moments are exact BigInt sums instead.

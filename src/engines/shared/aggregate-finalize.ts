@@ -3,10 +3,10 @@
 // computed from per-row group ids. Shared by both engines: each fills the merged state its own way and
 // passes the evaluator that computes expressions at chosen rows (keys, first/last, holistic arguments).
 
-import { typeParams } from '../../model/dtype.js';
 import type { BoundAgg, BoundExpr, ExprType } from '../../expr/types.js';
 import { MAX_DECIMAL_PRECISION, POW10, writeDecimal } from '../../model/decimal.js';
 import { allocShared, makeColumn, packBits } from '../../model/column.js';
+import { paramsOf, storageOf } from '../../model/dtype.js';
 import type { Column, ColumnBatch } from '../../model/types.js';
 import { ArithmeticOverflowError } from '../../errors.js';
 import { CO_NON_FINITE, CO_VARIES_X, CO_VARIES_Y, type AccSpec, type GroupByLayout, type GroupPartial } from './accumulators.js';
@@ -55,7 +55,7 @@ export function finalizeGroupBy(
           columns,
           keys.map((k) => ({
             name: k,
-            expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, ...typeParams(columns.get(k)!), nullable: columns.get(k)!.validity !== null } },
+            expr: { kind: 'col', name: k, type: { dtype: columns.get(k)!.dtype, ...paramsOf(columns.get(k)!), nullable: columns.get(k)!.validity !== null } },
           })),
           firstRows,
         );
@@ -256,11 +256,10 @@ function aggColumn(
       order.forEach((g, r) => {
         const v = source[g]!;
         if (dtype === 'decimal') writeDecimal(values as BigInt64Array, r, valid[r] ? (v as bigint) : 0n);
-        else if (dtype === 'int64') (values as BigInt64Array)[r] = valid[r] ? (v as bigint) : 0n;
-        else if (dtype === 'date') (values as BigInt64Array)[r] = valid[r] ? BigInt(v) : 0n;
+        else if (storageOf(dtype) === 'int64') (values as BigInt64Array)[r] = valid[r] ? (v as bigint) : 0n;
         else (values as Float64Array)[r] = valid[r] ? (v as number) : 0;
       });
-      return makeColumn(dtype, n, values, packBits(valid, n), null, agg.type);
+      return makeColumn(agg.type, n, values, packBits(valid, n));
     }
     case 'var':
     case 'std': {
@@ -488,7 +487,8 @@ function signedZero(a: Float64Array, from: number, end: number, k: number, value
 }
 
 function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, n: number): Column {
-  const valueWords = arg.dtype === 'decimal' ? 4 : arg.dtype === 'int64' || arg.dtype === 'date' || arg.dtype === 'float64' ? 2 : 1;
+  const storage = storageOf(arg.dtype);
+  const valueWords = storage === 'decimal' ? 4 : storage === 'int64' || storage === 'float64' ? 2 : 1;
   const table = new KeyTable(1 + valueWords, 1024);
   const words = new Uint32Array(1 + valueWords);
   const scratch = new ArrayBuffer(8);
@@ -504,7 +504,7 @@ function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, 
     if (g < 0 || !isValid(validity, i)) continue;
     const r = groupOf[g]!;
     words[0] = r;
-    switch (arg.dtype) {
+    switch (storage) {
       case 'bool':
         words[1] = ((values as Uint8Array)[i >> 3]! >> (i & 7)) & 1;
         break;
@@ -527,7 +527,6 @@ function nUniqueColumn(arg: Column, rowGroups: Int32Array, groupOf: Int32Array, 
         break;
       }
       case 'int64':
-      case 'date':
         i64[0] = (values as BigInt64Array)[i]!;
         words[1] = u32[0]!;
         words[2] = u32[1]!;

@@ -6,6 +6,7 @@ import { ExecutionError } from '../../errors.js';
 import { allocBitmap, allocValues, emptyBatch, makeColumn } from '../../model/column.js';
 import type { Column, ColumnBatch, DType, TypedValues } from '../../model/types.js';
 import { uint32Words } from './key-table.js';
+import { storageOf } from '../../model/dtype.js';
 
 type WordValues = Int32Array | Float32Array | Float64Array | BigInt64Array;
 
@@ -15,7 +16,8 @@ function wordsOf(values: TypedValues): Uint32Array {
 }
 
 function wordsPerValue(dtype: DType): number {
-  return dtype === 'decimal' ? 4 : dtype === 'int64' || dtype === 'date' || dtype === 'float64' ? 2 : 1;
+  const storage = storageOf(dtype);
+  return storage === 'decimal' ? 4 : storage === 'int64' || storage === 'float64' ? 2 : 1;
 }
 
 function hasMissing(indices: Int32Array): boolean {
@@ -80,7 +82,7 @@ function gatherWith(column: Column, indices: Int32Array, missing: boolean): Colu
       if (i >= 0 && (source === null || ((source[i >> 3]! >> (i & 7)) & 1) === 1)) validity[r >> 3] = validity[r >> 3]! | (1 << (r & 7));
     }
   }
-  return makeColumn(column.dtype, n, values, validity, column.dictionary, column);
+  return makeColumn(column, n, values, validity, column.dictionary);
 }
 
 /** ORs `count` bits of `src` from bit `from` into `dst` from bit `to` (dst starts zeroed). */
@@ -124,7 +126,7 @@ export function sliceBatch(batch: ColumnBatch, offset: number, length: number): 
       validity = allocBitmap(n);
       copyBits(column.validity, start, validity, 0, n);
     }
-    return makeColumn(column.dtype, n, values, validity, column.dictionary, column);
+    return makeColumn(column, n, values, validity, column.dictionary);
   });
   return { length: n, names: batch.names, columns };
 }
@@ -184,7 +186,7 @@ function concatColumns(parts: readonly Column[], total: number): Column {
     }
     validity = bits;
   }
-  return makeColumn(dtype, total, values, validity, merged === null ? parts[0]!.dictionary : merged.dictionary, parts[0]);
+  return makeColumn(parts[0]!, total, values, validity, merged === null ? parts[0]!.dictionary : merged.dictionary);
 }
 
 /** One dictionary for all parts, and per part the map from its codes to merged codes (null: unchanged). */

@@ -4,6 +4,7 @@
 
 import type { Column, DType } from '../../model/types.js';
 import { encodeKeyBlock, KeyTable, keyWidth } from './key-table.js';
+import { storageOf } from '../../model/dtype.js';
 
 /** Most dense slots (product of key cardinalities) before the hash path is used. */
 export const DENSE_SLOT_LIMIT = 1 << 16;
@@ -182,7 +183,8 @@ function scanInt32Range(column: Column): [number, number] {
 
 /** Words one key column takes in hash mode. */
 export function hashKeyWords(dtype: DType): number {
-  return dtype === 'decimal' ? 4 : dtype === 'int64' || dtype === 'float64' || dtype === 'date' ? 2 : 1;
+  const storage = storageOf(dtype);
+  return storage === 'decimal' ? 4 : storage === 'int64' || storage === 'float64' ? 2 : 1;
 }
 
 export function hashWidth(columns: ReadonlyMap<string, Column>, keys: readonly string[]): number {

@@ -3,6 +3,7 @@
 // runs the same on the main thread and in workers (generated kernels reach KeyTable through `lib`).
 
 import type { Column } from '../../model/types.js';
+import { storageOf } from '../../model/dtype.js';
 
 /**
  * How to encode one key column. `as` lets a join encode int32 keys as int64 words to meet an int64 side;
@@ -25,10 +26,9 @@ const BLOCK_ROWS = 4096;
 
 /** Words one key column takes in a tuple. */
 function valueWords(key: KeyColumn): number {
-  switch (key.column.dtype) {
+  switch (storageOf(key.column.dtype)) {
     case 'int64':
     case 'float64':
-    case 'date':
       return 2;
     case 'int32':
       return key.as === 'int64' ? 2 : 1;
@@ -73,7 +73,7 @@ function encodeColumnWords(key: KeyColumn, rows: Int32Array | null, start: numbe
   const { column } = key;
   const validity = column.validity;
   let o = at;
-  switch (column.dtype) {
+  switch (storageOf(column.dtype)) {
     case 'bool': {
       const bits = column.values as Uint8Array;
       for (let r = start; r < end; r++, o += stride) {
@@ -144,8 +144,7 @@ function encodeColumnWords(key: KeyColumn, rows: Int32Array | null, start: numbe
       }
       return;
     }
-    case 'int64':
-    case 'date': {
+    case 'int64': {
       const words = uint32Words(column.values as BigInt64Array);
       for (let r = start; r < end; r++, o += stride) {
         const i = rows === null ? r : rows[r]!;

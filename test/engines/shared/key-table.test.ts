@@ -83,7 +83,7 @@ describe('key encoding', () => {
 
   it('takes one word per 32-bit key, two per 64-bit key, and one for the null mask', () => {
     assert.equal(keyWidth([column('int32', [1]), column('utf8', ['a'], ['a']), column('bool', [true]), column('float32', [1])]), 4);
-    assert.equal(keyWidth([column('int64', [1n]), column('float64', [1]), column('date', [0n])]), 6);
+    assert.equal(keyWidth([column('int64', [1n]), column('float64', [1]), column('timestamp', [0n])]), 6);
     assert.equal(keyWidth([{ column: buildColumn('int32', [1]), as: 'int64' }]), 2);
     assert.equal(keyWidth([column('int32', [1, null]), column('int64', [1n, 2n])]), 4);
     assert.equal(keyWidth([]), 0);

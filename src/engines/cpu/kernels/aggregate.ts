@@ -6,9 +6,9 @@
 // The group mode, the accumulator model, moment merging and finalisation both engines share live in
 // engines/shared; this file is the CPU's part: the JS kernel (its partials merge in aggregate-merge.ts).
 
-import { typeParams } from '../../../model/dtype.js';
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column } from '../../../model/types.js';
+import { paramsOf, storageOf } from '../../../model/dtype.js';
 import { compileExpr, compileFilter, KernelBuilder, type Compiled } from '../codegen.js';
 import {
   CO_NON_FINITE,
@@ -32,7 +32,7 @@ function emitKeyWords(b: KernelBuilder, keys: readonly Compiled[]): void {
   const nullTerms: string[] = [];
   keys.forEach((k, index) => {
     const from = at;
-    switch (k.dtype) {
+    switch (storageOf(k.dtype)) {
       case 'int32':
       case 'utf8':
         b.line(`kw[${at++}] = ${k.v};`);
@@ -45,7 +45,6 @@ function emitKeyWords(b: KernelBuilder, keys: readonly Compiled[]): void {
         b.line(`sf32[0] = ${k.v} === 0 ? 0 : ${k.v}; kw[${at++}] = ${k.v} !== ${k.v} ? 0x7fc00000 : su32[0];`);
         break;
       case 'float64':
-      case 'date':
         b.line(`sf64[0] = ${k.v} === 0 ? 0 : ${k.v}; if (${k.v} !== ${k.v}) { su32[0] = 0; su32[1] = 0x7ff80000; }`);
         b.line(`kw[${at++}] = su32[0]; kw[${at++}] = su32[1];`);
         break;
@@ -73,7 +72,7 @@ function denseIndex(b: KernelBuilder, columns: ReadonlyMap<string, Column>, keys
   let stride = 1;
   for (const key of keys) {
     const column = columns.get(key.name)!;
-    const k = compileExpr(b, { kind: 'col', name: key.name, type: { dtype: column.dtype, ...typeParams(column), nullable: column.validity !== null } });
+    const k = compileExpr(b, { kind: 'col', name: key.name, type: { dtype: column.dtype, ...paramsOf(column), nullable: column.validity !== null } });
     const index = k.dtype === 'bool' ? `(${k.v} ? 1 : 0)` : key.offset === 0 ? k.v : `(${k.v} - ${key.offset})`;
     terms.push(`${k.n === 'false' ? index : `(${k.n} ? ${key.nullIndex} : ${index})`}${stride === 1 ? '' : ` * ${stride}`}`);
     stride *= key.size;
@@ -112,7 +111,11 @@ export function prepareGroupBy(
     b.line('if (g === cap) grow();');
   } else {
     const compiled = mode.keys.map((name) =>
-      compileExpr(b, { kind: 'col', name, type: { dtype: columns.get(name)!.dtype, nullable: columns.get(name)!.validity !== null } }),
+      compileExpr(b, {
+        kind: 'col',
+        name,
+        type: { dtype: columns.get(name)!.dtype, ...paramsOf(columns.get(name)!), nullable: columns.get(name)!.validity !== null },
+      }),
     );
     emitKeyWords(b, compiled);
     b.line('const g = table.findOrInsert(kw, 0);');

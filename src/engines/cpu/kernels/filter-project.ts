@@ -3,10 +3,10 @@
 // for Filter and Project, for evaluating expressions at chosen rows (first/last, keys), and for the row
 // selection of a filter fused into the operator above it.
 
-import { typeParams } from '../../../model/dtype.js';
 import type { NamedExpr } from '../../../plan/types.js';
 import type { BoundExpr } from '../../../expr/types.js';
 import type { Column, DType } from '../../../model/types.js';
+import { paramsOf } from '../../../model/dtype.js';
 import { allocShared, makeColumn, packBits, valuesLength } from '../../../model/column.js';
 import { outputArray } from '../../shared/output-values.js';
 import { compileExpr, compileFilter, KernelBuilder } from '../codegen.js';
@@ -45,10 +45,10 @@ export function prepareScan(
       const intern = `{ let code = d${k}.get(${c.v}); if (code === undefined) { code = d${k}.size; d${k}.set(${c.v}, code); } o${k}[w] = code; }`;
       writes.push(c.n === 'false' ? intern : `if (${c.n}) o${k}[w] = -1; else ${intern}`);
     } else {
-      specs.push({ name: o.name, dtype, ...typeParams(o.expr.type), nullable: c.n !== 'false', dictionary: dtype === 'utf8' ? (c.dictionary ?? []) : null });
+      specs.push({ name: o.name, dtype, ...paramsOf(o.expr.type), nullable: c.n !== 'false', dictionary: dtype === 'utf8' ? (c.dictionary ?? []) : null });
       // A decimal is two words: the low 64 bits, then the rest (BigInt64Array stores each modulo 2^64).
       if (dtype === 'decimal') writes.push(`o${k}[2 * w] = ${c.v}; o${k}[2 * w + 1] = ${c.v} >> 64n;`);
-      else writes.push(`o${k}[w] = ${storeValue(dtype, c.v, c.n)};`);
+      else writes.push(`o${k}[w] = ${storeValue(dtype, c.v)};`);
     }
     if (c.n !== 'false') writes.push(`z${k}[w] = ${c.n} ? 0 : 1;`);
   });
@@ -122,10 +122,8 @@ export function mergeScanDictionaries(outputs: readonly OutputSpec[], out: ScanO
   });
 }
 
-function storeValue(dtype: DType, v: string, n: string): string {
-  if (dtype === 'bool') return `${v} ? 1 : 0`;
-  if (dtype === 'date') return n === 'false' ? `BigInt(${v})` : `${n} ? 0n : BigInt(${v})`;
-  return v;
+function storeValue(dtype: DType, v: string): string {
+  return dtype === 'bool' ? `${v} ? 1 : 0` : v;
 }
 
 /** Output buffers for `capacity` rows. */
@@ -152,6 +150,6 @@ export function scanOutColumns(outputs: readonly OutputSpec[], out: ScanOut, cou
     const raw = out.values[k]!;
     const values = o.dtype === 'bool' ? packBits(raw as Uint8Array, count) : raw.subarray(0, valuesLength(o.dtype, count));
     const valid = out.valid[k];
-    return makeColumn(o.dtype, count, values, valid ? packBits(valid, count) : null, o.dictionary, o);
+    return makeColumn(o, count, values, valid ? packBits(valid, count) : null, o.dictionary);
   });
 }

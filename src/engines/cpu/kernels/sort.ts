@@ -4,6 +4,7 @@
 
 import { UnknownColumnError } from '../../../errors.js';
 import type { Column, ColumnBatch } from '../../../model/types.js';
+import { storageOf } from '../../../model/dtype.js';
 import type { SortKey } from '../../../plan/types.js';
 import { dictionaryRanks } from '../../shared/dictionaries.js';
 import { uint32Words } from '../../shared/key-table.js';
@@ -97,8 +98,9 @@ export function sortWords(batch: ColumnBatch, key: SortKey): SortWord[] {
   const words: SortWord[] = column.validity === null ? [] : [word('nulls')];
   words.push(word('high'));
   // A decimal's four words: its unscaled values (one scale per column) order as 128-bit integers.
-  if (column.dtype === 'decimal') words.push(word('middleHigh'), word('middleLow'));
-  if (column.dtype === 'int64' || column.dtype === 'date' || column.dtype === 'float64' || column.dtype === 'decimal') words.push(word('low'));
+  const storage = storageOf(column.dtype);
+  if (storage === 'decimal') words.push(word('middleHigh'), word('middleLow'));
+  if (storage === 'int64' || storage === 'float64' || storage === 'decimal') words.push(word('low'));
   return words;
 }
 
@@ -120,7 +122,7 @@ export function gatherWord(word: SortWord, order: Int32Array, out: Uint32Array):
   }
   // Descending flips every value bit; the null flag above stays as it is.
   const flip = word.descending ? 0xffffffff : 0;
-  switch (column.dtype) {
+  switch (storageOf(column.dtype)) {
     case 'int32': {
       const ints = column.values as Int32Array;
       for (let j = 0; j < n; j++) {
@@ -170,7 +172,6 @@ export function gatherWord(word: SortWord, order: Int32Array, out: Uint32Array):
       return;
     }
     case 'int64':
-    case 'date':
     case 'decimal': {
       const words = uint32Words(column.values as BigInt64Array);
       // Two's complement orders like unsigned once the sign bit of the high word is flipped.

@@ -4,7 +4,7 @@
 // finalisation (output order by first appearance, key columns, means, variances, nulls) serves both
 // engines and they agree by construction.
 
-import { typeParams } from '../../../model/dtype.js';
+import { paramsOf } from '../../../model/dtype.js';
 import type { BoundAgg, BoundExpr } from '../../../expr/types.js';
 import type { Column, ColumnBatch, DType } from '../../../model/types.js';
 import { groupByAccumulators, stateArity, type GroupByLayout, type GroupPartial } from '../../shared/accumulators.js';
@@ -519,7 +519,7 @@ function emitHashSlot(b: WgslBuilder, keys: readonly string[], columns: Readonly
     const nullTerms: string[] = [];
     keys.forEach((name, index) => {
       const column = columns.get(name)!;
-      const k = compileWgsl(b, { kind: 'col', name, type: { dtype: column.dtype, ...typeParams(column), nullable: column.validity !== null } }, row);
+      const k = compileWgsl(b, { kind: 'col', name, type: { dtype: column.dtype, ...paramsOf(column), nullable: column.validity !== null } }, row);
       const word = column.dtype === 'float32' ? `canonical_f32_key(${k.v})` : column.dtype === 'bool' ? `select(0u, 1u, ${k.v})` : `bitcast<u32>(${k.v})`;
       words.push(k.n === 'false' ? word : `select(${word}, 0u, ${k.n})`);
       if (k.n !== 'false') nullTerms.push(`select(0u, ${1 << index}u, ${k.n})`);

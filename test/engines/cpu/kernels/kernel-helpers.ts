@@ -4,7 +4,7 @@
 
 import fc from 'fast-check';
 import { allocBitmap, allocShared, makeColumn, valuesCtor } from '../../../../src/model/column.js';
-import type { Column, ColumnBatch, DType } from '../../../../src/model/types.js';
+import type { Column, ColumnBatch, DType, TypeSpec } from '../../../../src/model/types.js';
 import type { SortKey } from '../../../../src/plan/types.js';
 
 /** A cell as the references see it: int64 and date as bigint (epoch ms), others as their JS value. */
@@ -16,10 +16,17 @@ export interface TestColumn {
   readonly column: Column;
 }
 
-export const DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'date', 'decimal'];
+export const DTYPES: readonly DType[] = ['int32', 'int64', 'float32', 'float64', 'bool', 'utf8', 'timestamp', 'date', 'duration', 'decimal'];
 
 /** Test decimal columns are decimal(38, 2); their cells are the unscaled bigints. */
 export const TEST_DECIMAL = { precision: 38, scale: 2 } as const;
+
+/** The units test columns of the 64-bit temporal types carry. */
+const UNITS: Partial<Record<DType, TypeSpec>> = {
+  timestamp: { dtype: 'timestamp', unit: 'ms' },
+  time: { dtype: 'time', unit: 'us' },
+  duration: { dtype: 'duration', unit: 'us' },
+};
 
 /** Strings whose UTF-16 order differs from code point order ('\u{1F600}' < '\uFFFF'), and look-alikes. */
 const STRINGS = ['', 'a', 'b', 'B', 'ab', 'a\u0000', 'é', 'e\u0301', '\u{1F600}', '\uFFFF', 'zz'];
@@ -47,6 +54,11 @@ export function cellArbitrary(dtype: DType, wide = false): fc.Arbitrary<Cell> {
             fc.bigInt({ min: -(10n ** 38n) + 1n, max: 10n ** 38n - 1n }),
           );
     case 'date':
+      return wide ? fc.integer() : fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(-(2 ** 31), 2 ** 31 - 1, 19_000), fc.integer());
+    case 'duration':
+    case 'time':
+      return fc.oneof(fc.bigInt({ min: -3n, max: 3n }), fc.bigInt({ min: 0n, max: 86_400_000_000n }), fc.constantFrom(-(2n ** 63n), 2n ** 63n - 1n));
+    case 'timestamp':
       return wide
         ? fc.bigInt({ min: -(8n * 10n ** 15n), max: 8n * 10n ** 15n })
         : fc.oneof(fc.constantFrom(0n, -1n, 86_400_000n, 1_700_000_000_000n), fc.bigInt({ min: -(8n * 10n ** 15n), max: 8n * 10n ** 15n }));
@@ -117,10 +129,13 @@ export function buildColumn(dtype: DType, cells: readonly Cell[], dictionary: re
     const junk = i * 7 + 3;
     switch (dtype) {
       case 'int32':
+      case 'date':
         (values as Int32Array)[i] = c === null ? junk : (c as number);
         break;
       case 'int64':
-      case 'date':
+      case 'timestamp':
+      case 'time':
+      case 'duration':
         (values as BigInt64Array)[i] = c === null ? BigInt(junk) << 20n : (c as bigint);
         break;
       case 'float32':
@@ -142,7 +157,7 @@ export function buildColumn(dtype: DType, cells: readonly Cell[], dictionary: re
       }
     }
   });
-  return makeColumn(dtype, n, values, validity, dtype === 'utf8' ? dictionary : null);
+  return makeColumn(UNITS[dtype] ?? dtype, n, values, validity, dtype === 'utf8' ? dictionary : null);
 }
 
 /** Reads every cell back in the same representation as `Cell`. */
@@ -155,7 +170,9 @@ export function cellsOf(column: Column): Cell[] {
       case 'utf8':
         return column.dictionary![(column.values as Int32Array)[i]!]!;
       case 'int64':
-      case 'date':
+      case 'timestamp':
+      case 'time':
+      case 'duration':
         return (column.values as BigInt64Array)[i]!;
       case 'decimal': {
         const words = column.values as BigInt64Array;
