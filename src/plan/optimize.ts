@@ -5,6 +5,7 @@
 
 import { children, columnsOf, conjunction, conjuncts, renameColumns, substitute } from '../expr/visit.js';
 import type { BoundExpr } from '../expr/types.js';
+import { isTemporal } from '../model/dtype.js';
 import type { DType } from '../model/types.js';
 import { fillNullNode } from './fill-null.js';
 import type { NamedExpr, PlanNode } from './types.js';
@@ -129,7 +130,8 @@ function canRaise(expr: BoundExpr): boolean {
     if (
       (expr.type.dtype === 'int32' && from !== 'bool') ||
       (expr.type.dtype === 'int64' && fromFloat) ||
-      (expr.type.dtype === 'date' && (fromFloat || from === 'int64'))
+      // Temporal casts can leave their target's range (int64 days past int32, a unit change past int64).
+      isTemporal(expr.type.dtype)
     )
       return true;
   }
