@@ -54,7 +54,11 @@ export function timeZoneName(value: unknown, name: string): string {
 
 /** A dtype name or `{ dtype, ...params }`, checked: the dtype is known and each parameter belongs to it and is valid. */
 export function typeSpec(value: unknown, name: string): TypeSpec {
-  if (typeof value === 'string') return { dtype: dtype(value, name) };
+  if (typeof value === 'string') {
+    const named = dtype(value, name);
+    if (named === 'decimal') return fail(name, value, "{ dtype: 'decimal', precision, scale }: a decimal needs its precision");
+    return { dtype: named };
+  }
   if (!isPlainObject(value)) return fail(name, value, `a dtype (${DTYPES.join(', ')}) or { dtype, ...parameters }`);
   const d = dtype(value['dtype'], `${name}.dtype`);
   const allowed = PARAMS[d] ?? [];
