@@ -393,6 +393,10 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
 
   // Expressions.
   col: [{ name: 'col(name)', accepts: nonEmpty, call: (v) => col(v as never) }],
+  decimal: [
+    { name: 'decimal(precision, scale).precision', accepts: int(1, 38), call: (v) => gpuframe.decimal(v as never, 0), valid: fc.integer({ min: 0, max: 39 }) },
+    { name: 'decimal(precision, scale).scale', accepts: int(0, 10), call: (v) => gpuframe.decimal(10, v as never), valid: fc.integer({ min: -1, max: 11 }) },
+  ],
   lit: [{ name: 'lit(value)', accepts: isLiteral, call: (v) => lit(v as never) }],
   when: [{ name: 'when(condition)', accepts: isExpr, call: (v) => when(v as never), valid: fc.constant(col('v').gt(1)) }],
   coalesce: [{ name: 'coalesce(...exprs)[0]', accepts: isExpr, call: (v) => gpuframe.coalesce(v as never), valid: fc.constant(col('v')) }],
