@@ -29,6 +29,14 @@ const modes = createModes();
 after(() => modes.close());
 
 const support = new Map(expressionSupport().map((row) => [row.expression, row.cells]));
+
+/**
+ * Dtypes the reference interpreter does not model yet (their parameters are not in its types), with the test
+ * that checks them against a reference of their own instead. Their cells, as input and as cast target, are
+ * left to that test; the list is meant to shrink.
+ */
+const CHECKED_ELSEWHERE: Partial<Record<DType, string>> = { decimal: 'test/expr/decimal.test.ts (a BigInt digit reference)' };
+const elsewhere = (node: ExprNode): boolean => node.kind === 'cast' && CHECKED_ELSEWHERE[node.to.dtype] !== undefined;
 const ROWS = 300;
 
 function table(kind: Kind, low: boolean, seed: number): TableSpec {
@@ -81,8 +89,8 @@ describe('the support matrix, executed', () => {
   it('has random columns for every dtype of the matrix', () => {
     for (const dtype of SUPPORT_DTYPES)
       assert.ok(
-        KINDS.some((kind) => dtypeOf(kind) === dtype),
-        `test/property/harness.ts draws ${dtype} columns`,
+        KINDS.some((kind) => dtypeOf(kind) === dtype) || CHECKED_ELSEWHERE[dtype] !== undefined,
+        `test/property/harness.ts draws ${dtype} columns, or CHECKED_ELSEWHERE names the test that checks them`,
       );
   });
 
@@ -93,7 +101,7 @@ describe('the support matrix, executed', () => {
       for (const [name, node] of expressionTemplates(dtype)) {
         const cell = support.get(name)?.[dtype];
         assert.ok(cell !== undefined, `the matrix has a cell for ${name} over ${dtype}`);
-        if (cell === 'n/a') continue;
+        if (cell === 'n/a' || elsewhere(node)) continue;
         const step = selectStep(name, node);
         const texts: (string | null)[] = [];
         for (const t of [table(kind, true, seed++), table(kind, false, seed++), tame(table(kind, true, seed++))]) {
