@@ -99,7 +99,8 @@ interface IngestBody {
 
 /**
  * Bodies of `rows` rows; amounts are multiples of 0.25 within ±1000, so every sum the service and this
- * harness form is exact in float64 whatever the order of addition, and totals can be compared with ===.
+ * harness form is exact in float64 whatever the order of addition, and totals compare exactly with the
+ * service's decimal text.
  */
 function makeBodies(count: number, rows: number, users: number, seed = 7): IngestBody[] {
   const random = rng(seed);
@@ -341,7 +342,8 @@ async function drain(url: string, timeoutMs: number): Promise<Health> {
 
 interface RollupRow {
   readonly user_id: number;
-  readonly total: number;
+  /** The exact decimal text of the total (the service sums amounts as decimal(15, 2)). */
+  readonly total: string;
   readonly count: number;
 }
 
@@ -368,7 +370,8 @@ function checkRollups(
   for (const row of rollups) {
     seen.add(row.user_id);
     const want = expected.get(row.user_id);
-    if (want && want.total === row.total && want.count === row.count) continue;
+    // Quarter multiples sum exactly in float64, so the expected total's two-decimal text is exact too.
+    if (want && want.total.toFixed(2) === row.total && want.count === row.count) continue;
     mismatched++;
     if (problems.length < 10)
       problems.push(

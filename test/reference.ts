@@ -1079,10 +1079,34 @@ interface CompiledAgg {
   readonly over: (rows: readonly RefRow[]) => { value: RefValue; slack: number };
 }
 
+/** Whether `node` is text that no column's dictionary holds: a number cast to text, concatStr, or either passed on. */
+function madePerRow(node: ExprNode, fields: readonly RefField[]): boolean {
+  if (compileExpr(node, fields).dtype !== 'utf8') return false;
+  switch (node.kind) {
+    case 'cast': {
+      const from = compileExpr(node.arg, fields).dtype;
+      return from !== 'utf8' && from !== 'bool';
+    }
+    case 'str':
+      return node.op === 'concat' || madePerRow(node.arg, fields);
+    case 'unary':
+      return madePerRow(node.arg, fields);
+    case 'when':
+      return node.branches.some((b) => madePerRow(b.then, fields)) || madePerRow(node.otherwise, fields);
+    case 'coalesce':
+      return node.args.some((a) => madePerRow(a, fields));
+    default:
+      return false;
+  }
+}
+
 function compileAgg(node: Extract<ExprNode, { kind: 'agg' }>, fields: readonly RefField[]): CompiledAgg {
   const arg = node.arg === null ? null : compileExpr(node.arg, fields);
   if (arg === null && node.op !== 'countAll') typeError(`reference: ${node.op} needs an argument`);
   if (arg && !AGG_INPUTS[node.op](arg.dtype)) typeError(`reference: ${node.op} of ${arg.dtype}`);
+  // The library's documented limit: text made per row (numbers written as text, concatStr) is aggregated
+  // only after a projection has materialised it.
+  if (node.arg && madePerRow(node.arg, fields)) typeError(`reference: ${node.op} of text made per row`);
   const arg2 = node.arg2 === undefined ? null : compileExpr(node.arg2, fields);
   if ((node.op === 'corr') !== (arg2 !== null)) typeError(`reference: ${node.op} with ${arg2 ? 'two arguments' : 'one argument'}`);
   if (arg2 && !AGG_INPUTS[node.op](arg2.dtype)) typeError(`reference: ${node.op} of ${arg2.dtype}`);

@@ -167,7 +167,8 @@ export function concatStr<E extends readonly AnyExpr[], I extends boolean = fals
   opts?: { readonly separator?: string; readonly ignoreNulls?: I },
 ): Typed<'utf8', true extends I ? never : AnyNull<E>> {
   if (!Array.isArray(exprs) || exprs.length === 0) fail('concatStr(exprs)', exprs, 'a non-empty array of expressions');
-  const nodes = exprs.map((e, k) => (e instanceof Expr ? e.node : fail(`concatStr(exprs)[${k}]`, e, "an expression such as col('x')")));
+  // Array.from visits holes of a sparse array (as undefined), which map would skip.
+  const nodes = Array.from(exprs, (e: unknown, k) => (e instanceof Expr ? e.node : fail(`concatStr(exprs)[${k}]`, e, "an expression such as col('x')")));
   const { separator = '', ignoreNulls = false } = concatOptions(opts, 'concatStr(options)');
   return new Expr({ kind: 'str', op: 'concat', arg: nodes[0]!, args: nodes.slice(1), params: { separator, ignoreNulls } });
 }

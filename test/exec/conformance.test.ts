@@ -32,6 +32,7 @@ const modes = createModes();
 after(() => modes.close());
 
 const support = new Map(expressionSupport().map((row) => [row.expression, row.cells]));
+
 const ROWS = 300;
 
 function table(kind: Kind, low: boolean, seed: number): TableSpec {

@@ -18,6 +18,7 @@ import { DTYPES } from '../../src/model/dtype.js';
 import {
   col,
   concatStr,
+  decimal,
   createExecutor,
   DataFrameModel,
   ExecutionHandle,
@@ -394,8 +395,13 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   // Expressions.
   col: [{ name: 'col(name)', accepts: nonEmpty, call: (v) => col(v as never) }],
   decimal: [
-    { name: 'decimal(precision, scale).precision', accepts: int(1, 38), call: (v) => gpuframe.decimal(v as never, 0), valid: fc.integer({ min: 0, max: 39 }) },
-    { name: 'decimal(precision, scale).scale', accepts: int(0, 10), call: (v) => gpuframe.decimal(10, v as never), valid: fc.integer({ min: -1, max: 11 }) },
+    { name: 'decimal(precision, scale).precision', accepts: int(1, 38), call: (v) => decimal(v as never, 0), valid: fc.constantFrom(1, 12, 38, 39, 0) },
+    {
+      name: 'decimal(precision, scale).scale',
+      accepts: orUndefined(int(0, 12)),
+      call: (v) => decimal(12, v as never),
+      valid: fc.constantFrom(0, 2, 12, 13, -1, 1.5),
+    },
   ],
   lit: [{ name: 'lit(value)', accepts: isLiteral, call: (v) => lit(v as never) }],
   when: [{ name: 'when(condition)', accepts: isExpr, call: (v) => when(v as never), valid: fc.constant(col('v').gt(1)) }],
