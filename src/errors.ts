@@ -147,6 +147,16 @@ export class CastError extends GpuframeError {
   }
 }
 
+/**
+ * A wall-clock time that a time zone skips (a DST gap) or repeats (a DST overlap) where the caller asked to
+ * raise on it, as Polars' default `ambiguous: 'raise'` and `nonExistent: 'raise'` do.
+ */
+export class LocalTimeError extends GpuframeError {
+  constructor(message: string) {
+    super('local_time', message, 422, true);
+  }
+}
+
 export class CancelledError extends GpuframeError {
   constructor(message = 'execution was cancelled', options: ErrorOptions = {}) {
     super('cancelled', message, 499, true, options);
