@@ -5,8 +5,9 @@ export type { ModelClass } from './frame/model.js';
 export { Frame, GroupBy } from './frame/frame.js';
 export type { RowOf, RowInput, ColumnsInput, DTypeOfZod, JoinRow, ExprValue, ExecuteOptions, StreamOptions, SortOptions, JoinOptions } from './frame/types.js';
 export { col, lit, when, coalesce, countRows, Expr, type AnyExpr, type Operand } from './expr/expr.js';
+export { DtNamespace } from './expr/dt.js';
 export type { DTypeOf, JsOf } from './expr/infer.js';
-export type { AggOp, LiteralValue } from './expr/types.js';
+export type { AggOp, DtOp, EpochUnit, LiteralValue } from './expr/types.js';
 export { createExecutor, Executor } from './exec/executor.js';
 export { ExecutionHandle } from './exec/handle.js';
 export type { BackendName, ExecutorOptions, ExecutorStats, HandleStatus } from './exec/types.js';
@@ -21,6 +22,7 @@ export {
   ExpressionTypeError,
   ArithmeticOverflowError,
   CastError,
+  LocalTimeError,
   CancelledError,
   ExecutorClosedError,
   BackendUnavailableError,

@@ -5,6 +5,7 @@
 import { ArithmeticOverflowError, ExpressionTypeError, UnknownColumnError } from '../src/errors.js';
 import type { AggOp, ExprNode, LiteralValue } from '../src/expr/types.js';
 import type { DType } from '../src/model/types.js';
+import { referenceDt } from './reference-dt.js';
 
 /** One cell: int32/float32/float64 as number, int64 as bigint, bool, utf8 as string, date as Date. */
 export type RefValue = number | bigint | string | boolean | Date | null;
@@ -644,6 +645,17 @@ export function compileExpr(node: ExprNode, fields: readonly RefField[]): Compil
       if (!CASTS[a.dtype].includes(node.to.dtype)) typeError(`reference: cast ${a.dtype} to ${node.to.dtype}`);
       return as(a, node.to.dtype, node.strict);
     }
+    case 'dt': {
+      const a = compileExpr(node.arg, fields);
+      const { dtype, apply } = referenceDt(node.op, node.params, a.dtype);
+      return {
+        dtype,
+        at: (row) => {
+          const v = a.at(row);
+          return v === null ? null : apply(v as Date);
+        },
+      };
+    }
     case 'coalesce': {
       const args = unify(node.args, fields);
       return {
@@ -989,6 +1001,7 @@ function mapChildren(node: ExprNode, f: (child: ExprNode) => ExprNode): ExprNode
     case 'isIn':
     case 'match':
     case 'cast':
+    case 'dt':
       return { ...node, arg: f(node.arg) };
     case 'when':
       return { ...node, branches: node.branches.map((b) => ({ cond: f(b.cond), then: f(b.then) })), otherwise: f(node.otherwise) };

@@ -3,6 +3,7 @@
 
 import { ExpressionTypeError, UnknownColumnError } from '../errors.js';
 import type { DType, Field } from '../model/types.js';
+import { bindDt, describeDt } from './dt-bind.js';
 import type { AggOp, BoundAgg, BoundExpr, ExprNode, ExprType, LiteralValue } from './types.js';
 
 export interface BindScope {
@@ -39,6 +40,8 @@ function describe(node: ExprNode): string {
       return `${describe(node.arg)}.${node.op}()`;
     case 'agg':
       return node.arg ? `${describe(node.arg)}.${node.op}(${node.arg2 ? describe(node.arg2) : ''})` : `${node.op}()`;
+    case 'dt':
+      return describeDt(node.op, node.params, describe(node.arg));
     default:
       return node.kind;
   }
@@ -336,6 +339,8 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
       const args = unify(node.args, scope, node);
       return { kind: 'coalesce', args, type: { dtype: args[0]!.type.dtype, nullable: args.every((a) => a.type.nullable) } };
     }
+    case 'dt':
+      return bindDt(node, { bind: (n) => bindExpr(n, scope), fail: (why) => fail(scope, node, why) });
     case 'agg':
       return fail(scope, node, 'an aggregation is only allowed inside groupBy().agg()');
   }
@@ -413,6 +418,7 @@ export function containsAgg(node: ExprNode): boolean {
     case 'isIn':
     case 'match':
     case 'cast':
+    case 'dt':
       return containsAgg(node.arg);
     case 'when':
       return node.branches.some((b) => containsAgg(b.cond) || containsAgg(b.then)) || containsAgg(node.otherwise);

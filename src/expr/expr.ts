@@ -66,7 +66,7 @@ function exprArg(value: unknown, name: string): AnyExpr {
   return value instanceof Expr ? (value as AnyExpr) : fail(name, value, "an expression such as col('x')");
 }
 
-const NODE_KINDS: ReadonlySet<string> = new Set(['col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'agg']);
+const NODE_KINDS: ReadonlySet<string> = new Set(['col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'dt', 'agg']);
 
 /**
  * An expression; `T` is the JS type of its values where TypeScript can know it (`unknown` otherwise), `D`

@@ -1,6 +1,7 @@
 // Small structural helpers over bound expressions used by the optimizer and engines: the columns an
 // expression reads, and substitution of column references.
 
+import { describeDt } from './dt-bind.js';
 import type { BoundExpr } from './types.js';
 
 export function children(expr: BoundExpr): readonly BoundExpr[] {
@@ -15,6 +16,7 @@ export function children(expr: BoundExpr): readonly BoundExpr[] {
     case 'isIn':
     case 'match':
     case 'cast':
+    case 'dt':
       return [expr.arg];
     case 'when':
       return [...expr.branches.flatMap((b) => [b.cond, b.then]), expr.otherwise];
@@ -42,6 +44,7 @@ export function mapChildren(expr: BoundExpr, map: (child: BoundExpr) => BoundExp
     case 'isIn':
     case 'match':
     case 'cast':
+    case 'dt':
       return { ...expr, arg: map(expr.arg) };
     case 'when':
       return { ...expr, branches: expr.branches.map((b) => ({ cond: map(b.cond), then: map(b.then) })), otherwise: map(expr.otherwise) };
@@ -104,5 +107,7 @@ export function exprToString(expr: BoundExpr): string {
       return `cast(${exprToString(expr.arg)} as ${expr.type.dtype})`;
     case 'coalesce':
       return `coalesce(${expr.args.map(exprToString).join(', ')})`;
+    case 'dt':
+      return describeDt(expr.op, expr.params, exprToString(expr.arg));
   }
 }

@@ -389,6 +389,7 @@ function mapNode(node: ExprNode, f: (child: ExprNode) => ExprNode): ExprNode {
     case 'isIn':
     case 'match':
     case 'cast':
+    case 'dt':
       return { ...node, arg: f(node.arg) };
     case 'when':
       return { ...node, branches: node.branches.map((b) => ({ cond: f(b.cond), then: f(b.then) })), otherwise: f(node.otherwise) };

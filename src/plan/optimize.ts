@@ -3,6 +3,7 @@
 // above it, and prune columns no operator above needs.
 // Every rewrite preserves results exactly, including row order.
 
+import { dtCanRaise } from '../expr/dt-bind.js';
 import { children, columnsOf, conjunction, conjuncts, renameColumns, substitute } from '../expr/visit.js';
 import type { BoundExpr } from '../expr/types.js';
 import type { DType } from '../model/types.js';
@@ -126,6 +127,7 @@ function canRaise(expr: BoundExpr): boolean {
     const fromFloat = from === 'float32' || from === 'float64';
     if ((expr.type.dtype === 'int32' && from !== 'bool') || ((expr.type.dtype === 'int64' || expr.type.dtype === 'date') && fromFloat)) return true;
   }
+  if (expr.kind === 'dt' && dtCanRaise(expr.op, expr.params)) return true;
   return children(expr).some(canRaise);
 }
 

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { ArithmeticOverflowError, coalesce, col, countRows, createExecutor, DataFrameModel, Expr, Frame, lit, when } from '../../src/index.js';
 import type { DType, Executor } from '../../src/index.js';
+import { describeDt } from '../../src/expr/dt-bind.js';
 import type { ExprNode, LiteralValue } from '../../src/expr/types.js';
 import { gpuSkip } from '../engines/webgpu/device.js';
 import { defaultTolerance, RefFrame, slackOf, type RefField, type RefRow, type RefValue } from '../reference.js';
@@ -407,6 +408,8 @@ export function showNode(node: ExprNode): string {
       return `${showNode(node.arg)}.cast('${node.to.dtype}'${node.strict ? '' : ', { strict: false }'})`;
     case 'coalesce':
       return `coalesce(${node.args.map(showNode).join(', ')})`;
+    case 'dt':
+      return describeDt(node.op, node.params, showNode(node.arg));
     case 'agg':
       return node.arg ? `${showNode(node.arg)}.${node.op}(${node.arg2 ? showNode(node.arg2) : ''})` : 'countRows()';
   }

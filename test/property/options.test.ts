@@ -18,6 +18,7 @@ import {
   col,
   createExecutor,
   DataFrameModel,
+  DtNamespace,
   ExecutionHandle,
   Executor,
   Expr,
@@ -81,6 +82,64 @@ const instance =
   (v) =>
     v instanceof cls;
 const signal = instance(AbortSignal);
+
+/** A Polars duration string: count-unit parts after an optional '-'; every count a safe integer (months, weeks, days) or any size that fits the exact part. */
+const DURATION_PART = /(\d+)(ns|us|µs|ms|mo|s|m|h|d|w|q|y)/g;
+const isDuration: Accepts = (v) => {
+  if (typeof v !== 'string' || !/^-?(\d+(ns|us|µs|ms|mo|s|m|h|d|w|q|y))+$/.test(v)) return false;
+  let months = 0;
+  let weeks = 0;
+  let days = 0;
+  for (const [, n, unit] of v.matchAll(DURATION_PART)) {
+    if (!Number.isSafeInteger(Number(n))) return false;
+    if (unit === 'mo' || unit === 'q' || unit === 'y') months += Number(n) * (unit === 'mo' ? 1 : unit === 'q' ? 3 : 12);
+    else if (unit === 'w') weeks += Number(n);
+    else if (unit === 'd') days += Number(n);
+  }
+  return [months, weeks, days].every(Number.isSafeInteger);
+};
+/** A truncation period: a positive duration of one kind (a fixed length, days, weeks or months). */
+const isTruncation: Accepts = (v) => {
+  if (!isDuration(v) || (v as string).startsWith('-')) return false;
+  const kinds = new Set<string>();
+  for (const [, n, unit] of (v as string).matchAll(DURATION_PART)) {
+    if (Number(n) === 0) continue;
+    kinds.add(unit === 'mo' || unit === 'q' || unit === 'y' ? 'months' : unit === 'w' ? 'weeks' : unit === 'd' ? 'days' : 'fixed');
+  }
+  return kinds.size === 1;
+};
+const durations = fc.constantFrom(
+  '1h',
+  '15m',
+  '2h30m',
+  '1d',
+  '1w',
+  '1mo',
+  '3mo',
+  '1q',
+  '1y',
+  '1mo1d',
+  '1d1h',
+  '-1h',
+  '-2h30m',
+  '0h',
+  '1x',
+  '',
+  '1.5h',
+  'h',
+  '1µs',
+);
+/** A time zone name Intl accepts. */
+const isZone: Accepts = (v) => {
+  if (typeof v !== 'string' || v === '') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: v });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const zones = fc.constantFrom('UTC', 'Europe/Paris', 'America/New_York', 'utc', 'Mars/Olympus', '', 'Europe/', '+01:00');
 
 const INGEST: Record<string, Accepts> = {
   trustedMode: among('off', 'shape_only', 'strict'),
@@ -386,7 +445,7 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
   'Expr.constructor': [
     {
       name: 'new Expr(node)',
-      accepts: (v) => isPlain(v) && among('col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'agg')(v['kind']),
+      accepts: (v) => isPlain(v) && among('col', 'lit', 'binary', 'unary', 'round', 'isIn', 'match', 'when', 'cast', 'coalesce', 'dt', 'agg')(v['kind']),
       call: (v) => new Expr(v as never),
       valid: fc.constant({ kind: 'col', name: 'v' }),
     },
@@ -397,6 +456,33 @@ const TABLE: Readonly<Record<string, readonly Slot[]>> = {
       [{ name: `${op}(other)`, accepts: (v: unknown) => isExpr(v) || isLiteral(v), call: (v: unknown) => col('v')[op](v as never) }],
     ]),
   ),
+  // The dt namespace: durations are Polars duration strings, zones the IANA names Intl knows.
+  'DtNamespace.epoch': [{ name: 'dt.epoch(unit)', accepts: orUndefined(among('s', 'ms', 'us', 'ns', 'd')), call: (v) => col('t').dt.epoch(v as never) }],
+  'DtNamespace.truncate': [{ name: 'dt.truncate(every)', accepts: isTruncation, call: (v) => col('t').dt.truncate(v as never), valid: durations }],
+  'DtNamespace.offsetBy': [{ name: 'dt.offsetBy(by)', accepts: isDuration, call: (v) => col('t').dt.offsetBy(v as never), valid: durations }],
+  'DtNamespace.convertTimeZone': [
+    { name: 'dt.convertTimeZone(timeZone)', accepts: isZone, call: (v) => col('t').dt.convertTimeZone(v as never), valid: zones },
+  ],
+  'DtNamespace.replaceTimeZone': [
+    { name: 'dt.replaceTimeZone(timeZone)', accepts: (v) => v === null || isZone(v), call: (v) => col('t').dt.replaceTimeZone(v as never), valid: zones },
+    {
+      name: 'dt.replaceTimeZone(options)',
+      accepts: optionsOf({ ambiguous: among('raise', 'earliest', 'latest', 'null'), nonExistent: among('raise', 'null') }),
+      call: (v) => col('t').dt.replaceTimeZone('UTC', v as never),
+    },
+    {
+      name: 'dt.replaceTimeZone(options).ambiguous',
+      accepts: orUndefined(among('raise', 'earliest', 'latest', 'null')),
+      call: (v) => col('t').dt.replaceTimeZone('UTC', { ambiguous: v as never }),
+      valid: fc.constantFrom('raise', 'earliest', 'latest', 'null', 'shiftForward', 'Earliest'),
+    },
+    {
+      name: 'dt.replaceTimeZone(options).nonExistent',
+      accepts: orUndefined(among('raise', 'null')),
+      call: (v) => col('t').dt.replaceTimeZone('UTC', { nonExistent: v as never }),
+      valid: fc.constantFrom('raise', 'null', 'shiftForward', 'earliest'),
+    },
+  ],
   'Expr.pow': [{ name: 'pow(exponent)', accepts: (v) => isExpr(v) || isLiteral(v), call: (v) => col('v').pow(v as never) }],
   'Expr.log': [{ name: 'log(base)', accepts: (v) => v === undefined || isExpr(v) || isLiteral(v), call: (v) => col('v').log(v as never) }],
   'Expr.clip': [
@@ -782,6 +868,27 @@ const NO_OPTIONS: Readonly<Record<string, string>> = {
       'nUnique',
     ].map((m) => [`Expr.${m}`, 'takes no arguments']),
   ),
+  ...Object.fromEntries(
+    [
+      'year',
+      'quarter',
+      'month',
+      'week',
+      'weekday',
+      'day',
+      'ordinalDay',
+      'hour',
+      'minute',
+      'second',
+      'millisecond',
+      'microsecond',
+      'nanosecond',
+      'date',
+      'time',
+    ].map((m) => [`DtNamespace.${m}`, 'takes no arguments']),
+  ),
+  'DtNamespace.node': 'private helper',
+  'DtNamespace.constructor': "made by an expression's `dt` getter",
   // TypeScript-private helpers: every public method that reaches them checks its arguments first.
   ...Object.fromEntries(['Expr.binary', 'Expr.unary', 'Expr.aggregate', 'Expr.match'].map((m) => [m, 'private helper'])),
   ...Object.fromEntries(
@@ -1014,6 +1121,7 @@ describe('options: coverage', () => {
       [Frame, 'Frame'],
       [GroupBy, 'GroupBy'],
       [Expr, 'Expr'],
+      [DtNamespace, 'DtNamespace'],
       [Executor, 'Executor'],
       [ExecutionHandle, 'ExecutionHandle'],
       [ExecutorLifecycle, 'ExecutorLifecycle'],

@@ -9,6 +9,7 @@ import { conjuncts } from '../../expr/visit.js';
 import type { Column, DType } from '../../model/types.js';
 import { mergeDictionaries, rankTables } from '../shared/dictionaries.js';
 import { orNull } from '../shared/null-flags.js';
+import { compileDt } from './dt.js';
 
 /** A compiled value: `v` and `n` are JS expressions (usually variable names); `n === 'false'` when never null. */
 export interface Compiled {
@@ -147,6 +148,8 @@ export function compileExpr(b: KernelBuilder, expr: BoundExpr, i = 'i'): Compile
       return compileCast(b, compileExpr(b, expr.arg, i), dtype, expr.strict);
     case 'coalesce':
       return compileCoalesce(b, expr, i);
+    case 'dt':
+      return compileDt(b, expr, compileExpr(b, expr.arg, i), i);
   }
 }
 

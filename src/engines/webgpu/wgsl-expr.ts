@@ -114,6 +114,8 @@ export function unsupportedReason(expr: BoundExpr): string | null {
   // rounded (pow, exp and log are allowed several ulp), so the GPU could not give the same answer.
   if (op === 'sqrt' || op === 'exp' || op === 'log' || op === 'log10' || op === 'log1p' || op === 'pow' || op === 'logBase')
     return `${op === 'logBase' ? 'log(base)' : op} (a float64 result; WGSL's transcendental builtins are f32 and not correctly rounded)`;
+  // Calendar and time-zone arithmetic needs 64-bit values and the zone database, neither of which WGSL has.
+  if (expr.kind === 'dt') return `dt.${expr.op} (calendar and time-zone arithmetic on 64-bit values)`;
   if (!GPU_DTYPES.has(dtype)) return `${dtype} values`;
   switch (expr.kind) {
     case 'col':
@@ -203,6 +205,8 @@ export function compileWgsl(b: WgslBuilder, expr: BoundExpr, i = 'i'): WgslValue
       return compileCast(b, compileWgsl(b, expr.arg, i), dtype);
     case 'coalesce':
       return compileCoalesce(b, expr, i);
+    case 'dt':
+      throw new Error(`${expr.kind} is not compiled to WGSL: ${unsupportedReason(expr)!}`);
   }
 }
 

@@ -4,6 +4,7 @@
 import { allocShared, type TypedCtor } from '../../../model/shared-memory.js';
 import { KeyTable } from '../../shared/key-table.js';
 import { castFailed, overflow } from '../../shared/overflow.js';
+import { dtLib } from '../dt.js';
 
 /** Typed array of the same kind in shared memory (as every kernel state is), grown to `capacity`, contents kept. */
 export function grow<T extends Float64Array | Int32Array>(array: T, capacity: number, fill = 0): T {
@@ -24,5 +25,5 @@ export function tableWords(table: KeyTable): Uint32Array {
 /** A kernel's state arrays live in shared memory, so a worker hands its partial back without the message copying them. */
 const shared = allocShared;
 
-export const kernelLib = { overflow, castFailed, grow, shared, KeyTable, tableWords };
+export const kernelLib = { overflow, castFailed, grow, shared, KeyTable, tableWords, dt: dtLib };
 export type KernelLib = typeof kernelLib;
