@@ -9,10 +9,13 @@ import {
   AGG_OPS,
   ARITHMETIC_OPS,
   COMPARE_OPS,
+  DT_OPS,
   LOGIC_OPS,
   STRING_MATCH_OPS,
   UNARY_OPS,
   type BinaryOp,
+  type DtOp,
+  type DtParams,
   type ExprNode,
   type LiteralValue,
 } from '../expr/types.js';
@@ -59,6 +62,18 @@ const SAMPLE: Readonly<Record<DType, LiteralValue>> = {
   date: new Date(0),
 };
 
+/** Sample arguments of the dt ops that take some, and the public names of the two parses. */
+const DT_PARAMS: Partial<Record<DtOp, DtParams>> = {
+  epoch: { epochUnit: 'us' },
+  truncate: { every: '1h' },
+  offsetBy: { every: '1d' },
+  convertTimeZone: { timeZone: 'UTC' },
+  replaceTimeZone: { timeZone: 'UTC', ambiguous: 'raise', nonExistent: 'raise' },
+  parseDatetime: { format: '%F %T', unit: 'us', strict: true, ambiguous: 'raise' },
+  parseDate: { format: '%F', strict: true },
+};
+const DT_NAMES: Partial<Record<DtOp, string>> = { parseDatetime: 'str.toDatetime', parseDate: 'str.toDate' };
+
 function expressionTemplates(dtype: DType): [string, ExprNode][] {
   return [
     ['col', X],
@@ -69,6 +84,7 @@ function expressionTemplates(dtype: DType): [string, ExprNode][] {
     ...STRING_MATCH_OPS.map((op): [string, ExprNode] => [op, { kind: 'match', op, arg: X, pattern: 'a' }]),
     ['when', { kind: 'when', branches: [{ cond: { kind: 'unary', op: 'isNotNull', arg: X }, then: X }], otherwise: X }],
     ['coalesce', { kind: 'coalesce', args: [X, X] }],
+    ...DT_OPS.map((op): [string, ExprNode] => [DT_NAMES[op] ?? `dt.${op}`, { kind: 'dt', op, arg: X, params: DT_PARAMS[op] ?? {} }]),
     ...SUPPORT_DTYPES.map((to): [string, ExprNode] => [`cast to ${to}`, { kind: 'cast', arg: X, to: { dtype: to }, strict: true }]),
   ];
 }

@@ -186,7 +186,13 @@ export function bindExpr(node: ExprNode, scope: BindScope): BoundExpr {
           scope.fields.map((f) => f.name),
           scope.context,
         );
-      return { kind: 'col', name: node.name, type: { dtype: field.dtype, nullable: field.nullable } };
+      const { unit, timeZone } = field;
+      // The unit and zone travel with the type: the dt operations read them.
+      return {
+        kind: 'col',
+        name: node.name,
+        type: { dtype: field.dtype, nullable: field.nullable, ...(unit ? { unit } : {}), ...(timeZone ? { timeZone } : {}) },
+      };
     }
     case 'lit':
       return defaultLiteral(node.value);

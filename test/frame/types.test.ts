@@ -321,3 +321,21 @@ describe('static types: model input', () => {
     assert.throws(() => Aliased.fromColumns({ userId: ['u'], amount: [2] }), /user/);
   });
 });
+
+describe('static types: the dt namespace', () => {
+  it('gives int32 fields, int64 epochs (int32 days), the input type from truncate and offsetBy, and null where an option asks for it', () => {
+    const at = Sale.col('at');
+    expectDType(at.dt.year()).toBe<'int32'>();
+    expectValue(at.dt.nanosecond()).toBe<number>();
+    expectDType(at.dt.epoch('ms')).toBe<'int64'>();
+    expectValue(at.dt.epoch()).toBe<bigint>();
+    expectDType(at.dt.epoch('d')).toBe<'int32'>();
+    expectValue(at.dt.truncate('1h')).toBe<Date>();
+    expectValue(at.dt.offsetBy('-1mo')).toBe<Date>();
+    expectValue(at.dt.convertTimeZone('Europe/Paris')).toBe<Date>();
+    expectValue(at.dt.replaceTimeZone('Europe/Paris')).toBe<Date>();
+    expectValue(at.dt.replaceTimeZone('Europe/Paris', { ambiguous: 'null' })).toBe<Date | null>();
+    expectValue(at.dt.replaceTimeZone(null, { nonExistent: 'null' })).toBe<Date | null>();
+    expectValue(col('x').dt.hour()).toBe<number | null>();
+  });
+});
