@@ -6,6 +6,7 @@ import { fitsPrecision, MAX_DECIMAL_PRECISION, numberToDecimal, parseDecimal, PO
 import { DEFAULT_UNIT, isTemporal, isUnitTemporal, paramsOf, typeName } from '../model/dtype.js';
 import type { DType, Field, TypeSpec } from '../model/types.js';
 import { bindStr, describeStr, isDynamicString } from './str-bind.js';
+import { convertUnit } from '../model/temporal.js';
 import { CASTS_TO_TEMPORAL, finerUnit, involvesTemporal, settleUnit, TEMPORAL_CASTS, temporalArithmetic, temporalLiteral } from './temporal.js';
 import type { AggOp, BoundAgg, BoundExpr, ExprNode, ExprType, LiteralValue } from './types.js';
 
@@ -157,6 +158,15 @@ export function castTo(expr: BoundExpr, target: DType | TypeSpec): BoundExpr {
   // A bare dtype names a type without parameters: a temporal expression already of that dtype keeps its own.
   if (typeof target === 'string' ? expr.type.dtype === target : sameType(expr.type, spec)) return expr;
   const type: ExprType = { dtype: spec.dtype, ...paramsOf(spec), nullable: expr.type.nullable };
+  if (expr.kind === 'lit' && expr.type.dtype === spec.dtype && isTemporal(spec.dtype)) {
+    // A bound temporal literal recast to another unit (or time zone) keeps its instant when the unit can hold it.
+    const value = expr.value;
+    if (typeof value !== 'bigint' || !isUnitTemporal(spec.dtype)) return { kind: 'lit', value, type };
+    const converted = convertUnit(value, expr.type.unit ?? DEFAULT_UNIT, spec.unit ?? DEFAULT_UNIT);
+    return converted === null || BigInt.asIntN(64, converted) !== converted
+      ? { kind: 'cast', arg: expr, strict: true, type }
+      : { kind: 'lit', value: converted, type };
+  }
   if (expr.kind === 'lit' && expr.type.dtype !== 'decimal')
     return bindLiteralAs(expr.value, spec, expr.type.nullable) ?? { kind: 'cast', arg: expr, strict: true, type };
   return { kind: 'cast', arg: expr, strict: true, type };
@@ -188,9 +198,8 @@ function bindLiteralAs(value: LiteralValue | number | bigint, target: DType | Ty
     case 'date':
     case 'time':
     case 'duration': {
-      // A literal already of this temporal type (a bound value being recast) is taken as it is.
-      if (typeof value === 'bigint' && isUnitTemporal(dtype)) return { kind: 'lit', value, type };
-      if (typeof value === 'number' && dtype === 'date' && Number.isInteger(value)) return { kind: 'lit', value, type };
+      // A user's number or bigint is not an instant: it needs an explicit cast (or a Date / ISO string).
+      if (typeof value === 'bigint' || typeof value === 'number') return undefined;
       const converted = temporalLiteral(value, { ...spec, ...(isUnitTemporal(dtype) && spec.unit === undefined ? { unit: 'us' } : {}) });
       return converted === undefined
         ? undefined
